@@ -1,0 +1,144 @@
+//! The endpoints for the shop's back office: health, metrics, link tokens, reports, customers.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+use super::ApiError;
+use crate::app::AppContext;
+use crate::store::outbox as rows;
+
+pub async fn healthz(State(ctx): State<AppContext>) -> impl IntoResponse {
+    if ctx.store.ping().await {
+        (StatusCode::OK, Json(json!({"status": "ok"})))
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "unavailable"})),
+        )
+    }
+}
+
+/// Bearer auth with the admin token, compared in constant time.
+fn authorise(ctx: &AppContext, headers: &HeaderMap) -> Result<(), ApiError> {
+    let expected = ctx.config.http.admin_token.expose_secret().as_bytes();
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::as_bytes);
+    let ok = match given {
+        Some(given) if !expected.is_empty() && given.len() == expected.len() => {
+            given
+                .iter()
+                .zip(expected)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send Authorization: Bearer <http.admin_token>",
+        ))
+    }
+}
+
+pub async fn create_link(
+    State(ctx): State<AppContext>,
+    headers: HeaderMap,
+    Path(customer_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorise(&ctx, &headers)?;
+    let link = crate::flows::linking::create_link_token(&ctx, &customer_id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no customer `{customer_id}`; send customer.upserted first"
+            ))
+        })?;
+    Ok(Json(json!({
+        "token": link.token,
+        "telegram_url": link.telegram_url,
+        "discord_command": link.discord_command,
+        "expires_at": link.expires_at.to_rfc3339(),
+    })))
+}
+
+pub async fn customer(
+    State(ctx): State<AppContext>,
+    headers: HeaderMap,
+    Path(customer_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorise(&ctx, &headers)?;
+    let record = crate::flows::linking::stored_about(&ctx, &customer_id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found(format!("no customer `{customer_id}`")))?;
+    Ok(Json(record))
+}
+
+pub async fn broadcast_report(
+    State(ctx): State<AppContext>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    authorise(&ctx, &headers)?;
+    let report = ctx
+        .store
+        .broadcast_report(&id)
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found(format!("no broadcast `{id}`")))?;
+    Ok(Json(
+        serde_json::to_value(report).map_err(ApiError::internal)?,
+    ))
+}
+
+/// Prometheus text format.
+pub async fn metrics(State(ctx): State<AppContext>) -> Result<impl IntoResponse, ApiError> {
+    let mut out = String::new();
+    out.push_str("# HELP encore_messages_total Messages by platform, kind and state.\n# TYPE encore_messages_total counter\n");
+    for (platform, kind, state, n) in rows::totals(&ctx.store).await.map_err(ApiError::internal)? {
+        out.push_str(&format!(
+            "encore_messages_total{{platform=\"{platform}\",kind=\"{kind}\",state=\"{state}\"}} {n}\n"
+        ));
+    }
+    let depth = rows::queue_depth(&ctx.store)
+        .await
+        .map_err(ApiError::internal)?;
+    out.push_str(&format!("# HELP encore_queue_depth Messages waiting to be sent.\n# TYPE encore_queue_depth gauge\nencore_queue_depth {depth}\n"));
+    out.push_str("# HELP encore_rate_limited_total 429 answers seen, by platform.\n# TYPE encore_rate_limited_total counter\n");
+    for platform in ["telegram", "discord"] {
+        let n = ctx
+            .store
+            .counter(&format!("rate_limited:{platform}"))
+            .await
+            .map_err(ApiError::internal)?;
+        out.push_str(&format!(
+            "encore_rate_limited_total{{platform=\"{platform}\"}} {n}\n"
+        ));
+    }
+    let mut conn = ctx
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
+    out.push_str("# HELP encore_events Events by state.\n# TYPE encore_events gauge\n");
+    for state in ["applied", "pending", "expired"] {
+        let n = crate::store::events::count_by_state(&mut conn, state)
+            .await
+            .map_err(ApiError::internal)?;
+        out.push_str(&format!("encore_events{{state=\"{state}\"}} {n}\n"));
+    }
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
+}

@@ -1,0 +1,34 @@
+//! The HTTP API (CONTRACT §3): health, metrics, signed events from the shop, link tokens,
+//! reports and the customer record. Handlers are thin: they check, parse and hand over.
+
+mod admin;
+mod errors;
+mod events;
+mod signing;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use crate::app::AppContext;
+
+pub use errors::ApiError;
+pub use signing::{sign, verify};
+
+/// Largest accepted body for `POST /v1/events` (CONTRACT §3).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest batch for `POST /v1/events`.
+pub const MAX_EVENTS: usize = 1000;
+
+pub fn router(ctx: AppContext) -> Router {
+    Router::new()
+        .route("/healthz", get(admin::healthz))
+        .route("/metrics", get(admin::metrics))
+        .route("/v1/events", post(events::post_events))
+        .route("/v1/customers/{customer_id}/link", post(admin::create_link))
+        .route("/v1/customers/{customer_id}", get(admin::customer))
+        .route("/v1/broadcasts/{id}/report", get(admin::broadcast_report))
+        // The events handler reads the body itself, to answer 413 in the contract's shape.
+        .layer(DefaultBodyLimit::disable())
+        .with_state(ctx)
+}

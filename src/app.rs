@@ -1,0 +1,256 @@
+//! Wiring: builds the shared context from configuration, starts the platforms, the HTTP API,
+//! the dispatcher and the scheduler, and stops them gracefully.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::domain::Platform;
+use crate::i18n::{I18nError, Texts};
+use crate::outbox::Outbox;
+use crate::outbox::dispatcher::Dispatcher;
+use crate::outbox::render::Renderer;
+use crate::platforms::telegram::{TelegramAdapter, TelegramError};
+use crate::platforms::{Incoming, Messenger};
+use crate::store::{Store, StoreError};
+
+/// Resolves when the shutdown flag turns true (or its sender is gone).
+pub async fn until_shutdown(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+/// What every handler, flow and task shares. No globals.
+#[derive(Clone)]
+pub struct AppContext {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub texts: Arc<Texts>,
+    pub outbox: Outbox,
+    /// The Telegram bot's username once known (for `t.me` links).
+    pub telegram_username: Option<String>,
+}
+
+impl AppContext {
+    pub fn new(
+        config: Config,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        texts: Arc<Texts>,
+    ) -> AppContext {
+        AppContext {
+            config: Arc::new(config),
+            store,
+            clock,
+            texts,
+            outbox: Outbox::new(),
+            telegram_username: None,
+        }
+    }
+
+    pub fn is_staff_chat(&self, platform: Platform, chat_id: &str) -> bool {
+        match platform {
+            Platform::Telegram => self
+                .config
+                .telegram
+                .as_ref()
+                .and_then(|t| t.staff_chat_id)
+                .is_some_and(|id| id.to_string() == chat_id),
+            Platform::Discord => self
+                .config
+                .discord
+                .as_ref()
+                .and_then(|d| d.staff_channel_id)
+                .is_some_and(|id| id.to_string() == chat_id),
+            Platform::Emulator => chat_id == crate::platforms::emulator::STAFF_CHAT,
+        }
+    }
+
+    /// Staff are the listed users; on Telegram also an anonymous admin posting as the staff chat.
+    pub fn is_staff_member(&self, incoming: &Incoming) -> bool {
+        match incoming.platform {
+            Platform::Telegram => {
+                let Some(telegram) = &self.config.telegram else {
+                    return false;
+                };
+                let listed = incoming
+                    .user_id
+                    .parse::<i64>()
+                    .is_ok_and(|id| telegram.staff_user_ids.contains(&id));
+                listed
+                    || (incoming.sent_as_chat
+                        && self.is_staff_chat(Platform::Telegram, &incoming.chat_id))
+            }
+            Platform::Discord => {
+                let Some(discord) = &self.config.discord else {
+                    return false;
+                };
+                incoming
+                    .user_id
+                    .parse::<u64>()
+                    .is_ok_and(|id| discord.staff_user_ids.contains(&id))
+            }
+            Platform::Emulator => incoming.user_id == crate::platforms::emulator::STAFF_USER,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the texts in locales/ are broken: {0}")]
+    Texts(#[from] I18nError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Telegram(#[from] TelegramError),
+    #[error("a task failed: {0}")]
+    Task(String),
+}
+
+/// A running `encore serve`.
+pub struct RunningApp {
+    pub ctx: AppContext,
+    pub http_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    tasks: JoinSet<(&'static str, Result<(), String>)>,
+}
+
+impl RunningApp {
+    /// Starts everything the configuration names. The HTTP API binds `http.listen` (port 0 picks
+    /// a free port: see `http_addr`).
+    pub async fn start(config: Config) -> Result<RunningApp, AppError> {
+        Self::start_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    pub async fn start_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<RunningApp, AppError> {
+        let store = Store::open_and_migrate(&config.database.url).await?;
+        let texts = Arc::new(Texts::load()?);
+        let mut ctx = AppContext::new(config, store, clock, texts.clone());
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        let mut messengers: Vec<Arc<dyn Messenger>> = Vec::new();
+
+        let telegram = match &ctx.config.telegram {
+            Some(tg) => Some(TelegramAdapter::connect(tg, &ctx.config.limits).await?),
+            None => None,
+        };
+        if let Some(adapter) = &telegram {
+            ctx.telegram_username = adapter.username().map(str::to_string);
+            messengers.push(Arc::new(adapter.sender()));
+        }
+
+        let listener = TcpListener::bind(&ctx.config.http.listen)
+            .await
+            .map_err(|source| AppError::Listen {
+                addr: ctx.config.http.listen.clone(),
+                source,
+            })?;
+        let http_addr = listener.local_addr().map_err(|source| AppError::Listen {
+            addr: ctx.config.http.listen.clone(),
+            source,
+        })?;
+
+        if let Some(adapter) = telegram {
+            let (ctx, rx) = (ctx.clone(), shutdown_rx.clone());
+            tasks.spawn(async move {
+                (
+                    "telegram",
+                    adapter.poll(ctx, rx).await.map_err(|e| e.to_string()),
+                )
+            });
+        }
+
+        let dispatcher = Arc::new(Dispatcher::new(
+            ctx.store.clone(),
+            Arc::new(Renderer::new(texts)),
+            messengers,
+            ctx.clock.clone(),
+            ctx.outbox.doorbell(),
+            ctx.config.shop.default_locale,
+        ));
+        let rx = shutdown_rx.clone();
+        tasks.spawn(async move {
+            (
+                "dispatcher",
+                dispatcher.run(rx).await.map_err(|e| e.to_string()),
+            )
+        });
+
+        let (api_ctx, mut rx) = (ctx.clone(), shutdown_rx.clone());
+        tasks.spawn(async move {
+            let router = crate::api::router(api_ctx);
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(async move {
+                    until_shutdown(&mut rx).await;
+                })
+                .await;
+            ("http", served.map_err(|e| e.to_string()))
+        });
+
+        let (sched_ctx, rx) = (ctx.clone(), shutdown_rx.clone());
+        tasks.spawn(async move {
+            (
+                "scheduler",
+                crate::scheduler::run(sched_ctx, rx)
+                    .await
+                    .map_err(|e| e.to_string()),
+            )
+        });
+
+        tracing::info!(%http_addr, platforms = ?ctx.config.platforms(), "encore is serving");
+        Ok(RunningApp {
+            ctx,
+            http_addr,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// Waits until a task stops on its own (which is an error) — `serve` selects this against
+    /// the shutdown signal.
+    pub async fn stopped(&mut self) -> Result<(), AppError> {
+        match self.tasks.join_next().await {
+            Some(Ok((name, Ok(())))) => Err(AppError::Task(format!("{name} stopped unexpectedly"))),
+            Some(Ok((name, Err(err)))) => Err(AppError::Task(format!("{name}: {err}"))),
+            Some(Err(err)) => Err(AppError::Task(err.to_string())),
+            None => Ok(()),
+        }
+    }
+
+    /// Graceful stop: no new work, in-flight sends finish, then every task ends.
+    pub async fn stop(mut self) -> Result<(), AppError> {
+        let _ = self.shutdown.send(true);
+        let mut first_error = None;
+        while let Some(joined) = self.tasks.join_next().await {
+            match joined {
+                Ok((_, Ok(()))) => {}
+                Ok((name, Err(err))) => {
+                    tracing::error!(task = name, error = %err, "task ended with an error");
+                    first_error.get_or_insert(AppError::Task(format!("{name}: {err}")));
+                }
+                Err(err) => {
+                    first_error.get_or_insert(AppError::Task(err.to_string()));
+                }
+            }
+        }
+        self.ctx.store.close().await;
+        match first_error {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! The messengers encore talks on.
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Platform {
+    Telegram,
+    Discord,
+    /// The built-in local chat emulator used by `encore demo`.
+    Emulator,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Telegram => "telegram",
+            Platform::Discord => "discord",
+            Platform::Emulator => "emulator",
+        }
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Platform {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "telegram" => Ok(Platform::Telegram),
+            "discord" => Ok(Platform::Discord),
+            "emulator" => Ok(Platform::Emulator),
+            other => Err(format!("unknown platform `{other}`")),
+        }
+    }
+}

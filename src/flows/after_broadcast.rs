@@ -1,0 +1,130 @@
+//! After the broadcast: one thank-you per buyer per broadcast, naming all their orders in it.
+//! Thanking viewers who did not buy is advertising and belongs to the consent flow.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::Effects;
+use crate::domain::events::OrderRecord;
+use crate::domain::{Lane, MessageKind};
+use crate::outbox::{self, Envelope, Payload, Recipient, payload_json};
+use crate::store::orders;
+use crate::store::outbox as rows;
+use crate::store::{Conn, StoreResult};
+
+/// How far back a newly linked viewer's missed thank-yous go (CONTRACT §4).
+pub const MISSED_NOTES_DAYS: i64 = 14;
+
+fn thank_you_key(broadcast_id: &str, customer_id: &str) -> String {
+    format!("thank_you:{broadcast_id}:{customer_id}")
+}
+
+fn thank_you(broadcast_id: &str, customer_id: &str, lane: Lane) -> Envelope {
+    Envelope {
+        key: thank_you_key(broadcast_id, customer_id),
+        to: Recipient::Customer(customer_id.to_string()),
+        flow: "thank_you",
+        kind: MessageKind::Transactional,
+        lane,
+        payload: Payload::ThankYou {
+            broadcast_id: broadcast_id.to_string(),
+        },
+        broadcast_id: Some(broadcast_id.to_string()),
+    }
+}
+
+/// `broadcast.ended`, `encore broadcast end`, `/ended`: records the end and thanks every linked
+/// buyer once. A second end thanks nobody twice. Returns how many thank-yous were enqueued.
+pub async fn thank_buyers_after_broadcast(
+    conn: &mut Conn,
+    broadcast_id: &str,
+    title: Option<&str>,
+    ended_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    orders::upsert_broadcast(conn, broadcast_id, title, None, None, now).await?;
+    orders::mark_broadcast_ended(conn, broadcast_id, ended_at).await?;
+    let payload = payload_json(&Payload::ThankYou {
+        broadcast_id: broadcast_id.to_string(),
+    });
+    rows::enqueue_thank_yous(conn, broadcast_id, &payload, Lane::Bulk.as_i64(), now).await
+}
+
+/// `order.placed` (and imported orders): stores the order; if its broadcast already ended, the
+/// buyer is thanked right away — or, if they were thanked already, gets a short order note.
+pub async fn order_placed(
+    conn: &mut Conn,
+    order: &OrderRecord,
+    placed_at: DateTime<Utc>,
+    effects: Effects,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let new = orders::upsert_order(conn, order, placed_at, now).await?;
+    let Some(broadcast_id) = order.broadcast_id.as_deref().filter(|b| !b.is_empty()) else {
+        return Ok(());
+    };
+    orders::upsert_broadcast(conn, broadcast_id, None, None, None, now).await?;
+    if !new || effects == Effects::Silent || !is_linked(conn, &order.customer_id).await? {
+        return Ok(());
+    }
+    let ended = orders::broadcast(conn, broadcast_id)
+        .await?
+        .and_then(|b| b.ended_at)
+        .is_some();
+    if !ended {
+        return Ok(());
+    }
+    let key = thank_you_key(broadcast_id, &order.customer_id);
+    match rows::state_of(conn, &key).await?.as_deref() {
+        // Not thanked yet: the thank-you names this order too.
+        None => {
+            outbox::enqueue(
+                conn,
+                thank_you(broadcast_id, &order.customer_id, Lane::Bulk),
+                now,
+            )
+            .await?;
+        }
+        // Queued, not yet sent: it is rendered at send time and will name this order.
+        Some("queued") | Some("claimed") => {}
+        // Thanked already: a short note instead of a second thank-you.
+        Some(_) => {
+            let note = super::order_notes::note(
+                &order.id,
+                &order.customer_id,
+                Some(broadcast_id),
+                "placed",
+            );
+            outbox::enqueue(conn, note, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// After linking: the thank-yous of the last 14 days the viewer missed, in the interactive lane
+/// so they follow the welcome in order.
+pub async fn send_missed_thank_yous(
+    conn: &mut Conn,
+    customer_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let since = now - Duration::days(MISSED_NOTES_DAYS);
+    let mut enqueued = 0;
+    for broadcast_id in orders::recent_broadcasts_of_customer(conn, customer_id, since).await? {
+        if outbox::enqueue(
+            conn,
+            thank_you(&broadcast_id, customer_id, Lane::Interactive),
+            now,
+        )
+        .await?
+        {
+            enqueued += 1;
+        }
+    }
+    Ok(enqueued)
+}
+
+async fn is_linked(conn: &mut Conn, customer_id: &str) -> StoreResult<bool> {
+    Ok(!crate::store::customers::identities_of(conn, customer_id)
+        .await?
+        .is_empty())
+}

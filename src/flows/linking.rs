@@ -1,0 +1,458 @@
+//! A viewer's own commands in a direct chat: linking their messenger to their shop account
+//! (`/start <token>`, `/link <token>`), consent buttons, `/stop`, `/unlink`, `/lang`, `/help`.
+
+use chrono::{DateTime, Utc};
+
+use super::after_broadcast::send_missed_thank_yous;
+use crate::app::AppContext;
+use crate::domain::{Lane, Lang, MessageKind};
+use crate::i18n::Arg;
+use crate::outbox::{self, ButtonSpec, Envelope, Payload, Recipient};
+use crate::platforms::Incoming;
+use crate::store::customers::{self, ConsentEntry, ConsentPurpose, NewIdentity, TokenUse};
+use crate::store::{Conn, StoreError, StoreResult};
+
+/// Callback data of the consent buttons (≤ 64 bytes, CONTRACT §9).
+pub const MARKETING_YES: &str = "consent:marketing:yes";
+pub const MARKETING_NO: &str = "consent:marketing:no";
+pub const NIGHT_YES: &str = "consent:night:yes";
+pub const NIGHT_NO: &str = "consent:night:no";
+
+/// Replies to one incoming update. Their keys come from the update, so a re-delivered update
+/// (already recorded as processed) could never send them twice anyway.
+pub struct Conversation<'a> {
+    pub ctx: &'a AppContext,
+    pub incoming: &'a Incoming,
+    pub now: DateTime<Utc>,
+    replies: usize,
+}
+
+impl<'a> Conversation<'a> {
+    pub fn new(ctx: &'a AppContext, incoming: &'a Incoming, now: DateTime<Utc>) -> Self {
+        Conversation {
+            ctx,
+            incoming,
+            now,
+            replies: 0,
+        }
+    }
+
+    /// The language for a viewer who is not linked: their platform's, else the shop's.
+    pub fn platform_lang(&self) -> Lang {
+        self.incoming
+            .user_lang
+            .as_deref()
+            .and_then(Lang::from_tag)
+            .unwrap_or(self.ctx.config.shop.default_locale)
+    }
+
+    /// Enqueues a reply: to the customer when linked (their language, their most recent
+    /// platform), else to this chat.
+    pub async fn reply(
+        &mut self,
+        conn: &mut Conn,
+        customer_id: Option<&str>,
+        payload: Payload,
+    ) -> StoreResult<()> {
+        self.replies += 1;
+        let incoming = self.incoming;
+        let to = match customer_id {
+            Some(id) => Recipient::Customer(id.to_string()),
+            None => Recipient::Chat {
+                platform: incoming.platform,
+                chat_id: incoming.chat_id.clone(),
+            },
+        };
+        let payload = match (customer_id, payload) {
+            (
+                None,
+                Payload::Text {
+                    id,
+                    args,
+                    buttons,
+                    lang: None,
+                },
+            ) => Payload::Text {
+                id,
+                args,
+                buttons,
+                lang: Some(self.platform_lang()),
+            },
+            (_, payload) => payload,
+        };
+        let envelope = Envelope {
+            key: format!(
+                "reply:{}:{}:{}",
+                incoming.platform, incoming.update_id, self.replies
+            ),
+            to,
+            flow: "reply",
+            kind: MessageKind::Transactional,
+            lane: Lane::Interactive,
+            payload,
+            broadcast_id: None,
+        };
+        outbox::enqueue(conn, envelope, self.now).await?;
+        Ok(())
+    }
+
+    fn shop(&self) -> String {
+        self.ctx.config.shop.name.clone()
+    }
+
+    /// Today in the shop's time zone, as confirmations name it.
+    fn today(&self, lang: Lang) -> String {
+        let date = self
+            .now
+            .with_timezone(&self.ctx.config.shop.timezone)
+            .date_naive();
+        crate::outbox::render::format_date(date, lang)
+    }
+}
+
+fn agree_decline(agree: &str, decline: &str) -> Vec<Vec<ButtonSpec>> {
+    // Agree first, decline second (CONTRACT §4).
+    vec![vec![
+        ButtonSpec {
+            label: "button-agree".to_string(),
+            data: agree.to_string(),
+        },
+        ButtonSpec {
+            label: "button-decline".to_string(),
+            data: decline.to_string(),
+        },
+    ]]
+}
+
+/// `/start` or `/link` with a token: links the account, says what encore will send, asks for
+/// marketing consent, then sends the thank-yous of the last 14 days the viewer missed.
+pub async fn link_with_token(
+    conv: &mut Conversation<'_>,
+    conn: &mut Conn,
+    token: &str,
+) -> StoreResult<()> {
+    let incoming = conv.incoming;
+    let customer_id = match customers::use_link_token(conn, token, conv.now).await? {
+        TokenUse::Linked { customer_id } => customer_id,
+        TokenUse::Unknown => {
+            return conv
+                .reply(conn, None, Payload::text("link-token-unknown"))
+                .await;
+        }
+        TokenUse::Expired => {
+            return conv
+                .reply(conn, None, Payload::text("link-token-expired"))
+                .await;
+        }
+        TokenUse::AlreadyUsed => {
+            return conv
+                .reply(conn, None, Payload::text("link-token-used"))
+                .await;
+        }
+    };
+    let change = customers::link_identity(
+        conn,
+        &customer_id,
+        &NewIdentity {
+            platform: incoming.platform,
+            user_id: &incoming.user_id,
+            chat_id: &incoming.chat_id,
+            display_name: incoming.user_name.as_deref(),
+            platform_lang: incoming.user_lang.as_deref(),
+        },
+        conv.now,
+    )
+    .await?;
+    if change.moved_from.is_some() {
+        conv.reply(conn, Some(&customer_id), Payload::text("link-moved"))
+            .await?;
+    }
+    let name = customers::customer(conn, &customer_id)
+        .await?
+        .map(|c| c.name)
+        .unwrap_or_default();
+    conv.reply(
+        conn,
+        Some(&customer_id),
+        Payload::text("link-welcome")
+            .arg("name", name)
+            .arg("shop", conv.shop()),
+    )
+    .await?;
+    conv.reply(
+        conn,
+        Some(&customer_id),
+        Payload::text("consent-marketing-ask")
+            .arg("shop", conv.shop())
+            .buttons(agree_decline(MARKETING_YES, MARKETING_NO)),
+    )
+    .await?;
+    send_missed_thank_yous(conn, &customer_id, conv.now).await?;
+    Ok(())
+}
+
+/// A press on one of the consent buttons: recorded with time, source and the exact words the
+/// viewer was shown, confirmed with the shop's name and the date.
+pub async fn consent_button(
+    conv: &mut Conversation<'_>,
+    conn: &mut Conn,
+    data: &str,
+) -> StoreResult<()> {
+    let Some(identity) =
+        customers::identity(conn, conv.incoming.platform, &conv.incoming.user_id).await?
+    else {
+        return conv.reply(conn, None, Payload::text("not-linked")).await;
+    };
+    let customer_id = identity.customer_id.clone();
+    let Some(customer) = customers::customer(conn, &customer_id).await? else {
+        return conv.reply(conn, None, Payload::text("not-linked")).await;
+    };
+    let lang = customers::language_of(
+        &customer,
+        Some(&identity),
+        conv.ctx.config.shop.default_locale,
+    );
+    let (purpose, granted, asked_with) = match data {
+        MARKETING_YES => (ConsentPurpose::Marketing, true, "consent-marketing-ask"),
+        MARKETING_NO => (ConsentPurpose::Marketing, false, "consent-marketing-ask"),
+        NIGHT_YES => (ConsentPurpose::Night, true, "consent-night-ask"),
+        NIGHT_NO => (ConsentPurpose::Night, false, "consent-night-ask"),
+        _ => return Ok(()),
+    };
+    if purpose == ConsentPurpose::Night && granted {
+        let marketing =
+            customers::latest_consent(conn, &customer_id, ConsentPurpose::Marketing).await?;
+        if !marketing.is_some_and(|m| m.granted) {
+            // Night-time advertising only makes sense on top of marketing consent.
+            return conv
+                .reply(
+                    conn,
+                    Some(&customer_id),
+                    Payload::text("consent-night-needs-marketing"),
+                )
+                .await;
+        }
+    }
+    let wording = conv
+        .ctx
+        .texts
+        .render(lang, asked_with, &[("shop", Arg::from(conv.shop()))])
+        .map_err(|err| StoreError::Corrupt(format!("consent wording cannot be rendered: {err}")))?;
+    let entry = ConsentEntry {
+        purpose,
+        granted,
+        given_at: conv.now,
+        source: conv.incoming.platform.to_string(),
+        wording,
+        method: "button".to_string(),
+    };
+    customers::record_consent(conn, &customer_id, &entry, conv.now).await?;
+    let confirmation = match (purpose, granted) {
+        (ConsentPurpose::Marketing, true) => "consent-marketing-yes-confirm",
+        (ConsentPurpose::Marketing, false) => "consent-marketing-no-confirm",
+        (ConsentPurpose::Night, true) => "consent-night-yes-confirm",
+        (ConsentPurpose::Night, false) => "consent-night-no-confirm",
+    };
+    let date = conv.today(lang);
+    conv.reply(
+        conn,
+        Some(&customer_id),
+        Payload::text(confirmation)
+            .arg("shop", conv.shop())
+            .arg("date", date),
+    )
+    .await?;
+    if purpose == ConsentPurpose::Marketing && granted {
+        // Only after a yes: the night-time question, buttons in the same order.
+        conv.reply(
+            conn,
+            Some(&customer_id),
+            Payload::text("consent-night-ask")
+                .arg("shop", conv.shop())
+                .buttons(agree_decline(NIGHT_YES, NIGHT_NO)),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// `/stop`: withdraws marketing and night consent at once, cancels queued advertising,
+/// confirms with the shop's name and the date. Transactional notes continue.
+pub async fn stop(
+    conv: &mut Conversation<'_>,
+    conn: &mut Conn,
+    customer_id: Option<&str>,
+    lang: Lang,
+) -> StoreResult<()> {
+    let Some(customer_id) = customer_id else {
+        return conv.reply(conn, None, Payload::text("not-linked")).await;
+    };
+    for purpose in [ConsentPurpose::Marketing, ConsentPurpose::Night] {
+        let entry = ConsentEntry {
+            purpose,
+            granted: false,
+            given_at: conv.now,
+            source: conv.incoming.platform.to_string(),
+            wording: "/stop".to_string(),
+            method: "command".to_string(),
+        };
+        customers::record_consent(conn, customer_id, &entry, conv.now).await?;
+    }
+    sqlx::query("UPDATE outbox SET state = 'cancelled', last_error = 'consent withdrawn (/stop)' WHERE customer_id = $1 AND kind = 'advertising' AND state = 'queued'")
+        .bind(customer_id)
+        .execute(&mut *conn)
+        .await?;
+    let date = conv.today(lang);
+    conv.reply(
+        conn,
+        Some(customer_id),
+        Payload::text("stop-confirm")
+            .arg("shop", conv.shop())
+            .arg("date", date),
+    )
+    .await
+}
+
+/// `/unlink`: detaches this account; the confirmation goes to this chat in the viewer's language.
+pub async fn unlink(conv: &mut Conversation<'_>, conn: &mut Conn, lang: Lang) -> StoreResult<()> {
+    let removed =
+        customers::unlink_identity(conn, conv.incoming.platform, &conv.incoming.user_id).await?;
+    let id = if removed.is_some() {
+        "unlink-done"
+    } else {
+        "not-linked"
+    };
+    conv.reply(
+        conn,
+        None,
+        Payload::text(id).arg("shop", conv.shop()).in_lang(lang),
+    )
+    .await
+}
+
+/// `/lang ko|en`: the viewer's language wins over everything else.
+pub async fn set_language(
+    conv: &mut Conversation<'_>,
+    conn: &mut Conn,
+    customer_id: Option<&str>,
+    arg: Option<&str>,
+) -> StoreResult<()> {
+    let Some(lang) = arg.and_then(|a| a.parse::<Lang>().ok()) else {
+        return conv
+            .reply(conn, customer_id, Payload::text("lang-usage"))
+            .await;
+    };
+    match customer_id {
+        Some(id) => {
+            customers::set_lang_override(conn, id, lang).await?;
+            conv.reply(conn, Some(id), Payload::text("lang-set")).await
+        }
+        None => {
+            conv.reply(conn, None, Payload::text("lang-set").in_lang(lang))
+                .await
+        }
+    }
+}
+
+/// How long a link token stays good.
+pub const LINK_TOKEN_DAYS: i64 = 7;
+
+/// What the shop shows a buyer so they can connect their messenger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkInvitation {
+    pub token: String,
+    pub telegram_url: Option<String>,
+    pub discord_command: Option<String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A single-use link token: 16 random bytes as 22 characters of base64url (CONTRACT §9).
+/// `None` when the customer is unknown.
+pub async fn create_link_token(
+    ctx: &AppContext,
+    customer_id: &str,
+) -> StoreResult<Option<LinkInvitation>> {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let now = ctx.clock.now();
+    let expires_at = now + chrono::Duration::days(LINK_TOKEN_DAYS);
+    let mut tx = ctx.store.begin().await?;
+    if !customers::customer_exists(&mut tx, customer_id).await? {
+        return Ok(None);
+    }
+    customers::create_link_token(&mut tx, &token, customer_id, now, expires_at).await?;
+    tx.commit().await?;
+    let telegram_url = match (&ctx.config.telegram, &ctx.telegram_username) {
+        (Some(_), Some(username)) => Some(format!("https://t.me/{username}?start={token}")),
+        _ => None,
+    };
+    let discord_command = ctx
+        .config
+        .discord
+        .as_ref()
+        .map(|_| format!("/link {token}"));
+    Ok(Some(LinkInvitation {
+        token,
+        telegram_url,
+        discord_command,
+        expires_at,
+    }))
+}
+
+/// Everything stored about a customer, as `/mydata` and `GET /v1/customers/{id}` show it.
+pub async fn stored_about(
+    ctx: &AppContext,
+    customer_id: &str,
+) -> StoreResult<Option<serde_json::Value>> {
+    use serde_json::json;
+    let Some(customer) = ctx.store.customer(customer_id).await? else {
+        return Ok(None);
+    };
+    let identities = ctx.store.identities_of(customer_id).await?;
+    let language = customers::language_of(
+        &customer,
+        identities.first(),
+        ctx.config.shop.default_locale,
+    );
+    let consents = ctx.store.consent_history(customer_id).await?;
+    let orders = ctx.store.orders_of_customer(customer_id).await?;
+    Ok(Some(json!({
+        "customer": {
+            "id": customer.id,
+            "name": customer.name,
+            "locale": customer.locale,
+            "language": language.code(),
+            "birthday": customer.birthday,
+        },
+        "identities": identities.iter().map(|i| json!({
+            "platform": i.platform.as_str(),
+            "user_id": i.user_id,
+            "display_name": i.display_name,
+            "reachable": i.unreachable_at.is_none(),
+            "last_seen_at": i.last_seen_at.to_rfc3339(),
+        })).collect::<Vec<_>>(),
+        "consents": consents.iter().map(|c| json!({
+            "purpose": c.purpose.as_str(),
+            "granted": c.granted,
+            "at": c.given_at.to_rfc3339(),
+            "source": c.source,
+            "wording": c.wording,
+            "method": c.method,
+        })).collect::<Vec<_>>(),
+        "orders": orders.iter().map(|o| json!({
+            "id": o.id,
+            "broadcast_id": o.broadcast_id,
+            "status": o.status.as_str(),
+            "total": o.total,
+            "currency": o.currency,
+            "placed_at": o.placed_at.to_rfc3339(),
+            "items": o.items.iter().map(|i| json!({
+                "sku": i.sku, "name": i.name, "category": i.category,
+                "quantity": i.quantity, "unit_price": i.unit_price,
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })))
+}

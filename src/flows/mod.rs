@@ -1,0 +1,16 @@
+//! Flows decide. Each file owns one conversation with the shop's customers; flows write
+//! messages into the outbox inside the caller's transaction and never call a platform.
+
+pub mod after_broadcast;
+pub mod customers;
+pub mod linking;
+pub mod order_notes;
+pub mod staff;
+
+/// Whether applying data should also tell the customer about it. Imported history is applied
+/// silently unless `--notify` is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effects {
+    Notify,
+    Silent,
+}

@@ -1,0 +1,110 @@
+//! Order notes: each status change a buyer should hear about (and each new delay date) gets its
+//! own note; a replayed event sends nothing new.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::Effects;
+use crate::domain::events::{Delay, OrderStatusChanged};
+use crate::domain::{Lane, MessageKind, OrderStatus};
+use crate::outbox::{self, Envelope, Payload, Recipient};
+use crate::store::orders::{self, StatusApplied};
+use crate::store::{Conn, StoreResult};
+
+/// A note about one order. The key names the order, the status and — for a delay — the new
+/// date, so a second delay with a new date is a new note and a replay is not.
+pub fn note(
+    order_id: &str,
+    customer_id: &str,
+    broadcast_id: Option<&str>,
+    status: &str,
+) -> Envelope {
+    Envelope {
+        key: format!("order_note:{status}:{order_id}"),
+        to: Recipient::Customer(customer_id.to_string()),
+        flow: "order_note",
+        kind: MessageKind::Transactional,
+        lane: Lane::Bulk,
+        payload: Payload::OrderNote {
+            order_id: order_id.to_string(),
+            status: status.to_string(),
+        },
+        broadcast_id: broadcast_id.map(str::to_string),
+    }
+}
+
+fn status_key(status: OrderStatus, eta: Option<NaiveDate>) -> String {
+    match (status, eta) {
+        (OrderStatus::Delayed, Some(eta)) => format!("delayed@{eta}"),
+        (status, _) => status.to_string(),
+    }
+}
+
+/// `order.status_changed`: applies the status if it is newer than the stored one and, when the
+/// buyer should hear about it, enqueues the note. Returns whether the status was applied.
+pub async fn status_changed(
+    conn: &mut Conn,
+    change: &OrderStatusChanged,
+    occurred_at: DateTime<Utc>,
+    effects: Effects,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let applied = orders::apply_status(conn, change, occurred_at, now).await?;
+    let StatusApplied::Applied { .. } = applied else {
+        return Ok(false);
+    };
+    if effects == Effects::Silent || !change.status.deserves_a_note() {
+        return Ok(true);
+    }
+    let Some(order) = orders::order(conn, &change.order_id).await? else {
+        return Ok(true);
+    };
+    if crate::store::customers::identities_of(conn, &order.customer_id)
+        .await?
+        .is_empty()
+    {
+        // Not linked: the viewer sees the order's state in the thank-you when they link.
+        return Ok(true);
+    }
+    let key_status = status_key(change.status, order.delay_eta);
+    let envelope = note(
+        &order.id,
+        &order.customer_id,
+        order.broadcast_id.as_deref(),
+        &key_status,
+    );
+    let envelope = Envelope {
+        payload: Payload::OrderNote {
+            order_id: order.id.clone(),
+            status: change.status.to_string(),
+        },
+        ..envelope
+    };
+    outbox::enqueue(conn, envelope, now).await?;
+    Ok(true)
+}
+
+/// Staff `/delay BROADCAST DATE reason…`: every open order of the broadcast becomes delayed
+/// with that reason and date, and its buyer gets the delay note. Returns how many orders.
+pub async fn delay_broadcast_orders(
+    conn: &mut Conn,
+    broadcast_id: &str,
+    new_eta: NaiveDate,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<usize> {
+    let open = orders::open_order_ids_of_broadcast(conn, broadcast_id).await?;
+    for order_id in &open {
+        let change = OrderStatusChanged {
+            order_id: order_id.clone(),
+            status: OrderStatus::Delayed,
+            tracking: None,
+            delay: Some(Delay {
+                reason: reason.to_string(),
+                new_eta,
+            }),
+            payment_deadline: None,
+        };
+        status_changed(conn, &change, now, Effects::Notify, now).await?;
+    }
+    Ok(open.len())
+}

@@ -1,0 +1,111 @@
+//! Staff commands in the staff chat (CONTRACT §4): only from `staff_user_ids`, or on Telegram
+//! an anonymous admin posting as the staff chat itself. Anyone else gets a polite refusal and
+//! nothing happens.
+
+use chrono::NaiveDate;
+
+use super::after_broadcast::thank_buyers_after_broadcast;
+use super::linking::Conversation;
+use super::order_notes::delay_broadcast_orders;
+use crate::outbox::Payload;
+use crate::store::{Conn, StoreResult};
+
+/// The staff commands this version acts on. Others named in CONTRACT §4 come with their features.
+pub const STAFF_COMMANDS: [&str; 3] = ["ended", "delay", "report"];
+
+/// Staff commands known to the contract but not built yet: they get an honest answer.
+pub const LATER_STAFF_COMMANDS: [&str; 6] = [
+    "vipcode",
+    "vippost",
+    "reply",
+    "close",
+    "reflected",
+    "unmute",
+];
+
+pub fn is_staff_command(command: &str) -> bool {
+    STAFF_COMMANDS.contains(&command) || LATER_STAFF_COMMANDS.contains(&command)
+}
+
+pub async fn run(
+    conv: &mut Conversation<'_>,
+    conn: &mut Conn,
+    command: &str,
+    args: &str,
+    authorised: bool,
+) -> StoreResult<()> {
+    if !authorised {
+        return conv.reply(conn, None, Payload::text("staff-refused")).await;
+    }
+    let mut words = args.split_whitespace();
+    match command {
+        "ended" => {
+            let Some(broadcast_id) = words.next() else {
+                return conv
+                    .reply(conn, None, Payload::text("staff-usage-ended"))
+                    .await;
+            };
+            let thanked =
+                thank_buyers_after_broadcast(conn, broadcast_id, None, conv.now, conv.now).await?;
+            conv.reply(
+                conn,
+                None,
+                Payload::text("staff-ended")
+                    .arg("broadcast", broadcast_id)
+                    .arg("count", thanked as i64),
+            )
+            .await
+        }
+        "delay" => {
+            let broadcast_id = words.next();
+            let date = words
+                .next()
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            let reason = words.collect::<Vec<_>>().join(" ");
+            let (Some(broadcast_id), Some(date), false) = (broadcast_id, date, reason.is_empty())
+            else {
+                return conv
+                    .reply(conn, None, Payload::text("staff-usage-delay"))
+                    .await;
+            };
+            let count = delay_broadcast_orders(conn, broadcast_id, date, &reason, conv.now).await?;
+            conv.reply(
+                conn,
+                None,
+                Payload::text("staff-delayed")
+                    .arg("broadcast", broadcast_id)
+                    .arg("count", count as i64)
+                    .arg("date", date.to_string()),
+            )
+            .await
+        }
+        "report" => {
+            let Some(broadcast_id) = words.next() else {
+                return conv
+                    .reply(conn, None, Payload::text("staff-usage-report"))
+                    .await;
+            };
+            let lang = conv.ctx.config.shop.default_locale;
+            let report = crate::store::report::broadcast_report(conn, broadcast_id).await?;
+            let payload = match report {
+                Some(report) => match report.to_text(&conv.ctx.texts, lang) {
+                    Ok(text) => Payload::text("staff-report").arg("report", text),
+                    Err(err) => {
+                        tracing::error!(error = %err, "report text could not be rendered");
+                        Payload::text("staff-report-unknown").arg("broadcast", broadcast_id)
+                    }
+                },
+                None => Payload::text("staff-report-unknown").arg("broadcast", broadcast_id),
+            };
+            conv.reply(conn, None, payload).await
+        }
+        _ => {
+            conv.reply(
+                conn,
+                None,
+                Payload::text("staff-not-yet").arg("command", command),
+            )
+            .await
+        }
+    }
+}

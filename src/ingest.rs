@@ -1,0 +1,233 @@
+//! Events in: the shop's events (HTTP and CLI) become stored facts and flow decisions.
+//!
+//! A batch is all or nothing. Each event is idempotent by id (same id and body: a duplicate,
+//! no effect; same id, other body: the batch is refused). An event that refers to an order or
+//! customer not yet known waits (`pending`) and is applied when that order or customer arrives.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::app::AppContext;
+use crate::domain::events::{Event, EventBody, EventShapeError, parse_event};
+use crate::flows::{Effects, after_broadcast, customers as customer_flow, order_notes};
+use crate::store::events::{self as stored, EventSeen, NewEvent};
+use crate::store::{Conn, StoreError, customers, orders};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BatchOutcome {
+    /// New events applied now.
+    pub accepted: usize,
+    /// Events seen before with the same body: no effect.
+    pub duplicates: usize,
+    /// New events waiting for the order or customer they refer to.
+    pub pending: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("event {index}: {source}")]
+    Shape {
+        index: usize,
+        #[source]
+        source: EventShapeError,
+    },
+    #[error("event {index}: id `{id}` was used before for a different event")]
+    Conflict { index: usize, id: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Applies a batch of raw event objects, all or nothing.
+pub async fn ingest(ctx: &AppContext, raw: &[Value]) -> Result<BatchOutcome, IngestError> {
+    let events = raw
+        .iter()
+        .enumerate()
+        .map(|(index, value)| {
+            parse_event(value).map_err(|source| IngestError::Shape { index, source })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let now = ctx.clock.now();
+    let mut tx = ctx.store.begin().await?;
+    let mut outcome = BatchOutcome::default();
+    for (index, (event, value)) in events.iter().zip(raw).enumerate() {
+        // serde_json's maps are sorted, so the same event always hashes the same.
+        let payload = value.to_string();
+        let hash = hex::encode(Sha256::digest(payload.as_bytes()));
+        match stored::seen(&mut tx, &event.id, &hash).await? {
+            EventSeen::Duplicate => outcome.duplicates += 1,
+            EventSeen::Conflict => {
+                return Err(IngestError::Conflict {
+                    index,
+                    id: event.id.clone(),
+                });
+            }
+            EventSeen::New => {
+                let waiting = missing_reference(&mut tx, event).await?;
+                stored::insert(
+                    &mut tx,
+                    &NewEvent {
+                        id: &event.id,
+                        type_name: event.type_name(),
+                        body_hash: &hash,
+                        payload: &payload,
+                        occurred_at: event.occurred_at,
+                        waiting_for: waiting.as_deref(),
+                    },
+                    now,
+                )
+                .await?;
+                if waiting.is_some() {
+                    outcome.pending += 1;
+                } else {
+                    apply(&mut tx, event, now).await?;
+                    outcome.accepted += 1;
+                }
+            }
+        }
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    ctx.outbox.wake();
+    Ok(outcome)
+}
+
+/// What the event waits for, if it refers to something not yet known.
+async fn missing_reference(conn: &mut Conn, event: &Event) -> Result<Option<String>, StoreError> {
+    Ok(match &event.body {
+        EventBody::OrderPlaced(e)
+            if !customers::customer_exists(conn, &e.order.customer_id).await? =>
+        {
+            Some(format!("customer:{}", e.order.customer_id))
+        }
+        EventBody::OrderStatusChanged(e) if !orders::order_exists(conn, &e.order_id).await? => {
+            Some(format!("order:{}", e.order_id))
+        }
+        _ => None,
+    })
+}
+
+/// Applies one event, then whatever was waiting for what it created.
+async fn apply(conn: &mut Conn, event: &Event, now: DateTime<Utc>) -> Result<(), StoreError> {
+    match apply_one(conn, event, now).await? {
+        Some(key) => release_waiting(conn, &key, now).await,
+        None => Ok(()),
+    }
+}
+
+/// Applies the events that waited for `key` (`customer:<id>`, `order:<id>`), and in turn those
+/// waiting for what they create. Also called by the CSV import.
+pub async fn release_waiting(
+    conn: &mut Conn,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut keys = vec![key.to_string()];
+    while let Some(key) = keys.pop() {
+        for waiting in stored::waiting_for(conn, &key).await? {
+            let parsed = serde_json::from_str::<Value>(&waiting.payload)
+                .ok()
+                .and_then(|v| parse_event(&v).ok());
+            let Some(parsed) = parsed else {
+                tracing::error!(event_id = %waiting.id, "a stored pending event no longer parses; left pending");
+                continue;
+            };
+            // It may still wait for something else (an order whose customer is unknown).
+            if let Some(other) = missing_reference(conn, &parsed).await? {
+                stored::wait_for(conn, &waiting.id, &other).await?;
+                continue;
+            }
+            stored::mark_applied(conn, &waiting.id, now).await?;
+            if let Some(created) = apply_one(conn, &parsed, now).await? {
+                keys.push(created);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Returns the key of what this event created, so events waiting for it can follow.
+async fn apply_one(
+    conn: &mut Conn,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, StoreError> {
+    match &event.body {
+        EventBody::CustomerUpserted(e) => {
+            customer_flow::customer_upserted(conn, &e.customer, now).await?;
+            Ok(Some(format!("customer:{}", e.customer.id)))
+        }
+        EventBody::BroadcastScheduled(e) => {
+            let b = &e.broadcast;
+            orders::upsert_broadcast(
+                conn,
+                &b.id,
+                Some(&b.title),
+                Some(b.starts_at),
+                b.url.as_deref(),
+                now,
+            )
+            .await?;
+            Ok(None)
+        }
+        EventBody::BroadcastStarted(e) => {
+            let b = &e.broadcast;
+            orders::upsert_broadcast(conn, &b.id, b.title.as_deref(), None, b.url.as_deref(), now)
+                .await?;
+            orders::mark_broadcast_started(conn, &b.id, event.occurred_at).await?;
+            Ok(None)
+        }
+        EventBody::BroadcastEnded(e) => {
+            let b = &e.broadcast;
+            let ended_at = b.ended_at.unwrap_or(event.occurred_at);
+            after_broadcast::thank_buyers_after_broadcast(
+                conn,
+                &b.id,
+                b.title.as_deref(),
+                ended_at,
+                now,
+            )
+            .await?;
+            Ok(None)
+        }
+        EventBody::OrderPlaced(e) => {
+            let placed_at = e.order.placed_at.unwrap_or(event.occurred_at);
+            after_broadcast::order_placed(conn, &e.order, placed_at, Effects::Notify, now).await?;
+            Ok(Some(format!("order:{}", e.order.id)))
+        }
+        EventBody::OrderStatusChanged(e) => {
+            order_notes::status_changed(conn, e, event.occurred_at, Effects::Notify, now).await?;
+            Ok(None)
+        }
+        // Stored and acknowledged; the features that act on them come with their issues.
+        EventBody::CustomerMerged(_)
+        | EventBody::CustomerDeleted(_)
+        | EventBody::ViewerEngaged(_)
+        | EventBody::CodePoolAdded(_)
+        | EventBody::CodeRedeemed(_) => Ok(None),
+    }
+}
+
+/// `encore broadcast end`, `/ended`: the same effect as a `broadcast.ended` event.
+pub async fn end_broadcast(ctx: &AppContext, broadcast_id: &str) -> Result<u64, StoreError> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.store.begin().await?;
+    let thanked =
+        after_broadcast::thank_buyers_after_broadcast(&mut tx, broadcast_id, None, now, now)
+            .await?;
+    tx.commit().await?;
+    ctx.outbox.wake();
+    Ok(thanked)
+}
+
+/// Gives up on events that waited longer than `policy.pending_event_hours`.
+pub async fn expire_pending_events(ctx: &AppContext) -> Result<usize, StoreError> {
+    let hours = i64::from(ctx.config.policy.pending_event_hours);
+    let cutoff = ctx.clock.now() - chrono::Duration::hours(hours);
+    let mut tx = ctx.store.begin().await?;
+    let expired = stored::expire_pending(&mut tx, cutoff).await?;
+    tx.commit().await?;
+    for id in &expired {
+        tracing::warn!(event_id = %id, "pending event expired: what it refers to never arrived");
+    }
+    Ok(expired.len())
+}

@@ -1,0 +1,283 @@
+//! The `encore` command line (CONTRACT §1). Thin: parse, build, run, report one line on failure.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use encore::app::{AppContext, RunningApp};
+use encore::clock::SystemClock;
+use encore::config::Config;
+use encore::domain::Lang;
+use encore::i18n::Texts;
+use encore::store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "encore",
+    version,
+    about = "Keeps live-commerce viewers close after the broadcast ends"
+)]
+struct Cli {
+    /// Configuration file (default: encore.toml if present, else built-in defaults)
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the bot: platforms, HTTP API, dispatcher and scheduler, until SIGINT/SIGTERM
+    Serve,
+    /// A scripted after-broadcast on the built-in chat emulator; no token, no network
+    Demo {
+        #[arg(long, default_value_t = 50)]
+        viewers: usize,
+        #[arg(long, default_value = "ko")]
+        lang: Lang,
+        /// Database URL (default: a temporary SQLite file, removed afterwards)
+        #[arg(long)]
+        db: Option<String>,
+    },
+    /// Apply database migrations and exit
+    Migrate,
+    /// Import orders or codes
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+    /// Broadcast commands
+    Broadcast {
+        #[command(subcommand)]
+        what: BroadcastCommand,
+    },
+    /// Print a broadcast report
+    Report {
+        broadcast_id: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_name = "FILE.png")]
+        chart: Option<PathBuf>,
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+    },
+    /// Journey messages
+    Journeys {
+        #[command(subcommand)]
+        what: JourneysCommand,
+    },
+    /// Configuration commands
+    Config {
+        #[command(subcommand)]
+        what: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import orders from a CSV file (CONTRACT §5)
+    Orders {
+        file: PathBuf,
+        /// Tell buyers about what the file changes (history sends nothing without it)
+        #[arg(long)]
+        notify: bool,
+    },
+    /// Add one-per-customer codes to a campaign's pool
+    Codes { campaign: String, file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum BroadcastCommand {
+    /// Same effect as a broadcast.ended event
+    End { broadcast_id: String },
+}
+
+#[derive(Subcommand)]
+enum JourneysCommand {
+    /// List journey messages that would be due
+    Preview {
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration and print the effective settings, secrets masked
+    Check {
+        #[arg(long)]
+        online: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("encore=info,warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => return fail(format!("cannot start the async runtime: {err}")),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(message),
+    }
+}
+
+fn fail(message: String) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::FAILURE
+}
+
+fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
+    Config::load(path.map(PathBuf::as_path)).map_err(|e| e.to_string())
+}
+
+async fn context(config: Config) -> Result<AppContext, String> {
+    let store = Store::open_and_migrate(&config.database.url)
+        .await
+        .map_err(|e| e.to_string())?;
+    let texts = Texts::load().map_err(|e| e.to_string())?;
+    Ok(AppContext::new(
+        config,
+        store,
+        Arc::new(SystemClock),
+        Arc::new(texts),
+    ))
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Demo { viewers, lang, db } => {
+            let options = encore::demo::DemoOptions { viewers, lang, db_url: db };
+            let mut out = std::io::stdout().lock();
+            encore::demo::run(&options, &mut out).await.map_err(|e| e.to_string())
+        }
+        Command::Serve => serve(load_config(cli.config.as_ref())?).await,
+        Command::Migrate => {
+            let config = load_config(cli.config.as_ref())?;
+            Store::open_and_migrate(&config.database.url).await.map_err(|e| e.to_string())?;
+            println!("database is up to date: {}", mask_url(&config.database.url));
+            Ok(())
+        }
+        Command::Import { what: ImportCommand::Orders { file, notify } } => {
+            let ctx = context(load_config(cli.config.as_ref())?).await?;
+            let summary = encore::import::import_orders(&ctx, &file, notify, std::io::stderr().is_terminal())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "imported {} row(s): {} new order(s), {} updated{}",
+                summary.rows,
+                summary.new_orders,
+                summary.updated_orders,
+                if notify { "; buyers will be told" } else { "; nothing sent (history)" }
+            );
+            Ok(())
+        }
+        Command::Import { what: ImportCommand::Codes { .. } } => {
+            Err("`import codes` comes with VIP codes (issue #5) and is not available in this version".into())
+        }
+        Command::Broadcast { what: BroadcastCommand::End { broadcast_id } } => {
+            let ctx = context(load_config(cli.config.as_ref())?).await?;
+            let thanked = encore::ingest::end_broadcast(&ctx, &broadcast_id).await.map_err(|e| e.to_string())?;
+            println!("broadcast {broadcast_id} ended: {thanked} new thank-you note(s) queued");
+            Ok(())
+        }
+        Command::Report { broadcast_id, json, chart, since } => {
+            if since.is_some() {
+                return Err("`report --since` comes with the period report (issues #5, #6) and is not available in this version".into());
+            }
+            if chart.is_some() {
+                return Err("`report --chart` comes with feedback (issue #4) and is not available in this version".into());
+            }
+            let Some(broadcast_id) = broadcast_id else {
+                return Err("name a broadcast: encore report BROADCAST_ID".into());
+            };
+            let ctx = context(load_config(cli.config.as_ref())?).await?;
+            let report = ctx
+                .store
+                .broadcast_report(&broadcast_id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no broadcast `{broadcast_id}` is known"))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+            } else {
+                println!("{}", report.to_text(&ctx.texts, ctx.config.shop.default_locale).map_err(|e| e.to_string())?);
+            }
+            Ok(())
+        }
+        Command::Journeys { .. } => {
+            Err("`journeys preview` comes with lifecycle journeys (issue #6) and is not available in this version".into())
+        }
+        Command::Config { what: ConfigCommand::Check { online } } => {
+            let config = load_config(cli.config.as_ref())?;
+            print!("{}", config.masked_summary());
+            for warning in config.warnings() {
+                eprintln!("warning: {warning}");
+            }
+            if online {
+                return Err("`config check --online` comes with the platform rights check (issue #5) and is not available in this version".into());
+            }
+            println!("configuration is valid");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
+    let mut app = RunningApp::start(config).await.map_err(|e| e.to_string())?;
+    let outcome = tokio::select! {
+        _ = shutdown_signal() => Ok(()),
+        stopped = app.stopped() => stopped.map_err(|e| e.to_string()),
+    };
+    tracing::info!("stopping: finishing messages on the wire");
+    app.stop().await.map_err(|e| e.to_string())?;
+    outcome
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+fn mask_url(url: &str) -> String {
+    match url.split_once('@') {
+        Some((before, after)) => match before.rsplit_once(':') {
+            Some((user, _)) if !user.ends_with('/') => format!("{user}:****@{after}"),
+            _ => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}

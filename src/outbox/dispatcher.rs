@@ -1,0 +1,398 @@
+//! The dispatcher: claims due messages from the outbox, renders them, paces them and hands them
+//! to the platform adapters, then records what happened.
+//!
+//! 1. At start, messages left `claimed` or `sending` by a stop or crash go back to the queue
+//!    (the `sending` ones may reach their viewer twice; they are counted and logged).
+//! 2. It wakes when this process enqueues (the doorbell) and at least every second, so work
+//!    enqueued by another process (the CLI) is never stranded.
+//! 3. It claims at most `max_in_flight` messages at a time, interactive first; each is
+//!    delivered by its own task so one slow chat never holds up the others.
+//! 4. A 429 pauses the platform for `retry_after` and puts the message back with that delay;
+//!    5xx and time-outs back off exponentially, then dead-letter with the reason; a block marks
+//!    the viewer unreachable on that platform and is not retried.
+//! 5. On shutdown it claims nothing more, lets sends on the wire finish, and puts messages
+//!    still waiting for their turn back in the queue.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+use super::Payload;
+use super::pacing::Pacer;
+use super::render::{Rendered, Renderer};
+use crate::clock::Clock;
+use crate::domain::{Lane, Lang, Platform};
+use crate::platforms::{Messenger, SendError};
+use crate::store::customers::{self, Customer, Identity};
+use crate::store::outbox::{self as rows, ClaimedMessage};
+use crate::store::{Store, StoreError, bump_counter};
+
+/// How many times a message meets a temporary failure before it is dead-lettered.
+const MAX_ATTEMPTS: i64 = 8;
+const POLL_EVERY: Duration = Duration::from_secs(1);
+
+pub struct Dispatcher {
+    store: Store,
+    renderer: Arc<Renderer>,
+    messengers: HashMap<Platform, Arc<dyn Messenger>>,
+    pacers: HashMap<Platform, Arc<Pacer>>,
+    clock: Arc<dyn Clock>,
+    doorbell: Arc<Notify>,
+    default_lang: Lang,
+    max_in_flight: usize,
+}
+
+/// Where and how one claimed message goes.
+struct Route {
+    messenger: Arc<dyn Messenger>,
+    chat_id: String,
+    customer: Option<Customer>,
+    lang: Lang,
+}
+
+enum Outcome {
+    Sent,
+    Released,
+}
+
+impl Dispatcher {
+    pub fn new(
+        store: Store,
+        renderer: Arc<Renderer>,
+        messengers: Vec<Arc<dyn Messenger>>,
+        clock: Arc<dyn Clock>,
+        doorbell: Arc<Notify>,
+        default_lang: Lang,
+    ) -> Dispatcher {
+        let pacers = messengers
+            .iter()
+            .map(|m| (m.platform(), Arc::new(Pacer::new(m.limits()))))
+            .collect();
+        let messengers = messengers.into_iter().map(|m| (m.platform(), m)).collect();
+        Dispatcher {
+            store,
+            renderer,
+            messengers,
+            pacers,
+            clock,
+            doorbell,
+            default_lang,
+            max_in_flight: 16,
+        }
+    }
+
+    /// Runs until `shutdown` turns true.
+    pub async fn run(
+        self: Arc<Self>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Result<(), StoreError> {
+        let recovered = rows::recover_after_restart(&self.store).await?;
+        if recovered.in_flight > 0 {
+            tracing::warn!(
+                in_flight = recovered.in_flight,
+                "messages were on the wire at the last stop; they are sent again and may arrive twice"
+            );
+        }
+        let mut tasks: JoinSet<()> = JoinSet::new();
+        let task_done = Arc::new(Notify::new());
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            while tasks.try_join_next().is_some() {}
+            let room = self.max_in_flight.saturating_sub(tasks.len());
+            if room > 0 {
+                match rows::claim(&self.store, self.clock.now(), room as i64).await {
+                    Ok(claimed) => {
+                        for message in claimed {
+                            let this = self.clone();
+                            let done = task_done.clone();
+                            let shutdown = shutdown.clone();
+                            tasks.spawn(async move {
+                                this.deliver(message, shutdown).await;
+                                done.notify_one();
+                            });
+                        }
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, "could not claim messages; trying again shortly")
+                    }
+                }
+            }
+            tokio::select! {
+                _ = self.doorbell.notified() => {}
+                _ = task_done.notified() => {}
+                _ = tokio::time::sleep(POLL_EVERY) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        // Sends on the wire finish; messages waiting for their turn are released by their tasks.
+        while tasks.join_next().await.is_some() {}
+        Ok(())
+    }
+
+    async fn deliver(&self, message: ClaimedMessage, mut shutdown: watch::Receiver<bool>) {
+        let id = message.id;
+        match self.try_deliver(&message, &mut shutdown).await {
+            Ok(Outcome::Sent | Outcome::Released) => {}
+            Err(err) => {
+                // A database error mid-delivery: put it back; the next claim tries again.
+                tracing::error!(message_id = id, error = %err, "delivery bookkeeping failed");
+                let later = self.clock.now() + chrono::Duration::seconds(5);
+                if let Err(err) = rows::retry_later(&self.store, id, later, &err.to_string()).await
+                {
+                    tracing::error!(message_id = id, error = %err, "could not requeue message");
+                }
+            }
+        }
+    }
+
+    async fn try_deliver(
+        &self,
+        message: &ClaimedMessage,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<Outcome, StoreError> {
+        let payload: Payload = match serde_json::from_str(&message.payload) {
+            Ok(p) => p,
+            Err(err) => {
+                rows::finish_unsent(
+                    &self.store,
+                    message.id,
+                    "failed",
+                    &format!("damaged payload: {err}"),
+                    None,
+                )
+                .await?;
+                return Ok(Outcome::Sent);
+            }
+        };
+        let route = match self.route(message, &payload).await? {
+            Ok(route) => route,
+            Err((state, reason)) => {
+                rows::finish_unsent(&self.store, message.id, state, &reason, None).await?;
+                return Ok(Outcome::Sent);
+            }
+        };
+        let platform = route.messenger.platform();
+        let rendered = {
+            let mut conn = self.store.pool().acquire().await?;
+            self.renderer
+                .render(&mut conn, &payload, route.customer.as_ref(), route.lang)
+                .await
+        };
+        let outgoing = match rendered {
+            Ok(Rendered::Send(outgoing)) => outgoing,
+            Ok(Rendered::Nothing(reason)) => {
+                rows::finish_unsent(&self.store, message.id, "cancelled", &reason, None).await?;
+                return Ok(Outcome::Sent);
+            }
+            Err(err) => {
+                tracing::error!(message_id = message.id, error = %err, "message could not be rendered");
+                rows::finish_unsent(
+                    &self.store,
+                    message.id,
+                    "failed",
+                    &err.to_string(),
+                    Some(platform.as_str()),
+                )
+                .await?;
+                return Ok(Outcome::Sent);
+            }
+        };
+        let lane = if message.lane == Lane::Interactive.as_i64() {
+            Lane::Interactive
+        } else {
+            Lane::Bulk
+        };
+        let pacer = self.pacers.get(&platform).cloned();
+        let is_group = route.messenger.is_group(&route.chat_id);
+        let parts = outgoing.into_parts(route.messenger.markup());
+        let mut last_id = None;
+        for (index, part) in parts.iter().enumerate() {
+            if let Some(pacer) = &pacer {
+                tokio::select! {
+                    _ = pacer.wait_turn(&route.chat_id, is_group, lane) => {}
+                    _ = crate::app::until_shutdown(shutdown) => {
+                        rows::release(&self.store, message.id).await?;
+                        return Ok(Outcome::Released);
+                    }
+                }
+            }
+            if index == 0 {
+                rows::mark_sending(&self.store, message.id, platform.as_str()).await?;
+            }
+            match route.messenger.send_part(&route.chat_id, part).await {
+                Ok(delivered) => last_id = Some(delivered.message_id),
+                Err(err) => {
+                    self.after_failure(message, platform, &route.chat_id, err, pacer.as_deref())
+                        .await?;
+                    return Ok(Outcome::Sent);
+                }
+            }
+        }
+        let message_id = last_id.unwrap_or_default();
+        rows::mark_sent(
+            &self.store,
+            message.id,
+            platform.as_str(),
+            &message_id,
+            self.clock.now(),
+        )
+        .await?;
+        tracing::debug!(message_id = message.id, flow = %message.flow, %platform, "sent");
+        Ok(Outcome::Sent)
+    }
+
+    /// Chooses the platform and chat. `Err((state, reason))` when the message cannot go anywhere.
+    async fn route(
+        &self,
+        message: &ClaimedMessage,
+        payload: &Payload,
+    ) -> Result<Result<Route, (&'static str, String)>, StoreError> {
+        if let (Some(platform), Some(chat_id)) = (&message.target_platform, &message.target_chat) {
+            let Some(messenger) = platform
+                .parse::<Platform>()
+                .ok()
+                .and_then(|p| self.messengers.get(&p))
+            else {
+                return Ok(Err((
+                    "failed",
+                    format!("platform {platform} is not configured"),
+                )));
+            };
+            let lang = match payload {
+                Payload::Text {
+                    lang: Some(lang), ..
+                } => *lang,
+                _ => self.default_lang,
+            };
+            return Ok(Ok(Route {
+                messenger: messenger.clone(),
+                chat_id: chat_id.clone(),
+                customer: None,
+                lang,
+            }));
+        }
+        let Some(customer_id) = &message.customer_id else {
+            return Ok(Err(("failed", "message has no recipient".to_string())));
+        };
+        let mut conn = self.store.pool().acquire().await?;
+        let Some(customer) = customers::customer(&mut conn, customer_id).await? else {
+            return Ok(Err((
+                "unreachable",
+                "the customer is unknown or forgotten".to_string(),
+            )));
+        };
+        let identities = customers::identities_of(&mut conn, customer_id).await?;
+        // The most recently used platform that is reachable and configured (CONTRACT §6).
+        let chosen: Option<(&Identity, &Arc<dyn Messenger>)> = identities
+            .iter()
+            .filter(|i| i.unreachable_at.is_none())
+            .find_map(|i| self.messengers.get(&i.platform).map(|m| (i, m)));
+        let Some((identity, messenger)) = chosen else {
+            let (state, reason) = if identities.iter().any(|i| i.unreachable_at.is_some()) {
+                (
+                    "blocked",
+                    "the viewer blocked the bot on every linked platform",
+                )
+            } else {
+                (
+                    "unreachable",
+                    "the customer has no linked messenger on a configured platform",
+                )
+            };
+            return Ok(Err((state, reason.to_string())));
+        };
+        let lang = customers::language_of(&customer, Some(identity), self.default_lang);
+        Ok(Ok(Route {
+            messenger: messenger.clone(),
+            chat_id: identity.chat_id.clone(),
+            customer: Some(customer),
+            lang,
+        }))
+    }
+
+    async fn after_failure(
+        &self,
+        message: &ClaimedMessage,
+        platform: Platform,
+        chat_id: &str,
+        err: SendError,
+        pacer: Option<&Pacer>,
+    ) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        match err {
+            SendError::RetryAfter(wait) => {
+                if let Some(pacer) = pacer {
+                    pacer.pause(wait);
+                }
+                let mut conn = self.store.pool().acquire().await?;
+                bump_counter(&mut conn, &format!("rate_limited:{platform}"), 1).await?;
+                tracing::warn!(message_id = message.id, %platform, retry_after = ?wait, "rate limited by the platform");
+                let later =
+                    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(1));
+                rows::retry_later(&self.store, message.id, later, "rate limited (429)").await
+            }
+            SendError::Blocked => {
+                let mut conn = self.store.pool().acquire().await?;
+                customers::mark_unreachable(&mut conn, platform, chat_id, now).await?;
+                tracing::info!(message_id = message.id, %platform, "viewer blocked the bot; marked unreachable");
+                rows::finish_unsent(
+                    &self.store,
+                    message.id,
+                    "blocked",
+                    "the viewer blocked the bot",
+                    Some(platform.as_str()),
+                )
+                .await
+            }
+            SendError::Transient(reason) if message.attempts < MAX_ATTEMPTS => {
+                let backoff = 2_i64.saturating_pow(message.attempts.clamp(1, 6) as u32);
+                tracing::warn!(message_id = message.id, %platform, attempt = message.attempts, %reason, "send failed; retrying");
+                rows::retry_later(
+                    &self.store,
+                    message.id,
+                    now + chrono::Duration::seconds(backoff),
+                    &reason,
+                )
+                .await
+            }
+            SendError::Transient(reason) | SendError::Permanent(reason) => {
+                tracing::error!(message_id = message.id, %platform, %reason, "send failed for good; dead-lettered");
+                rows::finish_unsent(
+                    &self.store,
+                    message.id,
+                    "failed",
+                    &reason,
+                    Some(platform.as_str()),
+                )
+                .await
+            }
+        }
+    }
+}
+
+/// For the demo and tests: waits until nothing is left to send (or `limit` passes).
+pub async fn wait_until_idle(store: &Store, limit: Duration) -> Result<bool, StoreError> {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if rows::queue_depth(store).await? == 0 {
+            return Ok(true);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send() {
+    fn is_send<T: Send + Sync>() {}
+    is_send::<Dispatcher>();
+    let _ = Utc::now;
+}

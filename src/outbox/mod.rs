@@ -1,0 +1,183 @@
+//! The outbox remembers what flows decided to say; the dispatcher delivers it.
+//!
+//! Flows enqueue an [`Envelope`] inside their own transaction (so an accepted event and the
+//! messages it causes are stored together), then [`Outbox::wake`] the dispatcher. What a
+//! message says is rendered when it is sent, from the payload's references to current state.
+
+pub mod dispatcher;
+pub mod pacing;
+pub mod render;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+use crate::domain::{Lane, Lang, MessageKind, Platform};
+use crate::store::outbox::NewMessage;
+use crate::store::{Conn, StoreResult};
+
+/// What to render at send time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Payload {
+    /// One thank-you per buyer per broadcast, naming all their orders in it.
+    ThankYou { broadcast_id: String },
+    /// A note about one order: a status (`shipped`, `delayed`, …) or `placed` for an order that
+    /// arrived after its buyer was thanked.
+    OrderNote { order_id: String, status: String },
+    /// A fixed text from the locales with its arguments.
+    Text {
+        id: String,
+        #[serde(default)]
+        args: BTreeMap<String, TextArg>,
+        #[serde(default)]
+        buttons: Vec<Vec<ButtonSpec>>,
+        /// For chats with no customer behind them (a viewer not linked yet, the staff chat).
+        #[serde(default)]
+        lang: Option<Lang>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TextArg {
+    Num(i64),
+    Str(String),
+}
+
+impl From<&str> for TextArg {
+    fn from(s: &str) -> Self {
+        TextArg::Str(s.to_string())
+    }
+}
+impl From<String> for TextArg {
+    fn from(s: String) -> Self {
+        TextArg::Str(s)
+    }
+}
+impl From<i64> for TextArg {
+    fn from(n: i64) -> Self {
+        TextArg::Num(n)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ButtonSpec {
+    /// The locale message id of the label.
+    pub label: String,
+    pub data: String,
+}
+
+impl Payload {
+    pub fn text(id: &str) -> Payload {
+        Payload::Text {
+            id: id.to_string(),
+            args: BTreeMap::new(),
+            buttons: Vec::new(),
+            lang: None,
+        }
+    }
+
+    pub fn arg(mut self, name: &str, value: impl Into<TextArg>) -> Payload {
+        if let Payload::Text { args, .. } = &mut self {
+            args.insert(name.to_string(), value.into());
+        }
+        self
+    }
+
+    pub fn buttons(mut self, rows: Vec<Vec<ButtonSpec>>) -> Payload {
+        if let Payload::Text { buttons, .. } = &mut self {
+            *buttons = rows;
+        }
+        self
+    }
+
+    pub fn in_lang(mut self, chosen: Lang) -> Payload {
+        if let Payload::Text { lang, .. } = &mut self {
+            *lang = Some(chosen);
+        }
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recipient {
+    /// A viewer linked to a shop customer: the platform is chosen when the message is sent.
+    Customer(String),
+    /// A fixed chat: a viewer not linked yet, a room, the staff chat.
+    Chat { platform: Platform, chat_id: String },
+}
+
+/// A message a flow decided to send.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    /// The idempotency key: flow, the thing it is about, the customer — never the platform.
+    pub key: String,
+    pub to: Recipient,
+    pub flow: &'static str,
+    pub kind: MessageKind,
+    pub lane: Lane,
+    pub payload: Payload,
+    pub broadcast_id: Option<String>,
+}
+
+impl Envelope {
+    fn into_row(self, now: DateTime<Utc>) -> NewMessage {
+        let (recipient, customer_id, target_platform, target_chat) = match self.to {
+            Recipient::Customer(id) => (format!("customer:{id}"), Some(id), None, None),
+            Recipient::Chat { platform, chat_id } => (
+                format!("chat:{platform}:{chat_id}"),
+                None,
+                Some(platform.to_string()),
+                Some(chat_id),
+            ),
+        };
+        NewMessage {
+            idem_key: self.key,
+            recipient,
+            customer_id,
+            target_platform,
+            target_chat,
+            flow: self.flow,
+            kind: self.kind.as_str(),
+            lane: self.lane.as_i64(),
+            payload: payload_json(&self.payload),
+            broadcast_id: self.broadcast_id,
+            not_before: now,
+        }
+    }
+}
+
+pub fn payload_json(payload: &Payload) -> String {
+    // A payload is plain data; serialising it cannot fail.
+    serde_json::to_string(payload).unwrap_or_else(|_| "{}".to_string())
+}
+
+/// Enqueues unless the key was used before. Returns true when enqueued.
+pub async fn enqueue(conn: &mut Conn, envelope: Envelope, now: DateTime<Utc>) -> StoreResult<bool> {
+    crate::store::outbox::enqueue(conn, &envelope.into_row(now), now).await
+}
+
+/// The dispatcher's doorbell, shared by everything in the process that enqueues.
+#[derive(Debug, Clone, Default)]
+pub struct Outbox {
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    pub fn new() -> Outbox {
+        Outbox::default()
+    }
+
+    /// Call after committing enqueued messages: the dispatcher looks at once.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn doorbell(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+}

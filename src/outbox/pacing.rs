@@ -1,0 +1,183 @@
+//! Pacing below the platforms' limits (DESIGN invariant 3): the limits are a budget, not a wall.
+//!
+//! How a send gets its turn, per platform:
+//! 1. Per chat: wait until the chat's interval has passed since the last send *started* there
+//!    (1 s for a private chat, 3 s for a group at 20/min, so 20 per minute holds in any 60 s).
+//!    The interval is anchored on actual send times, so a wait further down this list can only
+//!    widen the gap, never narrow it.
+//! 2. While the platform is paused after a 429, wait out its `retry_after`.
+//! 3. Bulk sends step aside while an interactive reply is waiting (interactive goes first).
+//! 4. Global: one permit from governor's GCRA limiter at `per_second` with a burst of 1, so no
+//!    one-second window holds more than `per_second` sends.
+//! 5. If a 429 paused the platform during step 4, go back to 2. Otherwise the send starts now;
+//!    its start time becomes the chat's anchor for step 1.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::Mutex;
+use tokio::time::{Instant, sleep, sleep_until};
+
+use crate::domain::Lane;
+use crate::platforms::PlatformLimits;
+
+pub struct Pacer {
+    limits: PlatformLimits,
+    global: DefaultDirectRateLimiter,
+    chats: std::sync::Mutex<HashMap<String, Arc<Mutex<Option<Instant>>>>>,
+    paused_until: std::sync::Mutex<Option<Instant>>,
+    interactive_waiting: AtomicUsize,
+}
+
+impl Pacer {
+    pub fn new(limits: PlatformLimits) -> Pacer {
+        let per_second = limits.per_second.max(1);
+        let period = Duration::from_secs_f64(1.0 / f64::from(per_second));
+        let quota = Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::MIN);
+        Pacer {
+            limits,
+            global: RateLimiter::direct(quota),
+            chats: std::sync::Mutex::new(HashMap::new()),
+            paused_until: std::sync::Mutex::new(None),
+            interactive_waiting: AtomicUsize::new(0),
+        }
+    }
+
+    fn chat_slot(&self, chat_id: &str) -> Arc<Mutex<Option<Instant>>> {
+        let mut chats = match self.chats.lock() {
+            Ok(chats) => chats,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        // Forget chats idle for a minute so the map does not grow with every viewer ever sent to.
+        if chats.len() > 20_000 {
+            let horizon = Instant::now() - Duration::from_secs(60);
+            chats.retain(|_, slot| match slot.try_lock() {
+                Ok(last) => last.is_some_and(|t| t > horizon),
+                Err(_) => true,
+            });
+        }
+        chats.entry(chat_id.to_string()).or_default().clone()
+    }
+
+    fn paused_until(&self) -> Option<Instant> {
+        let paused = match self.paused_until.lock() {
+            Ok(p) => *p,
+            Err(poisoned) => *poisoned.into_inner(),
+        };
+        paused.filter(|until| *until > Instant::now())
+    }
+
+    /// A 429 said to wait: nothing goes to this platform before `retry_after` has passed.
+    pub fn pause(&self, retry_after: Duration) {
+        let until = Instant::now() + retry_after;
+        let mut paused = match self.paused_until.lock() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if paused.is_none_or(|current| current < until) {
+            *paused = Some(until);
+        }
+    }
+
+    /// Waits until a send to `chat_id` may start (steps 1–5 above) and records it as started.
+    pub async fn wait_turn(&self, chat_id: &str, is_group: bool, lane: Lane) {
+        let slot = self.chat_slot(chat_id);
+        let mut last_start = slot.lock().await;
+        let interval = if is_group {
+            self.limits.per_group_interval
+        } else {
+            self.limits.per_chat_interval
+        };
+        if let Some(previous) = *last_start {
+            sleep_until(previous + interval).await;
+        }
+        let _interactive = (lane == Lane::Interactive).then(|| InteractiveWaiting::new(self));
+        loop {
+            if let Some(until) = self.paused_until() {
+                sleep_until(until).await;
+            }
+            if lane == Lane::Bulk {
+                while self.interactive_waiting.load(Ordering::Acquire) > 0 {
+                    sleep(Duration::from_millis(5)).await;
+                }
+            }
+            self.global.until_ready().await;
+            if self.paused_until().is_none() {
+                break;
+            }
+        }
+        *last_start = Some(Instant::now());
+    }
+}
+
+/// Counts an interactive send as waiting for as long as it waits.
+struct InteractiveWaiting<'a>(&'a Pacer);
+
+impl<'a> InteractiveWaiting<'a> {
+    fn new(pacer: &'a Pacer) -> Self {
+        pacer.interactive_waiting.fetch_add(1, Ordering::AcqRel);
+        InteractiveWaiting(pacer)
+    }
+}
+
+impl Drop for InteractiveWaiting<'_> {
+    fn drop(&mut self) {
+        self.0.interactive_waiting.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(per_second: u32) -> PlatformLimits {
+        PlatformLimits {
+            per_second,
+            per_chat_interval: Duration::from_millis(200),
+            per_group_interval: Duration::from_millis(600),
+        }
+    }
+
+    #[tokio::test]
+    async fn two_sends_to_one_chat_are_an_interval_apart() {
+        let pacer = Pacer::new(limits(1000));
+        let start = Instant::now();
+        pacer.wait_turn("1", false, Lane::Bulk).await;
+        pacer.wait_turn("1", false, Lane::Bulk).await;
+        assert!(start.elapsed() >= Duration::from_millis(200));
+        pacer.wait_turn("-5", true, Lane::Bulk).await;
+        let group_start = Instant::now();
+        pacer.wait_turn("-5", true, Lane::Bulk).await;
+        assert!(group_start.elapsed() >= Duration::from_millis(590));
+    }
+
+    #[tokio::test]
+    async fn the_global_limit_spaces_sends_to_different_chats() {
+        let pacer = Pacer::new(limits(50));
+        let start = Instant::now();
+        for chat in 0..11 {
+            pacer.wait_turn(&chat.to_string(), false, Lane::Bulk).await;
+        }
+        // 11 sends at 50/s with a burst of one: at least 10 periods of 20 ms.
+        assert!(
+            start.elapsed() >= Duration::from_millis(195),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_pause_holds_every_send_until_it_ends() {
+        let pacer = Pacer::new(limits(1000));
+        pacer.pause(Duration::from_millis(300));
+        let start = Instant::now();
+        pacer.wait_turn("9", false, Lane::Interactive).await;
+        assert!(start.elapsed() >= Duration::from_millis(295));
+    }
+}

@@ -1,0 +1,286 @@
+//! Turns a payload into words at send time, from the current state of the store (DESIGN
+//! invariant 4): a thank-you queued an hour ago names the order's status now.
+
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate};
+
+use super::{Payload, TextArg};
+use crate::domain::{Lang, OrderStatus};
+use crate::i18n::{Arg, I18nError, Texts};
+use crate::platforms::{Button, OutgoingMessage};
+use crate::store::customers::Customer;
+use crate::store::orders::{self, Order};
+use crate::store::{Conn, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Text(#[from] I18nError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("message payload is damaged: {0}")]
+    BadPayload(String),
+}
+
+/// What to do with a message, now that it is about to be sent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rendered {
+    Send(OutgoingMessage),
+    /// Nothing left to say (every order of a thank-you was cancelled, the order vanished).
+    Nothing(String),
+}
+
+pub struct Renderer {
+    texts: Arc<Texts>,
+}
+
+impl Renderer {
+    pub fn new(texts: Arc<Texts>) -> Renderer {
+        Renderer { texts }
+    }
+
+    pub fn texts(&self) -> &Texts {
+        &self.texts
+    }
+
+    pub async fn render(
+        &self,
+        conn: &mut Conn,
+        payload: &Payload,
+        customer: Option<&Customer>,
+        lang: Lang,
+    ) -> Result<Rendered, RenderError> {
+        match payload {
+            Payload::ThankYou { broadcast_id } => {
+                let customer = customer.ok_or_else(|| {
+                    RenderError::BadPayload("a thank-you needs a customer".into())
+                })?;
+                self.thank_you(conn, customer, broadcast_id, lang).await
+            }
+            Payload::OrderNote { order_id, status } => {
+                let customer = customer.ok_or_else(|| {
+                    RenderError::BadPayload("an order note needs a customer".into())
+                })?;
+                let Some(order) = orders::order(conn, order_id).await? else {
+                    return Ok(Rendered::Nothing(format!("order {order_id} is gone")));
+                };
+                self.order_note(customer, &order, status, lang)
+                    .map(Rendered::Send)
+            }
+            Payload::Text {
+                id, args, buttons, ..
+            } => {
+                let args: Vec<(&str, Arg)> = args
+                    .iter()
+                    .map(|(name, value)| {
+                        let value = match value {
+                            TextArg::Num(n) => Arg::from(*n),
+                            TextArg::Str(s) => Arg::from(s.as_str()),
+                        };
+                        (name.as_str(), value)
+                    })
+                    .collect();
+                let text = self.texts.render(lang, id, &args)?;
+                let buttons = buttons
+                    .iter()
+                    .map(|row| {
+                        row.iter()
+                            .map(|b| {
+                                Ok(Button {
+                                    label: self.texts.render(lang, &b.label, &[])?,
+                                    data: b.data.clone(),
+                                })
+                            })
+                            .collect::<Result<Vec<_>, I18nError>>()
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Rendered::Send(OutgoingMessage { text, buttons }))
+            }
+        }
+    }
+
+    async fn thank_you(
+        &self,
+        conn: &mut Conn,
+        customer: &Customer,
+        broadcast_id: &str,
+        lang: Lang,
+    ) -> Result<Rendered, RenderError> {
+        let bought: Vec<Order> = orders::orders_in_broadcast(conn, &customer.id, broadcast_id)
+            .await?
+            .into_iter()
+            .filter(|o| o.status.counts_as_purchase())
+            .collect();
+        if bought.is_empty() {
+            return Ok(Rendered::Nothing(
+                "every order of this broadcast was cancelled or refunded".into(),
+            ));
+        }
+        let title = orders::broadcast(conn, broadcast_id)
+            .await?
+            .and_then(|b| b.title)
+            .unwrap_or_else(|| broadcast_id.to_string());
+        let t = &self.texts;
+        let mut lines = vec![t.render(
+            lang,
+            "thank-you-header",
+            &[
+                ("name", customer.name.as_str().into()),
+                ("broadcast", title.into()),
+            ],
+        )?];
+        lines.push(String::new());
+        for order in &bought {
+            lines.push(t.render(
+                lang,
+                "thank-you-order-line",
+                &[
+                    ("items", self.items_summary(order, lang)?.into()),
+                    ("total", order.total.into()),
+                    ("status", self.status_phrase(order, lang)?.into()),
+                ],
+            )?);
+        }
+        lines.push(String::new());
+        lines.push(t.render(lang, "thank-you-footer", &[])?);
+        Ok(Rendered::Send(OutgoingMessage {
+            text: lines.join("\n"),
+            buttons: Vec::new(),
+        }))
+    }
+
+    /// "울 코트", "울 코트 외 2건": what the buyer will recognise.
+    fn items_summary(&self, order: &Order, lang: Lang) -> Result<String, I18nError> {
+        let first = order
+            .items
+            .first()
+            .map(|i| i.name.as_str())
+            .unwrap_or(order.id.as_str());
+        let others = order.items.len().saturating_sub(1);
+        self.texts.render(
+            lang,
+            "items-summary",
+            &[("first", first.into()), ("others", others.into())],
+        )
+    }
+
+    /// The order's state in a few words, with what the buyer needs from it (tracking, new date).
+    fn status_phrase(&self, order: &Order, lang: Lang) -> Result<String, I18nError> {
+        let t = &self.texts;
+        match (order.status, &order.tracking_number, order.delay_eta) {
+            (OrderStatus::Shipped | OrderStatus::PartiallyShipped, Some(number), _) => t.render(
+                lang,
+                "order-status-with-tracking",
+                &[
+                    (
+                        "status",
+                        t.render(lang, &format!("order-status-{}", order.status), &[])?
+                            .into(),
+                    ),
+                    (
+                        "carrier",
+                        order.tracking_carrier.clone().unwrap_or_default().into(),
+                    ),
+                    ("tracking", number.as_str().into()),
+                ],
+            ),
+            (OrderStatus::Delayed, _, Some(eta)) => t.render(
+                lang,
+                "order-status-delayed-until",
+                &[("date", format_date(eta, lang).into())],
+            ),
+            (status, _, _) => t.render(lang, &format!("order-status-{status}"), &[]),
+        }
+    }
+
+    fn order_note(
+        &self,
+        customer: &Customer,
+        order: &Order,
+        status: &str,
+        lang: Lang,
+    ) -> Result<OutgoingMessage, RenderError> {
+        let t = &self.texts;
+        let items = self.items_summary(order, lang)?;
+        let mut args: Vec<(&str, Arg)> = vec![
+            ("name", customer.name.as_str().into()),
+            ("items", items.into()),
+            ("total", order.total.into()),
+            ("order_id", order.id.as_str().into()),
+        ];
+        let id = match status {
+            "shipped" => {
+                args.push((
+                    "carrier",
+                    order.tracking_carrier.clone().unwrap_or_default().into(),
+                ));
+                args.push((
+                    "tracking",
+                    order.tracking_number.clone().unwrap_or_default().into(),
+                ));
+                "order-note-shipped"
+            }
+            "delayed" => {
+                args.push((
+                    "reason",
+                    order.delay_reason.clone().unwrap_or_default().into(),
+                ));
+                let date = order
+                    .delay_eta
+                    .map(|d| format_date(d, lang))
+                    .unwrap_or_default();
+                args.push(("date", date.into()));
+                "order-note-delayed"
+            }
+            "delivered" => "order-note-delivered",
+            "cancelled" => "order-note-cancelled",
+            "refunded" => "order-note-refunded",
+            "placed" => "order-note-placed",
+            other => {
+                return Err(RenderError::BadPayload(format!(
+                    "no note is written for status `{other}`"
+                )));
+            }
+        };
+        let mut text = t.render(lang, id, &args)?;
+        if status == "shipped"
+            && let Some(url) = &order.tracking_url
+        {
+            text.push('\n');
+            text.push_str(&t.render(
+                lang,
+                "order-note-tracking-url",
+                &[("url", url.as_str().into())],
+            )?);
+        }
+        Ok(OutgoingMessage {
+            text,
+            buttons: Vec::new(),
+        })
+    }
+}
+
+/// A day as people write it: "12월 3일(목)", "Thu, December 3".
+pub fn format_date(date: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::Ko => {
+            let weekday = ["월", "화", "수", "목", "금", "토", "일"]
+                [date.weekday().num_days_from_monday() as usize];
+            format!("{}월 {}일({weekday})", date.month(), date.day())
+        }
+        Lang::En => date.format("%a, %B %-d").to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_as_people_write_them() {
+        let date = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+        assert_eq!(format_date(date, Lang::Ko), "12월 3일(목)");
+        assert_eq!(format_date(date, Lang::En), "Thu, December 3");
+    }
+}

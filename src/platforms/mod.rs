@@ -1,0 +1,113 @@
+//! The edge where encore meets messengers. Each adapter turns platform updates into
+//! [`Incoming`] values for the router and sends prepared message parts; it never decides what
+//! to send. Only `telegram.rs` knows teloxide.
+
+pub mod emulator;
+pub mod telegram;
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+
+use crate::domain::Platform;
+use crate::i18n::Markup;
+
+/// A message as a flow meant it, in plain text; the adapter escapes and splits it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutgoingMessage {
+    pub text: String,
+    /// Rows of buttons, shown under the last part.
+    pub buttons: Vec<Vec<Button>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Button {
+    pub label: String,
+    /// What comes back when pressed (≤ 64 bytes on Telegram).
+    pub data: String,
+}
+
+/// One platform call's worth of a message: escaped, within the length limit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part {
+    pub text: String,
+    pub buttons: Vec<Vec<Button>>,
+}
+
+impl OutgoingMessage {
+    /// Escapes and splits for a platform; the buttons go under the last part.
+    pub fn into_parts(self, markup: Markup) -> Vec<Part> {
+        let mut parts: Vec<Part> = crate::i18n::prepare(&self.text, markup)
+            .into_iter()
+            .map(|text| Part {
+                text,
+                buttons: Vec::new(),
+            })
+            .collect();
+        if let Some(last) = parts.last_mut() {
+            last.buttons = self.buttons;
+        }
+        parts
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub message_id: String,
+}
+
+/// How a send failed, in the terms the dispatcher acts on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    #[error("rate limited: retry after {0:?}")]
+    RetryAfter(Duration),
+    #[error("the viewer blocked the bot")]
+    Blocked,
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    #[error("refused: {0}")]
+    Permanent(String),
+}
+
+/// A platform's published limits, as the dispatcher paces them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlatformLimits {
+    pub per_second: u32,
+    pub per_chat_interval: Duration,
+    pub per_group_interval: Duration,
+}
+
+pub trait Messenger: Send + Sync {
+    fn platform(&self) -> Platform;
+    fn markup(&self) -> Markup;
+    fn limits(&self) -> PlatformLimits;
+    /// Group chats have their own, slower budget.
+    fn is_group(&self, chat_id: &str) -> bool;
+    fn send_part<'a>(
+        &'a self,
+        chat_id: &'a str,
+        part: &'a Part,
+    ) -> BoxFuture<'a, Result<Delivered, SendError>>;
+}
+
+/// What a viewer or staff member did, as the router sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Incoming {
+    pub platform: Platform,
+    /// The platform's id for this update: processed ids are stored, so a re-delivery does nothing.
+    pub update_id: String,
+    pub chat_id: String,
+    pub chat_is_private: bool,
+    pub user_id: String,
+    pub user_name: Option<String>,
+    pub user_lang: Option<String>,
+    /// Telegram: an anonymous group admin posting as the group itself.
+    pub sent_as_chat: bool,
+    pub content: IncomingContent,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum IncomingContent {
+    Text(String),
+    Button { data: String },
+}

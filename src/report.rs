@@ -1,0 +1,134 @@
+//! The broadcast report (CONTRACT §7): one plain type, shown as JSON by the API and
+//! `encore report --json`, and as text in the staff chat and the terminal.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::domain::Lang;
+use crate::i18n::{Arg, I18nError, Texts};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BroadcastReport {
+    pub broadcast_id: String,
+    pub title: Option<String>,
+    pub buyers: i64,
+    pub linked_buyers: i64,
+    pub unlinked_buyers: i64,
+    pub thank_you: DeliveryCounts,
+    pub order_notes: OrderNoteCounts,
+    pub feedback: FeedbackCounts,
+    pub handoffs: HandoffCounts,
+    pub codes: CodeCounts,
+    pub advertising: AdvertisingCounts,
+    /// Every message about this broadcast, by kind (transactional / advertising) and outcome.
+    pub messages_by_kind: BTreeMap<String, DeliveryCounts>,
+}
+
+/// `sent` = handed to a platform (delivered + failed + blocked); `delivered` = the platform
+/// accepted it and returned a message id.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DeliveryCounts {
+    pub sent: i64,
+    pub delivered: i64,
+    pub failed: i64,
+    pub blocked: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OrderNoteCounts {
+    pub shipped: i64,
+    pub delayed: i64,
+    pub delivered: i64,
+    pub cancelled: i64,
+    pub refunded: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FeedbackCounts {
+    pub count: i64,
+    pub mean: Option<f64>,
+    pub distribution: BTreeMap<String, i64>,
+    pub comments: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HandoffCounts {
+    pub opened: i64,
+    pub answered_within_promise: i64,
+    pub open: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CodeCounts {
+    pub sent: i64,
+    pub redeemed: i64,
+    pub violations: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AdvertisingCounts {
+    pub held_for_quiet_hours: i64,
+    pub postponed_by_cap: i64,
+    pub refused_without_consent: i64,
+    pub expired: i64,
+}
+
+impl FeedbackCounts {
+    pub fn empty() -> FeedbackCounts {
+        FeedbackCounts {
+            count: 0,
+            mean: None,
+            distribution: (1..=5).map(|n| (n.to_string(), 0)).collect(),
+            comments: 0,
+        }
+    }
+}
+
+impl BroadcastReport {
+    /// The report as a person reads it, in the shop's language.
+    pub fn to_text(&self, texts: &Texts, lang: Lang) -> Result<String, I18nError> {
+        let kinds = self
+            .messages_by_kind
+            .iter()
+            .map(|(kind, c)| {
+                texts.render(
+                    lang,
+                    "report-kind-line",
+                    &[
+                        ("kind", Arg::from(kind.as_str())),
+                        ("sent", c.sent.into()),
+                        ("delivered", c.delivered.into()),
+                        ("failed", c.failed.into()),
+                        ("blocked", c.blocked.into()),
+                    ],
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?
+            .join("\n");
+        let title = self
+            .title
+            .clone()
+            .unwrap_or_else(|| self.broadcast_id.clone());
+        texts.render(
+            lang,
+            "report-text",
+            &[
+                ("broadcast", Arg::from(title)),
+                ("buyers", self.buyers.into()),
+                ("linked", self.linked_buyers.into()),
+                ("unlinked", self.unlinked_buyers.into()),
+                ("sent", self.thank_you.sent.into()),
+                ("delivered", self.thank_you.delivered.into()),
+                ("failed", self.thank_you.failed.into()),
+                ("blocked", self.thank_you.blocked.into()),
+                ("shipped", self.order_notes.shipped.into()),
+                ("delayed", self.order_notes.delayed.into()),
+                ("notes_delivered", self.order_notes.delivered.into()),
+                ("cancelled", self.order_notes.cancelled.into()),
+                ("refunded", self.order_notes.refunded.into()),
+                ("kinds", Arg::from(kinds)),
+            ],
+        )
+    }
+}

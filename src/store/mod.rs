@@ -1,0 +1,160 @@
+//! Persistence: the one type every other part uses to reach the database. One file per
+//! aggregate. SQL is written plainly and portably (`$1` placeholders, text timestamps in one
+//! fixed UTC format) so the PostgreSQL backend is an addition, not a rewrite.
+//!
+//! Functions that must run inside a caller's transaction take `&mut Conn`; the rest take
+//! `&Store`. The store never decides anything: flows do.
+
+pub mod customers;
+pub mod events;
+pub mod orders;
+pub mod outbox;
+pub mod report;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool};
+
+/// A connection a caller may hold a transaction on.
+pub type Conn = sqlx::SqliteConnection;
+pub type Tx = sqlx::Transaction<'static, Sqlite>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database URL `{url}` is not usable: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("cannot open the database: {0}")]
+    Open(#[source] sqlx::Error),
+    #[error("applying database migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+impl Store {
+    /// Opens the database (creating an SQLite file when the URL says `mode=rwc`) without
+    /// migrating it.
+    pub async fn open(url: &str) -> StoreResult<Store> {
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::BadUrl {
+                url: url.to_string(),
+                reason: "only sqlite:// URLs are supported so far (PostgreSQL support comes later)"
+                    .to_string(),
+            });
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|err| StoreError::BadUrl {
+                url: url.to_string(),
+                reason: err.to_string(),
+            })?
+            // WAL lets the CLI write while `encore serve` reads and sends.
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let in_memory = url.contains(":memory:");
+        let pool = SqlitePoolOptions::new()
+            // An in-memory database lives in one connection.
+            .max_connections(if in_memory { 1 } else { 8 })
+            .min_connections(if in_memory { 1 } else { 0 })
+            .idle_timeout(if in_memory {
+                None
+            } else {
+                Some(Duration::from_secs(600))
+            })
+            .max_lifetime(if in_memory {
+                None
+            } else {
+                Some(Duration::from_secs(3600))
+            })
+            .connect_with(options)
+            .await
+            .map_err(StoreError::Open)?;
+        Ok(Store { pool })
+    }
+
+    /// Opens and applies every migration: what `serve`, `demo` and the CLI do at start.
+    pub async fn open_and_migrate(url: &str) -> StoreResult<Store> {
+        let store = Store::open(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A write transaction. SQLite: `BEGIN IMMEDIATE` takes the write lock up front, so a
+    /// transaction that reads before it writes waits its turn (busy_timeout) instead of failing
+    /// with "database is locked" when another connection wrote in between.
+    pub async fn begin(&self) -> StoreResult<Tx> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// `GET /healthz`: does the database answer?
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The one timestamp format in the database: fixed width, UTC, so text order is time order.
+pub fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub fn parse_ts(text: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|dt| dt.with_timezone(&Utc))
+        .map_err(|_| StoreError::Corrupt(format!("`{text}` is not a timestamp")))
+}
+
+/// Adds one to a named counter (429s seen, events expired, …) inside the caller's work.
+pub async fn bump_counter(conn: &mut Conn, name: &str, by: i64) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO counters (name, value) VALUES ($1, $2)
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
+    )
+    .bind(name)
+    .bind(by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    pub async fn bump_counter(&self, name: &str, by: i64) -> StoreResult<()> {
+        let mut conn = self.pool.acquire().await?;
+        bump_counter(&mut conn, name, by).await
+    }
+
+    pub async fn counter(&self, name: &str) -> StoreResult<i64> {
+        let value: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(value.unwrap_or(0))
+    }
+}

@@ -1,0 +1,382 @@
+//! Broadcasts, orders, their items and status history.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::Row;
+
+use super::{Conn, Store, StoreError, StoreResult, parse_ts, ts};
+use crate::domain::OrderStatus;
+use crate::domain::events::{OrderRecord, OrderStatusChanged};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Broadcast {
+    pub id: String,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub sku: String,
+    pub name: String,
+    pub category: Option<String>,
+    pub quantity: i64,
+    pub unit_price: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    pub id: String,
+    pub customer_id: String,
+    pub broadcast_id: Option<String>,
+    pub total: i64,
+    pub currency: String,
+    pub placed_at: DateTime<Utc>,
+    pub status: OrderStatus,
+    pub tracking_carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub tracking_url: Option<String>,
+    pub delay_reason: Option<String>,
+    pub delay_eta: Option<NaiveDate>,
+    pub items: Vec<Item>,
+}
+
+// ---- broadcasts --------------------------------------------------------------------------
+
+/// Creates the broadcast or fills in what is new about it.
+pub async fn upsert_broadcast(
+    conn: &mut Conn,
+    id: &str,
+    title: Option<&str>,
+    starts_at: Option<DateTime<Utc>>,
+    url: Option<&str>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO broadcasts (id, title, starts_at, url, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET title = COALESCE(excluded.title, broadcasts.title),
+             starts_at = COALESCE(excluded.starts_at, broadcasts.starts_at),
+             url = COALESCE(excluded.url, broadcasts.url)",
+    )
+    .bind(id)
+    .bind(title)
+    .bind(starts_at.map(ts))
+    .bind(url)
+    .bind(ts(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_broadcast_started(
+    conn: &mut Conn,
+    id: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE broadcasts SET started_at = COALESCE(started_at, $1) WHERE id = $2")
+        .bind(ts(at))
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records the end (the first one counts). Returns true when this call ended it.
+pub async fn mark_broadcast_ended(
+    conn: &mut Conn,
+    id: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let done =
+        sqlx::query("UPDATE broadcasts SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
+            .bind(ts(at))
+            .bind(id)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn broadcast(conn: &mut Conn, id: &str) -> StoreResult<Option<Broadcast>> {
+    let row = sqlx::query("SELECT id, title, url, ended_at FROM broadcasts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|row| {
+        let ended: Option<String> = row.try_get("ended_at")?;
+        Ok(Broadcast {
+            id: row.try_get("id")?,
+            title: row.try_get("title")?,
+            url: row.try_get("url")?,
+            ended_at: ended.as_deref().map(parse_ts).transpose()?,
+        })
+    })
+    .transpose()
+}
+
+/// Broadcasts that ended since `since` in which the customer bought something.
+pub async fn recent_broadcasts_of_customer(
+    conn: &mut Conn,
+    customer_id: &str,
+    since: DateTime<Utc>,
+) -> StoreResult<Vec<String>> {
+    let ids = sqlx::query_scalar(
+        "SELECT DISTINCT b.id FROM broadcasts b JOIN orders o ON o.broadcast_id = b.id
+         WHERE o.customer_id = $1 AND b.ended_at IS NOT NULL AND b.ended_at >= $2
+         ORDER BY b.id",
+    )
+    .bind(customer_id)
+    .bind(ts(since))
+    .fetch_all(conn)
+    .await?;
+    Ok(ids)
+}
+
+// ---- orders ------------------------------------------------------------------------------
+
+pub async fn order_exists(conn: &mut Conn, id: &str) -> StoreResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Creates the order (status `placed`) or updates what the shop may correct: customer,
+/// broadcast, items and total. Returns true when the order is new.
+pub async fn upsert_order(
+    conn: &mut Conn,
+    order: &OrderRecord,
+    placed_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let existed = order_exists(conn, &order.id).await?;
+    sqlx::query(
+        "INSERT INTO orders (id, customer_id, broadcast_id, total, currency, placed_at, status, status_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 'placed', $6, $7, $7)
+         ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id,
+             broadcast_id = excluded.broadcast_id, total = excluded.total,
+             currency = excluded.currency, placed_at = excluded.placed_at,
+             updated_at = excluded.updated_at",
+    )
+    .bind(&order.id)
+    .bind(&order.customer_id)
+    .bind(order.broadcast_id.as_deref().filter(|b| !b.is_empty()))
+    .bind(order.total)
+    .bind(&order.currency)
+    .bind(ts(placed_at))
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM order_items WHERE order_id = $1")
+        .bind(&order.id)
+        .execute(&mut *conn)
+        .await?;
+    for (position, item) in order.items.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO order_items (order_id, position, sku, name, category, quantity, unit_price)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&order.id)
+        .bind(position as i64)
+        .bind(&item.sku)
+        .bind(&item.name)
+        .bind(item.category.as_deref().filter(|c| !c.is_empty()))
+        .bind(item.quantity)
+        .bind(item.unit_price)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(!existed)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusApplied {
+    /// The order now has this status; it had `previous` before.
+    Applied { previous: OrderStatus },
+    /// An older or equal status report: a late `paid` never overwrites `shipped`.
+    Stale,
+}
+
+/// Applies a status change only when it happened after the status it would replace (or the
+/// order has no shop status yet). Every report is kept in the history.
+pub async fn apply_status(
+    conn: &mut Conn,
+    change: &OrderStatusChanged,
+    occurred_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<StatusApplied> {
+    let row = sqlx::query("SELECT status, status_at FROM orders WHERE id = $1")
+        .bind(&change.order_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("order {} vanished", change.order_id)))?;
+    let current: String = row.try_get("status")?;
+    let current: OrderStatus = current.parse().map_err(StoreError::Corrupt)?;
+    let status_at = parse_ts(&row.try_get::<String, _>("status_at")?)?;
+    let newer = current == OrderStatus::Placed || occurred_at > status_at;
+    sqlx::query("INSERT INTO order_status_history (order_id, status, occurred_at, applied, recorded_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&change.order_id)
+        .bind(change.status.as_str())
+        .bind(ts(occurred_at))
+        .bind(newer)
+        .bind(ts(now))
+        .execute(&mut *conn)
+        .await?;
+    if !newer {
+        return Ok(StatusApplied::Stale);
+    }
+    sqlx::query(
+        "UPDATE orders SET status = $1, status_at = $2, updated_at = $3,
+             tracking_carrier = COALESCE($4, tracking_carrier),
+             tracking_number = COALESCE($5, tracking_number),
+             tracking_url = COALESCE($6, tracking_url),
+             delay_reason = COALESCE($7, delay_reason),
+             delay_eta = COALESCE($8, delay_eta),
+             payment_deadline = COALESCE($9, payment_deadline)
+         WHERE id = $10",
+    )
+    .bind(change.status.as_str())
+    .bind(ts(occurred_at))
+    .bind(ts(now))
+    .bind(change.tracking.as_ref().map(|t| t.carrier.as_str()))
+    .bind(change.tracking.as_ref().map(|t| t.number.as_str()))
+    .bind(change.tracking.as_ref().and_then(|t| t.url.as_deref()))
+    .bind(change.delay.as_ref().map(|d| d.reason.as_str()))
+    .bind(change.delay.as_ref().map(|d| d.new_eta.to_string()))
+    .bind(change.payment_deadline.map(ts))
+    .bind(&change.order_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(StatusApplied::Applied { previous: current })
+}
+
+const ORDER_COLUMNS: &str = "id, customer_id, broadcast_id, total, currency, placed_at, status, tracking_carrier, tracking_number, tracking_url, delay_reason, delay_eta";
+
+fn order_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Order> {
+    let status: String = row.try_get("status")?;
+    let placed_at: String = row.try_get("placed_at")?;
+    let eta: Option<String> = row.try_get("delay_eta")?;
+    Ok(Order {
+        id: row.try_get("id")?,
+        customer_id: row.try_get("customer_id")?,
+        broadcast_id: row.try_get("broadcast_id")?,
+        total: row.try_get("total")?,
+        currency: row.try_get("currency")?,
+        placed_at: parse_ts(&placed_at)?,
+        status: status.parse().map_err(StoreError::Corrupt)?,
+        tracking_carrier: row.try_get("tracking_carrier")?,
+        tracking_number: row.try_get("tracking_number")?,
+        tracking_url: row.try_get("tracking_url")?,
+        delay_reason: row.try_get("delay_reason")?,
+        delay_eta: eta
+            .as_deref()
+            .map(|e| NaiveDate::parse_from_str(e, "%Y-%m-%d"))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("delay_eta: {e}")))?,
+        items: Vec::new(),
+    })
+}
+
+async fn with_items(conn: &mut Conn, mut orders: Vec<Order>) -> StoreResult<Vec<Order>> {
+    for order in &mut orders {
+        let rows = sqlx::query(
+            "SELECT sku, name, category, quantity, unit_price FROM order_items WHERE order_id = $1 ORDER BY position",
+        )
+        .bind(&order.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        order.items = rows
+            .iter()
+            .map(|row| {
+                Ok(Item {
+                    sku: row.try_get("sku")?,
+                    name: row.try_get("name")?,
+                    category: row.try_get("category")?,
+                    quantity: row.try_get("quantity")?,
+                    unit_price: row.try_get("unit_price")?,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+    }
+    Ok(orders)
+}
+
+pub async fn order(conn: &mut Conn, id: &str) -> StoreResult<Option<Order>> {
+    let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let orders = row
+        .as_ref()
+        .map(order_from_row)
+        .transpose()?
+        .into_iter()
+        .collect();
+    Ok(with_items(conn, orders).await?.pop())
+}
+
+/// A buyer's orders in one broadcast, oldest first: what a thank-you names.
+pub async fn orders_in_broadcast(
+    conn: &mut Conn,
+    customer_id: &str,
+    broadcast_id: &str,
+) -> StoreResult<Vec<Order>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE customer_id = $1 AND broadcast_id = $2 ORDER BY placed_at, id"
+    ))
+    .bind(customer_id)
+    .bind(broadcast_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let orders = rows
+        .iter()
+        .map(order_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    with_items(conn, orders).await
+}
+
+/// The ids of a broadcast's orders that are still on their way (what `/delay` applies to).
+pub async fn open_order_ids_of_broadcast(
+    conn: &mut Conn,
+    broadcast_id: &str,
+) -> StoreResult<Vec<String>> {
+    let rows =
+        sqlx::query("SELECT id, status FROM orders WHERE broadcast_id = $1 ORDER BY placed_at, id")
+            .bind(broadcast_id)
+            .fetch_all(conn)
+            .await?;
+    let mut open = Vec::new();
+    for row in rows {
+        let status: String = row.try_get("status")?;
+        if status
+            .parse::<OrderStatus>()
+            .map_err(StoreError::Corrupt)?
+            .is_open()
+        {
+            open.push(row.try_get("id")?);
+        }
+    }
+    Ok(open)
+}
+
+impl Store {
+    pub async fn order(&self, id: &str) -> StoreResult<Option<Order>> {
+        let mut conn = self.pool().acquire().await?;
+        order(&mut conn, id).await
+    }
+
+    pub async fn orders_of_customer(&self, customer_id: &str) -> StoreResult<Vec<Order>> {
+        let mut conn = self.pool().acquire().await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE customer_id = $1 ORDER BY placed_at, id"
+        ))
+        .bind(customer_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let orders = rows
+            .iter()
+            .map(order_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        with_items(&mut conn, orders).await
+    }
+}

@@ -1,0 +1,296 @@
+//! The outbox table: durable messages, unique by idempotency key, claimed by the dispatcher.
+//!
+//! States: `queued` → `claimed` (taken by a dispatcher, not yet on the wire) → `sending` (the
+//! platform call is under way) → `sent`, or back to `queued` (retry later), or a final
+//! `failed` / `blocked` / `unreachable` / `cancelled`. Only `sending` rows can be duplicated by a
+//! crash: that is the "in flight" number DESIGN invariant 1 bounds.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{Conn, Store, StoreResult, ts};
+
+/// A message to enqueue. The payload says what to render (at send time, from current state).
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub idem_key: String,
+    /// `customer:<id>` for a viewer (platform chosen at send time), `chat:<platform>:<chat>`
+    /// for a room or staff chat, `viewer:<platform>:<chat>` for a viewer not linked yet.
+    pub recipient: String,
+    pub customer_id: Option<String>,
+    pub target_platform: Option<String>,
+    pub target_chat: Option<String>,
+    pub flow: &'static str,
+    pub kind: &'static str,
+    pub lane: i64,
+    pub payload: String,
+    pub broadcast_id: Option<String>,
+    pub not_before: DateTime<Utc>,
+}
+
+/// Enqueues unless a message with the same idempotency key exists. Returns true if enqueued.
+pub async fn enqueue(conn: &mut Conn, msg: &NewMessage, now: DateTime<Utc>) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO outbox (idem_key, recipient, customer_id, target_platform, target_chat, flow, kind, lane,
+                             payload, broadcast_id, state, attempts, not_before, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', 0, $11, $12)
+         ON CONFLICT (idem_key) DO NOTHING",
+    )
+    .bind(&msg.idem_key)
+    .bind(&msg.recipient)
+    .bind(&msg.customer_id)
+    .bind(&msg.target_platform)
+    .bind(&msg.target_chat)
+    .bind(msg.flow)
+    .bind(msg.kind)
+    .bind(msg.lane)
+    .bind(&msg.payload)
+    .bind(&msg.broadcast_id)
+    .bind(ts(msg.not_before))
+    .bind(ts(now))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// One set-based insert of a thank-you per linked buyer of a broadcast (buyers whose every
+/// order was cancelled or refunded are not thanked). 100,000 buyers take one statement.
+pub async fn enqueue_thank_yous(
+    conn: &mut Conn,
+    broadcast_id: &str,
+    payload: &str,
+    lane: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "INSERT INTO outbox (idem_key, recipient, customer_id, flow, kind, lane, payload, broadcast_id,
+                             state, attempts, not_before, created_at)
+         SELECT DISTINCT 'thank_you:' || $1 || ':' || o.customer_id, 'customer:' || o.customer_id,
+                o.customer_id, 'thank_you', 'transactional', $2, $3, $1, 'queued', 0, $4, $4
+         FROM orders o
+         WHERE o.broadcast_id = $1 AND o.status NOT IN ('cancelled', 'refunded')
+           AND EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = o.customer_id)
+         ON CONFLICT (idem_key) DO NOTHING",
+    )
+    .bind(broadcast_id)
+    .bind(lane)
+    .bind(payload)
+    .bind(ts(now))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// The state of a message by key, if it exists.
+pub async fn state_of(conn: &mut Conn, idem_key: &str) -> StoreResult<Option<String>> {
+    let state = sqlx::query_scalar("SELECT state FROM outbox WHERE idem_key = $1")
+        .bind(idem_key)
+        .fetch_optional(conn)
+        .await?;
+    Ok(state)
+}
+
+#[derive(Debug, Clone)]
+pub struct ClaimedMessage {
+    pub id: i64,
+    pub idem_key: String,
+    pub recipient: String,
+    pub customer_id: Option<String>,
+    pub target_platform: Option<String>,
+    pub target_chat: Option<String>,
+    pub flow: String,
+    pub kind: String,
+    pub lane: i64,
+    pub payload: String,
+    pub broadcast_id: Option<String>,
+    pub attempts: i64,
+}
+
+/// Claims up to `limit` due messages, interactive first, oldest first.
+///
+/// A message waits while an earlier one to the same recipient is not finished, so a viewer's
+/// messages arrive in the order they were caused. So that an interactive reply is not stuck
+/// behind its own viewer's bulk message far back in the queue, a viewer's queued bulk messages
+/// are promoted to the interactive lane while an interactive one waits for them.
+pub async fn claim(
+    store: &Store,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> StoreResult<Vec<ClaimedMessage>> {
+    let mut tx = store.begin().await?;
+    sqlx::query(
+        "UPDATE outbox SET lane = 0
+         WHERE state = 'queued' AND lane = 1
+           AND recipient IN (SELECT recipient FROM outbox WHERE state = 'queued' AND lane = 0)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let rows = sqlx::query(
+        "UPDATE outbox SET state = 'claimed', attempts = attempts + 1
+         WHERE id IN (
+             SELECT o.id FROM outbox o
+             WHERE o.state = 'queued' AND o.not_before <= $1
+               AND NOT EXISTS (
+                   SELECT 1 FROM outbox p
+                   WHERE p.recipient = o.recipient AND p.id < o.id
+                     AND p.state IN ('queued', 'claimed', 'sending'))
+             ORDER BY o.lane, o.id
+             LIMIT $2)
+         RETURNING id, idem_key, recipient, customer_id, target_platform, target_chat, flow, kind, lane,
+                   payload, broadcast_id, attempts",
+    )
+    .bind(ts(now))
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let mut claimed = rows
+        .iter()
+        .map(|row| {
+            Ok(ClaimedMessage {
+                id: row.try_get("id")?,
+                idem_key: row.try_get("idem_key")?,
+                recipient: row.try_get("recipient")?,
+                customer_id: row.try_get("customer_id")?,
+                target_platform: row.try_get("target_platform")?,
+                target_chat: row.try_get("target_chat")?,
+                flow: row.try_get("flow")?,
+                kind: row.try_get("kind")?,
+                lane: row.try_get("lane")?,
+                payload: row.try_get("payload")?,
+                broadcast_id: row.try_get("broadcast_id")?,
+                attempts: row.try_get("attempts")?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    claimed.sort_by_key(|m| (m.lane, m.id));
+    Ok(claimed)
+}
+
+/// The platform call is about to start: from here a crash may duplicate this message.
+pub async fn mark_sending(store: &Store, id: i64, platform: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE outbox SET state = 'sending', platform = $1 WHERE id = $2")
+        .bind(platform)
+        .bind(id)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_sent(
+    store: &Store,
+    id: i64,
+    platform: &str,
+    message_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'sent', platform = $1, platform_message_id = $2, sent_at = $3, last_error = NULL WHERE id = $4",
+    )
+    .bind(platform)
+    .bind(message_id)
+    .bind(ts(now))
+    .bind(id)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Back to the queue, to be tried again no earlier than `not_before`.
+pub async fn retry_later(
+    store: &Store,
+    id: i64,
+    not_before: DateTime<Utc>,
+    reason: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'queued', not_before = $1, last_error = $2 WHERE id = $3",
+    )
+    .bind(ts(not_before))
+    .bind(reason)
+    .bind(id)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Back to the queue with no attempt counted: the message never reached the platform.
+pub async fn release(store: &Store, id: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE outbox SET state = 'queued', attempts = attempts - 1 WHERE id = $1 AND state = 'claimed'")
+        .bind(id)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// A final state other than sent: `failed` (dead letter, with the reason), `blocked`,
+/// `unreachable` (no usable identity) or `cancelled`.
+pub async fn finish_unsent(
+    store: &Store,
+    id: i64,
+    state: &str,
+    reason: &str,
+    platform: Option<&str>,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE outbox SET state = $1, last_error = $2, platform = COALESCE($3, platform) WHERE id = $4")
+        .bind(state)
+        .bind(reason)
+        .bind(platform)
+        .bind(id)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// After a stop or crash: messages that were claimed go back to the queue. Returns how many were
+/// on the wire (`sending`) — those may reach their viewer a second time.
+pub async fn recover_after_restart(store: &Store) -> StoreResult<RecoveredMessages> {
+    let mut tx = store.begin().await?;
+    let claimed = sqlx::query(
+        "UPDATE outbox SET state = 'queued', attempts = attempts - 1 WHERE state = 'claimed'",
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let in_flight = sqlx::query("UPDATE outbox SET state = 'queued' WHERE state = 'sending'")
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(RecoveredMessages { claimed, in_flight })
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecoveredMessages {
+    pub claimed: u64,
+    pub in_flight: u64,
+}
+
+/// Messages not yet finished (for `/metrics` and tests).
+pub async fn queue_depth(store: &Store) -> StoreResult<i64> {
+    let n = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE state IN ('queued', 'claimed', 'sending')",
+    )
+    .fetch_one(store.pool())
+    .await?;
+    Ok(n)
+}
+
+/// Counts by platform, kind and state, for `/metrics`.
+pub async fn totals(store: &Store) -> StoreResult<Vec<(String, String, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT COALESCE(platform, 'none') AS platform, kind, state, COUNT(*) AS n FROM outbox GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+    )
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                row.try_get("platform")?,
+                row.try_get("kind")?,
+                row.try_get("state")?,
+                row.try_get("n")?,
+            ))
+        })
+        .collect()
+}
