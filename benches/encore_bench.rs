@@ -1,1 +1,787 @@
-fn main() {}
+//! `encore-bench`: the performance figures of issue #2, point 7. A benchmark, not a test: it
+//! measures and prints a table; it fails only when the set-up itself breaks.
+//!
+//! What it measures:
+//!
+//! * `send [--dms 3000]`: sending throughput against the configured Telegram limit. It starts
+//!   the Telegram Bot API stand-in (`tests/support/telegram.rs`, real HTTP, Telegram's published
+//!   limits enforced with 429) and a real `encore` app (`RunningApp`: dispatcher, pacer, teloxide)
+//!   pointed at it, on a temporary SQLite file. It seeds N customers, each linked to their own
+//!   private Telegram chat with one order in broadcast `bench-b`, ends the broadcast (the
+//!   thank-you flow enqueues N messages) and waits until the stand-in has received all N. It
+//!   reports messages per second between the first and the last delivered message (by the
+//!   stand-in's arrival times), the ratio to `limits.telegram_per_second`, and the 429s: the
+//!   stand-in's `violations()` (requests over a published limit) and every 429 in its request
+//!   log. Target: ratio ≥ 0.97, zero 429s.
+//! * `enqueue [--buyers 100000]`: the cost of enqueueing the thank-yous after a big broadcast.
+//!   It seeds a fresh SQLite file with N linked buyers with one order each (set-based SQL, not
+//!   timed), then runs itself again as a child process (`enqueue-child`, so that seeding memory
+//!   is not counted) which times `thank_buyers_after_broadcast` in one transaction plus its
+//!   commit, checks the outbox holds N rows, and reports its own peak resident memory (VmHWM).
+//!   Target: ≤ 2 s, ≤ 150 MB.
+//! * `all`: both, then a summary against the targets.
+//!
+//! How to run it (release, or the figures mean nothing):
+//!
+//! ```text
+//! cargo run --release --bin encore-bench -- all
+//! cargo run --release --bin encore-bench -- send --dms 3000
+//! cargo run --release --bin encore-bench -- enqueue --buyers 100000
+//! ```
+//!
+//! `RUST_LOG` (default `warn`) shows the app's own log on stderr. Linux only for the memory
+//! figure (it reads `/proc/self/status`).
+
+#[path = "../tests/support/telegram.rs"]
+mod telegram;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+
+use encore::app::RunningApp;
+use encore::config::{Config, TelegramConfig};
+use encore::domain::Platform;
+use encore::domain::events::{OrderItem, OrderRecord};
+use encore::flows::Effects;
+use encore::flows::after_broadcast;
+use encore::store::Store;
+use encore::store::customers::{self, NewIdentity};
+use encore::store::orders;
+
+use telegram::FakeTelegram;
+
+/// The broadcast every seeded order belongs to.
+const BROADCAST: &str = "bench-b";
+/// Private chat (and user) ids start here: positive, distinct per buyer.
+const FIRST_CHAT_ID: i64 = 700_000_000;
+
+/// Targets from issue #2, point 7.
+const TARGET_RATIO: f64 = 0.97;
+const TARGET_ENQUEUE_SECONDS: f64 = 2.0;
+const TARGET_PEAK_MB: f64 = 150.0;
+
+#[derive(Parser)]
+#[command(
+    name = "encore-bench",
+    about = "encore's performance figures: Telegram send rate vs the limit, and enqueue cost after a big broadcast"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Send N thank-yous through the Telegram stand-in and measure msgs/s against the limit.
+    Send {
+        /// How many buyers (one DM each).
+        #[arg(long, default_value_t = 3000)]
+        dms: usize,
+    },
+    /// Time and peak memory of enqueueing thank-yous for N buyers (measured in a child process).
+    Enqueue {
+        /// How many linked buyers with an order in the broadcast.
+        #[arg(long, default_value_t = 100_000)]
+        buyers: usize,
+    },
+    /// Both benchmarks, then a summary against the targets.
+    All {
+        #[arg(long, default_value_t = 3000)]
+        dms: usize,
+        #[arg(long, default_value_t = 100_000)]
+        buyers: usize,
+    },
+    /// Internal: the measured half of `enqueue`, run as a child process on a seeded database.
+    #[command(hide = true)]
+    EnqueueChild {
+        /// The seeded database (`sqlite:///…?mode=rwc`).
+        db_url: String,
+        /// How many thank-yous the outbox must hold afterwards.
+        #[arg(long)]
+        expect: u64,
+    },
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("cannot build the tokio runtime");
+    match cli.command {
+        Cmd::Send { dms } => {
+            let report = runtime.block_on(send_bench(dms));
+            print_send(&report);
+        }
+        Cmd::Enqueue { buyers } => {
+            let report = runtime.block_on(enqueue_bench(buyers));
+            print_enqueue(&report);
+        }
+        Cmd::All { dms, buyers } => {
+            let send = runtime.block_on(send_bench(dms));
+            print_send(&send);
+            println!();
+            let enqueue = runtime.block_on(enqueue_bench(buyers));
+            print_enqueue(&enqueue);
+            println!();
+            print_summary(&send, &enqueue);
+        }
+        Cmd::EnqueueChild { db_url, expect } => runtime.block_on(enqueue_child(&db_url, expect)),
+    }
+}
+
+// ---- send ------------------------------------------------------------------------------------
+
+struct SendReport {
+    dms: usize,
+    limit: u32,
+    seed: Duration,
+    enqueued: u64,
+    delivered: usize,
+    distinct_chats: usize,
+    /// From the first to the last delivered message, by the stand-in's arrival times.
+    span: Duration,
+    /// From `end_broadcast` returning to the first / last delivered message.
+    first_after_end: Duration,
+    last_after_end: Duration,
+    /// The most messages that arrived within any one second.
+    max_in_one_second: usize,
+    violations: usize,
+    logged_429s: usize,
+    rate_limited_counter: i64,
+    /// Outbox rows by final state.
+    states: Vec<(String, i64)>,
+}
+
+impl SendReport {
+    /// Messages per second: intervals between the first and the last message over that span.
+    fn rate(&self) -> f64 {
+        if self.delivered < 2 || self.span.is_zero() {
+            return 0.0;
+        }
+        (self.delivered - 1) as f64 / self.span.as_secs_f64()
+    }
+
+    fn ratio(&self) -> f64 {
+        self.rate() / f64::from(self.limit)
+    }
+
+    fn met(&self) -> bool {
+        self.delivered == self.dms
+            && self.ratio() >= TARGET_RATIO
+            && self.violations == 0
+            && self.logged_429s == 0
+    }
+}
+
+async fn send_bench(dms: usize) -> SendReport {
+    assert!(dms >= 2, "--dms must be at least 2 to measure a rate");
+    let dir = TempDir::new("send");
+    let tg = FakeTelegram::start().await;
+
+    let mut config = Config::default();
+    config.database.url = dir.sqlite_url("send.db");
+    config.http.listen = "127.0.0.1:0".to_string();
+    config.telegram = Some(TelegramConfig {
+        token: SecretString::from(telegram::TOKEN),
+        api_url: tg.api_url(),
+        ..TelegramConfig::default()
+    });
+    let limit = config.limits.telegram_per_second;
+    eprintln!(
+        "send: {dms} DMs through the Telegram stand-in at {limit}/s (about {:.0} s)…",
+        dms as f64 / f64::from(limit)
+    );
+    let app = RunningApp::start(config)
+        .await
+        .expect("the encore app did not start");
+
+    // Seed through the store, in one transaction: customers, their Telegram identities and one
+    // order each in the broadcast. Silent: nothing is sent before the broadcast ends.
+    let seed_started = Instant::now();
+    let now = Utc::now();
+    let mut tx = app.ctx.store.begin().await.expect("begin the seeding");
+    for i in 0..dms {
+        let customer_id = format!("c{i}");
+        let chat_id = (FIRST_CHAT_ID + i as i64).to_string();
+        customers::upsert_customer(
+            &mut tx,
+            &customer_id,
+            &format!("Buyer {i}"),
+            None,
+            None,
+            now,
+        )
+        .await
+        .expect("seed a customer");
+        customers::link_identity(
+            &mut tx,
+            &customer_id,
+            &NewIdentity {
+                platform: Platform::Telegram,
+                user_id: &chat_id,
+                chat_id: &chat_id,
+                display_name: Some("Buyer"),
+                platform_lang: Some("ko"),
+            },
+            now,
+        )
+        .await
+        .expect("seed an identity");
+        after_broadcast::order_placed(&mut tx, &order_record(i), now, Effects::Silent, now)
+            .await
+            .expect("seed an order");
+    }
+    tx.commit().await.expect("commit the seeding");
+    let seed = seed_started.elapsed();
+
+    let enqueued = encore::ingest::end_broadcast(&app.ctx, BROADCAST)
+        .await
+        .expect("end the broadcast");
+    let end_returned = Instant::now();
+    assert_eq!(
+        enqueued as usize, dms,
+        "ending the broadcast should enqueue one thank-you per buyer"
+    );
+
+    // Generous: twice the ideal time plus a minute.
+    let timeout = Duration::from_secs_f64(2.0 * dms as f64 / f64::from(limit) + 60.0);
+    let all_arrived = tg.wait_for_sent(dms, timeout).await;
+    if !all_arrived {
+        eprintln!(
+            "send: only {} of {dms} messages arrived within {timeout:?}",
+            tg.sent().len()
+        );
+    }
+    // Let in-flight bookkeeping (mark_sent) settle before reading the outbox.
+    let _ =
+        encore::outbox::dispatcher::wait_until_idle(&app.ctx.store, Duration::from_secs(10)).await;
+
+    let sent: Vec<_> = tg
+        .sent()
+        .into_iter()
+        .filter(|m| m.method == "sendMessage")
+        .collect();
+    let requests = tg.requests();
+    let logged_429s = requests.iter().filter(|r| r.status == 429).count();
+    let mut arrivals: Vec<Instant> = sent.iter().map(|m| m.at).collect();
+    arrivals.sort();
+    let (first, last) = match (arrivals.first(), arrivals.last()) {
+        (Some(first), Some(last)) => (*first, *last),
+        _ => panic!("the stand-in received no message at all"),
+    };
+    let mut chats: Vec<i64> = sent.iter().map(|m| m.chat_id).collect();
+    chats.sort_unstable();
+    chats.dedup();
+
+    let states: Vec<(String, i64)> =
+        sqlx::query_as("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")
+            .fetch_all(app.ctx.store.pool())
+            .await
+            .expect("count the outbox by state");
+    let rate_limited_counter = app
+        .ctx
+        .store
+        .counter("rate_limited:telegram")
+        .await
+        .expect("read the rate-limited counter");
+    let report = SendReport {
+        dms,
+        limit,
+        seed,
+        enqueued,
+        delivered: sent.len(),
+        distinct_chats: chats.len(),
+        span: last.duration_since(first),
+        first_after_end: first.saturating_duration_since(end_returned),
+        last_after_end: last.saturating_duration_since(end_returned),
+        max_in_one_second: max_in_window(&arrivals, Duration::from_secs(1)),
+        violations: tg.violations(),
+        logged_429s,
+        rate_limited_counter,
+        states,
+    };
+    if let Err(err) = app.stop().await {
+        eprintln!("send: the app did not stop cleanly: {err}");
+    }
+    tg.shutdown().await;
+    drop(dir);
+    report
+}
+
+fn order_record(i: usize) -> OrderRecord {
+    OrderRecord {
+        id: format!("o{i}"),
+        customer_id: format!("c{i}"),
+        broadcast_id: Some(BROADCAST.to_string()),
+        items: vec![OrderItem {
+            sku: "COAT-1".to_string(),
+            name: "울 코트".to_string(),
+            category: None,
+            quantity: 1,
+            unit_price: 39_000,
+        }],
+        total: 39_000,
+        currency: "KRW".to_string(),
+        placed_at: None,
+    }
+}
+
+/// The most arrivals within any window of length `window` (sorted input).
+fn max_in_window(sorted: &[Instant], window: Duration) -> usize {
+    let mut best = 0;
+    let mut start = 0;
+    for (end, at) in sorted.iter().enumerate() {
+        while at.duration_since(sorted[start]) >= window {
+            start += 1;
+        }
+        best = best.max(end - start + 1);
+    }
+    best
+}
+
+fn print_send(r: &SendReport) {
+    let states = r
+        .states
+        .iter()
+        .map(|(state, n)| format!("{state} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!("== send: {} DMs through the Telegram stand-in ==", r.dms);
+    row(
+        "seeding (not measured)",
+        format!("{:.2} s", r.seed.as_secs_f64()),
+    );
+    row("thank-yous enqueued", r.enqueued.to_string());
+    row(
+        "messages delivered",
+        format!("{} to {} distinct chats", r.delivered, r.distinct_chats),
+    );
+    row(
+        "first → last delivered",
+        format!("{:.2} s", r.span.as_secs_f64()),
+    );
+    row(
+        "end_broadcast → first / last",
+        format!(
+            "{:.3} s / {:.2} s",
+            r.first_after_end.as_secs_f64(),
+            r.last_after_end.as_secs_f64()
+        ),
+    );
+    row("achieved rate", format!("{:.2} msgs/s", r.rate()));
+    row("configured limit", format!("{} msgs/s", r.limit));
+    row(
+        "ratio to the limit",
+        format!(
+            "{:.4}   (target ≥ {TARGET_RATIO})   {}",
+            r.ratio(),
+            verdict(r.ratio() >= TARGET_RATIO)
+        ),
+    );
+    row("most in any 1 s", r.max_in_one_second.to_string());
+    row(
+        "429s: stand-in violations()",
+        format!(
+            "{}   (target 0)   {}",
+            r.violations,
+            verdict(r.violations == 0)
+        ),
+    );
+    row(
+        "429s: in the request log",
+        format!(
+            "{}   (target 0)   {}",
+            r.logged_429s,
+            verdict(r.logged_429s == 0)
+        ),
+    );
+    row("429s: encore's counter", r.rate_limited_counter.to_string());
+    row("outbox by state", states);
+}
+
+// ---- enqueue ---------------------------------------------------------------------------------
+
+struct EnqueueReport {
+    buyers: usize,
+    seed: Duration,
+    child: ChildFigures,
+}
+
+/// What the child prints, one `key=value` a line.
+#[derive(Default)]
+struct ChildFigures {
+    enqueued: u64,
+    outbox_rows: u64,
+    /// The flow call inside the transaction.
+    flow_ms: f64,
+    /// The commit.
+    commit_ms: f64,
+    /// begin + flow + commit.
+    total_ms: f64,
+    /// A second end of the same broadcast: enqueues nothing, how long it takes.
+    again_ms: f64,
+    again_enqueued: u64,
+    rss_before_kb: u64,
+    hwm_kb: u64,
+}
+
+impl EnqueueReport {
+    fn seconds(&self) -> f64 {
+        self.child.total_ms / 1000.0
+    }
+
+    fn peak_mb(&self) -> f64 {
+        kb_to_mb(self.child.hwm_kb)
+    }
+
+    fn met(&self) -> bool {
+        self.child.outbox_rows == self.buyers as u64
+            && self.seconds() <= TARGET_ENQUEUE_SECONDS
+            && self.peak_mb() <= TARGET_PEAK_MB
+    }
+}
+
+async fn enqueue_bench(buyers: usize) -> EnqueueReport {
+    assert!(buyers >= 1, "--buyers must be at least 1");
+    let dir = TempDir::new("enqueue");
+    let url = dir.sqlite_url("enqueue.db");
+    eprintln!("enqueue: seeding {buyers} buyers (not measured)…");
+    let seed_started = Instant::now();
+    {
+        let store = Store::open_and_migrate(&url)
+            .await
+            .expect("open the enqueue database");
+        seed_buyers(&store, buyers).await;
+        store.close().await;
+    }
+    let seed = seed_started.elapsed();
+
+    eprintln!("enqueue: measuring in a child process…");
+    let exe = std::env::current_exe().expect("where is this executable?");
+    let output = Command::new(exe)
+        .args(["enqueue-child", &url, "--expect", &buyers.to_string()])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .expect("could not run the enqueue child");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the enqueue child failed ({}):\n{stdout}",
+        output.status
+    );
+    let child = parse_child(&stdout);
+    drop(dir);
+    EnqueueReport {
+        buyers,
+        seed,
+        child,
+    }
+}
+
+/// N customers `c1…cN`, each with a Telegram identity (chat `FIRST_CHAT_ID + i`) and one placed
+/// order with one item in `bench-b`. Set-based: one statement per table.
+async fn seed_buyers(store: &Store, buyers: usize) {
+    let now = encore::store::ts(Utc::now());
+    let n = buyers as i64;
+    let seq = "WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $1)";
+    let statements = [
+        format!(
+            "{seq} INSERT INTO customers (id, name, locale, created_at, updated_at)
+             SELECT 'c' || i, 'Buyer ' || i, NULL, $2, $2 FROM seq"
+        ),
+        format!(
+            "{seq} INSERT INTO identities (platform, user_id, customer_id, chat_id, display_name,
+                                           platform_lang, last_seen_at, linked_at)
+             SELECT 'telegram', CAST({FIRST_CHAT_ID} + i AS TEXT), 'c' || i,
+                          CAST({FIRST_CHAT_ID} + i AS TEXT), 'Buyer', 'ko', $2, $2 FROM seq"
+        ),
+        format!(
+            "{seq} INSERT INTO orders (id, customer_id, broadcast_id, total, currency, placed_at,
+                                       status, status_at, created_at, updated_at)
+             SELECT 'o' || i, 'c' || i, '{BROADCAST}', 39000, 'KRW', $2, 'placed', $2, $2, $2
+             FROM seq"
+        ),
+        format!(
+            "{seq} INSERT INTO order_items (order_id, position, sku, name, category, quantity,
+                                            unit_price)
+             SELECT 'o' || i, 0, 'COAT-1', '울 코트', NULL, 1, 39000 FROM seq"
+        ),
+    ];
+    let mut tx = store.begin().await.expect("begin the seeding");
+    for statement in &statements {
+        sqlx::query(statement)
+            .bind(n)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await
+            .expect("seed the buyers");
+    }
+    orders::upsert_broadcast(
+        &mut tx,
+        BROADCAST,
+        Some("Bench live"),
+        None,
+        None,
+        Utc::now(),
+    )
+    .await
+    .expect("seed the broadcast");
+    // The seeded rows read back through the store like rows the app wrote itself.
+    let bought = orders::orders_in_broadcast(&mut tx, "c1", BROADCAST)
+        .await
+        .expect("read a seeded order back");
+    assert_eq!(bought.len(), 1, "a seeded buyer should have one order");
+    assert_eq!(
+        bought[0].items.len(),
+        1,
+        "a seeded order should have one item"
+    );
+    let identities = customers::identities_of(&mut tx, "c1")
+        .await
+        .expect("read a seeded identity back");
+    assert_eq!(identities.len(), 1, "a seeded buyer should be linked");
+    tx.commit().await.expect("commit the seeding");
+    // As a live database would be: statistics known to the planner.
+    sqlx::query("ANALYZE")
+        .execute(store.pool())
+        .await
+        .expect("analyze the seeded database");
+}
+
+/// The measured half: open the store, enqueue in one transaction, commit, report.
+async fn enqueue_child(db_url: &str, expect: u64) {
+    let store = Store::open_and_migrate(db_url)
+        .await
+        .expect("the child could not open the seeded database");
+    let rss_before_kb = proc_status_kb("VmRSS");
+
+    let now = Utc::now();
+    let started = Instant::now();
+    let mut tx = store.begin().await.expect("begin the enqueue");
+    let flow_started = Instant::now();
+    let enqueued =
+        after_broadcast::thank_buyers_after_broadcast(&mut tx, BROADCAST, None, now, now)
+            .await
+            .expect("thank_buyers_after_broadcast failed");
+    let flow = flow_started.elapsed();
+    let commit_started = Instant::now();
+    tx.commit().await.expect("commit the enqueue");
+    let commit = commit_started.elapsed();
+    let total = started.elapsed();
+    let hwm_kb = proc_status_kb("VmHWM");
+
+    let outbox_rows: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE flow = 'thank_you' AND broadcast_id = $1",
+    )
+    .bind(BROADCAST)
+    .fetch_one(store.pool())
+    .await
+    .expect("count the outbox");
+    assert_eq!(
+        outbox_rows as u64, expect,
+        "the outbox should hold one thank-you per buyer"
+    );
+
+    // A second `broadcast.ended` thanks nobody twice; how long does finding that out take?
+    let again_started = Instant::now();
+    let mut tx = store.begin().await.expect("begin the second end");
+    let again_enqueued =
+        after_broadcast::thank_buyers_after_broadcast(&mut tx, BROADCAST, None, now, now)
+            .await
+            .expect("the second thank_buyers_after_broadcast failed");
+    tx.commit().await.expect("commit the second end");
+    let again = again_started.elapsed();
+    store.close().await;
+
+    println!("enqueued={enqueued}");
+    println!("outbox_rows={outbox_rows}");
+    println!("flow_ms={:.3}", flow.as_secs_f64() * 1000.0);
+    println!("commit_ms={:.3}", commit.as_secs_f64() * 1000.0);
+    println!("total_ms={:.3}", total.as_secs_f64() * 1000.0);
+    println!("again_ms={:.3}", again.as_secs_f64() * 1000.0);
+    println!("again_enqueued={again_enqueued}");
+    println!("rss_before_kb={rss_before_kb}");
+    println!("hwm_kb={hwm_kb}");
+}
+
+fn parse_child(stdout: &str) -> ChildFigures {
+    let mut figures = ChildFigures::default();
+    for line in stdout.lines() {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let float = || {
+            value
+                .parse::<f64>()
+                .unwrap_or_else(|_| panic!("child printed a bad {key}: {value}"))
+        };
+        let int = || {
+            value
+                .parse::<u64>()
+                .unwrap_or_else(|_| panic!("child printed a bad {key}: {value}"))
+        };
+        match key {
+            "enqueued" => figures.enqueued = int(),
+            "outbox_rows" => figures.outbox_rows = int(),
+            "flow_ms" => figures.flow_ms = float(),
+            "commit_ms" => figures.commit_ms = float(),
+            "total_ms" => figures.total_ms = float(),
+            "again_ms" => figures.again_ms = float(),
+            "again_enqueued" => figures.again_enqueued = int(),
+            "rss_before_kb" => figures.rss_before_kb = int(),
+            "hwm_kb" => figures.hwm_kb = int(),
+            _ => {}
+        }
+    }
+    assert!(
+        figures.hwm_kb > 0 && figures.total_ms > 0.0,
+        "the enqueue child did not report its figures:\n{stdout}"
+    );
+    figures
+}
+
+fn print_enqueue(r: &EnqueueReport) {
+    let c = &r.child;
+    println!(
+        "== enqueue: thank-yous for {} buyers (child process) ==",
+        r.buyers
+    );
+    row(
+        "seeding (not measured)",
+        format!("{:.2} s", r.seed.as_secs_f64()),
+    );
+    row(
+        "enqueued / outbox rows",
+        format!("{} / {}", c.enqueued, c.outbox_rows),
+    );
+    row(
+        "flow (in the transaction)",
+        format!("{:.3} s", c.flow_ms / 1000.0),
+    );
+    row("commit", format!("{:.3} s", c.commit_ms / 1000.0));
+    row(
+        "total: begin → commit",
+        format!(
+            "{:.3} s   (target ≤ {TARGET_ENQUEUE_SECONDS} s)   {}",
+            r.seconds(),
+            verdict(r.seconds() <= TARGET_ENQUEUE_SECONDS)
+        ),
+    );
+    row(
+        "child RSS before",
+        format!("{:.1} MB", kb_to_mb(c.rss_before_kb)),
+    );
+    row(
+        "child peak RSS (VmHWM)",
+        format!(
+            "{:.1} MB   (target ≤ {TARGET_PEAK_MB} MB)   {}",
+            r.peak_mb(),
+            verdict(r.peak_mb() <= TARGET_PEAK_MB)
+        ),
+    );
+    row(
+        "second end (idempotent)",
+        format!(
+            "{:.3} s, {} enqueued",
+            c.again_ms / 1000.0,
+            c.again_enqueued
+        ),
+    );
+}
+
+fn print_summary(send: &SendReport, enqueue: &EnqueueReport) {
+    println!("== summary (issue #2, point 7) ==");
+    row(
+        "send rate / limit",
+        format!(
+            "{:.4} (≥ {TARGET_RATIO}), 429s {} + {} logged   {}",
+            send.ratio(),
+            send.violations,
+            send.logged_429s,
+            verdict(send.met())
+        ),
+    );
+    row(
+        "enqueue 100k: time, peak",
+        format!(
+            "{:.3} s (≤ {TARGET_ENQUEUE_SECONDS}), {:.1} MB (≤ {TARGET_PEAK_MB})   {}",
+            enqueue.seconds(),
+            enqueue.peak_mb(),
+            verdict(enqueue.met())
+        ),
+    );
+}
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+fn row(label: &str, value: String) {
+    println!("  {label:<30} {value}");
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "met" } else { "MISSED" }
+}
+
+/// `/proc` reports kB meaning KiB; MB here is 10^6 bytes, the unit of the target.
+fn kb_to_mb(kb: u64) -> f64 {
+    kb as f64 * 1024.0 / 1_000_000.0
+}
+
+/// A `Vm*:` line of `/proc/self/status`, in kB (0 when unavailable).
+fn proc_status_kb(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| {
+            let rest = line.strip_prefix(field)?.strip_prefix(':')?;
+            rest.trim().trim_end_matches("kB").trim().parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+/// A scratch directory under the system temp dir, removed when dropped.
+struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    fn new(what: &str) -> TempDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let path = std::env::temp_dir().join(format!(
+            "encore-bench-{what}-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&path)
+            .unwrap_or_else(|err| panic!("cannot create {}: {err}", path.display()));
+        TempDir { path }
+    }
+
+    fn sqlite_url(&self, file: &str) -> String {
+        sqlite_url(&self.path.join(file))
+    }
+}
+
+fn sqlite_url(path: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}

@@ -213,19 +213,22 @@ impl Dispatcher {
         let parts = outgoing.into_parts(route.messenger.markup());
         let mut last_id = None;
         for (index, part) in parts.iter().enumerate() {
-            if let Some(pacer) = &pacer {
-                tokio::select! {
-                    _ = pacer.wait_turn(&route.chat_id, is_group, lane) => {}
+            let turn = match &pacer {
+                Some(pacer) => tokio::select! {
+                    turn = pacer.wait_turn(&route.chat_id, is_group, lane) => Some(turn),
                     _ = crate::app::until_shutdown(shutdown) => {
                         rows::release(&self.store, message.id).await?;
                         return Ok(Outcome::Released);
                     }
-                }
-            }
+                },
+                None => None,
+            };
             if index == 0 {
                 rows::mark_sending(&self.store, message.id, platform.as_str()).await?;
             }
-            match route.messenger.send_part(&route.chat_id, part).await {
+            let sent = route.messenger.send_part(&route.chat_id, part).await;
+            drop(turn);
+            match sent {
                 Ok(delivered) => last_id = Some(delivered.message_id),
                 Err(err) => {
                     self.after_failure(message, platform, &route.chat_id, err, pacer.as_deref())

@@ -1,16 +1,18 @@
 //! Pacing below the platforms' limits (DESIGN invariant 3): the limits are a budget, not a wall.
 //!
 //! How a send gets its turn, per platform:
-//! 1. Per chat: wait until the chat's interval has passed since the last send *started* there
+//! 1. Per chat: wait until the chat's interval has passed since the last send there *ended*
 //!    (1 s for a private chat, 3 s for a group at 20/min, so 20 per minute holds in any 60 s).
-//!    The interval is anchored on actual send times, so a wait further down this list can only
-//!    widen the gap, never narrow it.
+//!    Anchoring on the end of the previous call (its answer had arrived, so the platform had
+//!    seen it) means neither a wait further down this list nor network jitter can narrow the
+//!    gap the platform sees. Sends to one chat take turns.
 //! 2. While the platform is paused after a 429, wait out its `retry_after`.
 //! 3. Bulk sends step aside while an interactive reply is waiting (interactive goes first).
-//! 4. Global: one permit from governor's GCRA limiter at `per_second` with a burst of 1, so no
-//!    one-second window holds more than `per_second` sends.
+//! 4. Global: one permit from governor's GCRA limiter at 98% of `per_second` with a burst of 1,
+//!    so no one-second window holds more than `per_second` sends even when requests reach the
+//!    platform a little bunched up.
 //! 5. If a 429 paused the platform during step 4, go back to 2. Otherwise the send starts now;
-//!    its start time becomes the chat's anchor for step 1.
+//!    when the returned [`ChatTurn`] is dropped (the call ended), the chat's anchor is set.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -19,11 +21,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio::time::{Instant, sleep, sleep_until};
 
 use crate::domain::Lane;
 use crate::platforms::PlatformLimits;
+
+/// The share of the published global limit used: a little headroom for jitter on the way.
+const GLOBAL_HEADROOM: f64 = 0.98;
 
 pub struct Pacer {
     limits: PlatformLimits,
@@ -35,8 +40,8 @@ pub struct Pacer {
 
 impl Pacer {
     pub fn new(limits: PlatformLimits) -> Pacer {
-        let per_second = limits.per_second.max(1);
-        let period = Duration::from_secs_f64(1.0 / f64::from(per_second));
+        let per_second = f64::from(limits.per_second.max(1)) * GLOBAL_HEADROOM;
+        let period = Duration::from_secs_f64(1.0 / per_second);
         let quota = Quota::with_period(period)
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
             .allow_burst(NonZeroU32::MIN);
@@ -85,16 +90,17 @@ impl Pacer {
         }
     }
 
-    /// Waits until a send to `chat_id` may start (steps 1–5 above) and records it as started.
-    pub async fn wait_turn(&self, chat_id: &str, is_group: bool, lane: Lane) {
+    /// Waits until a send to `chat_id` may start (steps 1–5 above). Hold the returned turn for
+    /// the duration of the platform call.
+    pub async fn wait_turn(&self, chat_id: &str, is_group: bool, lane: Lane) -> ChatTurn {
         let slot = self.chat_slot(chat_id);
-        let mut last_start = slot.lock().await;
+        let last_end = slot.lock_owned().await;
         let interval = if is_group {
             self.limits.per_group_interval
         } else {
             self.limits.per_chat_interval
         };
-        if let Some(previous) = *last_start {
+        if let Some(previous) = *last_end {
             sleep_until(previous + interval).await;
         }
         let _interactive = (lane == Lane::Interactive).then(|| InteractiveWaiting::new(self));
@@ -112,7 +118,18 @@ impl Pacer {
                 break;
             }
         }
-        *last_start = Some(Instant::now());
+        ChatTurn { last_end }
+    }
+}
+
+/// A chat's turn to be sent to; when dropped, the call has ended and the chat's interval starts.
+pub struct ChatTurn {
+    last_end: OwnedMutexGuard<Option<Instant>>,
+}
+
+impl Drop for ChatTurn {
+    fn drop(&mut self) {
+        *self.last_end = Some(Instant::now());
     }
 }
 
@@ -148,12 +165,12 @@ mod tests {
     async fn two_sends_to_one_chat_are_an_interval_apart() {
         let pacer = Pacer::new(limits(1000));
         let start = Instant::now();
-        pacer.wait_turn("1", false, Lane::Bulk).await;
-        pacer.wait_turn("1", false, Lane::Bulk).await;
+        drop(pacer.wait_turn("1", false, Lane::Bulk).await);
+        drop(pacer.wait_turn("1", false, Lane::Bulk).await);
         assert!(start.elapsed() >= Duration::from_millis(200));
-        pacer.wait_turn("-5", true, Lane::Bulk).await;
+        drop(pacer.wait_turn("-5", true, Lane::Bulk).await);
         let group_start = Instant::now();
-        pacer.wait_turn("-5", true, Lane::Bulk).await;
+        drop(pacer.wait_turn("-5", true, Lane::Bulk).await);
         assert!(group_start.elapsed() >= Duration::from_millis(590));
     }
 
@@ -162,7 +179,7 @@ mod tests {
         let pacer = Pacer::new(limits(50));
         let start = Instant::now();
         for chat in 0..11 {
-            pacer.wait_turn(&chat.to_string(), false, Lane::Bulk).await;
+            drop(pacer.wait_turn(&chat.to_string(), false, Lane::Bulk).await);
         }
         // 11 sends at 50/s with a burst of one: at least 10 periods of 20 ms.
         assert!(
@@ -177,7 +194,7 @@ mod tests {
         let pacer = Pacer::new(limits(1000));
         pacer.pause(Duration::from_millis(300));
         let start = Instant::now();
-        pacer.wait_turn("9", false, Lane::Interactive).await;
+        drop(pacer.wait_turn("9", false, Lane::Interactive).await);
         assert!(start.elapsed() >= Duration::from_millis(295));
     }
 }

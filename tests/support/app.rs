@@ -1,0 +1,206 @@
+//! The real encore app (port 0, a temporary SQLite file) pointed at the Telegram stand-in, and
+//! the shop's side of the conversation: signed events over HTTP.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use encore::app::RunningApp;
+use encore::config::Config;
+use serde_json::{Value, json};
+
+use super::telegram::{FakeTelegram, TOKEN, TgUser};
+
+pub const SECRET: &str = "test-webhook-secret-0123456789";
+pub const ADMIN: &str = "test-admin-token-0123456789";
+pub const STAFF_CHAT: i64 = -1001;
+pub const STAFF_USER: i64 = 111;
+
+pub struct TestApp {
+    pub tg: FakeTelegram,
+    pub app: Option<RunningApp>,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub db_url: String,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn config_for(api_url: &str, db_url: &str) -> Config {
+    let toml = format!(
+        r#"
+[database]
+url = "{db_url}"
+[http]
+listen = "127.0.0.1:0"
+webhook_secret = "{SECRET}"
+admin_token = "{ADMIN}"
+[shop]
+name = "미나의 옷장"
+contact = "02-123-4567"
+[telegram]
+token = "{TOKEN}"
+api_url = "{api_url}"
+staff_chat_id = {STAFF_CHAT}
+staff_user_ids = [{STAFF_USER}]
+[scheduler]
+tick_seconds = 1
+"#
+    );
+    Config::from_sources(&toml, Vec::<(String, String)>::new()).expect("test config is valid")
+}
+
+impl TestApp {
+    pub async fn start() -> TestApp {
+        let tg = FakeTelegram::start().await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("encore.db").display());
+        let app = RunningApp::start(config_for(&tg.api_url(), &db_url)).await.expect("encore starts");
+        let base = format!("http://{}", app.http_addr);
+        TestApp {
+            tg,
+            app: Some(app),
+            base,
+            http: reqwest::Client::new(),
+            db_url,
+            dir,
+        }
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.dir.path().join("encore.db")
+    }
+
+    pub fn ctx(&self) -> &encore::app::AppContext {
+        &self.app.as_ref().expect("app is running").ctx
+    }
+
+    /// Posts a body signed as the shop signs it.
+    pub async fn post_signed(&self, body: &[u8]) -> reqwest::Response {
+        let ts = chrono::Utc::now().timestamp();
+        self.post_with(body, ts, &encore::api::sign(SECRET.as_bytes(), ts, body), "application/json").await
+    }
+
+    pub async fn post_with(&self, body: &[u8], ts: i64, signature: &str, content_type: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/v1/events", self.base))
+            .header("content-type", content_type)
+            .header("x-encore-timestamp", ts.to_string())
+            .header("x-encore-signature", signature)
+            .body(body.to_vec())
+            .send()
+            .await
+            .expect("request is answered")
+    }
+
+    /// Posts `{"events": [...]}` and returns the status and JSON answer.
+    pub async fn post_events(&self, events: &[Value]) -> (u16, Value) {
+        let body = serde_json::to_vec(&json!({ "events": events })).expect("json");
+        let response = self.post_signed(&body).await;
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get_admin(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .expect("request is answered");
+        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The shop asks for a link token, the viewer taps it (`/start <token>`), and encore asks
+    /// for marketing consent. Returns once the consent question arrived.
+    pub async fn link_viewer(&self, customer_id: &str, user: &TgUser) {
+        self.link_viewers(&[(customer_id.to_string(), user.clone())]).await;
+    }
+
+    /// The same for many viewers at once, as they would tap their links.
+    pub async fn link_viewers(&self, viewers: &[(String, TgUser)]) {
+        for (customer_id, user) in viewers {
+            let response = self
+                .http
+                .post(format!("{}/v1/customers/{customer_id}/link", self.base))
+                .bearer_auth(ADMIN)
+                .send()
+                .await
+                .expect("link answered");
+            assert_eq!(response.status().as_u16(), 200, "link token for {customer_id}");
+            let link: Value = response.json().await.expect("json");
+            let token = link["token"].as_str().expect("token").to_string();
+            self.tg.push_private_text(user, &format!("/start {token}"));
+        }
+        let chats: Vec<i64> = viewers.iter().map(|(_, u)| u.id).collect();
+        let asked = self
+            .tg
+            .wait_until(Duration::from_secs(60), |tg| {
+                chats.iter().all(|&chat| tg.sent_to(chat).iter().any(|m| m.reply_markup.is_some()))
+            })
+            .await;
+        assert!(asked, "the consent question reached every viewer");
+    }
+}
+
+pub fn customer(id: &str, name: &str) -> Value {
+    json!({"id": format!("cu-{id}"), "type": "customer.upserted", "occurred_at": chrono::Utc::now().to_rfc3339(),
+        "customer": {"id": id, "name": name, "locale": "ko"}})
+}
+
+pub fn order(id: &str, customer_id: &str, broadcast: &str, item: &str, price: i64) -> Value {
+    json!({"id": format!("op-{id}"), "type": "order.placed", "occurred_at": chrono::Utc::now().to_rfc3339(),
+        "order": {"id": id, "customer_id": customer_id, "broadcast_id": broadcast,
+            "items": [{"sku": format!("sku-{item}"), "name": item, "quantity": 1, "unit_price": price}],
+            "total": price, "currency": "KRW"}})
+}
+
+pub fn ended(event_id: &str, broadcast: &str) -> Value {
+    json!({"id": event_id, "type": "broadcast.ended", "occurred_at": chrono::Utc::now().to_rfc3339(),
+        "broadcast": {"id": broadcast, "title": "겨울 아우터 라이브"}})
+}
+
+/// Seeds linked buyers straight into the store (set-up for tests about sending, not linking).
+pub async fn seed_linked_buyers(store: &encore::store::Store, broadcast: &str, count: usize, first_user: i64) {
+    use encore::domain::Platform;
+    use encore::domain::events::{OrderItem, OrderRecord};
+    use encore::flows::{Effects, after_broadcast};
+    use encore::store::customers::{NewIdentity, link_identity, upsert_customer};
+    let now = chrono::Utc::now();
+    let mut tx = store.begin().await.expect("tx");
+    for i in 0..count {
+        let customer_id = format!("c-{i}");
+        let user = (first_user + i as i64).to_string();
+        upsert_customer(&mut tx, &customer_id, &format!("구매자{i}"), Some("ko"), None, now).await.expect("customer");
+        link_identity(
+            &mut tx,
+            &customer_id,
+            &NewIdentity {
+                platform: Platform::Telegram,
+                user_id: &user,
+                chat_id: &user,
+                display_name: None,
+                platform_lang: Some("ko"),
+            },
+            now,
+        )
+        .await
+        .expect("identity");
+        let record = OrderRecord {
+            id: format!("o-{i}"),
+            customer_id: customer_id.clone(),
+            broadcast_id: Some(broadcast.to_string()),
+            items: vec![OrderItem {
+                sku: format!("sku-{i}"),
+                name: format!("상품{i}"),
+                category: None,
+                quantity: 1,
+                unit_price: 10_000,
+            }],
+            total: 10_000,
+            currency: "KRW".to_string(),
+            placed_at: Some(now),
+        };
+        after_broadcast::order_placed(&mut tx, &record, now, Effects::Silent, now).await.expect("order");
+    }
+    tx.commit().await.expect("commit");
+}
