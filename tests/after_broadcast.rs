@@ -16,12 +16,21 @@ fn viewer(i: usize) -> TgUser {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_hundred_linked_buyers_get_one_thank_you_each_naming_their_items_and_a_replay_sends_nothing() {
+async fn two_hundred_linked_buyers_get_one_thank_you_each_naming_their_items_and_a_replay_sends_nothing()
+ {
     let t = TestApp::start().await;
     let buyers = 200;
-    let mut events: Vec<Value> = (0..buyers).map(|i| customer(&format!("c-{i}"), &format!("구매자{i}"))).collect();
+    let mut events: Vec<Value> = (0..buyers)
+        .map(|i| customer(&format!("c-{i}"), &format!("구매자{i}")))
+        .collect();
     for i in 0..buyers {
-        events.push(order(&format!("o-{i}"), &format!("c-{i}"), "b-1", &format!("울 코트 {i}호"), 39_000));
+        events.push(order(
+            &format!("o-{i}"),
+            &format!("c-{i}"),
+            "b-1",
+            &format!("울 코트 {i}호"),
+            39_000,
+        ));
     }
     let (status, answer) = t.post_events(&events).await;
     assert_eq!(status, 202, "{answer}");
@@ -32,17 +41,28 @@ async fn two_hundred_linked_buyers_get_one_thank_you_each_naming_their_items_and
 
     let (status, _) = t.post_events(&[ended("end-1", "b-1")]).await;
     assert_eq!(status, 202);
-    let all_thanked = t
-        .tg
-        .wait_until(Duration::from_secs(60), |tg| {
-            (0..buyers).all(|i| tg.sent_to(viewer(i).id).iter().any(|m| m.text.contains(THANKS)))
+    let all_thanked =
+        t.tg.wait_until(Duration::from_secs(60), |tg| {
+            (0..buyers).all(|i| {
+                tg.sent_to(viewer(i).id)
+                    .iter()
+                    .any(|m| m.text.contains(THANKS))
+            })
         })
         .await;
     assert!(all_thanked, "every buyer was thanked");
     for i in 0..buyers {
-        let thanks: Vec<_> = t.tg.sent_to(viewer(i).id).into_iter().filter(|m| m.text.contains(THANKS)).collect();
+        let thanks: Vec<_> =
+            t.tg.sent_to(viewer(i).id)
+                .into_iter()
+                .filter(|m| m.text.contains(THANKS))
+                .collect();
         assert_eq!(thanks.len(), 1, "buyer {i} got one thank-you");
-        assert!(thanks[0].text.contains(&format!("울 코트 {i}호")), "it names the item: {}", thanks[0].text);
+        assert!(
+            thanks[0].text.contains(&format!("울 코트 {i}호")),
+            "it names the item: {}",
+            thanks[0].text
+        );
         assert!(thanks[0].text.contains("구매자"), "it names the buyer");
         assert_eq!(thanks[0].parse_mode.as_deref(), Some("HTML"));
     }
@@ -51,7 +71,10 @@ async fn two_hundred_linked_buyers_get_one_thank_you_each_naming_their_items_and
 
     // The same events again, a second broadcast.ended, and `encore broadcast end`.
     let (status, answer) = t.post_events(&events).await;
-    assert_eq!((status, answer["duplicates"].clone()), (202, json!(buyers * 2)));
+    assert_eq!(
+        (status, answer["duplicates"].clone()),
+        (202, json!(buyers * 2))
+    );
     let (status, _) = t.post_events(&[ended("end-2", "b-1")]).await;
     assert_eq!(status, 202);
     let cli = std::process::Command::new(env!("CARGO_BIN_EXE_encore"))
@@ -59,8 +82,16 @@ async fn two_hundred_linked_buyers_get_one_thank_you_each_naming_their_items_and
         .env("ENCORE_DATABASE_URL", &t.db_url)
         .output()
         .expect("encore runs");
-    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
-    assert!(String::from_utf8_lossy(&cli.stdout).contains("0 new thank-you"), "{}", String::from_utf8_lossy(&cli.stdout));
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&cli.stdout).contains("0 new thank-you"),
+        "{}",
+        String::from_utf8_lossy(&cli.stdout)
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(t.tg.sent().len(), before + buyers, "nothing was sent twice");
 
@@ -97,26 +128,58 @@ async fn a_delay_note_names_the_reason_and_new_date_and_a_shipped_note_the_carri
         ])
         .await;
     assert_eq!(status, 202, "{answer}");
-    let done = t
-        .tg
-        .wait_until(Duration::from_secs(20), |tg| {
-            tg.sent_to(viewer(1).id).iter().any(|m| m.text.contains("사유"))
-                && tg.sent_to(viewer(2).id).iter().any(|m| m.text.contains("송장번호"))
+    let done =
+        t.tg.wait_until(Duration::from_secs(20), |tg| {
+            tg.sent_to(viewer(1).id)
+                .iter()
+                .any(|m| m.text.contains("사유"))
+                && tg
+                    .sent_to(viewer(2).id)
+                    .iter()
+                    .any(|m| m.text.contains("송장번호"))
         })
         .await;
     assert!(done, "both notes arrived");
     let minsu = t.tg.sent_to(viewer(1).id);
-    let delay = minsu.iter().find(|m| m.text.contains("사유")).expect("delay note");
-    assert!(delay.text.contains("원단 입고가 늦어졌어요"), "{}", delay.text);
+    let delay = minsu
+        .iter()
+        .find(|m| m.text.contains("사유"))
+        .expect("delay note");
+    assert!(
+        delay.text.contains("원단 입고가 늦어졌어요"),
+        "{}",
+        delay.text
+    );
     assert!(delay.text.contains("12월 3일(목)"), "{}", delay.text);
     assert!(delay.text.contains("죄송"), "it apologises: {}", delay.text);
     // Caused in this order: thank-you first, then the delay note.
-    let thanks_at = minsu.iter().position(|m| m.text.contains(THANKS)).expect("thank-you");
-    let delay_at = minsu.iter().position(|m| m.text.contains("사유")).expect("delay");
-    assert!(thanks_at < delay_at, "the thank-you came before the delay note");
-    let shipped = t.tg.sent_to(viewer(2).id).into_iter().find(|m| m.text.contains("송장번호")).expect("shipped note");
-    assert!(shipped.text.contains("CJ대한통운") && shipped.text.contains("6311-2048-7781"), "{}", shipped.text);
-    assert!(shipped.text.contains("Coat가"), "the particle follows the Latin word: {}", shipped.text);
+    let thanks_at = minsu
+        .iter()
+        .position(|m| m.text.contains(THANKS))
+        .expect("thank-you");
+    let delay_at = minsu
+        .iter()
+        .position(|m| m.text.contains("사유"))
+        .expect("delay");
+    assert!(
+        thanks_at < delay_at,
+        "the thank-you came before the delay note"
+    );
+    let shipped =
+        t.tg.sent_to(viewer(2).id)
+            .into_iter()
+            .find(|m| m.text.contains("송장번호"))
+            .expect("shipped note");
+    assert!(
+        shipped.text.contains("CJ대한통운") && shipped.text.contains("6311-2048-7781"),
+        "{}",
+        shipped.text
+    );
+    assert!(
+        shipped.text.contains("Coat가"),
+        "the particle follows the Latin word: {}",
+        shipped.text
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,42 +190,73 @@ async fn rate_limits_server_errors_and_a_blocked_viewer_lose_nothing() {
     let blocked = 70_000 + 5;
     t.tg.block_user(blocked);
     // 429 with retry_after=3 for a while, then three 500s.
-    t.tg.fail_for(Duration::from_millis(1500), Fault::TooManyRequests { retry_after: 3 });
+    t.tg.fail_for(
+        Duration::from_millis(1500),
+        Fault::TooManyRequests { retry_after: 3 },
+    );
     let (status, _) = t.post_events(&[ended("end", "b-1")]).await;
     assert_eq!(status, 202);
     tokio::time::sleep(Duration::from_millis(1600)).await;
     t.tg.fail_next(3, Fault::ServerError);
 
-    let others: Vec<i64> = (0..buyers as i64).map(|i| 70_000 + i).filter(|&c| c != blocked).collect();
-    let delivered = t
-        .tg
-        .wait_until(Duration::from_secs(90), |tg| others.iter().all(|&c| !tg.sent_to(c).is_empty()))
+    let others: Vec<i64> = (0..buyers as i64)
+        .map(|i| 70_000 + i)
+        .filter(|&c| c != blocked)
+        .collect();
+    let delivered =
+        t.tg.wait_until(Duration::from_secs(90), |tg| {
+            others.iter().all(|&c| !tg.sent_to(c).is_empty())
+        })
         .await;
     assert!(delivered, "every other buyer got the thank-you");
     for &chat in &others {
-        assert_eq!(t.tg.sent_to(chat).len(), 1, "chat {chat} got exactly one message");
+        assert_eq!(
+            t.tg.sent_to(chat).len(),
+            1,
+            "chat {chat} got exactly one message"
+        );
     }
     assert!(t.tg.sent_to(blocked).is_empty());
 
     // Retries obeyed retry_after: after each 429, nothing was sent for 3 seconds.
-    let requests: Vec<_> = t.tg.requests().into_iter().filter(|r| r.method == "sendMessage").collect();
+    let requests: Vec<_> =
+        t.tg.requests()
+            .into_iter()
+            .filter(|r| r.method == "sendMessage")
+            .collect();
     let throttled: Vec<_> = requests.iter().filter(|r| r.status == 429).collect();
     assert!(!throttled.is_empty(), "the stand-in answered 429");
     let last_429 = throttled.last().expect("a 429").at;
-    let next = requests.iter().find(|r| r.at > last_429 && r.status != 429).expect("a later request");
+    let next = requests
+        .iter()
+        .find(|r| r.at > last_429 && r.status != 429)
+        .expect("a later request");
     assert!(
         next.at.duration_since(last_429) >= Duration::from_millis(2900),
         "the next send waited out retry_after: {:?}",
         next.at.duration_since(last_429)
     );
-    assert!(requests.iter().any(|r| r.status == 500), "the 500s happened");
+    assert!(
+        requests.iter().any(|r| r.status == 500),
+        "the 500s happened"
+    );
     assert_eq!(t.tg.violations(), 0);
 
     // The blocked viewer is marked unreachable and not retried.
     let (_, record) = t.get_admin("/v1/customers/c-5").await;
-    assert_eq!(record["identities"][0]["reachable"], json!(false), "{record}");
-    let to_blocked = requests.iter().filter(|r| r.chat_id == Some(blocked)).count();
-    assert_eq!(to_blocked, 1, "one attempt to the blocked viewer, no retries");
+    assert_eq!(
+        record["identities"][0]["reachable"],
+        json!(false),
+        "{record}"
+    );
+    let to_blocked = requests
+        .iter()
+        .filter(|r| r.chat_id == Some(blocked))
+        .count();
+    assert_eq!(
+        to_blocked, 1,
+        "one attempt to the blocked viewer, no retries"
+    );
     let (_, report) = t.get_admin("/v1/broadcasts/b-1/report").await;
     assert_eq!(report["thank_you"]["blocked"], json!(1));
     assert_eq!(report["thank_you"]["delivered"], json!(buyers - 1));
@@ -174,14 +268,36 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     let body = serde_json::to_vec(&json!({"events": [customer("c-1", "민수")]})).expect("json");
     let now = chrono::Utc::now().timestamp();
 
-    let wrong = t.post_with(&body, now, "sha256=00", "application/json").await;
+    let wrong = t
+        .post_with(&body, now, "sha256=00", "application/json")
+        .await;
     assert_eq!(wrong.status().as_u16(), 401);
-    assert_eq!(wrong.json::<Value>().await.expect("json")["error"]["code"], json!("bad_signature"));
+    assert_eq!(
+        wrong.json::<Value>().await.expect("json")["error"]["code"],
+        json!("bad_signature")
+    );
     let old = now - 600;
-    let stale = t.post_with(&body, old, &encore::api::sign(SECRET.as_bytes(), old, &body), "application/json").await;
+    let stale = t
+        .post_with(
+            &body,
+            old,
+            &encore::api::sign(SECRET.as_bytes(), old, &body),
+            "application/json",
+        )
+        .await;
     assert_eq!(stale.status().as_u16(), 401);
-    assert_eq!(stale.json::<Value>().await.expect("json")["error"]["code"], json!("stale_timestamp"));
-    let text = t.post_with(&body, now, &encore::api::sign(SECRET.as_bytes(), now, &body), "text/plain").await;
+    assert_eq!(
+        stale.json::<Value>().await.expect("json")["error"]["code"],
+        json!("stale_timestamp")
+    );
+    let text = t
+        .post_with(
+            &body,
+            now,
+            &encore::api::sign(SECRET.as_bytes(), now, &body),
+            "text/plain",
+        )
+        .await;
     assert_eq!(text.status().as_u16(), 415);
 
     // One bad event rejects the whole batch, naming index and field.
@@ -199,7 +315,12 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
         "order_id": "o-9", "status": "paid"});
     let (status, answer) = t.post_events(&[early]).await;
     assert_eq!((status, answer["pending"].clone()), (202, json!(1)));
-    let (status, answer) = t.post_events(&[customer("c-9", "지은"), order("o-9", "c-9", "b-9", "머플러", 49_000)]).await;
+    let (status, answer) = t
+        .post_events(&[
+            customer("c-9", "지은"),
+            order("o-9", "c-9", "b-9", "머플러", 49_000),
+        ])
+        .await;
     assert_eq!((status, answer["accepted"].clone()), (202, json!(2)));
     let (_, record) = t.get_admin("/v1/customers/c-9").await;
     assert_eq!(record["orders"][0]["status"], json!("paid"), "{record}");
@@ -227,10 +348,18 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
     let big = vec![b' '; 2 * 1024 * 1024];
     let response = t.post_signed(&big).await;
     assert_eq!(response.status().as_u16(), 413);
-    assert_eq!(response.json::<Value>().await.expect("json")["error"]["code"], json!("too_large"));
+    assert_eq!(
+        response.json::<Value>().await.expect("json")["error"]["code"],
+        json!("too_large")
+    );
 
     // The server is still fine.
-    let health = t.http.get(format!("{}/healthz", t.base)).send().await.expect("health");
+    let health = t
+        .http
+        .get(format!("{}/healthz", t.base))
+        .send()
+        .await
+        .expect("health");
     assert_eq!(health.status().as_u16(), 200);
 }
 
@@ -239,20 +368,47 @@ async fn staff_commands_work_for_staff_and_anonymous_admins_and_refuse_everyone_
     let t = TestApp::start().await;
     seed_linked_buyers(&t.ctx().store, "b-7", 2, 80_000).await;
     let stranger = TgUser::new(999, "지나가던 사람");
-    t.tg.push_group_text(STAFF_CHAT, "staff", &stranger, "/ended@encore_test_bot b-7", None);
-    assert!(t.tg.wait_until(Duration::from_secs(10), |tg| !tg.sent_to(STAFF_CHAT).is_empty()).await);
-    assert!(t.tg.sent_to(STAFF_CHAT)[0].text.contains("직원만"), "a polite refusal");
+    t.tg.push_group_text(
+        STAFF_CHAT,
+        "staff",
+        &stranger,
+        "/ended@encore_test_bot b-7",
+        None,
+    );
+    assert!(
+        t.tg.wait_until(Duration::from_secs(10), |tg| !tg
+            .sent_to(STAFF_CHAT)
+            .is_empty())
+            .await
+    );
+    assert!(
+        t.tg.sent_to(STAFF_CHAT)[0].text.contains("직원만"),
+        "a polite refusal"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(t.tg.sent_to(80_000).is_empty(), "nothing happened");
 
     t.tg.push_anonymous_admin_text(STAFF_CHAT, "staff", "/ended@encore_test_bot b-7");
-    assert!(t.tg.wait_until(Duration::from_secs(15), |tg| !tg.sent_to(80_000).is_empty() && !tg.sent_to(80_001).is_empty()).await);
+    assert!(
+        t.tg.wait_until(Duration::from_secs(15), |tg| !tg.sent_to(80_000).is_empty()
+            && !tg.sent_to(80_001).is_empty())
+            .await
+    );
     let staff = TgUser::new(STAFF_USER, "호스트");
-    t.tg.push_group_text(STAFF_CHAT, "staff", &staff, "/delay b-7 2026-12-10 택배사 파업으로", None);
-    let noted = t
-        .tg
-        .wait_until(Duration::from_secs(15), |tg| {
-            [80_000, 80_001].iter().all(|&c| tg.sent_to(c).iter().any(|m| m.text.contains("택배사 파업으로")))
+    t.tg.push_group_text(
+        STAFF_CHAT,
+        "staff",
+        &staff,
+        "/delay b-7 2026-12-10 택배사 파업으로",
+        None,
+    );
+    let noted =
+        t.tg.wait_until(Duration::from_secs(15), |tg| {
+            [80_000, 80_001].iter().all(|&c| {
+                tg.sent_to(c)
+                    .iter()
+                    .any(|m| m.text.contains("택배사 파업으로"))
+            })
         })
         .await;
     assert!(noted, "the delay note reached the buyer");
@@ -268,12 +424,19 @@ async fn staff_commands_work_for_staff_and_anonymous_admins_and_refuse_everyone_
     }
     assert!(recorded, "both delay notes are counted");
     t.tg.push_group_text(STAFF_CHAT, "staff", &staff, "/report b-7", None);
-    let reported = t
-        .tg
-        .wait_until(Duration::from_secs(15), |tg| tg.sent_to(STAFF_CHAT).iter().any(|m| m.text.contains("리포트")))
+    let reported =
+        t.tg.wait_until(Duration::from_secs(15), |tg| {
+            tg.sent_to(STAFF_CHAT)
+                .iter()
+                .any(|m| m.text.contains("리포트"))
+        })
         .await;
     assert!(reported, "the report reached the staff chat");
-    let report = t.tg.sent_to(STAFF_CHAT).into_iter().find(|m| m.text.contains("리포트")).expect("report");
+    let report =
+        t.tg.sent_to(STAFF_CHAT)
+            .into_iter()
+            .find(|m| m.text.contains("리포트"))
+            .expect("report");
     assert!(report.text.contains("구매자 2명"), "{}", report.text);
     assert!(report.text.contains("지연 2"), "{}", report.text);
     assert_eq!(t.tg.violations(), 0);

@@ -90,7 +90,9 @@ impl Dispatcher {
         self: Arc<Self>,
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), StoreError> {
-        let recovered = rows::recover_after_restart(&self.store).await?;
+        // A platform's per-chat interval is at most a few seconds (3 s for a Telegram group).
+        let retry_at = self.clock.now() + chrono::Duration::seconds(3);
+        let recovered = rows::recover_after_restart(&self.store, retry_at).await?;
         if recovered.in_flight > 0 {
             tracing::warn!(
                 in_flight = recovered.in_flight,

@@ -243,8 +243,12 @@ pub async fn finish_unsent(
 }
 
 /// After a stop or crash: messages that were claimed go back to the queue. Returns how many were
-/// on the wire (`sending`) — those may reach their viewer a second time.
-pub async fn recover_after_restart(store: &Store) -> StoreResult<RecoveredMessages> {
+/// on the wire (`sending`) — those may reach their viewer a second time, so they wait until
+/// `retry_at`: a copy sent right after a quick restart would break the per-chat limit.
+pub async fn recover_after_restart(
+    store: &Store,
+    retry_at: DateTime<Utc>,
+) -> StoreResult<RecoveredMessages> {
     let mut tx = store.begin().await?;
     let claimed = sqlx::query(
         "UPDATE outbox SET state = 'queued', attempts = attempts - 1 WHERE state = 'claimed'",
@@ -252,10 +256,12 @@ pub async fn recover_after_restart(store: &Store) -> StoreResult<RecoveredMessag
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    let in_flight = sqlx::query("UPDATE outbox SET state = 'queued' WHERE state = 'sending'")
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let in_flight =
+        sqlx::query("UPDATE outbox SET state = 'queued', not_before = $1 WHERE state = 'sending'")
+            .bind(ts(retry_at))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
     tx.commit().await?;
     Ok(RecoveredMessages { claimed, in_flight })
 }

@@ -52,8 +52,13 @@ impl TestApp {
     pub async fn start() -> TestApp {
         let tg = FakeTelegram::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
-        let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("encore.db").display());
-        let app = RunningApp::start(config_for(&tg.api_url(), &db_url)).await.expect("encore starts");
+        let db_url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("encore.db").display()
+        );
+        let app = RunningApp::start(config_for(&tg.api_url(), &db_url))
+            .await
+            .expect("encore starts");
         let base = format!("http://{}", app.http_addr);
         TestApp {
             tg,
@@ -76,10 +81,22 @@ impl TestApp {
     /// Posts a body signed as the shop signs it.
     pub async fn post_signed(&self, body: &[u8]) -> reqwest::Response {
         let ts = chrono::Utc::now().timestamp();
-        self.post_with(body, ts, &encore::api::sign(SECRET.as_bytes(), ts, body), "application/json").await
+        self.post_with(
+            body,
+            ts,
+            &encore::api::sign(SECRET.as_bytes(), ts, body),
+            "application/json",
+        )
+        .await
     }
 
-    pub async fn post_with(&self, body: &[u8], ts: i64, signature: &str, content_type: &str) -> reqwest::Response {
+    pub async fn post_with(
+        &self,
+        body: &[u8],
+        ts: i64,
+        signature: &str,
+        content_type: &str,
+    ) -> reqwest::Response {
         self.http
             .post(format!("{}/v1/events", self.base))
             .header("content-type", content_type)
@@ -107,13 +124,17 @@ impl TestApp {
             .send()
             .await
             .expect("request is answered");
-        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+        (
+            response.status().as_u16(),
+            response.json().await.unwrap_or(Value::Null),
+        )
     }
 
     /// The shop asks for a link token, the viewer taps it (`/start <token>`), and encore asks
     /// for marketing consent. Returns once the consent question arrived.
     pub async fn link_viewer(&self, customer_id: &str, user: &TgUser) {
-        self.link_viewers(&[(customer_id.to_string(), user.clone())]).await;
+        self.link_viewers(&[(customer_id.to_string(), user.clone())])
+            .await;
     }
 
     /// The same for many viewers at once, as they would tap their links.
@@ -126,7 +147,11 @@ impl TestApp {
                 .send()
                 .await
                 .expect("link answered");
-            assert_eq!(response.status().as_u16(), 200, "link token for {customer_id}");
+            assert_eq!(
+                response.status().as_u16(),
+                200,
+                "link token for {customer_id}"
+            );
             let link: Value = response.json().await.expect("json");
             let token = link["token"].as_str().expect("token").to_string();
             self.tg.push_private_text(user, &format!("/start {token}"));
@@ -135,7 +160,9 @@ impl TestApp {
         let asked = self
             .tg
             .wait_until(Duration::from_secs(60), |tg| {
-                chats.iter().all(|&chat| tg.sent_to(chat).iter().any(|m| m.reply_markup.is_some()))
+                chats
+                    .iter()
+                    .all(|&chat| tg.sent_to(chat).iter().any(|m| m.reply_markup.is_some()))
             })
             .await;
         assert!(asked, "the consent question reached every viewer");
@@ -160,7 +187,12 @@ pub fn ended(event_id: &str, broadcast: &str) -> Value {
 }
 
 /// Seeds linked buyers straight into the store (set-up for tests about sending, not linking).
-pub async fn seed_linked_buyers(store: &encore::store::Store, broadcast: &str, count: usize, first_user: i64) {
+pub async fn seed_linked_buyers(
+    store: &encore::store::Store,
+    broadcast: &str,
+    count: usize,
+    first_user: i64,
+) {
     use encore::domain::Platform;
     use encore::domain::events::{OrderItem, OrderRecord};
     use encore::flows::{Effects, after_broadcast};
@@ -170,7 +202,16 @@ pub async fn seed_linked_buyers(store: &encore::store::Store, broadcast: &str, c
     for i in 0..count {
         let customer_id = format!("c-{i}");
         let user = (first_user + i as i64).to_string();
-        upsert_customer(&mut tx, &customer_id, &format!("구매자{i}"), Some("ko"), None, now).await.expect("customer");
+        upsert_customer(
+            &mut tx,
+            &customer_id,
+            &format!("구매자{i}"),
+            Some("ko"),
+            None,
+            now,
+        )
+        .await
+        .expect("customer");
         link_identity(
             &mut tx,
             &customer_id,
@@ -200,7 +241,9 @@ pub async fn seed_linked_buyers(store: &encore::store::Store, broadcast: &str, c
             currency: "KRW".to_string(),
             placed_at: Some(now),
         };
-        after_broadcast::order_placed(&mut tx, &record, now, Effects::Silent, now).await.expect("order");
+        after_broadcast::order_placed(&mut tx, &record, now, Effects::Silent, now)
+            .await
+            .expect("order");
     }
     tx.commit().await.expect("commit");
 }
