@@ -253,7 +253,7 @@ async fn play(
     .await?;
     drain(&ctx.store).await?;
 
-    // 4. Afterwards: one order slips, one ships, a late order, and a second "ended" that
+    // 4. Afterwards: one order slips, two ship, a late order, and a second "ended" that
     //    thanks nobody twice.
     let eta = (now + chrono::Duration::days(5)).date_naive().to_string();
     let last = options.viewers.saturating_sub(1);
@@ -262,6 +262,8 @@ async fn play(
             "status": "delayed", "delay": {"reason": script.delay_reason, "new_eta": eta}}),
         json!({"id": "demo-ship", "type": "order.status_changed", "occurred_at": at(101), "order_id": format!("o-{last}-0"),
             "status": "shipped", "tracking": {"carrier": script.carrier, "number": "6311-2048-7781"}}),
+        json!({"id": "demo-ship-2", "type": "order.status_changed", "occurred_at": at(101), "order_id": format!("o-{}-0", last.min(2)),
+            "status": "shipped", "tracking": {"carrier": script.carrier, "number": "6311-2048-7782"}}),
         json!({"id": "demo-b-ended-again", "type": "broadcast.ended", "occurred_at": at(102), "broadcast": {"id": BROADCAST}}),
     ];
     if options.viewers > 1 {
