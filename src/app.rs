@@ -2,7 +2,7 @@
 //! the dispatcher and the scheduler, and stops them gracefully.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -32,8 +32,10 @@ pub struct AppContext {
     pub clock: Arc<dyn Clock>,
     pub texts: Arc<Texts>,
     pub outbox: Outbox,
-    /// The Telegram bot's username once known (for `t.me` links).
-    pub telegram_username: Option<String>,
+    /// The Telegram bot's username once known (for `t.me` links); the adapter fills it in.
+    pub telegram_username: Arc<OnceLock<String>>,
+    /// Whether a Discord adapter runs, so link answers can offer `/link` there.
+    pub discord_running: bool,
 }
 
 impl AppContext {
@@ -49,7 +51,8 @@ impl AppContext {
             clock,
             texts,
             outbox: Outbox::new(),
-            telegram_username: None,
+            telegram_username: Arc::new(OnceLock::new()),
+            discord_running: false,
         }
     }
 
@@ -139,7 +142,7 @@ impl RunningApp {
     ) -> Result<RunningApp, AppError> {
         let store = Store::open_and_migrate(&config.database.url).await?;
         let texts = Arc::new(Texts::load()?);
-        let mut ctx = AppContext::new(config, store, clock, texts.clone());
+        let ctx = AppContext::new(config, store, clock, texts.clone());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let mut messengers: Vec<Arc<dyn Messenger>> = Vec::new();
@@ -149,10 +152,17 @@ impl RunningApp {
             None => None,
         };
         if let Some(adapter) = &telegram {
-            ctx.telegram_username = adapter.username().map(str::to_string);
+            if let Some(username) = adapter.username() {
+                let _ = ctx.telegram_username.set(username.to_string());
+            }
             messengers.push(Arc::new(adapter.sender()));
         }
 
+        if ctx.config.discord.is_some() {
+            tracing::warn!(
+                "[discord] is configured, but this version runs Telegram only; Discord is ignored"
+            );
+        }
         let listener = TcpListener::bind(&ctx.config.http.listen)
             .await
             .map_err(|source| AppError::Listen {

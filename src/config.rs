@@ -1478,24 +1478,26 @@ impl Config {
                 "http.webhook_secret",
                 "ENCORE_HTTP_WEBHOOK_SECRET",
                 &self.http.webhook_secret,
-                "events from the shop cannot be verified",
+                "every POST /v1/events is refused (401) until it is set",
+                "anyone who knows the example can send events",
             ),
             (
                 "http.admin_token",
                 "ENCORE_HTTP_ADMIN_TOKEN",
                 &self.http.admin_token,
-                "the admin endpoints are not protected",
+                "the admin endpoints refuse every request (401) until it is set",
+                "anyone who knows the example can use the admin endpoints",
             ),
         ];
-        for (key, var, secret, consequence) in http_secrets {
+        for (key, var, secret, when_unset, when_example) in http_secrets {
             let value = secret.expose_secret();
             if value.trim().is_empty() {
                 warnings.push(format!(
-                    "{key} is not set: {consequence}; set a long random value in the file or with {var}"
+                    "{key} is not set: {when_unset}; set a long random value in the file or with {var}"
                 ));
             } else if EXAMPLE_SECRETS.contains(&value) {
                 warnings.push(format!(
-                    "{key} is still the example value `{value}`: {consequence}; set a long random value"
+                    "{key} is still the example value `{value}`: {when_example}; set a long random value"
                 ));
             } else if value.chars().count() < 16 {
                 warnings.push(format!(

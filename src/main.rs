@@ -1,6 +1,6 @@
 //! The `encore` command line (CONTRACT §1). Thin: parse, build, run, report one line on failure.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -136,6 +136,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prints a line to stdout; a closed pipe (`encore report b-1 | head`) is not an error.
+fn print_out(text: &str) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}") {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(err.to_string()),
+        _ => Ok(()),
+    }
+}
+
 fn fail(message: String) -> ExitCode {
     eprintln!("error: {message}");
     ExitCode::FAILURE
@@ -163,13 +172,20 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Demo { viewers, lang, db } => {
             let options = encore::demo::DemoOptions { viewers, lang, db_url: db };
             let mut out = std::io::stdout().lock();
-            encore::demo::run(&options, &mut out).await.map_err(|e| e.to_string())
+            match encore::demo::run(&options, &mut out).await {
+                Err(encore::demo::DemoError::Output(err))
+                    if err.kind() == std::io::ErrorKind::BrokenPipe =>
+                {
+                    Ok(())
+                }
+                other => other.map_err(|e| e.to_string()),
+            }
         }
         Command::Serve => serve(load_config(cli.config.as_ref())?).await,
         Command::Migrate => {
             let config = load_config(cli.config.as_ref())?;
             Store::open_and_migrate(&config.database.url).await.map_err(|e| e.to_string())?;
-            println!("database is up to date: {}", mask_url(&config.database.url));
+            print_out(&format!("database is up to date: {}", mask_url(&config.database.url)))?;
             Ok(())
         }
         Command::Import { what: ImportCommand::Orders { file, notify } } => {
@@ -177,13 +193,13 @@ async fn run(cli: Cli) -> Result<(), String> {
             let summary = encore::import::import_orders(&ctx, &file, notify, std::io::stderr().is_terminal())
                 .await
                 .map_err(|e| e.to_string())?;
-            println!(
+            print_out(&format!(
                 "imported {} row(s): {} new order(s), {} updated{}",
                 summary.rows,
                 summary.new_orders,
                 summary.updated_orders,
                 if notify { "; buyers will be told" } else { "; nothing sent (history)" }
-            );
+            ))?;
             Ok(())
         }
         Command::Import { what: ImportCommand::Codes { .. } } => {
@@ -192,7 +208,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Broadcast { what: BroadcastCommand::End { broadcast_id } } => {
             let ctx = context(load_config(cli.config.as_ref())?).await?;
             let thanked = encore::ingest::end_broadcast(&ctx, &broadcast_id).await.map_err(|e| e.to_string())?;
-            println!("broadcast {broadcast_id} ended: {thanked} new thank-you note(s) queued");
+            print_out(&format!("broadcast {broadcast_id} ended: {thanked} new thank-you note(s) queued"))?;
             Ok(())
         }
         Command::Report { broadcast_id, json, chart, since } => {
@@ -213,9 +229,9 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("no broadcast `{broadcast_id}` is known"))?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+                print_out(&serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?)?;
             } else {
-                println!("{}", report.to_text(&ctx.texts, ctx.config.shop.default_locale).map_err(|e| e.to_string())?);
+                print_out(&report.to_text(&ctx.texts, ctx.config.shop.default_locale).map_err(|e| e.to_string())?)?;
             }
             Ok(())
         }
@@ -224,14 +240,14 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Config { what: ConfigCommand::Check { online } } => {
             let config = load_config(cli.config.as_ref())?;
-            print!("{}", config.masked_summary());
+            print_out(config.masked_summary().trim_end())?;
             for warning in config.warnings() {
                 eprintln!("warning: {warning}");
             }
             if online {
                 return Err("`config check --online` comes with the platform rights check (issue #5) and is not available in this version".into());
             }
-            println!("configuration is valid");
+            print_out("configuration is valid")?;
             Ok(())
         }
     }

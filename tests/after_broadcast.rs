@@ -242,24 +242,46 @@ async fn rate_limits_server_errors_and_a_blocked_viewer_lose_nothing() {
     );
     assert_eq!(t.tg.violations(), 0);
 
-    // The blocked viewer is marked unreachable and not retried.
+    // The blocked viewer is marked unreachable and not retried after the 403.
+    let refused =
+        t.tg.wait_until(Duration::from_secs(30), |tg| {
+            tg.requests()
+                .iter()
+                .any(|r| r.chat_id == Some(blocked) && r.status == 403)
+        })
+        .await;
+    assert!(refused, "the blocked viewer's send was refused with 403");
+    let mut report = serde_json::Value::Null;
+    for _ in 0..100 {
+        report = t.get_admin("/v1/broadcasts/b-1/report").await.1;
+        if report["thank_you"]["blocked"] == json!(1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(report["thank_you"]["blocked"], json!(1), "{report}");
+    assert_eq!(report["thank_you"]["delivered"], json!(buyers - 1));
     let (_, record) = t.get_admin("/v1/customers/c-5").await;
     assert_eq!(
         record["identities"][0]["reachable"],
         json!(false),
         "{record}"
     );
-    let to_blocked = requests
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let to_blocked: Vec<_> =
+        t.tg.requests()
+            .into_iter()
+            .filter(|r| r.chat_id == Some(blocked))
+            .collect();
+    let first_403 = to_blocked
         .iter()
-        .filter(|r| r.chat_id == Some(blocked))
-        .count();
+        .position(|r| r.status == 403)
+        .expect("a 403");
     assert_eq!(
-        to_blocked, 1,
-        "one attempt to the blocked viewer, no retries"
+        first_403 + 1,
+        to_blocked.len(),
+        "nothing was sent to the blocked viewer after the 403"
     );
-    let (_, report) = t.get_admin("/v1/broadcasts/b-1/report").await;
-    assert_eq!(report["thank_you"]["blocked"], json!(1));
-    assert_eq!(report["thank_you"]["delivered"], json!(buyers - 1));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,13 +11,13 @@ link-token-expired = That link has expired. Please tap "Connect messenger" at th
 link-token-used = That link was already used. Please tap "Connect messenger" at the shop again for a new one.
 
 consent-marketing-ask = Would you like to receive advertising from { $shop } here — offers, new arrivals and live previews? Order and shipping notes come either way, and you can withdraw anytime with /stop.
-consent-night-ask = Would you also like { $shop }'s advertising between 9 pm and 8 am? If not, we never send it in those hours.
+consent-night-ask = Would you also like { $shop }'s advertising at night ({ $hours })? If not, we never send it in those hours.
 button-agree = Yes, please
 button-decline = No, thanks
 consent-marketing-yes-confirm = You agreed to receive advertising from { $shop }. (Date: { $date }) You can withdraw anytime with /stop.
 consent-marketing-no-confirm = You declined advertising from { $shop }. (Date: { $date }) Order and shipping notes continue as usual.
-consent-night-yes-confirm = You agreed to receive { $shop }'s advertising at night (9 pm – 8 am). (Date: { $date })
-consent-night-no-confirm = You declined { $shop }'s advertising at night (9 pm – 8 am). (Date: { $date }) We will only send it in daytime.
+consent-night-yes-confirm = You agreed to receive { $shop }'s advertising at night ({ $hours }). (Date: { $date })
+consent-night-no-confirm = You declined { $shop }'s advertising at night ({ $hours }). (Date: { $date }) We will only send it in daytime.
 consent-night-needs-marketing = Night-time consent needs advertising consent first.
 
 not-linked = You are not linked to an order account yet. Please tap "Connect messenger" at the shop first.

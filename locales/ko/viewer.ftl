@@ -11,13 +11,13 @@ link-token-expired = 연결 링크의 유효 기간이 지났어요. 쇼핑몰�
 link-token-used = 이미 사용된 연결 링크예요. 쇼핑몰에서 "메신저 연결" 버튼을 다시 눌러 새 링크를 받아 주세요.
 
 consent-marketing-ask = { $shop }의 할인·신상품·라이브 예고 같은 광고성 정보를 이 메신저로 받아 보시겠어요? 동의하지 않으셔도 주문·배송 알림은 그대로 받으실 수 있고, 언제든 /stop 으로 철회할 수 있어요.
-consent-night-ask = 밤 9시부터 아침 8시 사이에도 { $shop }의 광고성 정보를 받으시겠어요? 동의하지 않으시면 그 시간에는 보내지 않아요.
+consent-night-ask = 밤 시간({ $hours })에도 { $shop }의 광고성 정보를 받으시겠어요? 동의하지 않으시면 그 시간에는 보내지 않아요.
 button-agree = 동의해요
 button-decline = 괜찮아요
 consent-marketing-yes-confirm = { $shop } 광고성 정보 수신에 동의하셨어요. (처리일: { $date }) 언제든 /stop 으로 철회할 수 있어요.
 consent-marketing-no-confirm = { $shop } 광고성 정보 수신에 동의하지 않으셨어요. (처리일: { $date }) 주문·배송 알림은 그대로 보내 드려요.
-consent-night-yes-confirm = { $shop } 야간(21시~08시) 광고성 정보 수신에 동의하셨어요. (처리일: { $date })
-consent-night-no-confirm = { $shop } 야간(21시~08시) 광고성 정보 수신에 동의하지 않으셨어요. (처리일: { $date }) 광고는 낮 시간에만 보내 드릴게요.
+consent-night-yes-confirm = { $shop } 야간({ $hours }) 광고성 정보 수신에 동의하셨어요. (처리일: { $date })
+consent-night-no-confirm = { $shop } 야간({ $hours }) 광고성 정보 수신에 동의하지 않으셨어요. (처리일: { $date }) 광고는 낮 시간에만 보내 드릴게요.
 consent-night-needs-marketing = 야간 수신 동의는 광고성 정보 수신에 먼저 동의하셔야 할 수 있어요.
 
 not-linked = 아직 주문 계정과 연결되지 않았어요. 쇼핑몰의 "메신저 연결" 버튼으로 먼저 연결해 주세요.

@@ -103,6 +103,20 @@ pub async fn broadcast_report(
     ))
 }
 
+/// The period report belongs to codes and journeys (issues #5, #6): say so in the contract's
+/// error shape rather than with a bare 404.
+pub async fn period_report(
+    State(ctx): State<AppContext>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    authorise(&ctx, &headers)?;
+    Err(ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "not_available",
+        "the period report comes with VIP codes and journeys and is not available in this version",
+    ))
+}
+
 /// Prometheus text format.
 pub async fn metrics(State(ctx): State<AppContext>) -> Result<impl IntoResponse, ApiError> {
     let mut out = String::new();

@@ -28,6 +28,7 @@ pub fn router(ctx: AppContext) -> Router {
         .route("/v1/customers/{customer_id}/link", post(admin::create_link))
         .route("/v1/customers/{customer_id}", get(admin::customer))
         .route("/v1/broadcasts/{id}/report", get(admin::broadcast_report))
+        .route("/v1/report", get(admin::period_report))
         // The events handler reads the body itself, to answer 413 in the contract's shape.
         .layer(DefaultBodyLimit::disable())
         .with_state(ctx)

@@ -100,6 +100,17 @@ impl<'a> Conversation<'a> {
         self.ctx.config.shop.name.clone()
     }
 
+    /// The quiet hours as the night-consent question names them (`21:00-08:00`).
+    fn quiet_hours(&self) -> String {
+        self.ctx.config.policy.quiet_hours.to_string()
+    }
+
+    /// A reply in the staff chat, in the shop's language whoever wrote.
+    pub async fn reply_to_staff(&mut self, conn: &mut Conn, payload: Payload) -> StoreResult<()> {
+        let lang = self.ctx.config.shop.default_locale;
+        self.reply(conn, None, payload.in_lang(lang)).await
+    }
+
     /// Today in the shop's time zone, as confirmations name it.
     fn today(&self, lang: Lang) -> String {
         let date = self
@@ -236,7 +247,14 @@ pub async fn consent_button(
     let wording = conv
         .ctx
         .texts
-        .render(lang, asked_with, &[("shop", Arg::from(conv.shop()))])
+        .render(
+            lang,
+            asked_with,
+            &[
+                ("shop", Arg::from(conv.shop())),
+                ("hours", Arg::from(conv.quiet_hours())),
+            ],
+        )
         .map_err(|err| StoreError::Corrupt(format!("consent wording cannot be rendered: {err}")))?;
     let entry = ConsentEntry {
         purpose,
@@ -259,7 +277,8 @@ pub async fn consent_button(
         Some(&customer_id),
         Payload::text(confirmation)
             .arg("shop", conv.shop())
-            .arg("date", date),
+            .arg("date", date)
+            .arg("hours", conv.quiet_hours()),
     )
     .await?;
     if purpose == ConsentPurpose::Marketing && granted {
@@ -269,6 +288,7 @@ pub async fn consent_button(
             Some(&customer_id),
             Payload::text("consent-night-ask")
                 .arg("shop", conv.shop())
+                .arg("hours", conv.quiet_hours())
                 .buttons(agree_decline(NIGHT_YES, NIGHT_NO)),
         )
         .await?;
@@ -385,15 +405,11 @@ pub async fn create_link_token(
     }
     customers::create_link_token(&mut tx, &token, customer_id, now, expires_at).await?;
     tx.commit().await?;
-    let telegram_url = match (&ctx.config.telegram, &ctx.telegram_username) {
+    let telegram_url = match (&ctx.config.telegram, ctx.telegram_username.get()) {
         (Some(_), Some(username)) => Some(format!("https://t.me/{username}?start={token}")),
         _ => None,
     };
-    let discord_command = ctx
-        .config
-        .discord
-        .as_ref()
-        .map(|_| format!("/link {token}"));
+    let discord_command = ctx.discord_running.then(|| format!("/link {token}"));
     Ok(Some(LinkInvitation {
         token,
         telegram_url,

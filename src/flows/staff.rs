@@ -35,7 +35,9 @@ pub async fn run(
     authorised: bool,
 ) -> StoreResult<()> {
     if !authorised {
-        return conv.reply(conn, None, Payload::text("staff-refused")).await;
+        return conv
+            .reply_to_staff(conn, Payload::text("staff-refused"))
+            .await;
     }
     let mut words = args.split_whitespace();
     match command {
@@ -47,9 +49,8 @@ pub async fn run(
             };
             let thanked =
                 thank_buyers_after_broadcast(conn, broadcast_id, None, conv.now, conv.now).await?;
-            conv.reply(
+            conv.reply_to_staff(
                 conn,
-                None,
                 Payload::text("staff-ended")
                     .arg("broadcast", broadcast_id)
                     .arg("count", thanked as i64),
@@ -69,9 +70,8 @@ pub async fn run(
                     .await;
             };
             let count = delay_broadcast_orders(conn, broadcast_id, date, &reason, conv.now).await?;
-            conv.reply(
+            conv.reply_to_staff(
                 conn,
-                None,
                 Payload::text("staff-delayed")
                     .arg("broadcast", broadcast_id)
                     .arg("count", count as i64)
@@ -97,15 +97,11 @@ pub async fn run(
                 },
                 None => Payload::text("staff-report-unknown").arg("broadcast", broadcast_id),
             };
-            conv.reply(conn, None, payload).await
+            conv.reply_to_staff(conn, payload).await
         }
         _ => {
-            conv.reply(
-                conn,
-                None,
-                Payload::text("staff-not-yet").arg("command", command),
-            )
-            .await
+            conv.reply_to_staff(conn, Payload::text("staff-not-yet").arg("command", command))
+                .await
         }
     }
 }

@@ -340,7 +340,7 @@ impl Dispatcher {
                 tracing::warn!(message_id = message.id, %platform, retry_after = ?wait, "rate limited by the platform");
                 let later =
                     now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(1));
-                rows::retry_later(&self.store, message.id, later, "rate limited (429)").await
+                rows::retry_after_rate_limit(&self.store, message.id, later).await
             }
             SendError::Blocked => {
                 let mut conn = self.store.pool().acquire().await?;

@@ -98,7 +98,7 @@ impl TelegramAdapter {
     /// router has stored its effects; a crash in between re-delivers it, and the router's record
     /// of processed updates makes the re-delivery harmless.
     pub async fn poll(
-        self,
+        mut self,
         ctx: AppContext,
         mut shutdown: watch::Receiver<bool>,
     ) -> Result<(), TelegramError> {
@@ -118,6 +118,16 @@ impl TelegramAdapter {
             let updates = match updates {
                 Ok(updates) => {
                     backoff = Duration::from_secs(1);
+                    if self.username.is_none() {
+                        // Telegram was unreachable at start: learn our name now, for links and
+                        // for telling our commands from other bots'.
+                        if let Ok(me) = self.bot.get_me().await {
+                            self.username = me.user.username.clone();
+                            if let Some(name) = &self.username {
+                                let _ = ctx.telegram_username.set(name.clone());
+                            }
+                        }
+                    }
                     updates
                 }
                 Err(RequestError::Api(ApiError::InvalidToken)) => {

@@ -214,6 +214,24 @@ pub async fn retry_later(
     Ok(())
 }
 
+/// Back to the queue after the platform asked us to slow down: pacing, not a failure of the
+/// message, so it does not use up one of its attempts.
+pub async fn retry_after_rate_limit(
+    store: &Store,
+    id: i64,
+    not_before: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'queued', not_before = $1, attempts = attempts - 1,
+             last_error = 'rate limited (429)' WHERE id = $2",
+    )
+    .bind(ts(not_before))
+    .bind(id)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
 /// Back to the queue with no attempt counted: the message never reached the platform.
 pub async fn release(store: &Store, id: i64) -> StoreResult<()> {
     sqlx::query("UPDATE outbox SET state = 'queued', attempts = attempts - 1 WHERE id = $1 AND state = 'claimed'")
