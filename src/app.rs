@@ -15,6 +15,7 @@ use crate::i18n::{I18nError, Texts};
 use crate::outbox::Outbox;
 use crate::outbox::dispatcher::Dispatcher;
 use crate::outbox::render::Renderer;
+use crate::platforms::discord::DiscordAdapter;
 use crate::platforms::telegram::{TelegramAdapter, TelegramError};
 use crate::platforms::{Incoming, Messenger};
 use crate::store::{Store, StoreError};
@@ -142,7 +143,7 @@ impl RunningApp {
     ) -> Result<RunningApp, AppError> {
         let store = Store::open_and_migrate(&config.database.url).await?;
         let texts = Arc::new(Texts::load()?);
-        let ctx = AppContext::new(config, store, clock, texts.clone());
+        let mut ctx = AppContext::new(config, store, clock, texts.clone());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let mut messengers: Vec<Arc<dyn Messenger>> = Vec::new();
@@ -158,10 +159,14 @@ impl RunningApp {
             messengers.push(Arc::new(adapter.sender()));
         }
 
-        if ctx.config.discord.is_some() {
-            tracing::warn!(
-                "[discord] is configured, but this version runs Telegram only; Discord is ignored"
-            );
+        let discord = ctx
+            .config
+            .discord
+            .as_ref()
+            .map(|d| DiscordAdapter::new(d, &ctx.config.limits));
+        if let Some(adapter) = &discord {
+            ctx.discord_running = true;
+            messengers.push(Arc::new(adapter.sender()));
         }
         let listener = TcpListener::bind(&ctx.config.http.listen)
             .await
@@ -174,6 +179,15 @@ impl RunningApp {
             source,
         })?;
 
+        if let Some(adapter) = discord {
+            let (ctx, rx) = (ctx.clone(), shutdown_rx.clone());
+            tasks.spawn(async move {
+                (
+                    "discord",
+                    adapter.run(ctx, rx).await.map_err(|e| e.to_string()),
+                )
+            });
+        }
         if let Some(adapter) = telegram {
             let (ctx, rx) = (ctx.clone(), shutdown_rx.clone());
             tasks.spawn(async move {

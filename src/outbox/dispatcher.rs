@@ -26,7 +26,7 @@ use super::pacing::Pacer;
 use super::render::{Rendered, Renderer};
 use crate::clock::Clock;
 use crate::domain::{Lane, Lang, Platform};
-use crate::platforms::{Messenger, SendError};
+use crate::platforms::{Delivered, Messenger, SendError};
 use crate::store::customers::{self, Customer, Identity};
 use crate::store::outbox::{self as rows, ClaimedMessage};
 use crate::store::{Store, StoreError, bump_counter};
@@ -228,7 +228,18 @@ impl Dispatcher {
             if index == 0 {
                 rows::mark_sending(&self.store, message.id, platform.as_str()).await?;
             }
+            let mut turn = turn;
             let sent = route.messenger.send_part(&route.chat_id, part).await;
+            if let (
+                Some(turn),
+                Ok(Delivered {
+                    slow_down: Some(wait),
+                    ..
+                }),
+            ) = (&mut turn, &sent)
+            {
+                turn.hold_for(*wait);
+            }
             drop(turn);
             match sent {
                 Ok(delivered) => last_id = Some(delivered.message_id),

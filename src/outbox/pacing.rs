@@ -118,18 +118,31 @@ impl Pacer {
                 break;
             }
         }
-        ChatTurn { last_end }
+        ChatTurn {
+            last_end,
+            hold: None,
+        }
     }
 }
 
 /// A chat's turn to be sent to; when dropped, the call has ended and the chat's interval starts.
 pub struct ChatTurn {
     last_end: OwnedMutexGuard<Option<Instant>>,
+    hold: Option<Duration>,
+}
+
+impl ChatTurn {
+    /// The platform said the chat's bucket is empty for `wait`: the next send there waits at
+    /// least that long.
+    pub fn hold_for(&mut self, wait: Duration) {
+        self.hold = Some(wait);
+    }
 }
 
 impl Drop for ChatTurn {
     fn drop(&mut self) {
-        *self.last_end = Some(Instant::now());
+        // The next turn starts one interval after this anchor; a hold moves the anchor on.
+        *self.last_end = Some(Instant::now() + self.hold.unwrap_or_default());
     }
 }
 

@@ -86,6 +86,7 @@ impl Messenger for Emulator {
                 .push(part.clone());
             Ok(Delivered {
                 message_id: id.to_string(),
+                slow_down: None,
             })
         })
     }

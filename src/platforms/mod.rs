@@ -2,6 +2,7 @@
 //! [`Incoming`] values for the router and sends prepared message parts; it never decides what
 //! to send. Only `telegram.rs` knows teloxide.
 
+pub mod discord;
 pub mod emulator;
 pub mod telegram;
 
@@ -54,6 +55,9 @@ impl OutgoingMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivered {
     pub message_id: String,
+    /// The platform said this chat's bucket is empty for this long (Discord's
+    /// `X-RateLimit-Remaining: 0` with `X-RateLimit-Reset-After`).
+    pub slow_down: Option<Duration>,
 }
 
 /// How a send failed, in the terms the dispatcher acts on.

@@ -275,6 +275,7 @@ impl Messenger for TelegramSender {
             match request.await {
                 Ok(message) => Ok(Delivered {
                     message_id: message.id.0.to_string(),
+                    slow_down: None,
                 }),
                 Err(err) => Err(classify(err)),
             }

@@ -1,0 +1,510 @@
+//! Discord, through serenity: the gateway for messages and interactions, global slash commands
+//! usable in DMs, and REST for sends. The only module that knows serenity. It turns gateway
+//! events into [`Incoming`] for the router and REST answers into [`SendError`]; it decides
+//! nothing.
+//!
+//! Message sends go straight to `POST /channels/{id}/messages` with reqwest instead of
+//! serenity's `Http`: serenity keeps neither a 429's `retry_after` nor the `X-RateLimit-*`
+//! headers when its own limiter is off (and its limiter releases every waiting request at once
+//! when a window resets), while our dispatcher needs both to pace.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use serenity::all::{
+    ChannelId, CommandInteraction, CommandOptionType, ComponentInteraction, Context, CreateCommand,
+    CreateCommandOption, CreateInteractionResponse, CreateInteractionResponseMessage, EventHandler,
+    GatewayIntents, HttpBuilder, InstallationContext, Interaction, InteractionContext, Message,
+    Ready, UserId,
+};
+use tokio::sync::watch;
+
+use super::{Delivered, Incoming, IncomingContent, Messenger, Part, PlatformLimits, SendError};
+use crate::app::AppContext;
+use crate::config::{DiscordConfig, LimitsConfig};
+use crate::domain::Platform;
+use crate::i18n::Markup;
+
+/// Discord's own JSON error codes that change what we do.
+const CANNOT_MESSAGE_USER: i64 = 50007;
+const OPENING_DMS_TOO_FAST: i64 = 40003;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiscordError {
+    #[error("the Discord gateway stopped: {0}")]
+    Gateway(String),
+}
+
+/// The intents encore needs: guild and DM messages with their content (privileged
+/// MESSAGE_CONTENT), members (privileged GUILD_MEMBERS) for joins and the VIP role.
+pub fn intents() -> GatewayIntents {
+    GatewayIntents::GUILDS
+        | GatewayIntents::GUILD_MESSAGES
+        | GatewayIntents::DIRECT_MESSAGES
+        | GatewayIntents::MESSAGE_CONTENT
+        | GatewayIntents::GUILD_MEMBERS
+}
+
+pub fn limits_from(config: &LimitsConfig) -> PlatformLimits {
+    // 5 messages per 5 s per channel, paced as one a second so no window can fill.
+    PlatformLimits {
+        per_second: config.discord_per_second,
+        per_chat_interval: Duration::from_secs(1),
+        per_group_interval: Duration::from_secs(1),
+    }
+}
+
+pub struct DiscordAdapter {
+    token: SecretString,
+    api_url: String,
+    limits: PlatformLimits,
+    dm_opens: Arc<DefaultDirectRateLimiter>,
+    client: reqwest::Client,
+}
+
+/// The sending half, handed to the dispatcher.
+#[derive(Clone)]
+pub struct DiscordSender {
+    token: SecretString,
+    api_url: String,
+    limits: PlatformLimits,
+    client: reqwest::Client,
+}
+
+impl DiscordAdapter {
+    pub fn new(config: &DiscordConfig, limits: &LimitsConfig) -> DiscordAdapter {
+        let per_minute =
+            NonZeroU32::new(limits.discord_dm_opens_per_minute).unwrap_or(NonZeroU32::MIN);
+        // Spread evenly over the minute: Discord's anti-spam (40003) dislikes bursts of DM opens.
+        let quota = Quota::per_minute(per_minute).allow_burst(NonZeroU32::MIN);
+        DiscordAdapter {
+            token: config.token.clone(),
+            api_url: config.api_url.clone(),
+            limits: limits_from(limits),
+            dm_opens: Arc::new(RateLimiter::direct(quota)),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub fn sender(&self) -> DiscordSender {
+        DiscordSender {
+            token: self.token.clone(),
+            api_url: self.api_url.clone(),
+            limits: self.limits,
+            client: self.client.clone(),
+        }
+    }
+
+    /// Connects to the gateway and handles events until shutdown. serenity resumes or
+    /// reconnects by itself when the connection drops.
+    pub async fn run(
+        self,
+        ctx: AppContext,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> Result<(), DiscordError> {
+        let http = HttpBuilder::new(self.token.expose_secret())
+            .proxy(self.api_url.clone())
+            // Our dispatcher paces; serenity ignores the proxy while its own limiter is on.
+            .ratelimiter_disabled(true)
+            .build();
+        let handler = Handler {
+            ctx,
+            dm_opens: self.dm_opens.clone(),
+        };
+        let mut client = serenity::client::ClientBuilder::new_with_http(http, intents())
+            .event_handler(handler)
+            .await
+            .map_err(|e| DiscordError::Gateway(e.to_string()))?;
+        let shards = client.shard_manager.clone();
+        tokio::select! {
+            result = client.start() => result.map_err(|e| DiscordError::Gateway(e.to_string())),
+            _ = crate::app::until_shutdown(&mut shutdown) => {
+                shards.shutdown_all().await;
+                Ok(())
+            }
+        }
+    }
+}
+
+struct Handler {
+    ctx: AppContext,
+    dm_opens: Arc<DefaultDirectRateLimiter>,
+}
+
+/// The viewer commands of CONTRACT §4, registered globally and usable in DMs.
+fn viewer_commands() -> Vec<CreateCommand> {
+    let everywhere = vec![
+        InteractionContext::Guild,
+        InteractionContext::BotDm,
+        InteractionContext::PrivateChannel,
+    ];
+    let command = |name: &str, description: &str| {
+        CreateCommand::new(name)
+            .description(description)
+            .contexts(everywhere.clone())
+            .integration_types(vec![InstallationContext::Guild])
+    };
+    let token = |required: bool| {
+        CreateCommandOption::new(
+            CommandOptionType::String,
+            "token",
+            "The link code from the shop",
+        )
+        .required(required)
+    };
+    vec![
+        command(
+            "link",
+            "Link this Discord account to your shop order account",
+        )
+        .add_option(token(true)),
+        command("start", "Start, or link with a code from the shop").add_option(token(false)),
+        command("stop", "Stop advertising messages (order notes continue)"),
+        command(
+            "unlink",
+            "Unlink this Discord account from your order account",
+        ),
+        command("lang", "Choose the language").add_option(
+            CreateCommandOption::new(CommandOptionType::String, "language", "ko or en")
+                .required(true)
+                .add_string_choice("한국어", "ko")
+                .add_string_choice("English", "en"),
+        ),
+        command("help", "What this bot can do"),
+    ]
+}
+
+#[serenity::async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        tracing::info!(bot = %ready.user.name, "connected to the Discord gateway");
+        // Overwriting the whole set is idempotent across restarts.
+        if let Err(err) =
+            serenity::all::Command::set_global_commands(&ctx.http, viewer_commands()).await
+        {
+            tracing::error!(error = %err, "registering the slash commands failed");
+        }
+    }
+
+    async fn message(&self, _ctx: Context, message: Message) {
+        if message.author.bot {
+            return;
+        }
+        let incoming = Incoming {
+            platform: Platform::Discord,
+            update_id: format!("message:{}", message.id),
+            chat_id: message.channel_id.to_string(),
+            chat_is_private: message.guild_id.is_none(),
+            user_id: message.author.id.to_string(),
+            user_name: Some(
+                message
+                    .author
+                    .global_name
+                    .clone()
+                    .unwrap_or_else(|| message.author.name.clone()),
+            ),
+            user_lang: None,
+            sent_as_chat: false,
+            content: IncomingContent::Text(message.content.clone()),
+        };
+        route(&self.ctx, &incoming).await;
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        match interaction {
+            Interaction::Command(command) => self.command(&ctx, command).await,
+            Interaction::Component(component) => self.component(&ctx, component).await,
+            _ => {}
+        }
+    }
+}
+
+impl Handler {
+    async fn command(&self, ctx: &Context, command: CommandInteraction) {
+        // Discord wants an answer within 3 seconds: acknowledge first, then do the work. The
+        // real answer arrives as a DM from the outbox, like every other message.
+        let ack = CreateInteractionResponse::Message(
+            CreateInteractionResponseMessage::new()
+                .content("✓")
+                .ephemeral(true),
+        );
+        if let Err(err) = command.create_response(&ctx.http, ack).await {
+            tracing::warn!(error = %err, "acknowledging a slash command failed");
+        }
+        let chat_id = if command.guild_id.is_none() {
+            Some(command.channel_id)
+        } else {
+            self.dm_channel(ctx, command.user.id).await
+        };
+        let Some(chat_id) = chat_id else { return };
+        let mut text = format!("/{}", command.data.name);
+        for option in &command.data.options {
+            if let Some(value) = option.value.as_str() {
+                text.push(' ');
+                text.push_str(value);
+            }
+        }
+        let incoming = Incoming {
+            platform: Platform::Discord,
+            update_id: format!("interaction:{}", command.id),
+            chat_id: chat_id.to_string(),
+            chat_is_private: true,
+            user_id: command.user.id.to_string(),
+            user_name: Some(
+                command
+                    .user
+                    .global_name
+                    .clone()
+                    .unwrap_or_else(|| command.user.name.clone()),
+            ),
+            user_lang: Some(command.locale.clone()),
+            sent_as_chat: false,
+            content: IncomingContent::Text(text),
+        };
+        route(&self.ctx, &incoming).await;
+    }
+
+    async fn component(&self, ctx: &Context, component: ComponentInteraction) {
+        if let Err(err) = component
+            .create_response(&ctx.http, CreateInteractionResponse::Acknowledge)
+            .await
+        {
+            tracing::warn!(error = %err, "acknowledging a button press failed");
+        }
+        let incoming = Incoming {
+            platform: Platform::Discord,
+            update_id: format!("interaction:{}", component.id),
+            chat_id: component.channel_id.to_string(),
+            chat_is_private: component.guild_id.is_none(),
+            user_id: component.user.id.to_string(),
+            user_name: Some(
+                component
+                    .user
+                    .global_name
+                    .clone()
+                    .unwrap_or_else(|| component.user.name.clone()),
+            ),
+            user_lang: None,
+            sent_as_chat: false,
+            content: IncomingContent::Button {
+                data: component.data.custom_id.clone(),
+            },
+        };
+        route(&self.ctx, &incoming).await;
+    }
+
+    /// Opens (or finds) the DM channel for a viewer who used a command in the guild. Opening is
+    /// paced on its own budget; 40003 (too fast) is waited out and tried again, never taken as
+    /// "blocked".
+    async fn dm_channel(&self, ctx: &Context, user: UserId) -> Option<ChannelId> {
+        for attempt in 1..=3u64 {
+            self.dm_opens.until_ready().await;
+            match user.create_dm_channel(&ctx.http).await {
+                Ok(channel) => return Some(channel.id),
+                Err(err) if discord_code(&err) == Some(OPENING_DMS_TOO_FAST) => {
+                    tracing::warn!(
+                        attempt,
+                        "Discord says DMs are opened too fast (40003); waiting"
+                    );
+                    tokio::time::sleep(Duration::from_secs(10 * attempt)).await;
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not open a DM channel");
+                    return None;
+                }
+            }
+        }
+        None
+    }
+}
+
+fn discord_code(err: &serenity::Error) -> Option<i64> {
+    match err {
+        serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(response)) => {
+            Some(response.error.code as i64)
+        }
+        _ => None,
+    }
+}
+
+async fn route(ctx: &AppContext, incoming: &Incoming) {
+    if let Err(err) = crate::router::handle(ctx, incoming).await {
+        tracing::error!(error = %err, update_id = %incoming.update_id, "a Discord event could not be handled");
+    }
+}
+
+impl DiscordSender {
+    fn body(part: &Part) -> Value {
+        let mut body = json!({
+            "content": part.text,
+            // Never ping anyone from a message we render.
+            "allowed_mentions": {"parse": []},
+        });
+        if !part.buttons.is_empty() {
+            let rows: Vec<Value> = part
+                .buttons
+                .iter()
+                .map(|row| {
+                    let buttons: Vec<Value> = row
+                        .iter()
+                        .enumerate()
+                        .map(|(i, b)| {
+                            json!({"type": 2, "style": if i == 0 { 1 } else { 2 }, "label": b.label, "custom_id": b.data})
+                        })
+                        .collect();
+                    json!({"type": 1, "components": buttons})
+                })
+                .collect();
+            body["components"] = Value::Array(rows);
+        }
+        body
+    }
+}
+
+impl Messenger for DiscordSender {
+    fn platform(&self) -> Platform {
+        Platform::Discord
+    }
+
+    fn markup(&self) -> Markup {
+        Markup::DiscordMarkdown
+    }
+
+    fn limits(&self) -> PlatformLimits {
+        self.limits
+    }
+
+    fn is_group(&self, _chat_id: &str) -> bool {
+        // Discord paces every channel alike (5 per 5 s).
+        false
+    }
+
+    fn send_part<'a>(
+        &'a self,
+        chat_id: &'a str,
+        part: &'a Part,
+    ) -> BoxFuture<'a, Result<Delivered, SendError>> {
+        Box::pin(async move {
+            let url = format!("{}/api/v10/channels/{chat_id}/messages", self.api_url);
+            let response = self
+                .client
+                .post(url)
+                .header(
+                    "authorization",
+                    format!("Bot {}", self.token.expose_secret()),
+                )
+                .json(&Self::body(part))
+                .timeout(Duration::from_secs(20))
+                .send()
+                .await
+                .map_err(|e| SendError::Transient(format!("network: {e}")))?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            if status.is_success() {
+                let id = body["id"].as_str().unwrap_or_default().to_string();
+                let mut delivered = Delivered {
+                    message_id: id,
+                    slow_down: None,
+                };
+                // The route's bucket is empty: wait for it to refill before the next send there.
+                if headers
+                    .get("x-ratelimit-remaining")
+                    .and_then(|v| v.to_str().ok())
+                    == Some("0")
+                {
+                    delivered.slow_down = header_seconds(&headers, "x-ratelimit-reset-after");
+                }
+                return Ok(delivered);
+            }
+            let code = body["code"].as_i64();
+            Err(match (status.as_u16(), code) {
+                (429, _) => {
+                    let wait = body["retry_after"]
+                        .as_f64()
+                        .map(Duration::from_secs_f64)
+                        .or_else(|| header_seconds(&headers, "retry-after"))
+                        .unwrap_or(Duration::from_secs(1));
+                    SendError::RetryAfter(wait.max(Duration::from_millis(100)))
+                }
+                (_, Some(CANNOT_MESSAGE_USER)) => SendError::Blocked,
+                (_, Some(OPENING_DMS_TOO_FAST)) => {
+                    SendError::Transient("opening DMs too fast (40003)".into())
+                }
+                (500..=599, _) => SendError::Transient(format!("Discord answered {status}")),
+                _ => SendError::Permanent(format!(
+                    "Discord answered {status}: {}",
+                    body["message"].as_str().unwrap_or("no message")
+                )),
+            })
+        })
+    }
+}
+
+fn header_seconds(headers: &reqwest::header::HeaderMap, name: &str) -> Option<Duration> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platforms::Button;
+
+    #[test]
+    fn buttons_become_one_action_row_with_agree_first_and_primary() {
+        let part = Part {
+            text: "동의하시겠어요?".into(),
+            buttons: vec![vec![
+                Button {
+                    label: "동의해요".into(),
+                    data: "consent:marketing:yes".into(),
+                },
+                Button {
+                    label: "괜찮아요".into(),
+                    data: "consent:marketing:no".into(),
+                },
+            ]],
+        };
+        let body = DiscordSender::body(&part);
+        let row = &body["components"][0];
+        assert_eq!(row["type"], json!(1));
+        assert_eq!(
+            row["components"][0]["custom_id"],
+            json!("consent:marketing:yes")
+        );
+        assert_eq!(row["components"][0]["style"], json!(1));
+        assert_eq!(
+            row["components"][1]["custom_id"],
+            json!("consent:marketing:no")
+        );
+        assert_eq!(body["allowed_mentions"], json!({"parse": []}));
+    }
+
+    #[test]
+    fn every_viewer_command_is_usable_in_dms() {
+        let commands = serde_json::to_value(viewer_commands()).unwrap();
+        let names: Vec<&str> = commands
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["link", "start", "stop", "unlink", "lang", "help"]);
+        for command in commands.as_array().unwrap() {
+            assert!(
+                command["contexts"].as_array().unwrap().contains(&json!(1)),
+                "{command}"
+            );
+        }
+    }
+}
