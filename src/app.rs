@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::Platform;
+use crate::domain::faq::{Faq, FaqError};
 use crate::i18n::{I18nError, Texts};
 use crate::outbox::Outbox;
 use crate::outbox::dispatcher::Dispatcher;
@@ -37,6 +38,8 @@ pub struct AppContext {
     pub telegram_username: Arc<OnceLock<String>>,
     /// Whether a Discord adapter runs, so link answers can offer `/link` there.
     pub discord_running: bool,
+    /// The FAQ answers (`[faq] path`); empty when the file is absent.
+    pub faq: Arc<Faq>,
 }
 
 impl AppContext {
@@ -54,6 +57,7 @@ impl AppContext {
             outbox: Outbox::new(),
             telegram_username: Arc::new(OnceLock::new()),
             discord_running: false,
+            faq: Arc::new(Faq::empty()),
         }
     }
 
@@ -72,6 +76,47 @@ impl AppContext {
                 .and_then(|d| d.staff_channel_id)
                 .is_some_and(|id| id.to_string() == chat_id),
             Platform::Emulator => chat_id == crate::platforms::emulator::STAFF_CHAT,
+        }
+    }
+
+    /// A community room (CONTRACT §2 `community_chat_ids` / `community_channel_ids`).
+    pub fn is_community_room(&self, platform: Platform, chat_id: &str) -> bool {
+        match platform {
+            Platform::Telegram => self.config.telegram.as_ref().is_some_and(|t| {
+                t.community_chat_ids
+                    .iter()
+                    .any(|id| id.to_string() == chat_id)
+            }),
+            Platform::Discord => self.config.discord.as_ref().is_some_and(|d| {
+                d.community_channel_ids
+                    .iter()
+                    .any(|id| id.to_string() == chat_id)
+            }),
+            Platform::Emulator => false,
+        }
+    }
+
+    /// The staff chat that hears about a viewer on `platform`: that platform's, else the other's.
+    pub fn staff_chat_for(&self, platform: Platform) -> Option<(Platform, String)> {
+        let telegram = self
+            .config
+            .telegram
+            .as_ref()
+            .and_then(|t| t.staff_chat_id)
+            .map(|id| (Platform::Telegram, id.to_string()));
+        let discord = self
+            .config
+            .discord
+            .as_ref()
+            .and_then(|d| d.staff_channel_id)
+            .map(|id| (Platform::Discord, id.to_string()));
+        match platform {
+            Platform::Telegram => telegram.or(discord),
+            Platform::Discord => discord.or(telegram),
+            Platform::Emulator => Some((
+                Platform::Emulator,
+                crate::platforms::emulator::STAFF_CHAT.to_string(),
+            )),
         }
     }
 
@@ -118,6 +163,8 @@ pub enum AppError {
     },
     #[error(transparent)]
     Telegram(#[from] TelegramError),
+    #[error(transparent)]
+    Faq(#[from] FaqError),
     #[error("a task failed: {0}")]
     Task(String),
 }
@@ -143,7 +190,9 @@ impl RunningApp {
     ) -> Result<RunningApp, AppError> {
         let store = Store::open_and_migrate(&config.database.url).await?;
         let texts = Arc::new(Texts::load()?);
+        let faq = Faq::load(std::path::Path::new(&config.faq.path))?;
         let mut ctx = AppContext::new(config, store, clock, texts.clone());
+        ctx.faq = Arc::new(faq);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let mut messengers: Vec<Arc<dyn Messenger>> = Vec::new();

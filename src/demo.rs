@@ -283,6 +283,8 @@ async fn play(
         user_name: Some("host".to_string()),
         user_lang: Some(lang.to_string()),
         sent_as_chat: false,
+        message_id: None,
+        reply_to: None,
         content: IncomingContent::Text(format!("/report {BROADCAST}")),
     };
     crate::router::handle(ctx, &staff).await?;
@@ -347,6 +349,8 @@ async fn say(
         user_name: None,
         user_lang: None,
         sent_as_chat: false,
+        message_id: None,
+        reply_to: None,
         content,
     };
     crate::router::handle(ctx, &incoming).await?;

@@ -224,7 +224,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             let ctx = context(load_config(cli.config.as_ref())?).await?;
             let report = ctx
                 .store
-                .broadcast_report(&broadcast_id)
+                .broadcast_report(
+                    &broadcast_id,
+                    i64::from(ctx.config.policy.handoff_first_response_hours),
+                )
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("no broadcast `{broadcast_id}` is known"))?;

@@ -127,6 +127,38 @@ impl BroadcastReport {
                 ("notes_delivered", self.order_notes.delivered.into()),
                 ("cancelled", self.order_notes.cancelled.into()),
                 ("refunded", self.order_notes.refunded.into()),
+                ("feedback", self.feedback.count.into()),
+                (
+                    "mean",
+                    Arg::from(
+                        self.feedback
+                            .mean
+                            .map(|m| format!("{m:.1}"))
+                            .unwrap_or_else(|| "-".into()),
+                    ),
+                ),
+                (
+                    "distribution",
+                    Arg::from(
+                        (1..=5)
+                            .map(|n| {
+                                format!(
+                                    "{n}:{}",
+                                    self.feedback
+                                        .distribution
+                                        .get(&n.to_string())
+                                        .copied()
+                                        .unwrap_or(0)
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ),
+                ),
+                ("comments", self.feedback.comments.into()),
+                ("opened", self.handoffs.opened.into()),
+                ("answered", self.handoffs.answered_within_promise.into()),
+                ("open", self.handoffs.open.into()),
                 ("kinds", Arg::from(kinds)),
             ],
         )

@@ -1,16 +1,22 @@
 //! The router: one incoming update → the flow that answers it, in one transaction with the
 //! record that the update was processed (so a re-delivered update changes nothing).
 //!
-//! Viewer messages follow CONTRACT §4's precedence; in this version: a command, else "I did not
-//! find that" with the help menu. Group chats: only staff commands in the staff chat.
+//! A viewer's message is handled by the first of these that applies (CONTRACT §4): a command;
+//! an open ticket (relayed to staff, the bot stays silent); a pending comment after a rating; a
+//! request for a person; an FAQ answer; "I did not find that" with a talk-to-a-person button.
+//! In the staff chat: staff commands, and replies in a ticket's thread. In community rooms:
+//! FAQ answers.
 
 use crate::app::AppContext;
-use crate::flows::linking::{self, Conversation};
-use crate::flows::staff;
+use crate::domain::person_request::{PersonRequest, person_request};
+use crate::flows::conversation::Conversation;
+use crate::flows::handoff::{self, OPEN_TICKET};
+use crate::flows::{faq, feedback, linking, staff};
 use crate::outbox::Payload;
 use crate::platforms::{Incoming, IncomingContent};
-use crate::store::customers;
-use crate::store::{Conn, StoreError, StoreResult, events};
+use crate::store::{
+    Conn, StoreError, StoreResult, customers, events, feedback as stored_feedback, tickets,
+};
 
 /// A command as typed: `/ended@encore_bot b-1` → ("ended", "b-1"). The adapter has already
 /// dropped commands addressed to other bots and removed our own name.
@@ -38,6 +44,11 @@ pub async fn handle(ctx: &AppContext, incoming: &Incoming) -> Result<(), StoreEr
         viewer(&mut conv, &mut tx).await?;
     } else if ctx.is_staff_chat(incoming.platform, &incoming.chat_id) {
         staff_chat(&mut conv, &mut tx).await?;
+    } else if ctx.is_community_room(incoming.platform, &incoming.chat_id)
+        && let IncomingContent::Text(text) = &incoming.content
+        && parse_command(text).is_none()
+    {
+        faq::answer_in_room(&mut conv, &mut tx, text).await?;
     }
     tx.commit().await?;
     ctx.outbox.wake();
@@ -58,21 +69,85 @@ async fn viewer(conv: &mut Conversation<'_>, conn: &mut Conn) -> StoreResult<()>
         None => conv.platform_lang(),
     };
     let customer = customer_id.as_deref();
-    let text = match &incoming.content {
-        IncomingContent::Button { data } => {
-            if data.starts_with("consent:") {
-                linking::consent_button(conv, conn, data).await?;
-            }
+
+    let (text, photo) = match &incoming.content {
+        IncomingContent::Button { data } => return button(conv, conn, customer, data).await,
+        IncomingContent::Text(text) => (text.clone(), None),
+        IncomingContent::Photo { file, caption } => (caption.clone(), Some(file.clone())),
+    };
+    // 1. A command.
+    if let Some((command, args)) = parse_command(&text) {
+        return viewer_command(conv, conn, customer, lang, &command, &args).await;
+    }
+    let Some(customer) = customer else {
+        // Not linked: FAQ answers only; everything else needs the order account.
+        if photo.is_none() && faq::answer_in_dm(conv, conn, None, &text, lang).await? {
             return Ok(());
         }
-        IncomingContent::Text(text) => text,
+        return Ok(());
     };
-    let Some((command, args)) = parse_command(text) else {
-        return conv
-            .reply(conn, customer, Payload::text("not-understood"))
-            .await;
+    let remembered = if text.is_empty() {
+        "[photo]"
+    } else {
+        text.as_str()
     };
-    match command.as_str() {
+    stored_feedback::remember_message(conn, customer, remembered, conv.now).await?;
+    // 2. An open ticket: relayed to staff; the bot itself stays silent.
+    if let Some(ticket) = tickets::open_ticket_of(conn, customer).await? {
+        return handoff::relay_to_staff(conv, conn, &ticket, &text, photo).await;
+    }
+    // 3. A comment after a rating.
+    if !text.is_empty()
+        && let Some(feedback_id) =
+            stored_feedback::awaited_comment(conn, customer, conv.now).await?
+    {
+        return feedback::take_comment(conv, conn, customer, feedback_id, &text).await;
+    }
+    // 4. A request for a person.
+    match person_request(&text) {
+        PersonRequest::Clear => return handoff::hand_off(conv, conn, customer, "words").await,
+        PersonRequest::Maybe => {
+            let confirm =
+                Payload::text("handoff-confirm").buttons(handoff::talk_to_a_person_button());
+            return conv.reply(conn, Some(customer), confirm).await;
+        }
+        PersonRequest::No => {}
+    }
+    // 5. An FAQ answer, else 6. "not found" with a talk-to-a-person button.
+    faq::answer_in_dm(conv, conn, Some(customer), &text, lang).await?;
+    Ok(())
+}
+
+async fn button(
+    conv: &mut Conversation<'_>,
+    conn: &mut Conn,
+    customer: Option<&str>,
+    data: &str,
+) -> StoreResult<()> {
+    if data.starts_with("consent:") {
+        return linking::consent_button(conv, conn, data).await;
+    }
+    let Some(customer) = customer else {
+        return conv.reply(conn, None, Payload::text("not-linked")).await;
+    };
+    if data == OPEN_TICKET {
+        return handoff::hand_off(conv, conn, customer, "button").await;
+    }
+    if feedback::parse_rating(data).is_some() {
+        return feedback::rating_pressed(conv, conn, customer, data).await;
+    }
+    Ok(())
+}
+
+async fn viewer_command(
+    conv: &mut Conversation<'_>,
+    conn: &mut Conn,
+    customer: Option<&str>,
+    lang: crate::domain::Lang,
+    command: &str,
+    args: &str,
+) -> StoreResult<()> {
+    match command {
         "start" | "link" if !args.is_empty() => {
             let token = args.split_whitespace().next().unwrap_or_default();
             linking::link_with_token(conv, conn, token).await
@@ -90,7 +165,14 @@ async fn viewer(conv: &mut Conversation<'_>, conn: &mut Conn) -> StoreResult<()>
         "stop" => linking::stop(conv, conn, customer, lang).await,
         "unlink" => linking::unlink(conv, conn, lang).await,
         "lang" => linking::set_language(conv, conn, customer, args.split_whitespace().next()).await,
-        "help" => conv.reply(conn, customer, Payload::text("help-menu")).await,
+        "help" => {
+            let menu = Payload::text("help-menu").buttons(handoff::talk_to_a_person_button());
+            conv.reply(conn, customer, menu).await
+        }
+        "human" => match customer {
+            Some(customer) => handoff::hand_off(conv, conn, customer, "command").await,
+            None => conv.reply(conn, None, Payload::text("not-linked")).await,
+        },
         _ => {
             conv.reply(conn, customer, Payload::text("unknown-command"))
                 .await
@@ -99,17 +181,36 @@ async fn viewer(conv: &mut Conversation<'_>, conn: &mut Conn) -> StoreResult<()>
 }
 
 async fn staff_chat(conv: &mut Conversation<'_>, conn: &mut Conn) -> StoreResult<()> {
-    let IncomingContent::Text(text) = &conv.incoming.content else {
-        return Ok(());
+    let (text, photo) = match &conv.incoming.content {
+        IncomingContent::Text(text) => (text.clone(), None),
+        IncomingContent::Photo { file, caption } => (caption.clone(), Some(file.clone())),
+        IncomingContent::Button { .. } => return Ok(()),
     };
-    let Some((command, args)) = parse_command(text) else {
-        return Ok(());
-    };
-    if !staff::is_staff_command(&command) {
+    let authorised = conv.ctx.is_staff_member(conv.incoming);
+    if let Some((command, args)) = parse_command(&text) {
+        if staff::is_staff_command(&command) {
+            return staff::run(conv, conn, &command, &args, authorised).await;
+        }
         return Ok(());
     }
-    let authorised = conv.ctx.is_staff_member(conv.incoming);
-    staff::run(conv, conn, &command, &args, authorised).await
+    // A reply in a ticket's thread, from staff, goes to the viewer. Anyone else's does not.
+    let Some(reply_to) = conv.incoming.reply_to.clone() else {
+        return Ok(());
+    };
+    if !authorised {
+        return Ok(());
+    }
+    let key = crate::store::outbox::key_of_sent(
+        conn,
+        conv.incoming.platform.as_str(),
+        &conv.incoming.chat_id,
+        &reply_to,
+    )
+    .await?;
+    if let Some(ticket) = key.as_deref().and_then(handoff::ticket_of_key) {
+        handoff::staff_reply(conv, conn, ticket, &text, photo).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

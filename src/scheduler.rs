@@ -1,6 +1,7 @@
 //! The scheduler: one tick loop (every `scheduler.tick_seconds`) for work that is due by time
-//! rather than caused by an input. In this version: giving up on events that waited too long.
-//! Journeys, held messages and SLA timers join it with their issues.
+//! rather than caused by an input: giving up on events that waited too long, and keeping the
+//! hand-off promise (reminders, progress notes, closing idle tickets). Journeys and held
+//! messages join it with their issues. Time comes from the injected clock.
 
 use std::time::Duration;
 
@@ -22,6 +23,11 @@ pub async fn run(ctx: AppContext, mut shutdown: watch::Receiver<bool>) -> Result
 
 /// One pass over everything due. Errors are logged; the next tick tries again.
 pub async fn tick(ctx: &AppContext) {
+    match keep_handoff_promises(ctx).await {
+        Ok((0, 0)) => {}
+        Ok((reminded, closed)) => tracing::info!(reminded, closed, "hand-off timers fired"),
+        Err(err) => tracing::error!(error = %err, "checking hand-off timers failed"),
+    }
     match crate::ingest::expire_pending_events(ctx).await {
         Ok(0) => {}
         Ok(n) => {
@@ -31,4 +37,14 @@ pub async fn tick(ctx: &AppContext) {
         }
         Err(err) => tracing::error!(error = %err, "expiring pending events failed"),
     }
+}
+
+async fn keep_handoff_promises(ctx: &AppContext) -> Result<(usize, usize), StoreError> {
+    let mut tx = ctx.store.begin().await?;
+    let done = crate::flows::handoff::keep_promises(ctx, &mut tx, ctx.clock.now()).await?;
+    tx.commit().await?;
+    if done != (0, 0) {
+        ctx.outbox.wake();
+    }
+    Ok(done)
 }

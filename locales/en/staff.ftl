@@ -14,6 +14,27 @@ report-text = 📊 Report for “{ $broadcast }”
     Buyers { $buyers } (linked { $linked }, not linked { $unlinked })
     Thank-you notes: sent { $sent } · delivered { $delivered } · failed { $failed } · blocked { $blocked }
     Order notes: shipped { $shipped } · delayed { $delayed } · delivered { $notes_delivered } · cancelled { $cancelled } · refunded { $refunded }
+    Ratings: { $feedback } · mean { $mean } · distribution { $distribution } · comments { $comments }
+    Hand-offs: { $opened } opened · { $answered } answered within the promise · { $open } still open
     By kind:
     { $kinds }
 report-kind-line = • { $kind }: sent { $sent } · delivered { $delivered } · failed { $failed } · blocked { $blocked }
+
+staff-usage-reply = Usage: /reply TICKET text (or reply to the ticket card)
+staff-usage-close = Usage: /close TICKET
+staff-usage-reflected = Usage: /reflected FEEDBACK_ID (or BROADCAST_ID) what you changed
+staff-ticket-card = 🎫 Request #{ $ticket } · { $name } ({ $customer })
+    Tier: { $tier }
+    Recent orders: { $orders }
+    Last messages:
+    { $messages }
+    Reply to this message or use /reply { $ticket } text. When done: /close { $ticket }
+staff-ticket-relay = #{ $ticket } { $name }: { $text }
+staff-ticket-unknown = No request #{ $ticket } was found.
+staff-ticket-closed-already = Request #{ $ticket } is already closed.
+staff-ticket-closed = Request #{ $ticket } is closed; the customer was asked to rate the help.
+staff-ticket-reminder = ⏰ Request #{ $ticket } has had no answer for { $hours } hours. The customer got a progress note.
+staff-feedback-comment = 💬 Feedback #{ $feedback } (broadcast { $broadcast }, rated { $rating }) { $name }: { $text }
+    Acted on it? /reflected { $feedback } what you changed
+staff-reflected = { $count } customers who gave that feedback will hear that it was acted on.
+staff-reflected-unknown = No feedback { $feedback } was found.

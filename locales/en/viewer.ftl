@@ -26,9 +26,9 @@ unlink-done = This chat is no longer linked to your { $shop } order account. To 
 lang-usage = Usage: /lang ko or /lang en
 lang-set = From now on we will write to you in English.
 help-menu = How can we help?
+    • FAQ — just ask, e.g. about shipping, exchanges or refunds
     • My orders — order notes arrive in this chat
+    • Talk to a person — /human or the button below
+    • Privacy — /stop to stop advertising, /unlink to unlink
     • /lang ko|en — change the language
-    • /stop — stop advertising
-    • /unlink — unlink your order account
 unknown-command = That command is not known. See /help for what you can use.
-not-understood = Sorry, we did not find an answer to that yet. See /help for the menu.

@@ -14,6 +14,27 @@ report-text = 📊 「{ $broadcast }」 방송 리포트
     구매자 { $buyers }명 (메신저 연결 { $linked }명, 미연결 { $unlinked }명)
     감사 인사: 보냄 { $sent } · 전달됨 { $delivered } · 실패 { $failed } · 차단 { $blocked }
     주문 알림: 출발 { $shipped } · 지연 { $delayed } · 도착 { $notes_delivered } · 취소 { $cancelled } · 환불 { $refunded }
+    별점: { $feedback }건 · 평균 { $mean } · 분포 { $distribution } · 의견 { $comments }건
+    상담 연결: { $opened }건 · 약속 시간 안에 답변 { $answered }건 · 진행 중 { $open }건
     종류별:
     { $kinds }
 report-kind-line = • { $kind }: 보냄 { $sent } · 전달됨 { $delivered } · 실패 { $failed } · 차단 { $blocked }
+
+staff-usage-reply = 사용법: /reply 문의번호 내용 (또는 문의 카드에 답장)
+staff-usage-close = 사용법: /close 문의번호
+staff-usage-reflected = 사용법: /reflected 후기번호(또는 방송ID) 반영한 내용
+staff-ticket-card = 🎫 문의 #{ $ticket } · { $name } ({ $customer })
+    등급: { $tier }
+    최근 주문: { $orders }
+    최근 메시지:
+    { $messages }
+    이 메시지에 답장하거나 /reply { $ticket } 내용 으로 답해 주세요. 끝나면 /close { $ticket }
+staff-ticket-relay = #{ $ticket } { $name }: { $text }
+staff-ticket-unknown = 문의 #{ $ticket }를 찾지 못했어요.
+staff-ticket-closed-already = 문의 #{ $ticket }는 이미 종료되었어요.
+staff-ticket-closed = 문의 #{ $ticket }를 종료하고 고객에게 상담 평가를 요청했어요.
+staff-ticket-reminder = ⏰ 문의 #{ $ticket }에 { $hours }시간이 지나도록 답이 없어요. 고객에게는 진행 안내를 보냈어요.
+staff-feedback-comment = 💬 후기 #{ $feedback } (방송 { $broadcast }, { $rating }점) { $name }: { $text }
+    반영했다면 /reflected { $feedback } 반영한 내용
+staff-reflected = 의견을 남긴 고객 { $count }명에게 반영 소식을 보내요.
+staff-reflected-unknown = 후기 { $feedback }를 찾지 못했어요.

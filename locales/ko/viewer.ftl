@@ -26,9 +26,9 @@ unlink-done = { $shop } 주문 계정과의 연결을 끊었어요. 다시 연�
 lang-usage = 사용법: /lang ko 또는 /lang en
 lang-set = 이제부터 한국어로 안내해 드릴게요.
 help-menu = 무엇을 도와드릴까요?
+    • 자주 묻는 질문 — 배송, 교환·환불 같은 질문을 그냥 적어 주세요
     • 내 주문 — 주문 알림은 이 채팅으로 보내 드려요
+    • 직원과 이야기 — /human 또는 아래 버튼
+    • 개인정보 — /stop 광고 수신 철회, /unlink 연결 끊기
     • /lang ko|en — 안내 언어 바꾸기
-    • /stop — 광고성 정보 수신 철회
-    • /unlink — 주문 계정 연결 끊기
 unknown-command = 모르는 명령어예요. /help 로 쓸 수 있는 명령어를 확인해 주세요.
-not-understood = 죄송해요, 아직 그 질문에는 답을 찾지 못했어요. /help 로 메뉴를 확인해 주세요.

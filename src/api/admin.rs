@@ -94,7 +94,10 @@ pub async fn broadcast_report(
     authorise(&ctx, &headers)?;
     let report = ctx
         .store
-        .broadcast_report(&id)
+        .broadcast_report(
+            &id,
+            i64::from(ctx.config.policy.handoff_first_response_hours),
+        )
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found(format!("no broadcast `{id}`")))?;

@@ -1,10 +1,13 @@
 //! Plain types and rules: no I/O, no async. Everything here can be tested without a database.
 
 pub mod events;
+pub mod faq;
 pub mod lang;
 pub mod message;
 pub mod order;
+pub mod person_request;
 pub mod platform;
+pub mod tiers;
 
 pub use lang::Lang;
 pub use message::{Lane, MessageKind};

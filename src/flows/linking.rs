@@ -4,11 +4,11 @@
 use chrono::{DateTime, Utc};
 
 use super::after_broadcast::send_missed_thank_yous;
+pub use super::conversation::Conversation;
 use crate::app::AppContext;
-use crate::domain::{Lane, Lang, MessageKind};
+use crate::domain::Lang;
 use crate::i18n::Arg;
-use crate::outbox::{self, ButtonSpec, Envelope, Payload, Recipient};
-use crate::platforms::Incoming;
+use crate::outbox::{ButtonSpec, Payload};
 use crate::store::customers::{self, ConsentEntry, ConsentPurpose, NewIdentity, TokenUse};
 use crate::store::{Conn, StoreError, StoreResult};
 
@@ -17,109 +17,6 @@ pub const MARKETING_YES: &str = "consent:marketing:yes";
 pub const MARKETING_NO: &str = "consent:marketing:no";
 pub const NIGHT_YES: &str = "consent:night:yes";
 pub const NIGHT_NO: &str = "consent:night:no";
-
-/// Replies to one incoming update. Their keys come from the update, so a re-delivered update
-/// (already recorded as processed) could never send them twice anyway.
-pub struct Conversation<'a> {
-    pub ctx: &'a AppContext,
-    pub incoming: &'a Incoming,
-    pub now: DateTime<Utc>,
-    replies: usize,
-}
-
-impl<'a> Conversation<'a> {
-    pub fn new(ctx: &'a AppContext, incoming: &'a Incoming, now: DateTime<Utc>) -> Self {
-        Conversation {
-            ctx,
-            incoming,
-            now,
-            replies: 0,
-        }
-    }
-
-    /// The language for a viewer who is not linked: their platform's, else the shop's.
-    pub fn platform_lang(&self) -> Lang {
-        self.incoming
-            .user_lang
-            .as_deref()
-            .and_then(Lang::from_tag)
-            .unwrap_or(self.ctx.config.shop.default_locale)
-    }
-
-    /// Enqueues a reply: to the customer when linked (their language, their most recent
-    /// platform), else to this chat.
-    pub async fn reply(
-        &mut self,
-        conn: &mut Conn,
-        customer_id: Option<&str>,
-        payload: Payload,
-    ) -> StoreResult<()> {
-        self.replies += 1;
-        let incoming = self.incoming;
-        let to = match customer_id {
-            Some(id) => Recipient::Customer(id.to_string()),
-            None => Recipient::Chat {
-                platform: incoming.platform,
-                chat_id: incoming.chat_id.clone(),
-            },
-        };
-        let payload = match (customer_id, payload) {
-            (
-                None,
-                Payload::Text {
-                    id,
-                    args,
-                    buttons,
-                    lang: None,
-                },
-            ) => Payload::Text {
-                id,
-                args,
-                buttons,
-                lang: Some(self.platform_lang()),
-            },
-            (_, payload) => payload,
-        };
-        let envelope = Envelope {
-            key: format!(
-                "reply:{}:{}:{}",
-                incoming.platform, incoming.update_id, self.replies
-            ),
-            to,
-            flow: "reply",
-            kind: MessageKind::Transactional,
-            lane: Lane::Interactive,
-            payload,
-            broadcast_id: None,
-        };
-        outbox::enqueue(conn, envelope, self.now).await?;
-        Ok(())
-    }
-
-    fn shop(&self) -> String {
-        self.ctx.config.shop.name.clone()
-    }
-
-    /// The quiet hours as the night-consent question names them (`21:00-08:00`).
-    fn quiet_hours(&self) -> String {
-        self.ctx.config.policy.quiet_hours.to_string()
-    }
-
-    /// A reply in the staff chat, in the shop's language whoever wrote.
-    pub async fn reply_to_staff(&mut self, conn: &mut Conn, payload: Payload) -> StoreResult<()> {
-        let lang = self.ctx.config.shop.default_locale;
-        self.reply(conn, None, payload.in_lang(lang)).await
-    }
-
-    /// Today in the shop's time zone, as confirmations name it.
-    fn today(&self, lang: Lang) -> String {
-        let date = self
-            .now
-            .with_timezone(&self.ctx.config.shop.timezone)
-            .date_naive();
-        crate::outbox::render::format_date(date, lang)
-    }
-}
 
 fn agree_decline(agree: &str, decline: &str) -> Vec<Vec<ButtonSpec>> {
     // Agree first, decline second (CONTRACT §4).

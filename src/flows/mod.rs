@@ -2,7 +2,11 @@
 //! messages into the outbox inside the caller's transaction and never call a platform.
 
 pub mod after_broadcast;
+pub mod conversation;
 pub mod customers;
+pub mod faq;
+pub mod feedback;
+pub mod handoff;
 pub mod linking;
 pub mod order_notes;
 pub mod staff;

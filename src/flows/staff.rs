@@ -11,7 +11,7 @@ use crate::outbox::Payload;
 use crate::store::{Conn, StoreResult};
 
 /// The staff commands this version acts on. Others named in CONTRACT §4 come with their features.
-pub const STAFF_COMMANDS: [&str; 3] = ["ended", "delay", "report"];
+pub const STAFF_COMMANDS: [&str; 6] = ["ended", "delay", "report", "reply", "close", "reflected"];
 
 /// Staff commands known to the contract but not built yet: they get an honest answer.
 pub const LATER_STAFF_COMMANDS: [&str; 6] = [
@@ -79,6 +79,39 @@ pub async fn run(
             )
             .await
         }
+        "reply" => {
+            let ticket = words
+                .next()
+                .and_then(|t| t.trim_start_matches('#').parse::<i64>().ok());
+            let text = words.collect::<Vec<_>>().join(" ");
+            let (Some(ticket), false) = (ticket, text.is_empty()) else {
+                return conv
+                    .reply_to_staff(conn, Payload::text("staff-usage-reply"))
+                    .await;
+            };
+            super::handoff::staff_reply(conv, conn, ticket, &text, None).await
+        }
+        "close" => {
+            let Some(ticket) = words
+                .next()
+                .and_then(|t| t.trim_start_matches('#').parse::<i64>().ok())
+            else {
+                return conv
+                    .reply_to_staff(conn, Payload::text("staff-usage-close"))
+                    .await;
+            };
+            super::handoff::close(conv, conn, ticket).await
+        }
+        "reflected" => {
+            let target = words.next();
+            let note = words.collect::<Vec<_>>().join(" ");
+            let (Some(target), false) = (target, note.is_empty()) else {
+                return conv
+                    .reply_to_staff(conn, Payload::text("staff-usage-reflected"))
+                    .await;
+            };
+            super::feedback::reflected(conv, conn, target, &note).await
+        }
         "report" => {
             let Some(broadcast_id) = words.next() else {
                 return conv
@@ -86,7 +119,12 @@ pub async fn run(
                     .await;
             };
             let lang = conv.ctx.config.shop.default_locale;
-            let report = crate::store::report::broadcast_report(conn, broadcast_id).await?;
+            let report = crate::store::report::broadcast_report(
+                conn,
+                broadcast_id,
+                i64::from(conv.ctx.config.policy.handoff_first_response_hours),
+            )
+            .await?;
             let payload = match report {
                 Some(report) => match report.to_text(&conv.ctx.texts, lang) {
                     Ok(text) => Payload::text("staff-report").arg("report", text),

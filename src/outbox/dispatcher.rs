@@ -183,7 +183,13 @@ impl Dispatcher {
         let rendered = {
             let mut conn = self.store.pool().acquire().await?;
             self.renderer
-                .render(&mut conn, &payload, route.customer.as_ref(), route.lang)
+                .render(
+                    &mut conn,
+                    message.id,
+                    &payload,
+                    route.customer.as_ref(),
+                    route.lang,
+                )
                 .await
         };
         let outgoing = match rendered {

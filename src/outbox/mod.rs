@@ -38,7 +38,22 @@ pub enum Payload {
         /// For chats with no customer behind them (a viewer not linked yet, the staff chat).
         #[serde(default)]
         lang: Option<Lang>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reply_to: Option<ReplyTo>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        photo: Option<String>,
     },
+}
+
+/// Which message a reply answers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyTo {
+    /// A platform message id, as the platform gave it (a viewer's message in a room).
+    Message(String),
+    /// An earlier outbox message, by idempotency key (a ticket's card): its platform id is
+    /// looked up when this one is sent — it was sent first, as messages to one chat keep order.
+    Sent(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,6 +86,15 @@ pub struct ButtonSpec {
     pub data: String,
 }
 
+impl ButtonSpec {
+    pub fn new(label: &str, data: impl Into<String>) -> ButtonSpec {
+        ButtonSpec {
+            label: label.to_string(),
+            data: data.into(),
+        }
+    }
+}
+
 impl Payload {
     pub fn text(id: &str) -> Payload {
         Payload::Text {
@@ -78,7 +102,23 @@ impl Payload {
             args: BTreeMap::new(),
             buttons: Vec::new(),
             lang: None,
+            reply_to: None,
+            photo: None,
         }
+    }
+
+    pub fn replying_to(mut self, to: ReplyTo) -> Payload {
+        if let Payload::Text { reply_to, .. } = &mut self {
+            *reply_to = Some(to);
+        }
+        self
+    }
+
+    pub fn with_photo(mut self, file: Option<String>) -> Payload {
+        if let Payload::Text { photo, .. } = &mut self {
+            *photo = file;
+        }
+        self
     }
 
     pub fn arg(mut self, name: &str, value: impl Into<TextArg>) -> Payload {

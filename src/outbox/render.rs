@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 
-use super::{Payload, TextArg};
+use super::{Payload, ReplyTo, TextArg};
+
+/// Callback data prefix of the thank-you's rating buttons: `rate:<outbox id>:<1-5>`.
+pub const RATE_THANK_YOU: &str = "rate";
 use crate::domain::{Lang, OrderStatus};
 use crate::i18n::{Arg, I18nError, Texts};
 use crate::platforms::{Button, OutgoingMessage};
@@ -44,9 +47,12 @@ impl Renderer {
         &self.texts
     }
 
+    /// `message_id` is the outbox row's id: buttons that must find their message again (the
+    /// thank-you's rating buttons) carry it, as it fits in Telegram's 64-byte callback data.
     pub async fn render(
         &self,
         conn: &mut Conn,
+        message_id: i64,
         payload: &Payload,
         customer: Option<&Customer>,
         lang: Lang,
@@ -56,7 +62,8 @@ impl Renderer {
                 let customer = customer.ok_or_else(|| {
                     RenderError::BadPayload("a thank-you needs a customer".into())
                 })?;
-                self.thank_you(conn, customer, broadcast_id, lang).await
+                self.thank_you(conn, message_id, customer, broadcast_id, lang)
+                    .await
             }
             Payload::OrderNote { order_id, status } => {
                 let customer = customer.ok_or_else(|| {
@@ -69,7 +76,12 @@ impl Renderer {
                     .map(Rendered::Send)
             }
             Payload::Text {
-                id, args, buttons, ..
+                id,
+                args,
+                buttons,
+                reply_to,
+                photo,
+                ..
             } => {
                 let args: Vec<(&str, Arg)> = args
                     .iter()
@@ -95,14 +107,39 @@ impl Renderer {
                             .collect::<Result<Vec<_>, I18nError>>()
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok(Rendered::Send(OutgoingMessage { text, buttons }))
+                let reply_to = match reply_to {
+                    Some(ReplyTo::Message(id)) => Some(id.clone()),
+                    Some(ReplyTo::Sent(key)) => {
+                        crate::store::outbox::platform_id_of(conn, key).await?
+                    }
+                    None => None,
+                };
+                Ok(Rendered::Send(OutgoingMessage {
+                    text,
+                    buttons,
+                    reply_to,
+                    photo: photo.clone(),
+                }))
             }
         }
+    }
+
+    /// The 1–5 rating buttons, one row, lowest first.
+    pub fn rating_buttons(prefix: &str) -> Vec<Vec<Button>> {
+        vec![
+            (1..=5)
+                .map(|n| Button {
+                    label: n.to_string(),
+                    data: format!("{prefix}:{n}"),
+                })
+                .collect(),
+        ]
     }
 
     async fn thank_you(
         &self,
         conn: &mut Conn,
+        message_id: i64,
         customer: &Customer,
         broadcast_id: &str,
         lang: Lang,
@@ -144,9 +181,12 @@ impl Renderer {
         }
         lines.push(String::new());
         lines.push(t.render(lang, "thank-you-footer", &[])?);
+        // The satisfaction question rides in the same message (issue #4: one message, not two).
+        lines.push(t.render(lang, "thank-you-rating-ask", &[])?);
         Ok(Rendered::Send(OutgoingMessage {
             text: lines.join("\n"),
-            buttons: Vec::new(),
+            buttons: Self::rating_buttons(&format!("{RATE_THANK_YOU}:{message_id}")),
+            ..OutgoingMessage::default()
         }))
     }
 
@@ -256,7 +296,7 @@ impl Renderer {
         }
         Ok(OutgoingMessage {
             text,
-            buttons: Vec::new(),
+            ..OutgoingMessage::default()
         })
     }
 }

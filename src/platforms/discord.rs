@@ -210,7 +210,23 @@ impl EventHandler for Handler {
             ),
             user_lang: None,
             sent_as_chat: false,
-            content: IncomingContent::Text(message.content.clone()),
+            message_id: Some(message.id.to_string()),
+            reply_to: message
+                .message_reference
+                .as_ref()
+                .and_then(|r| r.message_id)
+                .map(|id| id.to_string()),
+            content: match message.attachments.iter().find(|a| {
+                a.content_type
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with("image/"))
+            }) {
+                Some(image) => IncomingContent::Photo {
+                    file: image.url.clone(),
+                    caption: message.content.clone(),
+                },
+                None => IncomingContent::Text(message.content.clone()),
+            },
         };
         route(&self.ctx, &incoming).await;
     }
@@ -264,6 +280,8 @@ impl Handler {
             ),
             user_lang: Some(command.locale.clone()),
             sent_as_chat: false,
+            message_id: None,
+            reply_to: None,
             content: IncomingContent::Text(text),
         };
         route(&self.ctx, &incoming).await;
@@ -291,6 +309,8 @@ impl Handler {
             ),
             user_lang: None,
             sent_as_chat: false,
+            message_id: None,
+            reply_to: None,
             content: IncomingContent::Button {
                 data: component.data.custom_id.clone(),
             },
@@ -340,11 +360,19 @@ async fn route(ctx: &AppContext, incoming: &Incoming) {
 
 impl DiscordSender {
     fn body(part: &Part) -> Value {
+        // A photo travels as its URL (Discord shows it); a Telegram file id means nothing here.
+        let content = match &part.photo {
+            Some(url) if url.starts_with("http") => format!("{}\n{url}", part.text),
+            _ => part.text.clone(),
+        };
         let mut body = json!({
-            "content": part.text,
+            "content": content,
             // Never ping anyone from a message we render.
             "allowed_mentions": {"parse": []},
         });
+        if let Some(id) = &part.reply_to {
+            body["message_reference"] = json!({"message_id": id, "fail_if_not_exists": false});
+        }
         if !part.buttons.is_empty() {
             let rows: Vec<Value> = part
                 .buttons
@@ -474,6 +502,8 @@ mod tests {
                     data: "consent:marketing:no".into(),
                 },
             ]],
+            reply_to: Some("99".into()),
+            ..Part::default()
         };
         let body = DiscordSender::body(&part);
         let row = &body["components"][0];
@@ -488,6 +518,7 @@ mod tests {
             json!("consent:marketing:no")
         );
         assert_eq!(body["allowed_mentions"], json!({"parse": []}));
+        assert_eq!(body["message_reference"]["message_id"], json!("99"));
     }
 
     #[test]

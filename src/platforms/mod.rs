@@ -14,11 +14,15 @@ use crate::domain::Platform;
 use crate::i18n::Markup;
 
 /// A message as a flow meant it, in plain text; the adapter escapes and splits it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct OutgoingMessage {
     pub text: String,
     /// Rows of buttons, shown under the last part.
     pub buttons: Vec<Vec<Button>>,
+    /// The platform's id of a message in the same chat to answer (a ticket's thread).
+    pub reply_to: Option<String>,
+    /// A photo to send with the text as its caption (a platform file id or a URL).
+    pub photo: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -29,22 +33,32 @@ pub struct Button {
 }
 
 /// One platform call's worth of a message: escaped, within the length limit.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Part {
     pub text: String,
     pub buttons: Vec<Vec<Button>>,
+    pub reply_to: Option<String>,
+    pub photo: Option<String>,
 }
 
 impl OutgoingMessage {
     /// Escapes and splits for a platform; the buttons go under the last part.
+    /// The first part answers `reply_to` and carries the photo; the last carries the buttons.
     pub fn into_parts(self, markup: Markup) -> Vec<Part> {
         let mut parts: Vec<Part> = crate::i18n::prepare(&self.text, markup)
             .into_iter()
             .map(|text| Part {
                 text,
-                buttons: Vec::new(),
+                ..Part::default()
             })
             .collect();
+        if parts.is_empty() && self.photo.is_some() {
+            parts.push(Part::default());
+        }
+        if let Some(first) = parts.first_mut() {
+            first.reply_to = self.reply_to;
+            first.photo = self.photo;
+        }
         if let Some(last) = parts.last_mut() {
             last.buttons = self.buttons;
         }
@@ -107,11 +121,22 @@ pub struct Incoming {
     pub user_lang: Option<String>,
     /// Telegram: an anonymous group admin posting as the group itself.
     pub sent_as_chat: bool,
+    /// The platform's id of this message (to answer it in a room).
+    pub message_id: Option<String>,
+    /// The platform's id of the message this one answers (a reply in a ticket's thread).
+    pub reply_to: Option<String>,
     pub content: IncomingContent,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum IncomingContent {
     Text(String),
-    Button { data: String },
+    /// A photo (a platform file id or URL) with its caption, possibly empty.
+    Photo {
+        file: String,
+        caption: String,
+    },
+    Button {
+        data: String,
+    },
 }

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use secrecy::ExposeSecret;
-use teloxide::payloads::{GetUpdatesSetters, SendMessageSetters};
+use teloxide::payloads::{GetUpdatesSetters, SendMessageSetters, SendPhotoSetters};
 use teloxide::requests::Requester;
 use teloxide::types::{
-    AllowedUpdate, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, ParseMode, Update,
-    UpdateKind,
+    AllowedUpdate, ChatId, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
+    MessageId, ParseMode, ReplyParameters, Update, UpdateKind,
 };
 use teloxide::{ApiError, Bot, RequestError};
 use tokio::sync::watch;
@@ -176,8 +176,15 @@ pub fn to_incoming(update: &Update, bot_username: Option<&str>) -> Option<Incomi
     let update_id = update.id.0.to_string();
     match &update.kind {
         UpdateKind::Message(message) => {
-            let text = message.text()?;
-            let text = addressed_to_us(text, bot_username)?;
+            let content = match (message.text(), message.photo()) {
+                (Some(text), _) => IncomingContent::Text(addressed_to_us(text, bot_username)?),
+                (None, Some(sizes)) => IncomingContent::Photo {
+                    // Telegram lists sizes smallest first; staff want the largest.
+                    file: sizes.last()?.file.id.0.clone(),
+                    caption: message.caption().unwrap_or_default().to_string(),
+                },
+                (None, None) => return None,
+            };
             let from = message.from.as_ref();
             let sent_as_chat = message
                 .sender_chat
@@ -192,7 +199,9 @@ pub fn to_incoming(update: &Update, bot_username: Option<&str>) -> Option<Incomi
                 user_name: from.map(|u| u.full_name()),
                 user_lang: from.and_then(|u| u.language_code.clone()),
                 sent_as_chat,
-                content: IncomingContent::Text(text),
+                message_id: Some(message.id.0.to_string()),
+                reply_to: message.reply_to_message().map(|m| m.id.0.to_string()),
+                content,
             })
         }
         UpdateKind::CallbackQuery(query) => {
@@ -209,6 +218,8 @@ pub fn to_incoming(update: &Update, bot_username: Option<&str>) -> Option<Incomi
                 user_name: Some(query.from.full_name()),
                 user_lang: query.from.language_code.clone(),
                 sent_as_chat: false,
+                message_id: None,
+                reply_to: None,
                 content: IncomingContent::Button { data },
             })
         }
@@ -260,19 +271,48 @@ impl Messenger for TelegramSender {
             let chat: i64 = chat_id.parse().map_err(|_| {
                 SendError::Permanent(format!("`{chat_id}` is not a Telegram chat id"))
             })?;
-            let mut request = self
-                .bot
-                .send_message(ChatId(chat), &part.text)
-                .parse_mode(ParseMode::Html);
-            if !part.buttons.is_empty() {
-                let rows = part.buttons.iter().map(|row| {
+            let keyboard = (!part.buttons.is_empty()).then(|| {
+                InlineKeyboardMarkup::new(part.buttons.iter().map(|row| {
                     row.iter()
                         .map(|b| InlineKeyboardButton::callback(b.label.clone(), b.data.clone()))
                         .collect::<Vec<_>>()
-                });
-                request = request.reply_markup(InlineKeyboardMarkup::new(rows));
-            }
-            match request.await {
+                }))
+            });
+            let reply_to = part
+                .reply_to
+                .as_deref()
+                .and_then(|id| id.parse::<i32>().ok())
+                .map(|id| ReplyParameters::new(MessageId(id)).allow_sending_without_reply());
+            let sent = match &part.photo {
+                Some(file) => {
+                    let mut request = self
+                        .bot
+                        .send_photo(ChatId(chat), InputFile::file_id(FileId(file.clone())))
+                        .caption(part.text.clone())
+                        .parse_mode(ParseMode::Html);
+                    if let Some(keyboard) = keyboard {
+                        request = request.reply_markup(keyboard);
+                    }
+                    if let Some(reply_to) = reply_to {
+                        request = request.reply_parameters(reply_to);
+                    }
+                    request.await
+                }
+                None => {
+                    let mut request = self
+                        .bot
+                        .send_message(ChatId(chat), &part.text)
+                        .parse_mode(ParseMode::Html);
+                    if let Some(keyboard) = keyboard {
+                        request = request.reply_markup(keyboard);
+                    }
+                    if let Some(reply_to) = reply_to {
+                        request = request.reply_parameters(reply_to);
+                    }
+                    request.await
+                }
+            };
+            match sent {
                 Ok(message) => Ok(Delivered {
                     message_id: message.id.0.to_string(),
                     slow_down: None,

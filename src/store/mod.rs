@@ -7,9 +7,11 @@
 
 pub mod customers;
 pub mod events;
+pub mod feedback;
 pub mod orders;
 pub mod outbox;
 pub mod report;
+pub mod tickets;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -367,16 +367,21 @@ impl Store {
 
     pub async fn orders_of_customer(&self, customer_id: &str) -> StoreResult<Vec<Order>> {
         let mut conn = self.pool().acquire().await?;
-        let rows = sqlx::query(&format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE customer_id = $1 ORDER BY placed_at, id"
-        ))
-        .bind(customer_id)
-        .fetch_all(&mut *conn)
-        .await?;
-        let orders = rows
-            .iter()
-            .map(order_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        with_items(&mut conn, orders).await
+        orders_of(&mut conn, customer_id).await
     }
+}
+
+/// Every order of a customer, oldest first, with items.
+pub async fn orders_of(conn: &mut Conn, customer_id: &str) -> StoreResult<Vec<Order>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE customer_id = $1 ORDER BY placed_at, id"
+    ))
+    .bind(customer_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let orders = rows
+        .iter()
+        .map(order_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    with_items(conn, orders).await
 }

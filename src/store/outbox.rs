@@ -318,3 +318,81 @@ pub async fn totals(store: &Store) -> StoreResult<Vec<(String, String, String, i
         })
         .collect()
 }
+
+/// The platform's id of a message that was sent, by its idempotency key.
+pub async fn platform_id_of(conn: &mut Conn, idem_key: &str) -> StoreResult<Option<String>> {
+    let id: Option<Option<String>> =
+        sqlx::query_scalar("SELECT platform_message_id FROM outbox WHERE idem_key = $1")
+            .bind(idem_key)
+            .fetch_optional(conn)
+            .await?;
+    Ok(id.flatten())
+}
+
+/// The key of the message we sent with this platform id in this chat (which card or relay a
+/// staff member answered).
+pub async fn key_of_sent(
+    conn: &mut Conn,
+    platform: &str,
+    chat_id: &str,
+    platform_message_id: &str,
+) -> StoreResult<Option<String>> {
+    let key = sqlx::query_scalar(
+        "SELECT idem_key FROM outbox
+         WHERE platform = $1 AND platform_message_id = $2 AND target_chat = $3",
+    )
+    .bind(platform)
+    .bind(platform_message_id)
+    .bind(chat_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(key)
+}
+
+/// What a thank-you was about: (broadcast, customer), by its outbox id.
+pub async fn thank_you_subject(conn: &mut Conn, id: i64) -> StoreResult<Option<(String, String)>> {
+    let row = sqlx::query(
+        "SELECT broadcast_id, customer_id FROM outbox WHERE id = $1 AND flow = 'thank_you'",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|row| Ok((row.try_get("broadcast_id")?, row.try_get("customer_id")?)))
+        .transpose()
+}
+
+/// Adds text to a relay that is still waiting in the queue, so a burst of viewer messages
+/// reaches the staff chat as one message. Returns false when there is none to add to.
+pub async fn append_to_queued_relay(
+    conn: &mut Conn,
+    key_prefix: &str,
+    text: &str,
+) -> StoreResult<bool> {
+    let row = sqlx::query(
+        "SELECT id, payload FROM outbox WHERE idem_key LIKE $1 AND state = 'queued'
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(format!("{key_prefix}%"))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(false) };
+    let id: i64 = row.try_get("id")?;
+    let payload: String = row.try_get("payload")?;
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(&payload) else {
+        return Ok(false);
+    };
+    let Some(existing) = value["args"]["text"].as_str().map(str::to_string) else {
+        return Ok(false);
+    };
+    if value.get("photo").is_some_and(|p| !p.is_null()) {
+        // A photo carries one caption; the next message gets its own relay.
+        return Ok(false);
+    }
+    value["args"]["text"] = serde_json::Value::String(format!("{existing}\n{text}"));
+    sqlx::query("UPDATE outbox SET payload = $1 WHERE id = $2 AND state = 'queued'")
+        .bind(value.to_string())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(true)
+}

@@ -26,12 +26,15 @@ fn add_outcome(counts: &mut DeliveryCounts, state: &str, n: i64) {
 
 impl Store {
     /// None when the broadcast is unknown (no broadcast row and no orders).
+    /// `promise_hours` is `policy.handoff_first_response_hours`: what "answered within the
+    /// promise" is measured against.
     pub async fn broadcast_report(
         &self,
         broadcast_id: &str,
+        promise_hours: i64,
     ) -> StoreResult<Option<BroadcastReport>> {
         let mut conn = self.pool().acquire().await?;
-        broadcast_report(&mut conn, broadcast_id).await
+        broadcast_report(&mut conn, broadcast_id, promise_hours).await
     }
 }
 
@@ -39,6 +42,7 @@ impl Store {
 pub async fn broadcast_report(
     conn: &mut Conn,
     broadcast_id: &str,
+    promise_hours: i64,
 ) -> StoreResult<Option<BroadcastReport>> {
     let title: Option<Option<String>> =
         sqlx::query_scalar("SELECT title FROM broadcasts WHERE id = $1")
@@ -97,5 +101,49 @@ pub async fn broadcast_report(
             _ => {}
         }
     }
+    fill_feedback(conn, &mut report).await?;
+    fill_handoffs(conn, &mut report, promise_hours).await?;
     Ok(Some(report))
+}
+
+async fn fill_feedback(conn: &mut Conn, report: &mut BroadcastReport) -> StoreResult<()> {
+    let entries = super::feedback::on_broadcast(conn, &report.broadcast_id).await?;
+    let fb = &mut report.feedback;
+    for entry in &entries {
+        *fb.distribution.entry(entry.rating.to_string()).or_default() += 1;
+        if entry
+            .comment
+            .as_deref()
+            .is_some_and(|c| !c.trim().is_empty())
+        {
+            fb.comments += 1;
+        }
+    }
+    fb.count = entries.len() as i64;
+    if fb.count > 0 {
+        let sum: i64 = entries.iter().map(|e| e.rating).sum();
+        // One decimal, as people read a mean rating.
+        fb.mean = Some((sum as f64 / fb.count as f64 * 10.0).round() / 10.0);
+    }
+    Ok(())
+}
+
+async fn fill_handoffs(
+    conn: &mut Conn,
+    report: &mut BroadcastReport,
+    promise_hours: i64,
+) -> StoreResult<()> {
+    let tickets = super::tickets::of_broadcast(conn, &report.broadcast_id).await?;
+    let promise = chrono::Duration::hours(promise_hours);
+    let h = &mut report.handoffs;
+    h.opened = tickets.len() as i64;
+    h.open = tickets.iter().filter(|t| t.closed_at.is_none()).count() as i64;
+    h.answered_within_promise = tickets
+        .iter()
+        .filter(|t| {
+            t.first_response_at
+                .is_some_and(|at| at - t.opened_at <= promise)
+        })
+        .count() as i64;
+    Ok(())
 }
