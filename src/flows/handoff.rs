@@ -85,9 +85,7 @@ pub async fn hand_off(
     }
     let now = conv.now;
     let broadcast =
-        orders::recent_broadcasts_of_customer(conn, customer_id, now - Duration::days(14))
-            .await?
-            .pop();
+        orders::latest_broadcast_of_customer(conn, customer_id, now - Duration::days(14)).await?;
     let platform = conv.incoming.platform;
     let ticket = tickets::open(
         conn,

@@ -385,3 +385,22 @@ pub async fn orders_of(conn: &mut Conn, customer_id: &str) -> StoreResult<Vec<Or
         .collect::<StoreResult<Vec<_>>>()?;
     with_items(conn, orders).await
 }
+
+/// The broadcast of the customer's latest order placed since `since` (a hand-off is counted in
+/// that broadcast's report).
+pub async fn latest_broadcast_of_customer(
+    conn: &mut Conn,
+    customer_id: &str,
+    since: DateTime<Utc>,
+) -> StoreResult<Option<String>> {
+    let id = sqlx::query_scalar(
+        "SELECT broadcast_id FROM orders
+         WHERE customer_id = $1 AND broadcast_id IS NOT NULL AND placed_at >= $2
+         ORDER BY placed_at DESC, id DESC LIMIT 1",
+    )
+    .bind(customer_id)
+    .bind(ts(since))
+    .fetch_optional(conn)
+    .await?;
+    Ok(id)
+}

@@ -43,20 +43,28 @@ staff_chat_id = {STAFF_CHAT}
 staff_user_ids = [{STAFF_USER}]
 [scheduler]
 tick_seconds = 1
-"#
+[faq]
+path = "{faq}"
+"#,
+        faq = concat!(env!("CARGO_MANIFEST_DIR"), "/faq.toml")
     );
     Config::from_sources(&toml, Vec::<(String, String)>::new()).expect("test config is valid")
 }
 
 impl TestApp {
     pub async fn start() -> TestApp {
+        Self::start_with_clock(std::sync::Arc::new(encore::clock::SystemClock)).await
+    }
+
+    /// With a clock the test moves (promises, idle tickets).
+    pub async fn start_with_clock(clock: std::sync::Arc<dyn encore::clock::Clock>) -> TestApp {
         let tg = FakeTelegram::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
         let db_url = format!(
             "sqlite://{}?mode=rwc",
             dir.path().join("encore.db").display()
         );
-        let app = RunningApp::start(config_for(&tg.api_url(), &db_url))
+        let app = RunningApp::start_with_clock(config_for(&tg.api_url(), &db_url), clock)
             .await
             .expect("encore starts");
         let base = format!("http://{}", app.http_addr);
