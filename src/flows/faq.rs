@@ -10,6 +10,9 @@ use crate::domain::Lang;
 use crate::outbox::{Payload, ReplyTo};
 use crate::store::{Conn, StoreResult, feedback};
 
+/// How sure the matcher must be before the bot speaks up in a community room.
+pub const ROOM_MIN_SCORE: f64 = 0.6;
+
 /// A room hears the same answer at most this often.
 pub const ROOM_ANSWER_EVERY_MINUTES: i64 = 10;
 
@@ -60,7 +63,13 @@ pub async fn answer_in_room(
     text: &str,
 ) -> StoreResult<()> {
     let lang = conv.platform_lang();
-    let Some(found) = conv.ctx.faq.best_match(text, lang) else {
+    // Rooms are chatty: only a confident match is worth a reply there.
+    let Some(found) = conv
+        .ctx
+        .faq
+        .best_match(text, lang)
+        .filter(|m| m.score >= ROOM_MIN_SCORE)
+    else {
         return Ok(());
     };
     let incoming = conv.incoming;

@@ -8,6 +8,7 @@ use encore::app::RunningApp;
 use encore::config::Config;
 use serde_json::{Value, json};
 
+use super::discord::{self, FakeDiscord};
 use super::telegram::{FakeTelegram, TOKEN, TgUser};
 
 pub const SECRET: &str = "test-webhook-secret-0123456789";
@@ -17,6 +18,7 @@ pub const STAFF_USER: i64 = 111;
 
 pub struct TestApp {
     pub tg: FakeTelegram,
+    pub dc: FakeDiscord,
     pub app: Option<RunningApp>,
     pub base: String,
     pub http: reqwest::Client,
@@ -24,8 +26,28 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
 }
 
-pub fn config_for(api_url: &str, db_url: &str) -> Config {
-    let toml = format!(
+/// Which platforms a test runs encore with.
+#[derive(Debug, Clone, Copy)]
+pub struct Platforms {
+    pub telegram: bool,
+    pub discord: bool,
+}
+
+pub const TELEGRAM_ONLY: Platforms = Platforms {
+    telegram: true,
+    discord: false,
+};
+pub const DISCORD_ONLY: Platforms = Platforms {
+    telegram: false,
+    discord: true,
+};
+pub const BOTH: Platforms = Platforms {
+    telegram: true,
+    discord: true,
+};
+
+pub fn config_for(tg_url: Option<&str>, dc_url: Option<&str>, db_url: &str) -> Config {
+    let mut toml = format!(
         r#"
 [database]
 url = "{db_url}"
@@ -36,11 +58,6 @@ admin_token = "{ADMIN}"
 [shop]
 name = "미나의 옷장"
 contact = "02-123-4567"
-[telegram]
-token = "{TOKEN}"
-api_url = "{api_url}"
-staff_chat_id = {STAFF_CHAT}
-staff_user_ids = [{STAFF_USER}]
 [scheduler]
 tick_seconds = 1
 [faq]
@@ -48,34 +65,107 @@ path = "{faq}"
 "#,
         faq = concat!(env!("CARGO_MANIFEST_DIR"), "/faq.toml")
     );
+    if let Some(url) = tg_url {
+        toml.push_str(&format!(
+            r#"
+[telegram]
+token = "{TOKEN}"
+api_url = "{url}"
+staff_chat_id = {STAFF_CHAT}
+staff_user_ids = [{STAFF_USER}]
+"#
+        ));
+    }
+    if let Some(url) = dc_url {
+        toml.push_str(&format!(
+            r#"
+[discord]
+token = "{token}"
+api_url = "{url}"
+guild_id = {guild}
+staff_channel_id = {staff}
+staff_user_ids = [{owner}]
+community_channel_ids = [{community}]
+"#,
+            token = discord::TOKEN,
+            guild = discord::GUILD_ID,
+            staff = discord::STAFF_CHANNEL_ID,
+            owner = discord::OWNER_ID,
+            community = discord::COMMUNITY_CHANNEL_ID,
+        ));
+    }
     Config::from_sources(&toml, Vec::<(String, String)>::new()).expect("test config is valid")
 }
 
 impl TestApp {
     pub async fn start() -> TestApp {
-        Self::start_with_clock(std::sync::Arc::new(encore::clock::SystemClock)).await
+        Self::start_on(
+            TELEGRAM_ONLY,
+            std::sync::Arc::new(encore::clock::SystemClock),
+        )
+        .await
     }
 
     /// With a clock the test moves (promises, idle tickets).
     pub async fn start_with_clock(clock: std::sync::Arc<dyn encore::clock::Clock>) -> TestApp {
+        Self::start_on(TELEGRAM_ONLY, clock).await
+    }
+
+    pub async fn start_with(platforms: Platforms) -> TestApp {
+        Self::start_on(platforms, std::sync::Arc::new(encore::clock::SystemClock)).await
+    }
+
+    pub async fn start_on(
+        platforms: Platforms,
+        clock: std::sync::Arc<dyn encore::clock::Clock>,
+    ) -> TestApp {
         let tg = FakeTelegram::start().await;
+        let dc = FakeDiscord::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
         let db_url = format!(
             "sqlite://{}?mode=rwc",
             dir.path().join("encore.db").display()
         );
-        let app = RunningApp::start_with_clock(config_for(&tg.api_url(), &db_url), clock)
+        let tg_url = platforms.telegram.then(|| tg.api_url());
+        let dc_url = platforms.discord.then(|| dc.api_url());
+        let config = config_for(tg_url.as_deref(), dc_url.as_deref(), &db_url);
+        let app = RunningApp::start_with_clock(config, clock)
             .await
             .expect("encore starts");
+        if platforms.discord {
+            assert!(
+                dc.wait_connected(Duration::from_secs(20)).await,
+                "encore connected to the Discord gateway"
+            );
+        }
         let base = format!("http://{}", app.http_addr);
         TestApp {
             tg,
+            dc,
             app: Some(app),
             base,
             http: reqwest::Client::new(),
             db_url,
             dir,
         }
+    }
+
+    /// The shop asks for a link token for a customer.
+    pub async fn link_token(&self, customer_id: &str) -> String {
+        let response = self
+            .http
+            .post(format!("{}/v1/customers/{customer_id}/link", self.base))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .expect("link answered");
+        assert_eq!(
+            response.status().as_u16(),
+            200,
+            "link token for {customer_id}"
+        );
+        let link: Value = response.json().await.expect("json");
+        link["token"].as_str().expect("token").to_string()
     }
 
     pub fn db_path(&self) -> PathBuf {
@@ -148,20 +238,7 @@ impl TestApp {
     /// The same for many viewers at once, as they would tap their links.
     pub async fn link_viewers(&self, viewers: &[(String, TgUser)]) {
         for (customer_id, user) in viewers {
-            let response = self
-                .http
-                .post(format!("{}/v1/customers/{customer_id}/link", self.base))
-                .bearer_auth(ADMIN)
-                .send()
-                .await
-                .expect("link answered");
-            assert_eq!(
-                response.status().as_u16(),
-                200,
-                "link token for {customer_id}"
-            );
-            let link: Value = response.json().await.expect("json");
-            let token = link["token"].as_str().expect("token").to_string();
+            let token = self.link_token(customer_id).await;
             self.tg.push_private_text(user, &format!("/start {token}"));
         }
         let chats: Vec<i64> = viewers.iter().map(|(_, u)| u.id).collect();

@@ -3,4 +3,5 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod discord;
 pub mod telegram;
