@@ -13,7 +13,7 @@ use support::telegram::TgUser;
 const THANKS: &str = "방송에 함께해 주셔서";
 
 fn dc_viewer(i: usize) -> DcUser {
-    DcUser::new(1_160_000_000_000_000_000 + i as u64, &format!("viewer{i}")).with_locale("ko")
+    DcUser::new(1_160_000_000_000_000_000 + i as u64, format!("viewer{i}")).with_locale("ko")
 }
 
 fn custom_ids(message: &SentMessage) -> Vec<String> {
