@@ -248,7 +248,17 @@ async fn run(cli: Cli) -> Result<(), String> {
                 eprintln!("warning: {warning}");
             }
             if online {
-                return Err("`config check --online` comes with the platform rights check (issue #5) and is not available in this version".into());
+                let findings = encore::platforms::rights::check_online(&config).await;
+                if findings.is_empty() {
+                    print_out("no platform is configured: nothing to check online")?;
+                }
+                for finding in &findings {
+                    print_out(&finding.line())?;
+                }
+                let missing = findings.iter().filter(|f| !f.ok).count();
+                if missing > 0 {
+                    return Err(format!("{missing} platform right(s) or setting(s) are missing; see MISSING above"));
+                }
             }
             print_out("configuration is valid")?;
             Ok(())

@@ -347,6 +347,15 @@ impl Dispatcher {
         pacer: Option<&Pacer>,
     ) -> Result<(), StoreError> {
         let now = self.clock.now();
+        // Discord bans a bot after 10,000 invalid requests (401/403/429) in 10 minutes: count
+        // them so /metrics shows how far away that is.
+        if matches!(
+            err,
+            SendError::RetryAfter(_) | SendError::Blocked | SendError::Permanent(_)
+        ) {
+            let mut conn = self.store.pool().acquire().await?;
+            bump_counter(&mut conn, &format!("invalid_requests:{platform}"), 1).await?;
+        }
         match err {
             SendError::RetryAfter(wait) => {
                 if let Some(pacer) = pacer {

@@ -4,6 +4,7 @@
 
 pub mod discord;
 pub mod emulator;
+pub mod rights;
 pub mod telegram;
 
 use std::time::Duration;
