@@ -144,6 +144,17 @@ pub async fn metrics(State(ctx): State<AppContext>) -> Result<impl IntoResponse,
             "encore_rate_limited_total{{platform=\"{platform}\"}} {n}\n"
         ));
     }
+    out.push_str("# HELP encore_invalid_requests_total Sends the platform refused (429, 403 and other 4xx), by platform.\n# TYPE encore_invalid_requests_total counter\n");
+    for platform in ["telegram", "discord"] {
+        let n = ctx
+            .store
+            .counter(&format!("invalid_requests:{platform}"))
+            .await
+            .map_err(ApiError::internal)?;
+        out.push_str(&format!(
+            "encore_invalid_requests_total{{platform=\"{platform}\"}} {n}\n"
+        ));
+    }
     let mut conn = ctx
         .store
         .pool()
