@@ -180,6 +180,25 @@ impl Dispatcher {
             }
         };
         let platform = route.messenger.platform();
+        let lane = if message.lane == Lane::Interactive.as_i64() {
+            Lane::Interactive
+        } else {
+            Lane::Bulk
+        };
+        let pacer = self.pacers.get(&platform).cloned();
+        let is_group = route.messenger.is_group(&route.chat_id);
+        // The first part's turn comes before rendering, so the words are the current state at
+        // the moment the message goes out (DESIGN invariant 4), not when it began to wait.
+        let mut first_turn = match &pacer {
+            Some(pacer) => tokio::select! {
+                turn = pacer.wait_turn(&route.chat_id, is_group, lane) => Some(turn),
+                _ = crate::app::until_shutdown(shutdown) => {
+                    rows::release(&self.store, message.id).await?;
+                    return Ok(Outcome::Released);
+                }
+            },
+            None => None,
+        };
         let rendered = {
             let mut conn = self.store.pool().acquire().await?;
             self.renderer
@@ -211,30 +230,19 @@ impl Dispatcher {
                 return Ok(Outcome::Sent);
             }
         };
-        let lane = if message.lane == Lane::Interactive.as_i64() {
-            Lane::Interactive
-        } else {
-            Lane::Bulk
-        };
-        let pacer = self.pacers.get(&platform).cloned();
-        let is_group = route.messenger.is_group(&route.chat_id);
         let parts = outgoing.into_parts(route.messenger.markup());
+        rows::mark_sending(&self.store, message.id, platform.as_str()).await?;
         let mut last_id = None;
         for (index, part) in parts.iter().enumerate() {
-            let turn = match &pacer {
-                Some(pacer) => tokio::select! {
-                    turn = pacer.wait_turn(&route.chat_id, is_group, lane) => Some(turn),
-                    _ = crate::app::until_shutdown(shutdown) => {
-                        rows::release(&self.store, message.id).await?;
-                        return Ok(Outcome::Released);
-                    }
-                },
-                None => None,
+            // Later parts wait their own turn; a shutdown does not cut a message in half.
+            let mut turn = match (index, &pacer) {
+                (0, _) => first_turn.take(),
+                (_, Some(pacer)) => Some(pacer.wait_turn(&route.chat_id, is_group, lane).await),
+                (_, None) => None,
             };
-            if index == 0 {
-                rows::mark_sending(&self.store, message.id, platform.as_str()).await?;
+            if let Some(pacer) = &pacer {
+                pacer.on_the_wire().await;
             }
-            let mut turn = turn;
             let sent = route.messenger.send_part(&route.chat_id, part).await;
             if let (
                 Some(turn),
@@ -257,14 +265,32 @@ impl Dispatcher {
             }
         }
         let message_id = last_id.unwrap_or_default();
-        rows::mark_sent(
-            &self.store,
-            message.id,
-            platform.as_str(),
-            &message_id,
-            self.clock.now(),
-        )
-        .await?;
+        // The viewer has it now: recording that must not fail into a resend, so a busy
+        // database is waited out rather than the message put back in the queue.
+        let mut attempt = 0;
+        loop {
+            let recorded = rows::mark_sent(
+                &self.store,
+                message.id,
+                platform.as_str(),
+                &message_id,
+                self.clock.now(),
+            )
+            .await;
+            match recorded {
+                Ok(()) => break,
+                Err(err) if attempt < 5 => {
+                    attempt += 1;
+                    tracing::warn!(message_id = message.id, error = %err, attempt, "recording a sent message failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                }
+                Err(err) => {
+                    // Left `sending`: after a restart it counts as in flight (it may repeat).
+                    tracing::error!(message_id = message.id, error = %err, "a sent message could not be recorded");
+                    return Ok(Outcome::Sent);
+                }
+            }
+        }
         tracing::debug!(message_id = message.id, flow = %message.flow, %platform, "sent");
         Ok(Outcome::Sent)
     }

@@ -8,11 +8,12 @@
 //!    gap the platform sees. Sends to one chat take turns.
 //! 2. While the platform is paused after a 429, wait out its `retry_after`.
 //! 3. Bulk sends step aside while an interactive reply is waiting (interactive goes first).
-//! 4. Global: one permit from governor's GCRA limiter at 98% of `per_second` with a burst of 1,
-//!    so no one-second window holds more than `per_second` sends even when requests reach the
-//!    platform a little bunched up.
-//! 5. If a 429 paused the platform during step 4, go back to 2. Otherwise the send starts now;
+//! 4. Global: one permit from governor's GCRA limiter at 99% of `per_second` with a burst of 1.
+//! 5. If a 429 paused the platform during step 4, go back to 2. Otherwise the turn is granted;
 //!    when the returned [`ChatTurn`] is dropped (the call ended), the chat's anchor is set.
+//! 6. Right before the platform call, [`Pacer::on_the_wire`] keeps consecutive calls at least
+//!    one global period apart: a database write between the permit and the call (or a late
+//!    wake-up) can delay a send, and without this the delayed ones would leave bunched up.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -28,7 +29,7 @@ use crate::domain::Lane;
 use crate::platforms::PlatformLimits;
 
 /// The share of the published global limit used: a little headroom for jitter on the way.
-const GLOBAL_HEADROOM: f64 = 0.98;
+const GLOBAL_HEADROOM: f64 = 0.99;
 
 pub struct Pacer {
     limits: PlatformLimits,
@@ -36,6 +37,8 @@ pub struct Pacer {
     chats: std::sync::Mutex<HashMap<String, Arc<Mutex<Option<Instant>>>>>,
     paused_until: std::sync::Mutex<Option<Instant>>,
     interactive_waiting: AtomicUsize,
+    period: Duration,
+    last_on_wire: Mutex<Option<Instant>>,
 }
 
 impl Pacer {
@@ -51,6 +54,8 @@ impl Pacer {
             chats: std::sync::Mutex::new(HashMap::new()),
             paused_until: std::sync::Mutex::new(None),
             interactive_waiting: AtomicUsize::new(0),
+            period,
+            last_on_wire: Mutex::new(None),
         }
     }
 
@@ -88,6 +93,15 @@ impl Pacer {
         if paused.is_none_or(|current| current < until) {
             *paused = Some(until);
         }
+    }
+
+    /// Step 6: the call may start now; consecutive calls stay one global period apart.
+    pub async fn on_the_wire(&self) {
+        let mut last = self.last_on_wire.lock().await;
+        if let Some(previous) = *last {
+            sleep_until(previous + self.period).await;
+        }
+        *last = Some(Instant::now());
     }
 
     /// Waits until a send to `chat_id` may start (steps 1–5 above). Hold the returned turn for
