@@ -242,22 +242,9 @@ pub async fn staff_reply(
     text: &str,
     photo: Option<String>,
 ) -> StoreResult<()> {
-    let Some(ticket) = tickets::ticket(conn, ticket_id).await? else {
-        return conv
-            .reply_to_staff(
-                conn,
-                Payload::text("staff-ticket-unknown").arg("ticket", ticket_id),
-            )
-            .await;
+    let Some(ticket) = ticket_for_staff(conv, conn, ticket_id).await? else {
+        return Ok(());
     };
-    if ticket.closed_at.is_some() {
-        return conv
-            .reply_to_staff(
-                conn,
-                Payload::text("staff-ticket-closed-already").arg("ticket", ticket_id),
-            )
-            .await;
-    }
     tickets::answered(conn, ticket.id, conv.now).await?;
     let key = format!(
         "staff_reply:{}:{}",
@@ -275,38 +262,34 @@ pub async fn staff_reply(
     Ok(())
 }
 
+/// The open ticket a staff command names; an unknown or closed one is answered in the staff
+/// chat and gives `None`.
+async fn ticket_for_staff(
+    conv: &mut Conversation<'_>,
+    conn: &mut Conn,
+    ticket_id: i64,
+) -> StoreResult<Option<Ticket>> {
+    let problem = match tickets::ticket(conn, ticket_id).await? {
+        Some(ticket) if ticket.closed_at.is_none() => return Ok(Some(ticket)),
+        Some(_) => "staff-ticket-closed-already",
+        None => "staff-ticket-unknown",
+    };
+    conv.reply_to_staff(conn, Payload::text(problem).arg("ticket", ticket_id))
+        .await?;
+    Ok(None)
+}
+
 /// `/close TICKET`: closes it and asks the viewer to rate the help.
 pub async fn close(
     conv: &mut Conversation<'_>,
     conn: &mut Conn,
     ticket_id: i64,
 ) -> StoreResult<()> {
-    let Some(ticket) = tickets::ticket(conn, ticket_id).await? else {
-        return conv
-            .reply_to_staff(
-                conn,
-                Payload::text("staff-ticket-unknown").arg("ticket", ticket_id),
-            )
-            .await;
+    let Some(ticket) = ticket_for_staff(conv, conn, ticket_id).await? else {
+        return Ok(());
     };
-    if !tickets::close(conn, ticket.id, "staff", conv.now).await? {
-        return conv
-            .reply_to_staff(
-                conn,
-                Payload::text("staff-ticket-closed-already").arg("ticket", ticket_id),
-            )
-            .await;
-    }
-    let buttons = vec![
-        (1..=5)
-            .map(|n| {
-                ButtonSpec::new(
-                    &format!("rating-{n}"),
-                    format!("{RATE_TICKET}:{}:{n}", ticket.id),
-                )
-            })
-            .collect(),
-    ];
+    tickets::close(conn, ticket.id, "staff", conv.now).await?;
+    let buttons = outbox::rating_buttons(&format!("{RATE_TICKET}:{}", ticket.id));
     let payload = Payload::text("handoff-closed")
         .arg("ticket", ticket.id)
         .buttons(buttons);

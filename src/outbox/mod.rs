@@ -86,6 +86,15 @@ pub struct ButtonSpec {
     pub data: String,
 }
 
+/// The 1–5 rating buttons, one row, lowest first; `prefix` says what is rated.
+pub fn rating_buttons(prefix: &str) -> Vec<Vec<ButtonSpec>> {
+    vec![
+        (1..=5)
+            .map(|n| ButtonSpec::new(&format!("rating-{n}"), format!("{prefix}:{n}")))
+            .collect(),
+    ]
+}
+
 impl ButtonSpec {
     pub fn new(label: &str, data: impl Into<String>) -> ButtonSpec {
         ButtonSpec {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 
-use super::{Payload, ReplyTo, TextArg};
+use super::{ButtonSpec, Payload, ReplyTo, TextArg, rating_buttons};
 
 /// Callback data prefix of the thank-you's rating buttons: `rate:<outbox id>:<1-5>`.
 pub const RATE_THANK_YOU: &str = "rate";
@@ -94,19 +94,7 @@ impl Renderer {
                     })
                     .collect();
                 let text = self.texts.render(lang, id, &args)?;
-                let buttons = buttons
-                    .iter()
-                    .map(|row| {
-                        row.iter()
-                            .map(|b| {
-                                Ok(Button {
-                                    label: self.texts.render(lang, &b.label, &[])?,
-                                    data: b.data.clone(),
-                                })
-                            })
-                            .collect::<Result<Vec<_>, I18nError>>()
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
+                let buttons = self.buttons(lang, buttons)?;
                 let reply_to = match reply_to {
                     Some(ReplyTo::Message(id)) => Some(id.clone()),
                     Some(ReplyTo::Sent(key)) => {
@@ -124,16 +112,25 @@ impl Renderer {
         }
     }
 
-    /// The 1–5 rating buttons, one row, lowest first.
-    pub fn rating_buttons(prefix: &str) -> Vec<Vec<Button>> {
-        vec![
-            (1..=5)
-                .map(|n| Button {
-                    label: n.to_string(),
-                    data: format!("{prefix}:{n}"),
-                })
-                .collect(),
-        ]
+    /// Button labels are locale ids, rendered like the text.
+    fn buttons(
+        &self,
+        lang: Lang,
+        specs: &[Vec<ButtonSpec>],
+    ) -> Result<Vec<Vec<Button>>, I18nError> {
+        specs
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|b| {
+                        Ok(Button {
+                            label: self.texts.render(lang, &b.label, &[])?,
+                            data: b.data.clone(),
+                        })
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     async fn thank_you(
@@ -185,7 +182,10 @@ impl Renderer {
         lines.push(t.render(lang, "thank-you-rating-ask", &[])?);
         Ok(Rendered::Send(OutgoingMessage {
             text: lines.join("\n"),
-            buttons: Self::rating_buttons(&format!("{RATE_THANK_YOU}:{message_id}")),
+            buttons: self.buttons(
+                lang,
+                &rating_buttons(&format!("{RATE_THANK_YOU}:{message_id}")),
+            )?,
             ..OutgoingMessage::default()
         }))
     }

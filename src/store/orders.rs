@@ -321,18 +321,9 @@ pub async fn orders_in_broadcast(
     customer_id: &str,
     broadcast_id: &str,
 ) -> StoreResult<Vec<Order>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE customer_id = $1 AND broadcast_id = $2 ORDER BY placed_at, id"
-    ))
-    .bind(customer_id)
-    .bind(broadcast_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let orders = rows
-        .iter()
-        .map(order_from_row)
-        .collect::<StoreResult<Vec<_>>>()?;
-    with_items(conn, orders).await
+    let mut orders = orders_of(conn, customer_id).await?;
+    orders.retain(|o| o.broadcast_id.as_deref() == Some(broadcast_id));
+    Ok(orders)
 }
 
 /// The ids of a broadcast's orders that are still on their way (what `/delay` applies to).
