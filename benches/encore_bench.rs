@@ -111,6 +111,16 @@ enum Cmd {
         #[arg(long, default_value_t = 600)]
         sends: usize,
     },
+    /// Issue #4: while a bulk thank-you send drains, how long a viewer's `/human` waits for its
+    /// acknowledgement (target: under 2 s).
+    Latency {
+        /// How many thank-yous are draining.
+        #[arg(long, default_value_t = 5000)]
+        bulk: usize,
+        /// How many viewers send `/human`, one a second, during the drain.
+        #[arg(long, default_value_t = 10)]
+        probes: usize,
+    },
     /// Internal: the measured half of `enqueue`, run as a child process on a seeded database.
     #[command(hide = true)]
     EnqueueChild {
@@ -161,8 +171,132 @@ fn main() {
             println!();
             print_summary(&send, &enqueue);
         }
+        Cmd::Latency { bulk, probes } => runtime.block_on(latency_bench(bulk, probes)),
         Cmd::EnqueueChild { db_url, expect } => runtime.block_on(enqueue_child(&db_url, expect)),
     }
+}
+
+// ---- latency ---------------------------------------------------------------------------------
+
+/// Staff chat of the latency bench: the ticket cards go there.
+const STAFF_CHAT_ID: i64 = -1_001;
+/// The probes' chats, apart from the buyers'.
+const FIRST_PROBE_CHAT_ID: i64 = 800_000_000;
+
+async fn latency_bench(bulk: usize, probes: usize) {
+    let dir = TempDir::new("latency");
+    let tg = FakeTelegram::start().await;
+    let mut config = Config::default();
+    config.database.url = dir.sqlite_url("latency.db");
+    config.http.listen = "127.0.0.1:0".to_string();
+    config.telegram = Some(TelegramConfig {
+        token: SecretString::from(telegram::TOKEN),
+        api_url: tg.api_url(),
+        staff_chat_id: Some(STAFF_CHAT_ID),
+        ..TelegramConfig::default()
+    });
+    eprintln!("latency: {probes} x /human while {bulk} thank-yous drain…");
+    let app = RunningApp::start(config)
+        .await
+        .expect("the encore app did not start");
+    let now = Utc::now();
+    let mut tx = app.ctx.store.begin().await.expect("begin the seeding");
+    for i in 0..bulk + probes {
+        let customer_id = format!("c{i}");
+        let chat_id = if i < bulk {
+            FIRST_CHAT_ID + i as i64
+        } else {
+            FIRST_PROBE_CHAT_ID + (i - bulk) as i64
+        }
+        .to_string();
+        customers::upsert_customer(
+            &mut tx,
+            &customer_id,
+            &format!("Buyer {i}"),
+            Some("ko"),
+            None,
+            now,
+        )
+        .await
+        .expect("seed a customer");
+        customers::link_identity(
+            &mut tx,
+            &customer_id,
+            &NewIdentity {
+                platform: Platform::Telegram,
+                user_id: &chat_id,
+                chat_id: &chat_id,
+                display_name: None,
+                platform_lang: Some("ko"),
+            },
+            now,
+        )
+        .await
+        .expect("seed an identity");
+        if i < bulk {
+            after_broadcast::order_placed(&mut tx, &order_record(i), now, Effects::Silent, now)
+                .await
+                .expect("seed an order");
+        }
+    }
+    tx.commit().await.expect("commit the seeding");
+    encore::ingest::end_broadcast(&app.ctx, BROADCAST)
+        .await
+        .expect("end the broadcast");
+    assert!(
+        tg.wait_for_sent(100, Duration::from_secs(60)).await,
+        "the bulk send started"
+    );
+
+    let mut latencies = Vec::new();
+    for k in 0..probes {
+        let chat = FIRST_PROBE_CHAT_ID + k as i64;
+        let user = telegram::TgUser::new(chat, "Probe").with_language("ko");
+        let pushed = Instant::now();
+        tg.push_private_text(&user, "/human");
+        let answered = tg
+            .wait_until(Duration::from_secs(30), |tg| !tg.sent_to(chat).is_empty())
+            .await;
+        let reply = tg.sent_to(chat);
+        match (answered, reply.first()) {
+            (true, Some(first)) => latencies.push(first.at.duration_since(pushed)),
+            _ => eprintln!("latency: probe {k} got no acknowledgement within 30 s"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let drained = tg
+        .sent()
+        .iter()
+        .filter(|m| m.chat_id >= FIRST_CHAT_ID && m.chat_id < FIRST_CHAT_ID + bulk as i64)
+        .count();
+    latencies.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let median = latencies
+        .get(latencies.len() / 2)
+        .copied()
+        .unwrap_or_default();
+    let max = latencies.last().copied().unwrap_or_default();
+    println!("latency: /human acknowledged while a bulk send drains (issue #4)");
+    row("bulk thank-yous queued", bulk.to_string());
+    row(
+        "bulk delivered when the probes ended",
+        format!("{drained} (still draining: {})", drained < bulk),
+    );
+    row(
+        "probes answered",
+        format!("{} of {probes}", latencies.len()),
+    );
+    row("median", format!("{:.0} ms", ms(median)));
+    row("max", format!("{:.0} ms", ms(max)));
+    row(
+        "target",
+        format!(
+            "< 2000 ms: {}",
+            verdict(latencies.len() == probes && max < Duration::from_secs(2))
+        ),
+    );
+    row("429s (violations)", tg.violations().to_string());
+    app.stop().await.expect("the app stops");
 }
 
 // ---- send ------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use crate::app::AppContext;
 use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::domain::faq::Faq;
 use crate::domain::{Lang, Platform};
 use crate::flows::linking::{MARKETING_NO, MARKETING_YES, NIGHT_NO, create_link_token};
 use crate::i18n::Texts;
@@ -42,6 +43,8 @@ pub enum DemoError {
     Output(#[from] std::io::Error),
     #[error("--viewers must be between 1 and 10000, not {0}")]
     Viewers(usize),
+    #[error("the shipped faq.toml is broken: {0}")]
+    Faq(#[from] crate::domain::faq::FaqError),
     #[error("the messages did not all go out within a minute")]
     Stuck,
 }
@@ -55,6 +58,10 @@ struct Script {
     products: &'static [(&'static str, i64)],
     delay_reason: &'static str,
     carrier: &'static str,
+    comment: &'static str,
+    question: &'static str,
+    ask_for_person: &'static str,
+    host_reply: &'static str,
 }
 
 fn script(lang: Lang) -> Script {
@@ -75,6 +82,10 @@ fn script(lang: Lang) -> Script {
             ],
             delay_reason: "원단 입고가 예상보다 늦어졌어요",
             carrier: "CJ대한통운",
+            comment: "코트 색감이 사진이랑 똑같아서 좋아요!",
+            question: "배송은 언제 되나요?",
+            ask_for_person: "머플러 색을 바꾸고 싶은데 상담원 연결해주세요",
+            host_reply: "안녕하세요, 미나예요. 내일 오전에 색상 변경해서 보내 드릴게요!",
         },
         Lang::En => Script {
             shop: "Mina's Closet",
@@ -92,6 +103,10 @@ fn script(lang: Lang) -> Script {
             ],
             delay_reason: "the fabric arrived later than planned",
             carrier: "CJ Logistics",
+            comment: "The coat's colour is exactly like in the photos!",
+            question: "When will my order ship?",
+            ask_for_person: "I want to change the scarf colour, can I talk to a human?",
+            host_reply: "Hi, this is Mina. We will swap the colour and ship it tomorrow morning!",
         },
     }
 }
@@ -131,7 +146,9 @@ async fn run_on(options: &DemoOptions, url: &str, out: &mut dyn Write) -> Result
 
     let store = Store::open_and_migrate(url).await?;
     let texts = Arc::new(Texts::load()?);
-    let ctx = AppContext::new(config, store.clone(), Arc::new(SystemClock), texts.clone());
+    let mut ctx = AppContext::new(config, store.clone(), Arc::new(SystemClock), texts.clone());
+    // The FAQ file shipped with encore, so the demo can answer questions.
+    ctx.faq = Arc::new(Faq::from_toml(include_str!("../faq.toml"), "faq.toml")?);
     let emulator = Emulator::new();
     let messengers: Vec<Arc<dyn Messenger>> = vec![Arc::new(emulator.clone())];
     let dispatcher = Arc::new(Dispatcher::new(
@@ -262,10 +279,12 @@ async fn play(
             "status": "delayed", "delay": {"reason": script.delay_reason, "new_eta": eta}}),
         json!({"id": "demo-ship", "type": "order.status_changed", "occurred_at": at(101), "order_id": format!("o-{last}-0"),
             "status": "shipped", "tracking": {"carrier": script.carrier, "number": "6311-2048-7781"}}),
-        json!({"id": "demo-ship-2", "type": "order.status_changed", "occurred_at": at(101), "order_id": format!("o-{}-0", last.min(2)),
-            "status": "shipped", "tracking": {"carrier": script.carrier, "number": "6311-2048-7782"}}),
         json!({"id": "demo-b-ended-again", "type": "broadcast.ended", "occurred_at": at(102), "broadcast": {"id": BROADCAST}}),
     ];
+    if last.min(2) != last {
+        after.push(json!({"id": "demo-ship-2", "type": "order.status_changed", "occurred_at": at(101), "order_id": "o-2-0",
+            "status": "shipped", "tracking": {"carrier": script.carrier, "number": "6311-2048-7782"}}));
+    }
     if options.viewers > 1 {
         let (product, price) = script.products[script.products.len() - 1];
         after.push(json!({"id": "demo-late", "type": "order.placed", "occurred_at": at(110),
@@ -274,23 +293,57 @@ async fn play(
     }
     crate::ingest::ingest(ctx, &after).await?;
     drain(&ctx.store).await?;
+
+    // 5. The conversation goes on: a rating with a comment, an FAQ answer, a hand-off that the
+    //    host answers from the staff chat.
+    let rate = emulator
+        .received(&viewer_chat(0))
+        .iter()
+        .flat_map(|p| p.buttons.iter().flatten())
+        .find(|b| b.data.starts_with("rate:") && b.data.ends_with(":5"))
+        .map(|b| b.data.clone());
+    if let Some(rate) = rate {
+        say(
+            ctx,
+            0,
+            &next_update(),
+            IncomingContent::Button { data: rate },
+        )
+        .await?;
+        say(
+            ctx,
+            0,
+            &next_update(),
+            IncomingContent::Text(script.comment.to_string()),
+        )
+        .await?;
+    }
+    if options.viewers > 1 {
+        for question in [script.question, script.ask_for_person] {
+            say(
+                ctx,
+                1,
+                &next_update(),
+                IncomingContent::Text(question.to_string()),
+            )
+            .await?;
+        }
+        drain(&ctx.store).await?;
+        let host_reply = Incoming {
+            content: IncomingContent::Text(format!("/reply 1 {}", script.host_reply)),
+            ..staff_message(&next_update(), lang)
+        };
+        crate::router::handle(ctx, &host_reply).await?;
+    }
+    drain(&ctx.store).await?;
     let staff = Incoming {
-        platform: Platform::Emulator,
-        update_id: next_update(),
-        chat_id: STAFF_CHAT.to_string(),
-        chat_is_private: false,
-        user_id: STAFF_USER.to_string(),
-        user_name: Some("host".to_string()),
-        user_lang: Some(lang.to_string()),
-        sent_as_chat: false,
-        message_id: None,
-        reply_to: None,
         content: IncomingContent::Text(format!("/report {BROADCAST}")),
+        ..staff_message(&next_update(), lang)
     };
     crate::router::handle(ctx, &staff).await?;
     drain(&ctx.store).await?;
 
-    // 5. The transcript.
+    // 6. The transcript.
     for i in 0..options.viewers {
         let chat = viewer_chat(i);
         let name = format!(
@@ -320,6 +373,23 @@ async fn play(
         options.viewers
     )?;
     Ok(())
+}
+
+/// A message from the host in the emulator's staff chat.
+fn staff_message(update_id: &str, lang: &str) -> Incoming {
+    Incoming {
+        platform: Platform::Emulator,
+        update_id: update_id.to_string(),
+        chat_id: STAFF_CHAT.to_string(),
+        chat_is_private: false,
+        user_id: STAFF_USER.to_string(),
+        user_name: Some("host".to_string()),
+        user_lang: Some(lang.to_string()),
+        sent_as_chat: false,
+        message_id: None,
+        reply_to: None,
+        content: IncomingContent::Text(String::new()),
+    }
 }
 
 fn viewer_chat(i: usize) -> String {

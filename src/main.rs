@@ -116,10 +116,15 @@ enum ConfigCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The demo prints a transcript; its log stays quiet unless asked for with RUST_LOG.
+    let default_filter = match cli.command {
+        Command::Demo { .. } => "warn",
+        _ => "encore=info,warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("encore=info,warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -203,7 +208,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Import { what: ImportCommand::Codes { .. } } => {
-            Err("`import codes` comes with VIP codes (issue #5) and is not available in this version".into())
+            Err("`import codes` comes with VIP codes and is not available in this version".into())
         }
         Command::Broadcast { what: BroadcastCommand::End { broadcast_id } } => {
             let ctx = context(load_config(cli.config.as_ref())?).await?;
@@ -216,7 +221,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 return Err("`report --since` comes with the period report (issues #5, #6) and is not available in this version".into());
             }
             if chart.is_some() {
-                return Err("`report --chart` comes with feedback (issue #4) and is not available in this version".into());
+                return Err("`report --chart` (the PNG chart) is not available in this version; use --json or the text report".into());
             }
             let Some(broadcast_id) = broadcast_id else {
                 return Err("name a broadcast: encore report BROADCAST_ID".into());

@@ -113,8 +113,11 @@ async fn viewer(conv: &mut Conversation<'_>, conn: &mut Conn) -> StoreResult<()>
         }
         PersonRequest::No => {}
     }
-    // 5. An FAQ answer, else 6. "not found" with a talk-to-a-person button.
-    faq::answer_in_dm(conv, conn, Some(customer), &text, lang).await?;
+    // 5. An FAQ answer, else 6. "not found" with a talk-to-a-person button. A photo with no
+    // words asks nothing.
+    if !text.trim().is_empty() {
+        faq::answer_in_dm(conv, conn, Some(customer), &text, lang).await?;
+    }
     Ok(())
 }
 

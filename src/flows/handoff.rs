@@ -159,7 +159,16 @@ async fn ticket_card(
                 .first()
                 .map(|i| i.name.as_str())
                 .unwrap_or(o.id.as_str());
-            format!("{first} ({}, {})", o.id, o.status)
+            // The staff read the shop's language; a missing label falls back to the code.
+            let status = ctx
+                .texts
+                .render(
+                    ctx.config.shop.default_locale,
+                    &format!("order-status-{}", o.status),
+                    &[],
+                )
+                .unwrap_or_else(|_| o.status.to_string());
+            format!("{first} ({}, {status})", o.id)
         })
         .collect::<Vec<_>>()
         .join(", ");
@@ -202,6 +211,8 @@ pub async fn relay_to_staff(
     photo: Option<String>,
 ) -> StoreResult<()> {
     let now = conv.now;
+    // Relays follow the card: to the staff chat where the ticket began.
+    let ticket_platform = ticket.platform.parse().unwrap_or(conv.incoming.platform);
     tickets::touch(conn, ticket.id, now).await?;
     let prefix = format!("ticket_relay:{}:", ticket.id);
     if photo.is_none() && crate::store::outbox::append_to_queued_relay(conn, &prefix, text).await? {
@@ -223,7 +234,7 @@ pub async fn relay_to_staff(
     );
     if let Some(envelope) = to_staff(
         conv.ctx,
-        conv.incoming.platform,
+        ticket_platform,
         key,
         "ticket_relay",
         Lane::Interactive,

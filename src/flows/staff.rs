@@ -44,7 +44,7 @@ pub async fn run(
         "ended" => {
             let Some(broadcast_id) = words.next() else {
                 return conv
-                    .reply(conn, None, Payload::text("staff-usage-ended"))
+                    .reply_to_staff(conn, Payload::text("staff-usage-ended"))
                     .await;
             };
             let thanked =
@@ -66,7 +66,7 @@ pub async fn run(
             let (Some(broadcast_id), Some(date), false) = (broadcast_id, date, reason.is_empty())
             else {
                 return conv
-                    .reply(conn, None, Payload::text("staff-usage-delay"))
+                    .reply_to_staff(conn, Payload::text("staff-usage-delay"))
                     .await;
             };
             let count = delay_broadcast_orders(conn, broadcast_id, date, &reason, conv.now).await?;
@@ -115,7 +115,7 @@ pub async fn run(
         "report" => {
             let Some(broadcast_id) = words.next() else {
                 return conv
-                    .reply(conn, None, Payload::text("staff-usage-report"))
+                    .reply_to_staff(conn, Payload::text("staff-usage-report"))
                     .await;
             };
             let lang = conv.ctx.config.shop.default_locale;

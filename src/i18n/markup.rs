@@ -27,6 +27,15 @@ impl Markup {
             Markup::Plain => usize::MAX,
         }
     }
+
+    /// The longest caption a photo may carry (Telegram: 1024 characters).
+    pub fn max_caption_len(self) -> usize {
+        match self {
+            Markup::TelegramHtml => 1024,
+            Markup::DiscordMarkdown => 2000,
+            Markup::Plain => usize::MAX,
+        }
+    }
 }
 
 /// Escapes `text` so the platform shows it literally.

@@ -98,10 +98,15 @@ impl Pacer {
     /// Step 6: the call may start now; consecutive calls stay one global period apart.
     pub async fn on_the_wire(&self) {
         let mut last = self.last_on_wire.lock().await;
-        if let Some(previous) = *last {
-            sleep_until(previous + self.period).await;
-        }
-        *last = Some(Instant::now());
+        // Slots are anchored on the schedule, not on when a sleeper happened to wake, so timer
+        // lateness does not add up from one send to the next.
+        let now = Instant::now();
+        let slot = match *last {
+            Some(previous) => (previous + self.period).max(now),
+            None => now,
+        };
+        sleep_until(slot).await;
+        *last = Some(slot);
     }
 
     /// Waits until a send to `chat_id` may start (steps 1–5 above). Hold the returned turn for

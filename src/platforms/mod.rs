@@ -53,8 +53,13 @@ impl OutgoingMessage {
                 ..Part::default()
             })
             .collect();
-        if parts.is_empty() && self.photo.is_some() {
-            parts.push(Part::default());
+        // A photo whose text will not fit in a caption goes first, on its own.
+        let caption_fits = parts.len() <= 1
+            && parts
+                .first()
+                .is_none_or(|p| p.text.encode_utf16().count() <= markup.max_caption_len());
+        if self.photo.is_some() && (parts.is_empty() || !caption_fits) {
+            parts.insert(0, Part::default());
         }
         if let Some(first) = parts.first_mut() {
             first.reply_to = self.reply_to;
@@ -140,4 +145,39 @@ pub enum IncomingContent {
     Button {
         data: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_text_with_a_photo_sends_the_photo_first_on_its_own() {
+        let message = OutgoingMessage {
+            text: "가".repeat(2000),
+            photo: Some("file-1".into()),
+            reply_to: Some("7".into()),
+            ..OutgoingMessage::default()
+        };
+        let parts = message.into_parts(Markup::TelegramHtml);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(
+            (parts[0].photo.as_deref(), parts[0].text.as_str()),
+            (Some("file-1"), "")
+        );
+        assert_eq!(parts[0].reply_to.as_deref(), Some("7"));
+        assert_eq!(parts[1].photo, None);
+    }
+
+    #[test]
+    fn a_short_caption_rides_with_its_photo() {
+        let message = OutgoingMessage {
+            text: "올이 풀렸어요".into(),
+            photo: Some("file-1".into()),
+            ..OutgoingMessage::default()
+        };
+        let parts = message.into_parts(Markup::TelegramHtml);
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].text, "올이 풀렸어요");
+    }
 }

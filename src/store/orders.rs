@@ -212,8 +212,9 @@ pub async fn apply_status(
         .ok_or_else(|| StoreError::Corrupt(format!("order {} vanished", change.order_id)))?;
     let current: String = row.try_get("status")?;
     let current: OrderStatus = current.parse().map_err(StoreError::Corrupt)?;
-    let status_at = parse_ts(&row.try_get::<String, _>("status_at")?)?;
-    let newer = current == OrderStatus::Placed || occurred_at > status_at;
+    let status_at: String = row.try_get("status_at")?;
+    // Compared at the precision stored (microseconds): the same moment is not "newer".
+    let newer = current == OrderStatus::Placed || ts(occurred_at) > status_at;
     sqlx::query("INSERT INTO order_status_history (order_id, status, occurred_at, applied, recorded_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(&change.order_id)
         .bind(change.status.as_str())
