@@ -244,7 +244,10 @@ pub async fn import_orders(
             summary.new_orders += 1;
         }
         after_broadcast::order_placed(&mut tx, order, row.placed_at, effects, now).await?;
-        if row.status != OrderStatus::Placed {
+        // The file's status is as of the import, but a file is an export from some earlier
+        // moment: it never overwrites a status the shop's events (or staff) set.
+        let live = crate::store::orders::status_set_live(&mut tx, &order.id).await?;
+        if row.status != OrderStatus::Placed && !live {
             let change = OrderStatusChanged {
                 order_id: order.id.clone(),
                 status: row.status,
@@ -252,8 +255,7 @@ pub async fn import_orders(
                 delay: None,
                 payment_deadline: None,
             };
-            // The file says how things stand now: its status is as of the import.
-            order_notes::status_changed(&mut tx, &change, now, effects, now).await?;
+            order_notes::status_changed(&mut tx, &change, now, "import", effects, now).await?;
         }
         crate::ingest::release_waiting(&mut tx, &format!("order:{}", order.id), now).await?;
         bar.inc(1);

@@ -195,7 +195,8 @@ async fn apply_one(
             Ok(Some(format!("order:{}", e.order.id)))
         }
         EventBody::OrderStatusChanged(e) => {
-            order_notes::status_changed(conn, e, event.occurred_at, Effects::Notify, now).await?;
+            order_notes::status_changed(conn, e, event.occurred_at, "event", Effects::Notify, now)
+                .await?;
             Ok(None)
         }
         // Stored and acknowledged; the features that act on them come with their issues.

@@ -21,8 +21,21 @@ pub async fn run(ctx: AppContext, mut shutdown: watch::Receiver<bool>) -> Result
     }
 }
 
+/// A delivery never takes this long; a row claimed longer ago was stranded by a failed task.
+const STRANDED_AFTER_MINUTES: i64 = 10;
+
 /// One pass over everything due. Errors are logged; the next tick tries again.
 pub async fn tick(ctx: &AppContext) {
+    let now = ctx.clock.now();
+    let cutoff = now - chrono::Duration::minutes(STRANDED_AFTER_MINUTES);
+    match crate::store::outbox::recover_stranded(&ctx.store, cutoff, now).await {
+        Ok((0, 0)) => {}
+        Ok((claimed, sending)) => {
+            tracing::warn!(claimed, sending, "stranded messages went back to the queue");
+            ctx.outbox.wake();
+        }
+        Err(err) => tracing::error!(error = %err, "looking for stranded messages failed"),
+    }
     match keep_handoff_promises(ctx).await {
         Ok((0, 0)) => {}
         Ok((reminded, closed)) => tracing::info!(reminded, closed, "hand-off timers fired"),

@@ -375,6 +375,31 @@ async fn bad_input_gets_a_clear_error_and_changes_nothing() {
         json!("too_large")
     );
 
+    // An unknown path answers in the same error shape.
+    let (status, answer) = t.get_admin("/v1/nope").await;
+    assert_eq!(
+        (status, answer["error"]["code"].clone()),
+        (404, json!("not_found"))
+    );
+
+    // A CSV exported earlier does not roll back a status the shop's events set.
+    let csv = "order_id,customer_id,customer_name,broadcast_id,status,total,currency,placed_at,locale,items\n\
+               o-9,c-9,지은,b-9,paid,49000,KRW,2026-11-20T20:15:00+09:00,ko,S1:머플러::1:49000\n";
+    std::fs::write(t.dir.path().join("old.csv"), csv).expect("write csv");
+    let import = std::process::Command::new(env!("CARGO_BIN_EXE_encore"))
+        .args(["import", "orders"])
+        .arg(t.dir.path().join("old.csv"))
+        .env("ENCORE_DATABASE_URL", &t.db_url)
+        .output()
+        .expect("encore runs");
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let (_, record) = t.get_admin("/v1/customers/c-9").await;
+    assert_eq!(record["orders"][0]["status"], json!("shipped"), "{record}");
+
     // The server is still fine (a new connection: the server closes one whose body it refused).
     let health = reqwest::Client::new()
         .get(format!("{}/healthz", t.base))

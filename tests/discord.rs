@@ -393,3 +393,33 @@ async fn staff_commands_work_in_the_discord_staff_channel_and_refuse_others() {
     );
     wait_dm(&t.dc, user.id, THANKS).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_who_closed_dms_on_discord_still_gets_the_thank_you_on_telegram() {
+    let t = TestApp::start_with(BOTH).await;
+    t.post_events(&[
+        customer("c-1", "민수"),
+        order("o-1", "c-1", "b-1", "울 코트", 189_000),
+    ])
+    .await;
+    let tg_user = TgUser::new(7101, "Minsu").with_language("ko");
+    t.link_viewers(&[("c-1".to_string(), tg_user.clone())])
+        .await;
+    let dc_user = dc_viewer(70);
+    link_on_discord(&t, &[("c-1".to_string(), dc_user.clone())]).await;
+    // Discord is the most recent platform, but its DMs are now closed.
+    t.dc.close_dms(dc_user.id);
+    t.post_events(&[ended("end", "b-1")]).await;
+    let on_telegram =
+        t.tg.wait_until(Duration::from_secs(30), |tg| {
+            tg.sent_to(tg_user.id)
+                .iter()
+                .any(|m| m.text.contains(THANKS))
+        })
+        .await;
+    assert!(on_telegram, "the thank-you went to the reachable platform");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (_, report) = t.get_admin("/v1/broadcasts/b-1/report").await;
+    assert_eq!(report["thank_you"]["delivered"], json!(1), "{report}");
+    assert_eq!(report["thank_you"]["blocked"], json!(0));
+}

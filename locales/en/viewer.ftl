@@ -32,3 +32,6 @@ help-menu = How can we help?
     • Privacy — /stop to stop advertising, /unlink to unlink
     • /lang ko|en — change the language
 unknown-command = That command is not known. See /help for what you can use.
+
+discord-dm-sent = I answered you in a DM.
+discord-dm-closed = I cannot send you a DM. Allow direct messages from server members in this server's privacy settings, then try again.

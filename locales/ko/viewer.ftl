@@ -32,3 +32,6 @@ help-menu = 무엇을 도와드릴까요?
     • 개인정보 — /stop 광고 수신 철회, /unlink 연결 끊기
     • /lang ko|en — 안내 언어 바꾸기
 unknown-command = 모르는 명령어예요. /help 로 쓸 수 있는 명령어를 확인해 주세요.
+
+discord-dm-sent = DM으로 답장을 보냈어요.
+discord-dm-closed = DM을 보낼 수 없어요. 이 서버의 개인정보 설정에서 '서버 멤버가 보내는 다이렉트 메시지 허용'을 켠 뒤 다시 해 주세요.

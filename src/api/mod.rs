@@ -29,6 +29,15 @@ pub fn router(ctx: AppContext) -> Router {
         .route("/v1/customers/{customer_id}", get(admin::customer))
         .route("/v1/broadcasts/{id}/report", get(admin::broadcast_report))
         .route("/v1/report", get(admin::period_report))
+        // Every answer has the contract's error shape, unknown paths and methods included.
+        .fallback(|| async { ApiError::not_found("no such endpoint; see the README's HTTP API") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not take that method",
+            )
+        })
         // The events handler reads the body itself, to answer 413 in the contract's shape.
         .layer(DefaultBodyLimit::disable())
         .with_state(ctx)

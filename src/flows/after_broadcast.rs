@@ -84,8 +84,14 @@ pub async fn order_placed(
             )
             .await?;
         }
-        // Queued, not yet sent: it is rendered at send time and will name this order.
+        // Not rendered yet (rendering and `sending` are one transaction in the dispatcher): it
+        // will name this order.
         Some("queued") | Some("claimed") => {}
+        // Nothing was sent (nothing to thank for then, or no messenger linked then): now there
+        // is, so the same thank-you goes out after all.
+        Some("cancelled") | Some("unreachable") => {
+            rows::requeue_unsent(conn, &key, now).await?;
+        }
         // Thanked already: a short note instead of a second thank-you.
         Some(_) => {
             let note = super::order_notes::note(

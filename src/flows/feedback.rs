@@ -146,7 +146,7 @@ pub async fn take_comment(
             to: Recipient::Chat { platform, chat_id },
             flow: "feedback_comment",
             kind: MessageKind::Transactional,
-            lane: Lane::Bulk,
+            lane: Lane::Staff,
             payload,
             broadcast_id: entry.broadcast_id.clone(),
         };

@@ -33,18 +33,31 @@ pub fn ticket_of_key(key: &str) -> Option<i64> {
     rest.split(':').next()?.parse().ok()
 }
 
+/// A message for the staff chat. A ticket's card and relays form a thread: they keep their
+/// order, and do not wait behind other tickets or reports. Relays travel in the interactive
+/// lane and cards in the bulk one, so a waiting relay goes ahead of other tickets' cards (its own
+/// card, which it answers, is promoted ahead of it by the claim).
 fn to_staff(
     ctx: &AppContext,
     platform: Platform,
+    ticket: Option<i64>,
     key: String,
     flow: &'static str,
     lane: Lane,
     payload: Payload,
 ) -> Option<Envelope> {
     let (platform, chat_id) = ctx.staff_chat_for(platform)?;
+    let to = match ticket {
+        Some(id) => Recipient::Thread {
+            platform,
+            chat_id,
+            thread: format!("ticket:{id}"),
+        },
+        None => Recipient::Chat { platform, chat_id },
+    };
     Some(Envelope {
         key,
-        to: Recipient::Chat { platform, chat_id },
+        to,
         flow,
         kind: MessageKind::Transactional,
         lane,
@@ -110,9 +123,10 @@ pub async fn hand_off(
     if let Some(envelope) = to_staff(
         ctx,
         platform,
+        Some(ticket),
         card_key(ticket),
         "ticket_card",
-        Lane::Interactive,
+        Lane::Staff,
         card,
     ) {
         outbox::enqueue(conn, envelope, now).await?;
@@ -235,6 +249,7 @@ pub async fn relay_to_staff(
     if let Some(envelope) = to_staff(
         conv.ctx,
         ticket_platform,
+        Some(ticket.id),
         key,
         "ticket_relay",
         Lane::Interactive,
@@ -340,9 +355,10 @@ pub async fn keep_promises(
         if let Some(envelope) = to_staff(
             ctx,
             platform,
+            None,
             format!("ticket_reminder:{}", ticket.id),
             "ticket_reminder",
-            Lane::Bulk,
+            Lane::Staff,
             reminder,
         ) {
             outbox::enqueue(conn, envelope, now).await?;

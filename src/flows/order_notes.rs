@@ -45,10 +45,11 @@ pub async fn status_changed(
     conn: &mut Conn,
     change: &OrderStatusChanged,
     occurred_at: DateTime<Utc>,
+    source: &str,
     effects: Effects,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
-    let applied = orders::apply_status(conn, change, occurred_at, now).await?;
+    let applied = orders::apply_status(conn, change, occurred_at, source, now).await?;
     let StatusApplied::Applied { .. } = applied else {
         return Ok(false);
     };
@@ -104,7 +105,7 @@ pub async fn delay_broadcast_orders(
             }),
             payment_deadline: None,
         };
-        status_changed(conn, &change, now, Effects::Notify, now).await?;
+        status_changed(conn, &change, now, "staff", Effects::Notify, now).await?;
     }
     Ok(open.len())
 }

@@ -28,11 +28,12 @@ impl Markup {
         }
     }
 
-    /// The longest caption a photo may carry (Telegram: 1024 characters).
+    /// The longest caption a photo may carry (Telegram: 1024 characters; on Discord the
+    /// photo's URL shares the 2,000 characters with the text).
     pub fn max_caption_len(self) -> usize {
         match self {
             Markup::TelegramHtml => 1024,
-            Markup::DiscordMarkdown => 2000,
+            Markup::DiscordMarkdown => 1500,
             Markup::Plain => usize::MAX,
         }
     }

@@ -29,7 +29,7 @@ use crate::domain::{Lane, Lang, Platform};
 use crate::platforms::{Delivered, Messenger, SendError};
 use crate::store::customers::{self, Customer, Identity};
 use crate::store::outbox::{self as rows, ClaimedMessage};
-use crate::store::{Store, StoreError, bump_counter};
+use crate::store::{Store, StoreError};
 
 /// How many times a message meets a temporary failure before it is dead-lettered.
 const MAX_ATTEMPTS: i64 = 8;
@@ -180,11 +180,7 @@ impl Dispatcher {
             }
         };
         let platform = route.messenger.platform();
-        let lane = if message.lane == Lane::Interactive.as_i64() {
-            Lane::Interactive
-        } else {
-            Lane::Bulk
-        };
+        let lane = Lane::from_i64(message.lane);
         let pacer = self.pacers.get(&platform).cloned();
         let is_group = route.messenger.is_group(&route.chat_id);
         // The first part's turn comes before rendering, so the words are the current state at
@@ -199,18 +195,24 @@ impl Dispatcher {
             },
             None => None,
         };
-        let rendered = {
-            let mut conn = self.store.pool().acquire().await?;
-            self.renderer
-                .render(
-                    &mut conn,
-                    message.id,
-                    &payload,
-                    route.customer.as_ref(),
-                    route.lang,
-                )
-                .await
-        };
+        // Rendering and "sending" are one write transaction: an order committed before it is in
+        // the words; one committed after it sees `sending` and gets a note of its own
+        // (flows::after_broadcast::order_placed).
+        let mut tx = self.store.begin().await?;
+        let rendered = self
+            .renderer
+            .render(
+                &mut tx,
+                message.id,
+                &payload,
+                route.customer.as_ref(),
+                route.lang,
+            )
+            .await;
+        if matches!(rendered, Ok(Rendered::Send(_))) {
+            rows::mark_sending(&mut tx, message.id, platform.as_str()).await?;
+        }
+        tx.commit().await?;
         let outgoing = match rendered {
             Ok(Rendered::Send(outgoing)) => outgoing,
             Ok(Rendered::Nothing(reason)) => {
@@ -231,9 +233,12 @@ impl Dispatcher {
             }
         };
         let parts = outgoing.into_parts(route.messenger.markup());
-        rows::mark_sending(&self.store, message.id, platform.as_str()).await?;
         let mut last_id = None;
         for (index, part) in parts.iter().enumerate() {
+            // A retry after a failure part-way does not repeat the parts that went out.
+            if (index as i64) < message.parts_sent {
+                continue;
+            }
             // Later parts wait their own turn; a shutdown does not cut a message in half.
             let mut turn = match (index, &pacer) {
                 (0, _) => first_turn.take(),
@@ -256,7 +261,12 @@ impl Dispatcher {
             }
             drop(turn);
             match sent {
-                Ok(delivered) => last_id = Some(delivered.message_id),
+                Ok(delivered) => {
+                    last_id = Some(delivered.message_id);
+                    if parts.len() > 1 {
+                        rows::record_parts_sent(&self.store, message.id, index as i64 + 1).await?;
+                    }
+                }
                 Err(err) => {
                     self.after_failure(message, platform, &route.chat_id, err, pacer.as_deref())
                         .await?;
@@ -379,25 +389,49 @@ impl Dispatcher {
             err,
             SendError::RetryAfter(_) | SendError::Blocked | SendError::Permanent(_)
         ) {
-            let mut conn = self.store.pool().acquire().await?;
-            bump_counter(&mut conn, &format!("invalid_requests:{platform}"), 1).await?;
+            self.store
+                .bump_counter(&format!("invalid_requests:{platform}"), 1)
+                .await?;
         }
         match err {
             SendError::RetryAfter(wait) => {
                 if let Some(pacer) = pacer {
                     pacer.pause(wait);
                 }
-                let mut conn = self.store.pool().acquire().await?;
-                bump_counter(&mut conn, &format!("rate_limited:{platform}"), 1).await?;
+                self.store
+                    .bump_counter(&format!("rate_limited:{platform}"), 1)
+                    .await?;
                 tracing::warn!(message_id = message.id, %platform, retry_after = ?wait, "rate limited by the platform");
                 let later =
                     now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(1));
                 rows::retry_after_rate_limit(&self.store, message.id, later).await
             }
+            SendError::Later(wait) => {
+                tracing::warn!(message_id = message.id, %platform, ?wait, "the platform said later");
+                let later =
+                    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(10));
+                rows::retry_after_rate_limit(&self.store, message.id, later).await
+            }
             SendError::Blocked => {
-                let mut conn = self.store.pool().acquire().await?;
-                customers::mark_unreachable(&mut conn, platform, chat_id, now).await?;
+                let elsewhere = {
+                    let mut conn = self.store.pool().acquire().await?;
+                    customers::mark_unreachable(&mut conn, platform, chat_id, now).await?;
+                    match &message.customer_id {
+                        Some(customer) => customers::identities_of(&mut conn, customer)
+                            .await?
+                            .iter()
+                            .any(|i| {
+                                i.unreachable_at.is_none()
+                                    && self.messengers.contains_key(&i.platform)
+                            }),
+                        None => false,
+                    }
+                };
                 tracing::info!(message_id = message.id, %platform, "viewer blocked the bot; marked unreachable");
+                if elsewhere {
+                    // Linked and reachable on another platform: it goes there instead.
+                    return rows::requeue_now(&self.store, message.id, now).await;
+                }
                 rows::finish_unsent(
                     &self.store,
                     message.id,

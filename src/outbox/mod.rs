@@ -158,6 +158,13 @@ pub enum Recipient {
     Customer(String),
     /// A fixed chat: a viewer not linked yet, a room, the staff chat.
     Chat { platform: Platform, chat_id: String },
+    /// A thread inside a chat (a ticket in the staff chat): messages keep their order within
+    /// the thread, but one thread does not wait for another.
+    Thread {
+        platform: Platform,
+        chat_id: String,
+        thread: String,
+    },
 }
 
 /// A message a flow decided to send.
@@ -179,6 +186,16 @@ impl Envelope {
             Recipient::Customer(id) => (format!("customer:{id}"), Some(id), None, None),
             Recipient::Chat { platform, chat_id } => (
                 format!("chat:{platform}:{chat_id}"),
+                None,
+                Some(platform.to_string()),
+                Some(chat_id),
+            ),
+            Recipient::Thread {
+                platform,
+                chat_id,
+                thread,
+            } => (
+                format!("chat:{platform}:{chat_id}#{thread}"),
                 None,
                 Some(platform.to_string()),
                 Some(chat_id),

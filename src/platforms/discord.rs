@@ -18,16 +18,16 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use serenity::all::{
     ChannelId, CommandInteraction, CommandOptionType, ComponentInteraction, Context, CreateCommand,
-    CreateCommandOption, CreateInteractionResponse, CreateInteractionResponseMessage, EventHandler,
-    GatewayIntents, HttpBuilder, InstallationContext, Interaction, InteractionContext, Message,
-    Ready, UserId,
+    CreateCommandOption, CreateInteractionResponse, CreateInteractionResponseMessage,
+    EditInteractionResponse, EventHandler, GatewayIntents, HttpBuilder, InstallationContext,
+    Interaction, InteractionContext, Message, Ready, UserId,
 };
 use tokio::sync::watch;
 
 use super::{Delivered, Incoming, IncomingContent, Messenger, Part, PlatformLimits, SendError};
 use crate::app::AppContext;
 use crate::config::{DiscordConfig, LimitsConfig};
-use crate::domain::Platform;
+use crate::domain::{Lang, Platform};
 use crate::i18n::Markup;
 
 /// Discord's own JSON error codes that change what we do.
@@ -243,20 +243,48 @@ impl EventHandler for Handler {
 impl Handler {
     async fn command(&self, ctx: &Context, command: CommandInteraction) {
         // Discord wants an answer within 3 seconds: acknowledge first, then do the work. The
-        // real answer arrives as a DM from the outbox, like every other message.
-        let ack = CreateInteractionResponse::Message(
-            CreateInteractionResponseMessage::new()
-                .content("✓")
-                .ephemeral(true),
-        );
-        if let Err(err) = command.create_response(&ctx.http, ack).await {
+        // real answer arrives as a DM from the outbox, like every other message. In a server
+        // the DM channel may take a while to open (its own budget), so the answer is deferred
+        // and then says whether the DM could be opened.
+        let in_guild = command.guild_id.is_some();
+        let acknowledged = if in_guild {
+            command.defer_ephemeral(&ctx.http).await
+        } else {
+            let ack = CreateInteractionResponse::Message(
+                CreateInteractionResponseMessage::new()
+                    .content("✓")
+                    .ephemeral(true),
+            );
+            command.create_response(&ctx.http, ack).await
+        };
+        if let Err(err) = acknowledged {
             tracing::warn!(error = %err, "acknowledging a slash command failed");
         }
-        let chat_id = if command.guild_id.is_none() {
-            Some(command.channel_id)
-        } else {
+        let chat_id = if in_guild {
             self.dm_channel(ctx, command.user.id).await
+        } else {
+            Some(command.channel_id)
         };
+        if in_guild {
+            let lang =
+                Lang::from_tag(&command.locale).unwrap_or(self.ctx.config.shop.default_locale);
+            let id = if chat_id.is_some() {
+                "discord-dm-sent"
+            } else {
+                "discord-dm-closed"
+            };
+            let text = self
+                .ctx
+                .texts
+                .render(lang, id, &[])
+                .unwrap_or_else(|_| "✓".to_string());
+            if let Err(err) = command
+                .edit_response(&ctx.http, EditInteractionResponse::new().content(text))
+                .await
+            {
+                tracing::warn!(error = %err, "answering a slash command failed");
+            }
+        }
         let Some(chat_id) = chat_id else { return };
         let mut text = format!("/{}", command.data.name);
         for option in &command.data.options {
@@ -352,10 +380,19 @@ fn discord_code(err: &serenity::Error) -> Option<i64> {
     }
 }
 
-async fn route(ctx: &AppContext, incoming: &Incoming) {
-    if let Err(err) = crate::router::handle(ctx, incoming).await {
-        tracing::error!(error = %err, update_id = %incoming.update_id, "a Discord event could not be handled");
+/// Discord does not deliver an event twice, so a failure to store it (a busy database) is
+/// retried here; the processed-update record makes a retry after a partial success harmless.
+async fn route(ctx: &AppContext, incoming: &Incoming) -> bool {
+    for attempt in 1..=4u64 {
+        match crate::router::handle(ctx, incoming).await {
+            Ok(()) => return true,
+            Err(err) => {
+                tracing::error!(error = %err, attempt, update_id = %incoming.update_id, "a Discord event could not be handled");
+                tokio::time::sleep(Duration::from_millis(500 * attempt)).await;
+            }
+        }
     }
+    false
 }
 
 impl DiscordSender {
@@ -455,15 +492,14 @@ impl Messenger for DiscordSender {
                 (429, _) => {
                     let wait = body["retry_after"]
                         .as_f64()
-                        .map(Duration::from_secs_f64)
+                        .and_then(seconds)
                         .or_else(|| header_seconds(&headers, "retry-after"))
                         .unwrap_or(Duration::from_secs(1));
                     SendError::RetryAfter(wait.max(Duration::from_millis(100)))
                 }
                 (_, Some(CANNOT_MESSAGE_USER)) => SendError::Blocked,
-                (_, Some(OPENING_DMS_TOO_FAST)) => {
-                    SendError::Transient("opening DMs too fast (40003)".into())
-                }
+                // Anti-spam, not a block: wait and try again, never count it against the message.
+                (_, Some(OPENING_DMS_TOO_FAST)) => SendError::Later(Duration::from_secs(30)),
                 (500..=599, _) => SendError::Transient(format!("Discord answered {status}")),
                 _ => SendError::Permanent(format!(
                     "Discord answered {status}: {}",
@@ -479,8 +515,12 @@ fn header_seconds(headers: &reqwest::header::HeaderMap, name: &str) -> Option<Du
         .get(name)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+        .and_then(seconds)
+}
+
+/// A wait the platform named, kept sane: a negative or absurd value is not trusted.
+fn seconds(value: f64) -> Option<Duration> {
+    (value.is_finite() && value >= 0.0).then(|| Duration::from_secs_f64(value.min(3600.0)))
 }
 
 #[cfg(test)]

@@ -87,6 +87,9 @@ pub enum SendError {
     RetryAfter(Duration),
     #[error("the viewer blocked the bot")]
     Blocked,
+    /// Not now, later (Discord's 40003): no attempt used up, the platform not paused.
+    #[error("try again in {0:?}")]
+    Later(Duration),
     #[error("temporary failure: {0}")]
     Transient(String),
     #[error("refused: {0}")]

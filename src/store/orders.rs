@@ -199,10 +199,13 @@ pub enum StatusApplied {
 
 /// Applies a status change only when it happened after the status it would replace (or the
 /// order has no shop status yet). Every report is kept in the history.
+/// `source` says who set it: `event` (the shop's `order.status_changed`), `staff` (`/delay`) or
+/// `import` (a CSV file).
 pub async fn apply_status(
     conn: &mut Conn,
     change: &OrderStatusChanged,
     occurred_at: DateTime<Utc>,
+    source: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<StatusApplied> {
     let row = sqlx::query("SELECT status, status_at FROM orders WHERE id = $1")
@@ -215,12 +218,16 @@ pub async fn apply_status(
     let status_at: String = row.try_get("status_at")?;
     // Compared at the precision stored (microseconds): the same moment is not "newer".
     let newer = current == OrderStatus::Placed || ts(occurred_at) > status_at;
-    sqlx::query("INSERT INTO order_status_history (order_id, status, occurred_at, applied, recorded_at) VALUES ($1, $2, $3, $4, $5)")
+    sqlx::query(
+        "INSERT INTO order_status_history (order_id, status, occurred_at, applied, recorded_at, source)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
         .bind(&change.order_id)
         .bind(change.status.as_str())
         .bind(ts(occurred_at))
         .bind(newer)
         .bind(ts(now))
+        .bind(source)
         .execute(&mut *conn)
         .await?;
     if !newer {
@@ -395,4 +402,16 @@ pub async fn latest_broadcast_of_customer(
     .fetch_optional(conn)
     .await?;
     Ok(id)
+}
+
+/// Whether the shop's events or staff set this order's status at some point: then an import
+/// (a file exported earlier, perhaps) does not overwrite it.
+pub async fn status_set_live(conn: &mut Conn, order_id: &str) -> StoreResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM order_status_history WHERE order_id = $1 AND applied AND source <> 'import' LIMIT 1",
+    )
+    .bind(order_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.is_some())
 }

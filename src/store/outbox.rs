@@ -104,6 +104,8 @@ pub struct ClaimedMessage {
     pub payload: String,
     pub broadcast_id: Option<String>,
     pub attempts: i64,
+    /// Parts of a split message already delivered by an earlier attempt.
+    pub parts_sent: i64,
 }
 
 /// Claims up to `limit` due messages, interactive first, oldest first.
@@ -120,13 +122,13 @@ pub async fn claim(
     let mut tx = store.begin().await?;
     sqlx::query(
         "UPDATE outbox SET lane = 0
-         WHERE state = 'queued' AND lane = 1
+         WHERE state = 'queued' AND lane > 0
            AND recipient IN (SELECT recipient FROM outbox WHERE state = 'queued' AND lane = 0)",
     )
     .execute(&mut *tx)
     .await?;
     let rows = sqlx::query(
-        "UPDATE outbox SET state = 'claimed', attempts = attempts + 1
+        "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, claimed_at = $1
          WHERE id IN (
              SELECT o.id FROM outbox o
              WHERE o.state = 'queued' AND o.not_before <= $1
@@ -137,7 +139,7 @@ pub async fn claim(
              ORDER BY o.lane, o.id
              LIMIT $2)
          RETURNING id, idem_key, recipient, customer_id, target_platform, target_chat, flow, kind, lane,
-                   payload, broadcast_id, attempts",
+                   payload, broadcast_id, attempts, parts_sent",
     )
     .bind(ts(now))
     .bind(limit)
@@ -160,6 +162,7 @@ pub async fn claim(
                 payload: row.try_get("payload")?,
                 broadcast_id: row.try_get("broadcast_id")?,
                 attempts: row.try_get("attempts")?,
+                parts_sent: row.try_get("parts_sent")?,
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
@@ -168,13 +171,63 @@ pub async fn claim(
 }
 
 /// The platform call is about to start: from here a crash may duplicate this message.
-pub async fn mark_sending(store: &Store, id: i64, platform: &str) -> StoreResult<()> {
+pub async fn mark_sending(conn: &mut Conn, id: i64, platform: &str) -> StoreResult<()> {
     sqlx::query("UPDATE outbox SET state = 'sending', platform = $1 WHERE id = $2")
         .bind(platform)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// How many parts of a split message the platform accepted.
+pub async fn record_parts_sent(store: &Store, id: i64, parts: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE outbox SET parts_sent = $1 WHERE id = $2")
+        .bind(parts)
         .bind(id)
         .execute(store.pool())
         .await?;
     Ok(())
+}
+
+/// Back to the queue at once, no attempt counted (the viewer is reachable elsewhere).
+pub async fn requeue_now(store: &Store, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'queued', not_before = $1, attempts = attempts - 1, parts_sent = 0 WHERE id = $2",
+    )
+    .bind(ts(now))
+    .bind(id)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Rows a task left `claimed` or `sending` longer than any delivery takes (the task failed
+/// without putting them back) go back to the queue, so that viewer's later messages are not
+/// held up until a restart. Returns how many were `sending` (those may repeat).
+pub async fn recover_stranded(
+    store: &Store,
+    claimed_before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<(u64, u64)> {
+    let claimed = sqlx::query(
+        "UPDATE outbox SET state = 'queued', attempts = attempts - 1, not_before = $1
+         WHERE state = 'claimed' AND claimed_at < $2",
+    )
+    .bind(ts(now))
+    .bind(ts(claimed_before))
+    .execute(store.pool())
+    .await?
+    .rows_affected();
+    let sending = sqlx::query(
+        "UPDATE outbox SET state = 'queued', not_before = $1 WHERE state = 'sending' AND claimed_at < $2",
+    )
+    .bind(ts(now))
+    .bind(ts(claimed_before))
+    .execute(store.pool())
+    .await?
+    .rows_affected();
+    Ok((claimed, sending))
 }
 
 pub async fn mark_sent(
@@ -395,4 +448,23 @@ pub async fn append_to_queued_relay(
         .execute(conn)
         .await?;
     Ok(true)
+}
+
+/// Puts a message that ended with nothing sent (`cancelled`: nothing to say then;
+/// `unreachable`: no linked messenger then) back in the queue, as things changed. Returns
+/// whether it did.
+pub async fn requeue_unsent(
+    conn: &mut Conn,
+    idem_key: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'queued', not_before = $1, attempts = 0, parts_sent = 0, last_error = NULL
+         WHERE idem_key = $2 AND state IN ('cancelled', 'unreachable')",
+    )
+    .bind(ts(now))
+    .bind(idem_key)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
