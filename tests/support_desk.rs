@@ -374,3 +374,42 @@ async fn reflected_reaches_exactly_the_viewers_who_gave_that_feedback_once_each(
         "not the viewer who gave no feedback"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_question_in_a_community_room_is_answered_as_a_reply_at_most_once_in_ten_minutes() {
+    let t = TestApp::start().await;
+    let member = TgUser::new(6201, "Hajun").with_language("ko");
+    let asked = t.tg.push_group_text(
+        COMMUNITY_CHAT,
+        "미나의 옷장 단골방",
+        &member,
+        "배송은 언제 되나요?",
+        None,
+    );
+    let answer = wait_text(&t.tg, COMMUNITY_CHAT, "출고").await;
+    assert_eq!(
+        answer.reply_to_message_id,
+        Some(asked),
+        "the answer replies to the question"
+    );
+    t.tg.push_group_text(
+        COMMUNITY_CHAT,
+        "미나의 옷장 단골방",
+        &member,
+        "배송 언제와요?",
+        None,
+    );
+    t.tg.push_group_text(
+        COMMUNITY_CHAT,
+        "미나의 옷장 단골방",
+        &member,
+        "오늘 방송 너무 재밌었어요",
+        None,
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        t.tg.sent_to(COMMUNITY_CHAT).len(),
+        1,
+        "no second answer within 10 minutes, no answer to chatter"
+    );
+}

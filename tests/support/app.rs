@@ -15,6 +15,7 @@ pub const SECRET: &str = "test-webhook-secret-0123456789";
 pub const ADMIN: &str = "test-admin-token-0123456789";
 pub const STAFF_CHAT: i64 = -1001;
 pub const STAFF_USER: i64 = 111;
+pub const COMMUNITY_CHAT: i64 = -1002;
 
 pub struct TestApp {
     pub tg: FakeTelegram,
@@ -73,6 +74,7 @@ token = "{TOKEN}"
 api_url = "{url}"
 staff_chat_id = {STAFF_CHAT}
 staff_user_ids = [{STAFF_USER}]
+community_chat_ids = [{COMMUNITY_CHAT}]
 "#
         ));
     }
