@@ -251,16 +251,9 @@ async fn rate_limits_server_errors_and_a_blocked_viewer_lose_nothing() {
         })
         .await;
     assert!(refused, "the blocked viewer's send was refused with 403");
-    let mut report = serde_json::Value::Null;
-    for _ in 0..100 {
-        report = t.get_admin("/v1/broadcasts/b-1/report").await.1;
-        if report["thank_you"]["blocked"] == json!(1) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(report["thank_you"]["blocked"], json!(1), "{report}");
-    assert_eq!(report["thank_you"]["delivered"], json!(buyers - 1));
+    let expected = json!({"sent": buyers, "delivered": buyers - 1, "failed": 0, "blocked": 1});
+    let report = t.report_when("b-1", |r| r["thank_you"] == expected).await;
+    assert_eq!(report["thank_you"], expected, "{report}");
     let (_, record) = t.get_admin("/v1/customers/c-5").await;
     assert_eq!(
         record["identities"][0]["reachable"],
@@ -459,16 +452,14 @@ async fn staff_commands_work_for_staff_and_anonymous_admins_and_refuse_everyone_
         .await;
     assert!(noted, "the delay note reached the buyer");
     // The notes are recorded as delivered once Telegram's answers are in.
-    let mut recorded = false;
-    for _ in 0..100 {
-        let (_, report) = t.get_admin("/v1/broadcasts/b-7/report").await;
-        if report["order_notes"]["delayed"] == json!(2) {
-            recorded = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(recorded, "both delay notes are counted");
+    let report = t
+        .report_when("b-7", |r| r["order_notes"]["delayed"] == json!(2))
+        .await;
+    assert_eq!(
+        report["order_notes"]["delayed"],
+        json!(2),
+        "both delay notes are counted"
+    );
     t.tg.push_group_text(STAFF_CHAT, "staff", &staff, "/report b-7", None);
     let reported =
         t.tg.wait_until(Duration::from_secs(15), |tg| {

@@ -249,19 +249,9 @@ async fn a_viewer_with_closed_dms_is_marked_unreachable_and_the_rest_of_the_send
     for i in [0, 1, 2, 4, 5] {
         wait_dm(&t.dc, dc_viewer(i).id, THANKS).await;
     }
-    let mut report = Value::Null;
-    for _ in 0..100 {
-        report = t.get_admin("/v1/broadcasts/b-1/report").await.1;
-        if report["thank_you"]["blocked"] == json!(1) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(
-        report["thank_you"],
-        json!({"sent": 6, "delivered": 5, "failed": 0, "blocked": 1}),
-        "{report}"
-    );
+    let expected = json!({"sent": 6, "delivered": 5, "failed": 0, "blocked": 1});
+    let report = t.report_when("b-1", |r| r["thank_you"] == expected).await;
+    assert_eq!(report["thank_you"], expected, "{report}");
     let (_, record) = t.get_admin("/v1/customers/c-3").await;
     assert_eq!(record["identities"][0]["reachable"], json!(false));
     // Writing to the bot again clears the mark.
@@ -418,8 +408,9 @@ async fn a_viewer_who_closed_dms_on_discord_still_gets_the_thank_you_on_telegram
         })
         .await;
     assert!(on_telegram, "the thank-you went to the reachable platform");
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let (_, report) = t.get_admin("/v1/broadcasts/b-1/report").await;
+    let report = t
+        .report_when("b-1", |r| r["thank_you"]["delivered"] == json!(1))
+        .await;
     assert_eq!(report["thank_you"]["delivered"], json!(1), "{report}");
     assert_eq!(report["thank_you"]["blocked"], json!(0));
 }

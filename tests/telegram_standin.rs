@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use teloxide::prelude::*;
 use teloxide::types::{
-    BotCommand, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
-    MaybeInaccessibleMessage, MessageEntityKind, MessageId, ParseMode, ReplyParameters, UpdateKind,
+    AllowedUpdate, BotCommand, ChatMemberKind, ChatPermissions, FileId, InlineKeyboardButton,
+    InlineKeyboardMarkup, InputFile, MaybeInaccessibleMessage, MessageEntityKind, MessageId,
+    ParseMode, ReplyParameters, UntilDate, UpdateKind,
 };
 use teloxide::{ApiError, RequestError};
 
@@ -938,4 +939,478 @@ async fn teloxide_s_own_dispatcher_polls_the_stand_in_replies_and_confirms_what_
         methods.contains(&"getWebhookInfo".to_owned()),
         "{methods:?}"
     );
+}
+
+const ROOM: i64 = -1_001_234_567_890;
+
+fn member(id: i64, name: &str) -> TgUser {
+    TgUser::new(id, name).with_language("en")
+}
+
+#[tokio::test]
+async fn chat_member_joins_are_delivered_only_when_asked_for_and_parse_as_chat_member() {
+    let tg = FakeTelegram::start().await;
+    let bot = bot_for(&tg);
+    let fan = member(701, "Ara");
+
+    // Not asked for (empty allowed_updates = Telegram's default): dropped, like Telegram.
+    tg.push_chat_member_joined(ROOM, "Encore Fans", &fan);
+    let updates = bot.get_updates().await.unwrap();
+    assert!(updates.is_empty());
+    assert_eq!(tg.pending_updates(), 0);
+
+    let id = tg.push_chat_member_joined(ROOM, "Encore Fans", &fan);
+    let updates = bot
+        .get_updates()
+        .allowed_updates([AllowedUpdate::Message, AllowedUpdate::ChatMember])
+        .await
+        .unwrap();
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0].id.0, id);
+    let UpdateKind::ChatMember(change) = &updates[0].kind else {
+        panic!("{:?}", updates[0].kind)
+    };
+    assert_eq!(change.chat.id, ChatId(ROOM));
+    assert_eq!(change.chat.title(), Some("Encore Fans"));
+    assert_eq!(change.from.id, UserId(701));
+    assert!(change.old_chat_member.is_left());
+    assert!(change.new_chat_member.is_member());
+    assert_eq!(change.new_chat_member.user.first_name, "Ara");
+    assert!(change.date.timestamp() > 0);
+
+    // Remembered like Telegram remembers allowed_updates: a later join is delivered too.
+    tg.push_chat_member_joined(ROOM, "Encore Fans", &member(702, "Bo"));
+    let updates = bot.get_updates().offset(id as i32 + 1).await.unwrap();
+    assert!(matches!(updates[0].kind, UpdateKind::ChatMember(_)));
+    let status = bot
+        .get_chat_member(ChatId(ROOM), UserId(702))
+        .await
+        .unwrap();
+    assert!(status.is_member());
+}
+
+#[tokio::test]
+async fn new_chat_members_messages_carry_every_user_who_joined() {
+    let tg = FakeTelegram::start().await;
+    let bot = bot_for(&tg);
+    let raid: Vec<TgUser> = (0..50).map(|i| member(800 + i, "Raider")).collect();
+
+    let message_id = tg.push_new_chat_members(ROOM, "Encore Fans", &raid);
+    let updates = bot.get_updates().await.unwrap();
+    assert_eq!(updates.len(), 1);
+    let UpdateKind::Message(message) = &updates[0].kind else {
+        panic!("{:?}", updates[0].kind)
+    };
+    assert_eq!(message.id, MessageId(message_id));
+    assert_eq!(message.chat.id, ChatId(ROOM));
+    let joined = message.new_chat_members().expect("new_chat_members");
+    assert_eq!(joined.len(), 50);
+    assert_eq!(joined[49].id, UserId(849));
+    assert_eq!(message.from.as_ref().map(|u| u.id), Some(UserId(800)));
+    let status = bot
+        .get_chat_member(ChatId(ROOM), UserId(825))
+        .await
+        .unwrap();
+    assert!(status.is_member());
+}
+
+#[tokio::test]
+async fn a_migrated_group_reports_both_ids_and_sends_to_the_old_id_surface_as_migrate_to_chat_id() {
+    let tg = FakeTelegram::start().await;
+    let bot = bot_for(&tg);
+    let old = -4_012_345_678_i64;
+    let new = -1_004_012_345_678_i64;
+    tg.push_group_text(old, "Encore Fans", &member(701, "Ara"), "hi", None);
+    bot.send_message(ChatId(old), "Welcome!").await.unwrap();
+
+    let old_message_id = tg.push_group_migrated(old, new);
+    let updates = bot.get_updates().await.unwrap();
+    assert_eq!(updates.len(), 3);
+    let UpdateKind::Message(to) = &updates[1].kind else {
+        panic!("{:?}", updates[1].kind)
+    };
+    assert_eq!(to.id, MessageId(old_message_id));
+    assert_eq!(to.chat.id, ChatId(old));
+    assert!(to.chat.is_group());
+    assert_eq!(to.migrate_to_chat_id(), Some(&ChatId(new)));
+    let UpdateKind::Message(from) = &updates[2].kind else {
+        panic!("{:?}", updates[2].kind)
+    };
+    assert_eq!(from.chat.id, ChatId(new));
+    assert!(from.chat.is_supergroup());
+    assert_eq!(from.chat.title(), Some("Encore Fans"));
+    assert_eq!(from.migrate_from_chat_id(), Some(&ChatId(old)));
+
+    match bot.send_message(ChatId(old), "Welcome!").await {
+        Err(RequestError::MigrateToChatId(chat)) => assert_eq!(chat, ChatId(new)),
+        other => panic!("expected MigrateToChatId, got {other:?}"),
+    }
+    assert!(matches!(
+        bot.pin_chat_message(ChatId(old), MessageId(1)).await,
+        Err(RequestError::MigrateToChatId(ChatId(id))) if id == new
+    ));
+    bot.send_message(ChatId(new), "Welcome!").await.unwrap();
+    assert_eq!(tg.sent_to(old).len(), 1);
+    assert_eq!(tg.sent_to(new).len(), 1);
+    let refused = tg
+        .requests()
+        .into_iter()
+        .filter(|r| r.status == 400)
+        .count();
+    assert_eq!(refused, 2);
+}
+
+#[tokio::test]
+async fn restrict_chat_member_is_recorded_and_get_chat_member_reports_the_restriction() {
+    let tg = FakeTelegram::start().await;
+    let bot = bot_for(&tg);
+    tg.push_chat_member_joined(ROOM, "Encore Fans", &member(701, "Ara"));
+    let until = chrono::Utc::now() + chrono::TimeDelta::minutes(10);
+
+    bot.restrict_chat_member(ChatId(ROOM), UserId(701), ChatPermissions::empty())
+        .until_date(until)
+        .await
+        .expect("restrictChatMember");
+    let restrictions = tg.restrictions();
+    assert_eq!(restrictions.len(), 1);
+    assert_eq!(restrictions[0].chat_id, ROOM);
+    assert_eq!(restrictions[0].user_id, 701);
+    assert_eq!(restrictions[0].until_date, Some(until.timestamp()));
+    assert!(!restrictions[0].can_send_messages());
+
+    let muted = bot
+        .get_chat_member(ChatId(ROOM), UserId(701))
+        .await
+        .expect("restricted member parses");
+    let ChatMemberKind::Restricted(restricted) = &muted.kind else {
+        panic!("{:?}", muted.kind)
+    };
+    assert!(!restricted.can_send_messages);
+    assert!(restricted.is_member);
+    assert_eq!(
+        muted.until_date(),
+        Some(UntilDate::Date(
+            chrono::DateTime::from_timestamp(until.timestamp(), 0).unwrap()
+        ))
+    );
+
+    // Lifting every restriction makes them an ordinary member again.
+    bot.restrict_chat_member(ChatId(ROOM), UserId(701), ChatPermissions::all())
+        .await
+        .unwrap();
+    assert!(tg.restrictions()[1].can_send_messages());
+    let status = bot
+        .get_chat_member(ChatId(ROOM), UserId(701))
+        .await
+        .unwrap();
+    assert!(status.is_member());
+
+    // Telegram's refusals: basic groups, administrators, a bot without rights.
+    assert!(matches!(
+        bot.restrict_chat_member(ChatId(-4_000_001), UserId(701), ChatPermissions::empty())
+            .await,
+        Err(RequestError::Api(
+            ApiError::MethodNotAvailableInPrivateChats
+        ))
+    ));
+    tg.set_chat_member_status(ROOM, 9, MemberStatus::Administrator);
+    assert!(
+        bot.restrict_chat_member(ChatId(ROOM), UserId(9), ChatPermissions::empty())
+            .await
+            .is_err()
+    );
+    tg.set_chat_member_status(ROOM, tg.bot_user_id(), MemberStatus::Member);
+    assert!(matches!(
+        bot.restrict_chat_member(ChatId(ROOM), UserId(701), ChatPermissions::empty())
+            .await,
+        Err(RequestError::Api(ApiError::NotEnoughRightsToRestrict))
+    ));
+    assert_eq!(tg.restrictions().len(), 2);
+    assert_eq!(tg.violations(), 0);
+}
+
+#[tokio::test]
+async fn deleted_messages_are_recorded_and_gone() {
+    let tg = FakeTelegram::start().await;
+    let bot = bot_for(&tg);
+    let spam = tg.push_group_text(
+        ROOM,
+        "Encore Fans",
+        &member(701, "Ara"),
+        "https://spam.example",
+        None,
+    );
+
+    bot.delete_message(ChatId(ROOM), MessageId(spam))
+        .await
+        .expect("deleteMessage");
+    assert_eq!(tg.deleted_messages(), vec![(ROOM, spam)]);
+    assert!(tg.message(ROOM, spam).is_none());
+    assert!(matches!(
+        bot.delete_message(ChatId(ROOM), MessageId(spam)).await,
+        Err(RequestError::Api(ApiError::MessageToDeleteNotFound))
+    ));
+
+    // Without administrator rights only the bot's own messages can go.
+    let other = tg.push_group_text(ROOM, "Encore Fans", &member(701, "Ara"), "hi", None);
+    let own = bot.send_message(ChatId(ROOM), "notice").await.unwrap();
+    tg.set_chat_member_status(ROOM, tg.bot_user_id(), MemberStatus::Member);
+    assert!(matches!(
+        bot.delete_message(ChatId(ROOM), MessageId(other)).await,
+        Err(RequestError::Api(ApiError::MessageCantBeDeleted))
+    ));
+    bot.delete_message(ChatId(ROOM), own.id).await.unwrap();
+    assert_eq!(tg.deleted_messages(), vec![(ROOM, spam), (ROOM, own.id.0)]);
+}
+
+#[tokio::test]
+async fn pins_and_unpins_are_recorded_and_need_rights_but_no_message_budget() {
+    let tg = FakeTelegram::start().await;
+    let bot = bot_for(&tg);
+    let mut announcements = Vec::new();
+    for i in 0..20 {
+        let message = bot
+            .send_message(ChatId(ROOM), format!("Announcement {i}"))
+            .await
+            .unwrap();
+        announcements.push(message.id);
+    }
+    // The group's 20 messages a minute are used up; pinning is not a message.
+    bot.pin_chat_message(ChatId(ROOM), announcements[19])
+        .disable_notification(true)
+        .await
+        .expect("pinChatMessage");
+    bot.pin_chat_message(ChatId(ROOM), announcements[0])
+        .await
+        .unwrap();
+    assert_eq!(
+        tg.pinned_in(ROOM),
+        vec![announcements[19].0, announcements[0].0]
+    );
+    bot.unpin_chat_message(ChatId(ROOM))
+        .message_id(announcements[19])
+        .await
+        .expect("unpinChatMessage");
+    bot.unpin_chat_message(ChatId(ROOM)).await.unwrap();
+    assert!(tg.pinned_in(ROOM).is_empty());
+    let pins = tg.pins();
+    assert_eq!(pins.len(), 4);
+    assert!(pins[0].pinned && pins[0].disable_notification);
+    assert_eq!(pins[0].message_id, Some(announcements[19].0));
+    assert!(!pins[2].pinned);
+    assert_eq!(pins[3].message_id, None);
+    assert_eq!(tg.violations(), 0);
+
+    assert!(
+        bot.pin_chat_message(ChatId(ROOM), MessageId(999))
+            .await
+            .is_err()
+    );
+    tg.set_chat_member_status(ROOM, tg.bot_user_id(), MemberStatus::Member);
+    assert!(matches!(
+        bot.pin_chat_message(ChatId(ROOM), announcements[0]).await,
+        Err(RequestError::Api(ApiError::NotEnoughRightsToManagePins))
+    ));
+    assert_eq!(tg.pins().len(), 4);
+}
+
+#[tokio::test]
+async fn invite_links_are_unique_parse_as_chat_invite_link_and_come_back_in_join_requests() {
+    let tg = FakeTelegram::start().await;
+    let bot = bot_for(&tg);
+    let vip = -1_005_555_555_555_i64;
+
+    let link = bot
+        .create_chat_invite_link(ChatId(vip))
+        .name("VIP 42")
+        .creates_join_request(true)
+        .await
+        .expect("createChatInviteLink");
+    assert!(link.invite_link.starts_with("https://t.me/+"));
+    assert!(link.creates_join_request);
+    assert_eq!(link.name.as_deref(), Some("VIP 42"));
+    assert_eq!(link.creator.id.0 as i64, tg.bot_user_id());
+    assert!(!link.is_revoked && !link.is_primary);
+    let other = bot
+        .create_chat_invite_link(ChatId(vip))
+        .member_limit(1)
+        .await
+        .unwrap();
+    assert_ne!(other.invite_link, link.invite_link);
+    assert_eq!(other.member_limit, Some(1));
+    let links = tg.invite_links();
+    assert_eq!(links.len(), 2);
+    assert_eq!(links[0].invite_link, link.invite_link);
+    assert_eq!(links[0].chat_id, vip);
+    assert!(links[0].creates_join_request);
+    assert_eq!(links[1].member_limit, Some(1));
+    // Telegram refuses a member limit on a link that needs approval.
+    assert!(
+        bot.create_chat_invite_link(ChatId(vip))
+            .creates_join_request(true)
+            .member_limit(1)
+            .await
+            .is_err()
+    );
+
+    let fan = member(701, "Ara");
+    let id = tg.push_join_request(vip, "Encore VIP", &fan, &link.invite_link);
+    let updates = bot.get_updates().await.unwrap();
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0].id.0, id);
+    let UpdateKind::ChatJoinRequest(request) = &updates[0].kind else {
+        panic!("{:?}", updates[0].kind)
+    };
+    assert_eq!(request.chat.id, ChatId(vip));
+    assert_eq!(request.from.id, UserId(701));
+    assert_eq!(request.user_chat_id, ChatId(701));
+    let came_through = request.invite_link.as_ref().expect("invite_link");
+    assert_eq!(came_through.invite_link, link.invite_link);
+    assert_eq!(came_through.name.as_deref(), Some("VIP 42"));
+    assert_eq!(came_through.pending_join_request_count, Some(1));
+}
+
+#[tokio::test]
+async fn approving_a_join_request_makes_a_member_and_declining_does_not() {
+    let tg = FakeTelegram::start().await;
+    let bot = bot_for(&tg);
+    let vip = -1_005_555_555_555_i64;
+    let link = bot
+        .create_chat_invite_link(ChatId(vip))
+        .creates_join_request(true)
+        .await
+        .unwrap();
+    tg.set_chat_member_status(vip, 701, MemberStatus::Left);
+    tg.set_chat_member_status(vip, 702, MemberStatus::Left);
+    tg.push_join_request(vip, "Encore VIP", &member(701, "Ara"), &link.invite_link);
+    tg.push_join_request(vip, "Encore VIP", &member(702, "Bo"), &link.invite_link);
+
+    bot.approve_chat_join_request(ChatId(vip), UserId(701))
+        .await
+        .expect("approveChatJoinRequest");
+    bot.decline_chat_join_request(ChatId(vip), UserId(702))
+        .await
+        .expect("declineChatJoinRequest");
+    assert_eq!(
+        tg.join_request_decisions(),
+        vec![(vip, 701, true), (vip, 702, false)]
+    );
+    assert!(
+        bot.get_chat_member(ChatId(vip), UserId(701))
+            .await
+            .unwrap()
+            .is_member()
+    );
+    assert!(
+        bot.get_chat_member(ChatId(vip), UserId(702))
+            .await
+            .unwrap()
+            .is_left()
+    );
+    // A request can be decided once; there is none for a stranger.
+    assert!(
+        bot.approve_chat_join_request(ChatId(vip), UserId(702))
+            .await
+            .is_err()
+    );
+    assert!(
+        bot.approve_chat_join_request(ChatId(vip), UserId(703))
+            .await
+            .is_err()
+    );
+    assert_eq!(tg.join_request_decisions().len(), 2);
+
+    // The approval produces the member update Telegram sends (to those who ask for it).
+    let updates = bot
+        .get_updates()
+        .allowed_updates([AllowedUpdate::ChatMember, AllowedUpdate::ChatJoinRequest])
+        .await
+        .unwrap();
+    let kinds: Vec<_> = updates
+        .iter()
+        .map(|u| match &u.kind {
+            UpdateKind::ChatJoinRequest(r) => ("join_request", r.from.id.0),
+            UpdateKind::ChatMember(m) => ("chat_member", m.new_chat_member.user.id.0),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("join_request", 701),
+            ("join_request", 702),
+            ("chat_member", 701)
+        ]
+    );
+    let UpdateKind::ChatMember(approved) = &updates[2].kind else {
+        unreachable!()
+    };
+    assert!(approved.via_join_request);
+    assert!(approved.new_chat_member.is_member());
+}
+
+#[tokio::test]
+async fn join_requests_are_not_delivered_when_allowed_updates_leaves_them_out() {
+    let tg = FakeTelegram::start().await;
+    let bot = bot_for(&tg);
+    tg.push_join_request(
+        ROOM,
+        "Encore VIP",
+        &member(701, "Ara"),
+        "https://t.me/+elsewhere",
+    );
+    let updates = bot
+        .get_updates()
+        .allowed_updates([AllowedUpdate::Message])
+        .await
+        .unwrap();
+    assert!(updates.is_empty());
+    tg.push_join_request(
+        ROOM,
+        "Encore VIP",
+        &member(702, "Bo"),
+        "https://t.me/+elsewhere",
+    );
+    let updates = bot
+        .get_updates()
+        .allowed_updates([AllowedUpdate::ChatJoinRequest])
+        .await
+        .unwrap();
+    assert_eq!(updates.len(), 1);
+    let UpdateKind::ChatJoinRequest(request) = &updates[0].kind else {
+        panic!("{:?}", updates[0].kind)
+    };
+    let link = request.invite_link.as_ref().unwrap();
+    assert_eq!(link.invite_link, "https://t.me/+elsewhere");
+    assert_ne!(link.creator.id.0 as i64, tg.bot_user_id());
+}
+
+#[tokio::test]
+async fn get_chat_administrators_lists_the_bot_and_the_administrators_set() {
+    let tg = FakeTelegram::start().await;
+    let bot = bot_for(&tg);
+    tg.set_chat_member_status(ROOM, 42, MemberStatus::Creator);
+    tg.set_chat_member_status(ROOM, 43, MemberStatus::Administrator);
+    tg.set_chat_member_status(ROOM, 44, MemberStatus::Member);
+
+    let admins = bot
+        .get_chat_administrators(ChatId(ROOM))
+        .await
+        .expect("getChatAdministrators");
+    let ids: Vec<i64> = admins.iter().map(|a| a.user.id.0 as i64).collect();
+    assert_eq!(ids, vec![tg.bot_user_id(), 42, 43]);
+    assert!(admins[0].can_restrict_members());
+    assert!(admins[1].is_owner());
+
+    tg.set_chat_member_status(ROOM, tg.bot_user_id(), MemberStatus::Member);
+    let admins = bot.get_chat_administrators(ChatId(ROOM)).await.unwrap();
+    assert_eq!(admins.len(), 2);
+    assert!(bot.get_chat_administrators(ChatId(5)).await.is_err());
+    let logged: Vec<String> = tg
+        .requests()
+        .into_iter()
+        .map(|r| r.method)
+        .filter(|m| m == "getChatAdministrators")
+        .collect();
+    assert_eq!(logged.len(), 3);
 }

@@ -152,6 +152,23 @@ impl TestApp {
         }
     }
 
+    /// The broadcast report once `ready` holds (sends are recorded a moment after the platform
+    /// has them), or as it is after 10 s.
+    pub async fn report_when(&self, broadcast: &str, ready: impl Fn(&Value) -> bool) -> Value {
+        let mut report = Value::Null;
+        for _ in 0..200 {
+            report = self
+                .get_admin(&format!("/v1/broadcasts/{broadcast}/report"))
+                .await
+                .1;
+            if ready(&report) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        report
+    }
+
     /// The shop asks for a link token for a customer.
     pub async fn link_token(&self, customer_id: &str) -> String {
         let response = self

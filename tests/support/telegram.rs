@@ -13,12 +13,28 @@
 //!   `can't parse entities`), texts over 4096 characters are refused, an edit that changes
 //!   nothing is refused with `message is not modified`;
 //! * `getUpdates` long-polls, honours `offset`, `limit`, `timeout` and `allowed_updates`, and
-//!   answers 409 to an older poll when a second poller takes over;
-//! * every message sent is kept and can be read back ([`FakeTelegram::sent`]).
+//!   answers 409 to an older poll when a second poller takes over; as on Telegram,
+//!   `chat_member` (and reaction) updates are only delivered when `allowed_updates` names
+//!   them, every other kind (`chat_join_request` included) also when it is left empty;
+//! * every message sent is kept and can be read back ([`FakeTelegram::sent`]);
+//! * the community-room methods (`restrictChatMember`, `deleteMessage`, `pinChatMessage`,
+//!   `unpinChatMessage`, `createChatInviteLink`, `approveChatJoinRequest`,
+//!   `declineChatJoinRequest`, `getChatAdministrators`) are answered and recorded
+//!   ([`FakeTelegram::restrictions`], [`FakeTelegram::deleted_messages`],
+//!   [`FakeTelegram::pins`], [`FakeTelegram::invite_links`],
+//!   [`FakeTelegram::join_request_decisions`]). They do not send messages, so they count
+//!   against none of the rate limits (Telegram's 30/s, 1/s and 20/min are message limits)
+//!   and scripted faults do not hit them. In a group they need the bot to be an
+//!   administrator (the default; see [`FakeTelegram::set_chat_member_status`] with
+//!   [`FakeTelegram::bot_user_id`]), and `restrictChatMember` works in supergroups only;
+//! * after [`FakeTelegram::push_group_migrated`], every request naming the old group answers
+//!   400 `group chat was upgraded to a supergroup chat` with `parameters.migrate_to_chat_id`
+//!   (teloxide: `RequestError::MigrateToChatId`).
 //!
 //! What the windows count: every well-formed sending request that got past the scripted
 //! faults and was not refused with 429 — so a 403 to a blocked user or a 400 for bad HTML
-//! still uses up a place, a scripted fault or a refused request does not.
+//! still uses up a place (so does a send to a migrated group), a scripted fault or a refused
+//! request does not.
 //!
 //! Tests inject updates (`push_*`), script faults ([`FakeTelegram::fail_next`],
 //! [`FakeTelegram::fail_for`], [`FakeTelegram::block_user`]) and inspect what happened.
@@ -46,6 +62,9 @@ pub const BOT_USERNAME: &str = "encore_test_bot";
 /// Telegram's `GroupAnonymousBot`, the `from` of messages by anonymous group administrators.
 pub const GROUP_ANONYMOUS_BOT_ID: i64 = 1_087_968_824;
 
+/// `from` of a migration message when no creator of the group is known.
+pub const MIGRATING_OWNER_ID: i64 = 1_000_001;
+
 /// Largest request body accepted (photo uploads included).
 const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
 /// Telegram's limit for a message text, in characters after entity parsing.
@@ -62,6 +81,29 @@ const WAIT_POLL: Duration = Duration::from_millis(20);
 const NOT_MODIFIED: &str = "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
 /// `description` of the 409 that ends a poll superseded by a newer `getUpdates`.
 const CONFLICT: &str = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
+/// `description` of the 400 for a request naming a group that became a supergroup.
+const MIGRATED: &str = "Bad Request: group chat was upgraded to a supergroup chat";
+/// `description` of the 400 for approving or declining a join request that does not exist.
+const NO_JOIN_REQUEST: &str = "Bad Request: HIDE_REQUESTER_MISSING";
+/// Longest invite link name Telegram accepts, in characters.
+const MAX_LINK_NAME_CHARS: usize = 32;
+/// Permission fields of a `ChatPermissions` object (and of a restricted `ChatMember`).
+const PERMISSIONS: [&str; 14] = [
+    "can_send_messages",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+    "can_change_info",
+    "can_invite_users",
+    "can_pin_messages",
+    "can_manage_topics",
+];
 /// `description` of the 400 for an unknown or already answered callback query.
 const INVALID_QUERY: &str =
     "Bad Request: query is too old and response timeout expired or query id is invalid";
@@ -185,6 +227,66 @@ pub enum MemberStatus {
     Left,
     /// `kicked` (teloxide: `ChatMemberKind::Banned`), forever.
     Kicked,
+}
+
+/// A `restrictChatMember` call the stand-in accepted ([`FakeTelegram::restrictions`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Restriction {
+    /// The supergroup.
+    pub chat_id: i64,
+    /// The member restricted.
+    pub user_id: i64,
+    /// `permissions` as sent (a `ChatPermissions` object; teloxide omits the `false` fields).
+    pub permissions: Value,
+    /// `until_date` as sent (unix time; 0 or absent means forever).
+    pub until_date: Option<i64>,
+    /// When the request arrived.
+    pub at: Instant,
+}
+
+impl Restriction {
+    /// Whether `permissions` lets the member send text messages (false = muted).
+    pub fn can_send_messages(&self) -> bool {
+        self.permissions
+            .get("can_send_messages")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+}
+
+/// A `pinChatMessage` or `unpinChatMessage` call the stand-in accepted ([`FakeTelegram::pins`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pin {
+    /// The chat.
+    pub chat_id: i64,
+    /// The message pinned or unpinned; `None` for an unpin without `message_id` (the most
+    /// recent pin).
+    pub message_id: Option<i32>,
+    /// True for `pinChatMessage`, false for `unpinChatMessage`.
+    pub pinned: bool,
+    /// `disable_notification` as sent (false if absent).
+    pub disable_notification: bool,
+    /// When the request arrived.
+    pub at: Instant,
+}
+
+/// An invite link the bot created with `createChatInviteLink` ([`FakeTelegram::invite_links`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InviteLink {
+    /// The chat the link leads to.
+    pub chat_id: i64,
+    /// The link, unique, like `https://t.me/+AbC123dEf456GhI7`.
+    pub invite_link: String,
+    /// `name` as sent.
+    pub name: Option<String>,
+    /// `creates_join_request` as sent (false if absent).
+    pub creates_join_request: bool,
+    /// `member_limit` as sent.
+    pub member_limit: Option<u32>,
+    /// `expire_date` as sent (unix time).
+    pub expire_date: Option<i64>,
+    /// When the request arrived.
+    pub at: Instant,
 }
 
 /// A sliding-window rate limit: at most `max` requests per `per`.
@@ -446,12 +548,200 @@ impl FakeTelegram {
         state.fail_until = None;
     }
 
-    /// What `getChatMember(chat_id, user_id)` answers from now on (default: administrator).
+    /// What `getChatMember(chat_id, user_id)` answers from now on (default: administrator;
+    /// a user who joined through a `push_*` join or an approved join request is a member,
+    /// a restricted one is `restricted` until the restriction ends). Lifts any restriction.
+    /// Set the bot's own status ([`Self::bot_user_id`]) to `Member` to take away its
+    /// administrator rights in a group (pinning, deleting, restricting, invite links).
     pub fn set_chat_member_status(&self, chat_id: i64, user_id: i64, status: MemberStatus) {
+        let mut state = self.shared.lock();
+        state.restricted.remove(&(chat_id, user_id));
+        state.member_status.insert((chat_id, user_id), status);
+    }
+
+    /// Every accepted `restrictChatMember`, in order.
+    pub fn restrictions(&self) -> Vec<Restriction> {
+        self.shared.lock().restrictions.clone()
+    }
+
+    /// Every message deleted with `deleteMessage`, as (chat id, message id), in order.
+    /// A deleted message is gone: [`Self::message`] answers `None`, and deleting, editing,
+    /// pinning or replying to it is refused like on Telegram.
+    pub fn deleted_messages(&self) -> Vec<(i64, i32)> {
+        self.shared.lock().deleted.clone()
+    }
+
+    /// Every accepted `pinChatMessage` and `unpinChatMessage`, in order.
+    pub fn pins(&self) -> Vec<Pin> {
+        self.shared.lock().pins.clone()
+    }
+
+    /// The messages pinned in a chat now, oldest pin first.
+    pub fn pinned_in(&self, chat_id: i64) -> Vec<i32> {
         self.shared
             .lock()
+            .pinned
+            .get(&chat_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Every invite link created with `createChatInviteLink`, in order.
+    pub fn invite_links(&self) -> Vec<InviteLink> {
+        self.shared.lock().invite_links.clone()
+    }
+
+    /// Every accepted `approveChatJoinRequest` (true) and `declineChatJoinRequest` (false),
+    /// as (chat id, user id, approved), in order. Only an open request (see
+    /// [`Self::push_join_request`]) can be decided, once; otherwise 400
+    /// `HIDE_REQUESTER_MISSING`. An approval makes the user a member and queues the
+    /// `chat_member` update Telegram sends (`from` the bot, `via_join_request`, the
+    /// `invite_link`), delivered only when `allowed_updates` names `chat_member`.
+    pub fn join_request_decisions(&self) -> Vec<(i64, i64, bool)> {
+        self.shared.lock().join_decisions.clone()
+    }
+
+    /// A user joins a group: a `chat_member` update (old status `left`, new `member`,
+    /// `from` the user, `date` now), delivered only to a poll whose `allowed_updates` names
+    /// `chat_member`. The user is a member from now on. Returns the `update_id`.
+    ///
+    /// On Telegram an ordinary join produces this update *and* a `new_chat_members`
+    /// message ([`Self::push_new_chat_members`]); push both to imitate one join exactly.
+    pub fn push_chat_member_joined(&self, chat_id: i64, chat_title: &str, user: &TgUser) -> u32 {
+        self.push_chat_member_update(
+            chat_id,
+            chat_title,
+            user,
+            MemberStatus::Left,
+            MemberStatus::Member,
+        )
+    }
+
+    /// A `chat_member` update for `user` in a group going from `old` to `new` (`from` the
+    /// user, `date` now); `getChatMember` answers `new` from now on. Returns the `update_id`.
+    pub fn push_chat_member_update(
+        &self,
+        chat_id: i64,
+        chat_title: &str,
+        user: &TgUser,
+        old: MemberStatus,
+        new: MemberStatus,
+    ) -> u32 {
+        let mut state = self.shared.lock();
+        state.chat_titles.insert(chat_id, chat_title.to_owned());
+        state.users.insert(user.id, user.clone());
+        state.restricted.remove(&(chat_id, user.id));
+        state.member_status.insert((chat_id, user.id), new);
+        let payload = state.chat_member_updated(chat_id, user, old, new, None);
+        let id = state.push_update("chat_member", payload);
+        drop(state);
+        self.shared.changed.notify_waiters();
+        id
+    }
+
+    /// Users join a group, reported the other way Telegram does: a message in the group
+    /// with `new_chat_members` (`from` the first user, as when people join by themselves).
+    /// They are members from now on. Returns the message id.
+    pub fn push_new_chat_members(&self, chat_id: i64, chat_title: &str, users: &[TgUser]) -> i32 {
+        let mut state = self.shared.lock();
+        state.chat_titles.insert(chat_id, chat_title.to_owned());
+        for user in users {
+            state.users.insert(user.id, user.clone());
+            state.restricted.remove(&(chat_id, user.id));
+            state
+                .member_status
+                .insert((chat_id, user.id), MemberStatus::Member);
+        }
+        let from = users
+            .first()
+            .map_or_else(|| state.bot_json(), TgUser::to_json);
+        let members: Vec<Value> = users.iter().map(TgUser::to_json).collect();
+        let message_id =
+            state.push_service_message(chat_id, from, "new_chat_members", Value::Array(members));
+        drop(state);
+        self.shared.changed.notify_waiters();
+        message_id
+    }
+
+    /// A user asks to join a group through `invite_link`: a `chat_join_request` update
+    /// (`from` the user, `user_chat_id`, `date` now, and the `invite_link` object — the one
+    /// the bot created if it is one of [`Self::invite_links`], else a link by another
+    /// administrator). The request stays open until the bot approves or declines it.
+    /// Delivered like Telegram does: also when `allowed_updates` is empty, not when it
+    /// names other kinds only. Returns the `update_id`.
+    pub fn push_join_request(
+        &self,
+        chat_id: i64,
+        chat_title: &str,
+        user: &TgUser,
+        invite_link: &str,
+    ) -> u32 {
+        let mut state = self.shared.lock();
+        state.chat_titles.insert(chat_id, chat_title.to_owned());
+        state.users.insert(user.id, user.clone());
+        state
+            .join_requests
+            .insert((chat_id, user.id), invite_link.to_owned());
+        let link = state.invite_link_json(chat_id, invite_link);
+        let payload = json!({
+            "chat": state.chat_json(chat_id),
+            "from": user.to_json(),
+            "user_chat_id": user.id,
+            "date": unix_now(),
+            "invite_link": link,
+        });
+        let id = state.push_update("chat_join_request", payload);
+        drop(state);
+        self.shared.changed.notify_waiters();
+        id
+    }
+
+    /// A group is upgraded to a supergroup, as Telegram reports it: a message in the old
+    /// group with `migrate_to_chat_id`, then one in the new supergroup with
+    /// `migrate_from_chat_id` (both `from` the group's creator if one was set with
+    /// [`Self::set_chat_member_status`], else a placeholder owner). The supergroup keeps
+    /// the title and the member statuses. From now on every request naming `old_chat_id`
+    /// answers 400 `Bad Request: group chat was upgraded to a supergroup chat` with
+    /// `parameters.migrate_to_chat_id` (teloxide: `RequestError::MigrateToChatId`).
+    /// `new_chat_id` should be a supergroup id (−100…, below −10¹²). Returns the id of the
+    /// message in the old group.
+    pub fn push_group_migrated(&self, old_chat_id: i64, new_chat_id: i64) -> i32 {
+        let mut state = self.shared.lock();
+        if let Some(title) = state.chat_titles.get(&old_chat_id).cloned() {
+            state.chat_titles.insert(new_chat_id, title);
+        }
+        let statuses: Vec<(i64, MemberStatus)> = state
             .member_status
-            .insert((chat_id, user_id), status);
+            .iter()
+            .filter(|((chat, _), _)| *chat == old_chat_id)
+            .map(|((_, user), status)| (*user, *status))
+            .collect();
+        for (user, status) in &statuses {
+            state.member_status.insert((new_chat_id, *user), *status);
+        }
+        let from = statuses
+            .iter()
+            .find(|(_, status)| *status == MemberStatus::Creator)
+            .map_or_else(
+                || json!({ "id": MIGRATING_OWNER_ID, "is_bot": false, "first_name": "Group Owner" }),
+                |(user, _)| state.user_json(*user),
+            );
+        let message_id = state.push_service_message(
+            old_chat_id,
+            from.clone(),
+            "migrate_to_chat_id",
+            json!(new_chat_id),
+        );
+        state.push_service_message(
+            new_chat_id,
+            from,
+            "migrate_from_chat_id",
+            json!(old_chat_id),
+        );
+        state.migrated.insert(old_chat_id, new_chat_id);
+        drop(state);
+        self.shared.changed.notify_waiters();
+        message_id
     }
 
     /// A user writes `text` to the bot in private; returns the new message's id.
@@ -705,6 +995,19 @@ struct ServerState {
     answered_callbacks: Vec<(String, Option<String>)>,
     commands_set: Vec<Value>,
     member_status: HashMap<(i64, i64), MemberStatus>,
+    /// Current restrictions: (chat, user) → (permissions, until_date; 0 = forever).
+    restricted: HashMap<(i64, i64), (Value, i64)>,
+    restrictions: Vec<Restriction>,
+    deleted: Vec<(i64, i32)>,
+    pins: Vec<Pin>,
+    pinned: HashMap<i64, Vec<i32>>,
+    invite_links: Vec<InviteLink>,
+    invite_seq: u64,
+    /// Open join requests: (chat, user) → the invite link the user came through.
+    join_requests: HashMap<(i64, i64), String>,
+    join_decisions: Vec<(i64, i64, bool)>,
+    /// Groups upgraded to supergroups: old id → new id.
+    migrated: HashMap<i64, i64>,
     blocked: HashSet<i64>,
     fail_next: VecDeque<Fault>,
     fail_until: Option<(Instant, Fault)>,
@@ -739,6 +1042,16 @@ impl ServerState {
             answered_callbacks: Vec::new(),
             commands_set: Vec::new(),
             member_status: HashMap::new(),
+            restricted: HashMap::new(),
+            restrictions: Vec::new(),
+            deleted: Vec::new(),
+            pins: Vec::new(),
+            pinned: HashMap::new(),
+            invite_links: Vec::new(),
+            invite_seq: 0,
+            join_requests: HashMap::new(),
+            join_decisions: Vec::new(),
+            migrated: HashMap::new(),
             blocked: HashSet::new(),
             fail_next: VecDeque::new(),
             fail_until: None,
@@ -835,6 +1148,146 @@ impl ServerState {
         }
     }
 
+    /// A `ChatMemberUpdated` object for `user` in a group going from `old` to `new`.
+    fn chat_member_updated(
+        &self,
+        chat_id: i64,
+        user: &TgUser,
+        old: MemberStatus,
+        new: MemberStatus,
+        invite_link: Option<Value>,
+    ) -> Value {
+        let mut old_member = member_json(old);
+        old_member["user"] = user.to_json();
+        let mut new_member = member_json(new);
+        new_member["user"] = user.to_json();
+        let mut update = json!({
+            "chat": self.chat_json(chat_id),
+            "from": user.to_json(),
+            "date": unix_now(),
+            "old_chat_member": old_member,
+            "new_chat_member": new_member,
+        });
+        if let Some(link) = invite_link {
+            update["invite_link"] = link;
+            update["via_join_request"] = json!(true);
+        }
+        update
+    }
+
+    /// Stores and queues a service message (`field: value`) in a chat; returns its id.
+    fn push_service_message(
+        &mut self,
+        chat_id: i64,
+        from: Value,
+        field: &str,
+        value: Value,
+    ) -> i32 {
+        let message_id = self.next_message_id(chat_id);
+        let mut message = json!({
+            "message_id": message_id,
+            "from": from,
+            "chat": self.chat_json(chat_id),
+            "date": unix_now(),
+        });
+        message[field] = value;
+        self.messages.insert(
+            (chat_id, message_id),
+            StoredMessage {
+                json: message.clone(),
+                from_bot: false,
+                raw_text: None,
+                parse_mode: None,
+                reply_markup: None,
+            },
+        );
+        self.push_update("message", message);
+        message_id
+    }
+
+    /// The `ChatInviteLink` object for a link: the bot's own if it created it for this chat,
+    /// else one made by another administrator (primary, no join request).
+    fn invite_link_json(&self, chat_id: i64, link: &str) -> Value {
+        match self
+            .invite_links
+            .iter()
+            .find(|l| l.chat_id == chat_id && l.invite_link == link)
+        {
+            Some(own) => self.own_invite_link_json(own),
+            None => json!({
+                "invite_link": link,
+                "creator": {
+                    "id": MIGRATING_OWNER_ID,
+                    "is_bot": false,
+                    "first_name": "Group Owner",
+                },
+                "creates_join_request": true,
+                "is_primary": false,
+                "is_revoked": false,
+            }),
+        }
+    }
+
+    fn own_invite_link_json(&self, link: &InviteLink) -> Value {
+        let mut json = json!({
+            "invite_link": link.invite_link,
+            "creator": self.bot_json(),
+            "creates_join_request": link.creates_join_request,
+            "is_primary": false,
+            "is_revoked": false,
+        });
+        if let Some(name) = &link.name {
+            json["name"] = json!(name);
+        }
+        if let Some(expire) = link.expire_date {
+            json["expire_date"] = json!(expire);
+        }
+        if let Some(limit) = link.member_limit {
+            json["member_limit"] = json!(limit);
+        }
+        if link.creates_join_request {
+            let pending = self
+                .join_requests
+                .iter()
+                .filter(|((chat, _), url)| *chat == link.chat_id && **url == link.invite_link)
+                .count();
+            json["pending_join_request_count"] = json!(pending);
+        }
+        json
+    }
+
+    /// The `ChatMember` object `getChatMember` answers now (without `user`).
+    fn member_now(&self, chat_id: i64, user_id: i64) -> Value {
+        if let Some((permissions, until)) = self.restricted.get(&(chat_id, user_id))
+            && (*until == 0 || *until > unix_now())
+        {
+            let mut member =
+                json!({ "status": "restricted", "is_member": true, "until_date": until });
+            for field in PERMISSIONS {
+                member[field] = json!(permission(permissions, field));
+            }
+            return member;
+        }
+        member_json(
+            self.member_status
+                .get(&(chat_id, user_id))
+                .copied()
+                .unwrap_or(MemberStatus::Administrator),
+        )
+    }
+
+    /// Whether the bot has administrator rights in a chat (always in a private chat).
+    fn bot_is_admin(&self, chat_id: i64) -> bool {
+        chat_id > 0
+            || matches!(
+                self.member_status
+                    .get(&(chat_id, self.bot_id))
+                    .copied()
+                    .unwrap_or(MemberStatus::Administrator),
+                MemberStatus::Administrator | MemberStatus::Creator
+            )
+    }
+
     /// The fault scripted for the next sending request, if any.
     fn take_fault(&mut self, now: Instant) -> Option<Fault> {
         if let Some(fault) = self.fail_next.pop_front() {
@@ -897,9 +1350,7 @@ impl ServerState {
                 Ok(ok(json!(true)))
             }
             Method::GetChat => {
-                let chat_id = params
-                    .chat_id()?
-                    .ok_or_else(|| bad_request("Bad Request: chat not found"))?;
+                let chat_id = self.chat_param(params)?;
                 let mut chat = self.chat_json(chat_id);
                 chat["accepted_gift_types"] = json!({
                     "unlimited_gifts": false,
@@ -912,20 +1363,100 @@ impl ServerState {
                 Ok(ok(chat))
             }
             Method::GetChatMember => {
-                let chat_id = params
-                    .chat_id()?
-                    .ok_or_else(|| bad_request("Bad Request: chat not found"))?;
+                let chat_id = self.chat_param(params)?;
                 let user_id = params
                     .i64("user_id")?
                     .ok_or_else(|| bad_request("Bad Request: user not found"))?;
-                let status = self
-                    .member_status
-                    .get(&(chat_id, user_id))
-                    .copied()
-                    .unwrap_or(MemberStatus::Administrator);
-                let mut member = member_json(status);
+                let mut member = self.member_now(chat_id, user_id);
                 member["user"] = self.user_json(user_id);
                 Ok(ok(member))
+            }
+            Method::GetChatAdministrators => {
+                let chat_id = self.chat_param(params)?;
+                if chat_id > 0 {
+                    return Err(bad_request(
+                        "Bad Request: there are no administrators in the private chat",
+                    ));
+                }
+                let mut admins = Vec::new();
+                if self.bot_is_admin(chat_id) {
+                    let mut bot = member_json(MemberStatus::Administrator);
+                    bot["user"] = self.bot_json();
+                    admins.push(bot);
+                }
+                let mut others: Vec<(i64, MemberStatus)> = self
+                    .member_status
+                    .iter()
+                    .filter(|((chat, user), status)| {
+                        *chat == chat_id
+                            && *user != self.bot_id
+                            && matches!(status, MemberStatus::Administrator | MemberStatus::Creator)
+                    })
+                    .map(|((_, user), status)| (*user, *status))
+                    .collect();
+                others.sort_by_key(|(user, status)| (*status != MemberStatus::Creator, *user));
+                for (user, status) in others {
+                    let mut admin = member_json(status);
+                    admin["user"] = self.user_json(user);
+                    admins.push(admin);
+                }
+                Ok(ok(Value::Array(admins)))
+            }
+            Method::RestrictChatMember => self.restrict(params, now),
+            Method::DeleteMessage => {
+                let chat_id = self.chat_param(params)?;
+                let message_id = params.i64("message_id")?.ok_or_else(|| {
+                    bad_request("Bad Request: message identifier is not specified")
+                })? as i32;
+                let Some(stored) = self.messages.get(&(chat_id, message_id)) else {
+                    return Err(bad_request("Bad Request: message to delete not found"));
+                };
+                if !stored.from_bot && !self.bot_is_admin(chat_id) {
+                    return Err(bad_request("Bad Request: message can't be deleted"));
+                }
+                self.messages.remove(&(chat_id, message_id));
+                if let Some(pinned) = self.pinned.get_mut(&chat_id) {
+                    pinned.retain(|id| *id != message_id);
+                }
+                self.deleted.push((chat_id, message_id));
+                Ok(ok(json!(true)))
+            }
+            Method::PinChatMessage | Method::UnpinChatMessage => self.pin(method, params, now),
+            Method::CreateChatInviteLink => self.create_invite_link(params, now),
+            Method::ApproveChatJoinRequest | Method::DeclineChatJoinRequest => {
+                let chat_id = self.chat_param(params)?;
+                let user_id = params
+                    .i64("user_id")?
+                    .ok_or_else(|| bad_request("Bad Request: user not found"))?;
+                if !self.bot_is_admin(chat_id) {
+                    return Err(bad_request("Bad Request: CHAT_ADMIN_REQUIRED"));
+                }
+                let Some(link) = self.join_requests.remove(&(chat_id, user_id)) else {
+                    return Err(bad_request(NO_JOIN_REQUEST));
+                };
+                let approved = method == Method::ApproveChatJoinRequest;
+                self.join_decisions.push((chat_id, user_id, approved));
+                if approved {
+                    self.restricted.remove(&(chat_id, user_id));
+                    self.member_status
+                        .insert((chat_id, user_id), MemberStatus::Member);
+                    let user = self
+                        .users
+                        .get(&user_id)
+                        .cloned()
+                        .unwrap_or_else(|| TgUser::new(user_id, format!("User {user_id}")));
+                    let mut update = self.chat_member_updated(
+                        chat_id,
+                        &user,
+                        MemberStatus::Left,
+                        MemberStatus::Member,
+                        Some(self.invite_link_json(chat_id, &link)),
+                    );
+                    // The performer of an approval is the administrator who approved.
+                    update["from"] = self.bot_json();
+                    self.push_update("chat_member", update);
+                }
+                Ok(ok(json!(true)))
             }
             Method::SendMessage
             | Method::SendPhoto
@@ -960,6 +1491,9 @@ impl ServerState {
             && self.blocked.contains(&chat_id)
         {
             return Err(api_error(403, "Forbidden: bot was blocked by the user"));
+        }
+        if let Some(new) = chat_id.and_then(|id| self.migrated.get(&id)) {
+            return Err(migrated(*new));
         }
         match (method, chat_id) {
             (Method::SendMessage | Method::SendPhoto, Some(chat_id)) => {
@@ -1082,6 +1616,171 @@ impl ServerState {
             at: now,
         });
         Ok(ok(message))
+    }
+
+    /// The `chat_id` of a non-sending chat method: required, and refused for a migrated group.
+    fn chat_param(&self, params: &Params) -> Result<i64, Reply> {
+        let chat_id = params
+            .chat_id()?
+            .ok_or_else(|| bad_request("Bad Request: chat not found"))?;
+        match self.migrated.get(&chat_id) {
+            Some(new) => Err(migrated(*new)),
+            None => Ok(chat_id),
+        }
+    }
+
+    /// `restrictChatMember`: supergroups only, the bot must be an administrator and the
+    /// member must not be one (as set with [`FakeTelegram::set_chat_member_status`]).
+    fn restrict(&mut self, params: &Params, now: Instant) -> Outcome {
+        let chat_id = self.chat_param(params)?;
+        let user_id = params
+            .i64("user_id")?
+            .ok_or_else(|| bad_request("Bad Request: user not found"))?;
+        let Some(Value::Object(mut permissions)) = params.json("permissions")? else {
+            return Err(bad_request(
+                "Bad Request: parameter \"permissions\" is required",
+            ));
+        };
+        let until_date = params.i64("until_date")?;
+        if chat_id > SUPERGROUP_ID_BELOW {
+            return Err(bad_request(
+                "Bad Request: method is available only for supergroups and channel",
+            ));
+        }
+        if !self.bot_is_admin(chat_id) {
+            return Err(bad_request(
+                "Bad Request: not enough rights to restrict/unrestrict chat member",
+            ));
+        }
+        if user_id == self.bot_id {
+            return Err(bad_request("Bad Request: can't restrict self"));
+        }
+        if matches!(
+            self.member_status.get(&(chat_id, user_id)),
+            Some(MemberStatus::Administrator | MemberStatus::Creator)
+        ) {
+            return Err(bad_request(
+                "Bad Request: user is an administrator of the chat",
+            ));
+        }
+        // The legacy `can_send_media_messages` stands for the six media permissions.
+        if permissions
+            .get("can_send_media_messages")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+        {
+            for field in &PERMISSIONS[1..7] {
+                permissions.insert((*field).to_owned(), json!(true));
+            }
+        }
+        let permissions = Value::Object(permissions);
+        self.restrictions.push(Restriction {
+            chat_id,
+            user_id,
+            permissions: permissions.clone(),
+            until_date,
+            at: now,
+        });
+        // Telegram: until_date less than 30 s or more than 366 days away means forever.
+        let until = match until_date {
+            Some(until) if until - unix_now() >= 30 && until - unix_now() <= 366 * 86_400 => until,
+            _ => 0,
+        };
+        if PERMISSIONS
+            .iter()
+            .all(|field| permission(&permissions, field))
+        {
+            self.restricted.remove(&(chat_id, user_id));
+            self.member_status
+                .insert((chat_id, user_id), MemberStatus::Member);
+        } else {
+            self.restricted
+                .insert((chat_id, user_id), (permissions, until));
+        }
+        Ok(ok(json!(true)))
+    }
+
+    /// `pinChatMessage` and `unpinChatMessage`.
+    fn pin(&mut self, method: Method, params: &Params, now: Instant) -> Outcome {
+        let chat_id = self.chat_param(params)?;
+        let message_id = params.i64("message_id")?.map(|id| id as i32);
+        if !self.bot_is_admin(chat_id) {
+            return Err(bad_request(
+                "Bad Request: not enough rights to manage pinned messages in the chat",
+            ));
+        }
+        let pinned = method == Method::PinChatMessage;
+        let current = self.pinned.entry(chat_id).or_default();
+        if pinned {
+            let message_id = message_id
+                .ok_or_else(|| bad_request("Bad Request: message identifier is not specified"))?;
+            if !self.messages.contains_key(&(chat_id, message_id)) {
+                return Err(bad_request("Bad Request: message to pin not found"));
+            }
+            current.retain(|id| *id != message_id);
+            current.push(message_id);
+        } else {
+            match message_id {
+                Some(id) => current.retain(|pinned| *pinned != id),
+                None => {
+                    current.pop();
+                }
+            }
+        }
+        self.pins.push(Pin {
+            chat_id,
+            message_id,
+            pinned,
+            disable_notification: params.bool("disable_notification").unwrap_or(false),
+            at: now,
+        });
+        Ok(ok(json!(true)))
+    }
+
+    /// `createChatInviteLink`: groups only, the bot must be an administrator; answers a
+    /// `ChatInviteLink` with a new unique link.
+    fn create_invite_link(&mut self, params: &Params, now: Instant) -> Outcome {
+        let chat_id = self.chat_param(params)?;
+        if chat_id > 0 {
+            return Err(bad_request("Bad Request: chat not found"));
+        }
+        if !self.bot_is_admin(chat_id) {
+            return Err(bad_request(
+                "Bad Request: not enough rights to manage chat invite link",
+            ));
+        }
+        let name = params.string("name");
+        if name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > MAX_LINK_NAME_CHARS)
+        {
+            return Err(bad_request("Bad Request: invite link name is too long"));
+        }
+        let creates_join_request = params.bool("creates_join_request").unwrap_or(false);
+        let member_limit = params.i64("member_limit")?;
+        if let Some(limit) = member_limit
+            && !(1..=99_999).contains(&limit)
+        {
+            return Err(bad_request("Bad Request: invalid member limit"));
+        }
+        if creates_join_request && member_limit.is_some() {
+            return Err(bad_request(
+                "Bad Request: member limit can't be specified for links requiring administrator approval",
+            ));
+        }
+        self.invite_seq += 1;
+        let link = InviteLink {
+            chat_id,
+            invite_link: format!("https://t.me/+{}", invite_hash(self.invite_seq)),
+            name,
+            creates_join_request,
+            member_limit: member_limit.map(|l| l as u32),
+            expire_date: params.i64("expire_date")?,
+            at: now,
+        };
+        let json = self.own_invite_link_json(&link);
+        self.invite_links.push(link);
+        Ok(ok(json))
     }
 
     /// `editMessageText` and `editMessageReplyMarkup` of a chat message.
@@ -1300,10 +1999,18 @@ enum Method {
     SetMyCommands,
     GetChat,
     GetChatMember,
+    GetChatAdministrators,
+    RestrictChatMember,
+    DeleteMessage,
+    PinChatMessage,
+    UnpinChatMessage,
+    CreateChatInviteLink,
+    ApproveChatJoinRequest,
+    DeclineChatJoinRequest,
 }
 
 impl Method {
-    const ALL: [Method; 12] = [
+    const ALL: [Method; 20] = [
         Method::GetMe,
         Method::GetUpdates,
         Method::GetWebhookInfo,
@@ -1316,6 +2023,14 @@ impl Method {
         Method::SetMyCommands,
         Method::GetChat,
         Method::GetChatMember,
+        Method::GetChatAdministrators,
+        Method::RestrictChatMember,
+        Method::DeleteMessage,
+        Method::PinChatMessage,
+        Method::UnpinChatMessage,
+        Method::CreateChatInviteLink,
+        Method::ApproveChatJoinRequest,
+        Method::DeclineChatJoinRequest,
     ];
 
     /// Method names are case-insensitive, as on Telegram.
@@ -1339,6 +2054,14 @@ impl Method {
             Method::SetMyCommands => "setMyCommands",
             Method::GetChat => "getChat",
             Method::GetChatMember => "getChatMember",
+            Method::GetChatAdministrators => "getChatAdministrators",
+            Method::RestrictChatMember => "restrictChatMember",
+            Method::DeleteMessage => "deleteMessage",
+            Method::PinChatMessage => "pinChatMessage",
+            Method::UnpinChatMessage => "unpinChatMessage",
+            Method::CreateChatInviteLink => "createChatInviteLink",
+            Method::ApproveChatJoinRequest => "approveChatJoinRequest",
+            Method::DeclineChatJoinRequest => "declineChatJoinRequest",
         }
     }
 
@@ -1391,6 +2114,20 @@ fn api_error(code: u16, description: &str) -> Reply {
 
 fn bad_request(description: &str) -> Reply {
     api_error(400, description)
+}
+
+/// The 400 for a request naming a group that was upgraded to the supergroup `new_chat_id`.
+fn migrated(new_chat_id: i64) -> Reply {
+    Reply {
+        status: 400,
+        body: json!({
+            "ok": false,
+            "error_code": 400,
+            "description": MIGRATED,
+            "parameters": { "migrate_to_chat_id": new_chat_id },
+        }),
+        retry_after: None,
+    }
 }
 
 fn too_many_requests(retry_after: u32) -> Reply {
@@ -1897,6 +2634,28 @@ fn member_json(status: MemberStatus) -> Value {
         MemberStatus::Left => json!({ "status": "left" }),
         MemberStatus::Kicked => json!({ "status": "kicked", "until_date": 0 }),
     }
+}
+
+/// A permission field of a `ChatPermissions` object (absent = false, as teloxide omits them).
+fn permission(permissions: &Value, field: &str) -> bool {
+    permissions
+        .get(field)
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
+}
+
+/// The 16-character part of the `seq`-th invite link after `https://t.me/+`: distinct for
+/// distinct `seq`, and not guessable from its neighbours at a glance.
+fn invite_hash(seq: u64) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    // An odd multiplier is a bijection on u64, so distinct seqs give distinct values.
+    let mut value = seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5DEE_CE66_D1CE_4E5B;
+    let mut hash = String::with_capacity(16);
+    for _ in 0..16 {
+        hash.push(char::from(ALPHABET[(value & 63) as usize]));
+        value = value.rotate_right(6);
+    }
+    hash
 }
 
 fn group_type(chat_id: i64) -> &'static str {
