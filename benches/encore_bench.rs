@@ -199,45 +199,15 @@ async fn latency_bench(bulk: usize, probes: usize) {
     let app = RunningApp::start(config)
         .await
         .expect("the encore app did not start");
-    let now = Utc::now();
     let mut tx = app.ctx.store.begin().await.expect("begin the seeding");
     for i in 0..bulk + probes {
-        let customer_id = format!("c{i}");
         let chat_id = if i < bulk {
             FIRST_CHAT_ID + i as i64
         } else {
             FIRST_PROBE_CHAT_ID + (i - bulk) as i64
         }
         .to_string();
-        customers::upsert_customer(
-            &mut tx,
-            &customer_id,
-            &format!("Buyer {i}"),
-            Some("ko"),
-            None,
-            now,
-        )
-        .await
-        .expect("seed a customer");
-        customers::link_identity(
-            &mut tx,
-            &customer_id,
-            &NewIdentity {
-                platform: Platform::Telegram,
-                user_id: &chat_id,
-                chat_id: &chat_id,
-                display_name: None,
-                platform_lang: Some("ko"),
-            },
-            now,
-        )
-        .await
-        .expect("seed an identity");
-        if i < bulk {
-            after_broadcast::order_placed(&mut tx, &order_record(i), now, Effects::Silent, now)
-                .await
-                .expect("seed an order");
-        }
+        seed_linked_buyer(&mut tx, i, &chat_id, i < bulk).await;
     }
     tx.commit().await.expect("commit the seeding");
     encore::ingest::end_broadcast(&app.ctx, BROADCAST)
@@ -297,6 +267,42 @@ async fn latency_bench(bulk: usize, probes: usize) {
     );
     row("429s (violations)", tg.violations().to_string());
     app.stop().await.expect("the app stops");
+}
+
+/// Customer `c<i>`, linked to Telegram chat `chat_id`, with one order in the broadcast when
+/// `buys`. Seeded silently: nothing is sent before the broadcast ends.
+async fn seed_linked_buyer(tx: &mut encore::store::Conn, i: usize, chat_id: &str, buys: bool) {
+    let now = Utc::now();
+    let customer_id = format!("c{i}");
+    customers::upsert_customer(
+        tx,
+        &customer_id,
+        &format!("Buyer {i}"),
+        Some("ko"),
+        None,
+        now,
+    )
+    .await
+    .expect("seed a customer");
+    customers::link_identity(
+        tx,
+        &customer_id,
+        &NewIdentity {
+            platform: Platform::Telegram,
+            user_id: chat_id,
+            chat_id,
+            display_name: Some("Buyer"),
+            platform_lang: Some("ko"),
+        },
+        now,
+    )
+    .await
+    .expect("seed an identity");
+    if buys {
+        after_broadcast::order_placed(tx, &order_record(i), now, Effects::Silent, now)
+            .await
+            .expect("seed an order");
+    }
 }
 
 // ---- send ------------------------------------------------------------------------------------
@@ -372,38 +378,10 @@ async fn send_bench(dms: usize) -> SendReport {
     // Seed through the store, in one transaction: customers, their Telegram identities and one
     // order each in the broadcast. Silent: nothing is sent before the broadcast ends.
     let seed_started = Instant::now();
-    let now = Utc::now();
     let mut tx = app.ctx.store.begin().await.expect("begin the seeding");
     for i in 0..dms {
-        let customer_id = format!("c{i}");
         let chat_id = (FIRST_CHAT_ID + i as i64).to_string();
-        customers::upsert_customer(
-            &mut tx,
-            &customer_id,
-            &format!("Buyer {i}"),
-            None,
-            None,
-            now,
-        )
-        .await
-        .expect("seed a customer");
-        customers::link_identity(
-            &mut tx,
-            &customer_id,
-            &NewIdentity {
-                platform: Platform::Telegram,
-                user_id: &chat_id,
-                chat_id: &chat_id,
-                display_name: Some("Buyer"),
-                platform_lang: Some("ko"),
-            },
-            now,
-        )
-        .await
-        .expect("seed an identity");
-        after_broadcast::order_placed(&mut tx, &order_record(i), now, Effects::Silent, now)
-            .await
-            .expect("seed an order");
+        seed_linked_buyer(&mut tx, i, &chat_id, true).await;
     }
     tx.commit().await.expect("commit the seeding");
     let seed = seed_started.elapsed();
