@@ -413,3 +413,48 @@ async fn a_question_in_a_community_room_is_answered_as_a_reply_at_most_once_in_t
         "no second answer within 10 minutes, no answer to chatter"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_reply_to_any_part_of_a_split_ticket_card_reaches_the_viewer() {
+    let t = TestApp::start().await;
+    let user = TgUser::new(6301, "Yejun").with_language("ko");
+    t.post_events(&[customer("c-30", "예준")]).await;
+    t.link_viewer("c-30", &user).await;
+    // Two long messages first: the card quotes them, so it no longer fits in one message.
+    for word in ["강아지", "고양이"] {
+        let before = t.tg.sent_to(user.id).len();
+        t.tg.push_private_text(&user, &format!("{word} {}", "정말 ".repeat(700)));
+        let answered =
+            t.tg.wait_until(Duration::from_secs(20), |tg| {
+                tg.sent_to(user.id).len() > before
+            })
+            .await;
+        assert!(answered, "the bot answered the long message");
+    }
+    t.tg.push_private_text(&user, "/human");
+    let card_parts =
+        t.tg.wait_until(Duration::from_secs(20), |tg| {
+            tg.sent_to(STAFF_CHAT)
+                .iter()
+                .any(|m| m.text.contains("/close 1"))
+        })
+        .await;
+    assert!(card_parts, "the whole card arrived");
+    let parts = t.tg.sent_to(STAFF_CHAT);
+    assert!(
+        parts.len() >= 2,
+        "the card was split: {} part(s)",
+        parts.len()
+    );
+    let first = &parts[0];
+    assert!(first.text.contains("문의 #1"));
+    let staff = TgUser::new(STAFF_USER, "호스트");
+    t.tg.push_group_text(
+        STAFF_CHAT,
+        "staff",
+        &staff,
+        "교환 도와드릴게요",
+        Some(first.message_id),
+    );
+    wait_text(&t.tg, user.id, "교환 도와드릴게요").await;
+}

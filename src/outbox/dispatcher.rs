@@ -262,6 +262,17 @@ impl Dispatcher {
             drop(turn);
             match sent {
                 Ok(delivered) => {
+                    // Staff answer a card or relay by replying to any of its parts.
+                    if message.target_chat.is_some() {
+                        rows::record_sent_part(
+                            &self.store,
+                            platform.as_str(),
+                            &route.chat_id,
+                            &delivered.message_id,
+                            message.id,
+                        )
+                        .await?;
+                    }
                     last_id = Some(delivered.message_id);
                     if parts.len() > 1 {
                         rows::record_parts_sent(&self.store, message.id, index as i64 + 1).await?;

@@ -180,6 +180,27 @@ pub async fn mark_sending(conn: &mut Conn, id: i64, platform: &str) -> StoreResu
     Ok(())
 }
 
+/// A part of a message to a chat went out with this platform id.
+pub async fn record_sent_part(
+    store: &Store,
+    platform: &str,
+    chat_id: &str,
+    message_id: &str,
+    outbox_id: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO sent_parts (platform, chat_id, message_id, outbox_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (platform, chat_id, message_id) DO NOTHING",
+    )
+    .bind(platform)
+    .bind(chat_id)
+    .bind(message_id)
+    .bind(outbox_id)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
 /// How many parts of a split message the platform accepted.
 pub async fn record_parts_sent(store: &Store, id: i64, parts: i64) -> StoreResult<()> {
     sqlx::query("UPDATE outbox SET parts_sent = $1 WHERE id = $2")
@@ -391,12 +412,12 @@ pub async fn key_of_sent(
     platform_message_id: &str,
 ) -> StoreResult<Option<String>> {
     let key = sqlx::query_scalar(
-        "SELECT idem_key FROM outbox
-         WHERE platform = $1 AND platform_message_id = $2 AND target_chat = $3",
+        "SELECT o.idem_key FROM sent_parts s JOIN outbox o ON o.id = s.outbox_id
+         WHERE s.platform = $1 AND s.chat_id = $2 AND s.message_id = $3",
     )
     .bind(platform)
-    .bind(platform_message_id)
     .bind(chat_id)
+    .bind(platform_message_id)
     .fetch_optional(conn)
     .await?;
     Ok(key)
