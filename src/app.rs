@@ -17,6 +17,7 @@ use crate::outbox::Outbox;
 use crate::outbox::dispatcher::Dispatcher;
 use crate::outbox::render::Renderer;
 use crate::platforms::discord::DiscordAdapter;
+use crate::platforms::moves::ChatMoves;
 use crate::platforms::telegram::{TelegramAdapter, TelegramError};
 use crate::platforms::{Incoming, Messenger};
 use crate::store::{Store, StoreError};
@@ -40,6 +41,8 @@ pub struct AppContext {
     pub discord_running: bool,
     /// The FAQ answers (`[faq] path`); empty when the file is absent.
     pub faq: Arc<Faq>,
+    /// Where configured chats live now (groups upgraded to supergroups).
+    pub chat_moves: ChatMoves,
 }
 
 impl AppContext {
@@ -58,7 +61,13 @@ impl AppContext {
             telegram_username: Arc::new(OnceLock::new()),
             discord_running: false,
             faq: Arc::new(Faq::empty()),
+            chat_moves: ChatMoves::default(),
         }
+    }
+
+    /// Whether `chat_id` is the configured chat `configured`, or where it moved.
+    fn is_configured_chat(&self, platform: Platform, configured: &str, chat_id: &str) -> bool {
+        configured == chat_id || self.chat_moves.current(platform, configured) == chat_id
     }
 
     pub fn is_staff_chat(&self, platform: Platform, chat_id: &str) -> bool {
@@ -68,13 +77,13 @@ impl AppContext {
                 .telegram
                 .as_ref()
                 .and_then(|t| t.staff_chat_id)
-                .is_some_and(|id| id.to_string() == chat_id),
+                .is_some_and(|id| self.is_configured_chat(platform, &id.to_string(), chat_id)),
             Platform::Discord => self
                 .config
                 .discord
                 .as_ref()
                 .and_then(|d| d.staff_channel_id)
-                .is_some_and(|id| id.to_string() == chat_id),
+                .is_some_and(|id| self.is_configured_chat(platform, &id.to_string(), chat_id)),
             Platform::Emulator => chat_id == crate::platforms::emulator::STAFF_CHAT,
         }
     }
@@ -85,12 +94,12 @@ impl AppContext {
             Platform::Telegram => self.config.telegram.as_ref().is_some_and(|t| {
                 t.community_chat_ids
                     .iter()
-                    .any(|id| id.to_string() == chat_id)
+                    .any(|id| self.is_configured_chat(platform, &id.to_string(), chat_id))
             }),
             Platform::Discord => self.config.discord.as_ref().is_some_and(|d| {
                 d.community_channel_ids
                     .iter()
-                    .any(|id| id.to_string() == chat_id)
+                    .any(|id| self.is_configured_chat(platform, &id.to_string(), chat_id))
             }),
             Platform::Emulator => false,
         }
@@ -103,7 +112,12 @@ impl AppContext {
             .telegram
             .as_ref()
             .and_then(|t| t.staff_chat_id)
-            .map(|id| (Platform::Telegram, id.to_string()));
+            .map(|id| {
+                (
+                    Platform::Telegram,
+                    self.chat_moves.current(Platform::Telegram, &id.to_string()),
+                )
+            });
         let discord = self
             .config
             .discord
@@ -191,8 +205,14 @@ impl RunningApp {
         let store = Store::open_and_migrate(&config.database.url).await?;
         let texts = Arc::new(Texts::load()?);
         let faq = Faq::load(std::path::Path::new(&config.faq.path))?;
+        let moves = store
+            .chat_moves()
+            .await?
+            .into_iter()
+            .filter_map(|(p, old, new)| p.parse::<Platform>().ok().map(|p| (p, old, new)));
         let mut ctx = AppContext::new(config, store, clock, texts.clone());
         ctx.faq = Arc::new(faq);
+        ctx.chat_moves = ChatMoves::new(moves);
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let mut messengers: Vec<Arc<dyn Messenger>> = Vec::new();
@@ -254,6 +274,7 @@ impl RunningApp {
             ctx.clock.clone(),
             ctx.outbox.doorbell(),
             ctx.config.shop.default_locale,
+            ctx.chat_moves.clone(),
         ));
         let rx = shutdown_rx.clone();
         tasks.spawn(async move {

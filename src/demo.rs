@@ -158,6 +158,7 @@ async fn run_on(options: &DemoOptions, url: &str, out: &mut dyn Write) -> Result
         ctx.clock.clone(),
         ctx.outbox.doorbell(),
         options.lang,
+        ctx.chat_moves.clone(),
     ));
     let (stop, stop_rx) = watch::channel(false);
     let running = tokio::spawn(dispatcher.run(stop_rx));

@@ -33,6 +33,22 @@ pub fn parse_command(text: &str) -> Option<(String, String)> {
 pub async fn handle(ctx: &AppContext, incoming: &Incoming) -> Result<(), StoreError> {
     let now = ctx.clock.now();
     let mut tx = ctx.store.begin().await?;
+    if let IncomingContent::ChatMoved { to } = &incoming.content {
+        // The group was upgraded: remember where it lives now (CONTRACT §9).
+        crate::store::chats::record_move(
+            &mut tx,
+            incoming.platform.as_str(),
+            &incoming.chat_id,
+            to,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        ctx.chat_moves
+            .record(incoming.platform, &incoming.chat_id, to);
+        tracing::info!(platform = %incoming.platform, "a group was upgraded to a supergroup; following it");
+        return Ok(());
+    }
     if !events::record_update(&mut tx, incoming.platform, &incoming.update_id, now).await? {
         tracing::debug!(platform = %incoming.platform, update_id = %incoming.update_id, "update seen before; ignored");
         return Ok(());
@@ -74,6 +90,8 @@ async fn viewer(conv: &mut Conversation<'_>, conn: &mut Conn) -> StoreResult<()>
         IncomingContent::Button { data } => return button(conv, conn, customer, data).await,
         IncomingContent::Text(text) => (text.clone(), None),
         IncomingContent::Photo { file, caption } => (caption.clone(), Some(file.clone())),
+        // Handled before anything else, in `handle`.
+        IncomingContent::ChatMoved { .. } => return Ok(()),
     };
     // 1. A command.
     if let Some((command, args)) = parse_command(&text) {
@@ -187,7 +205,7 @@ async fn staff_chat(conv: &mut Conversation<'_>, conn: &mut Conn) -> StoreResult
     let (text, photo) = match &conv.incoming.content {
         IncomingContent::Text(text) => (text.clone(), None),
         IncomingContent::Photo { file, caption } => (caption.clone(), Some(file.clone())),
-        IncomingContent::Button { .. } => return Ok(()),
+        IncomingContent::Button { .. } | IncomingContent::ChatMoved { .. } => return Ok(()),
     };
     let authorised = conv.ctx.is_staff_member(conv.incoming);
     if let Some((command, args)) = parse_command(&text) {

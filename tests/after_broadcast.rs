@@ -478,3 +478,30 @@ async fn staff_commands_work_for_staff_and_anonymous_admins_and_refuse_everyone_
     assert!(report.text.contains("지연 2"), "{}", report.text);
     assert_eq!(t.tg.violations(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_staff_group_is_upgraded_to_a_supergroup_encore_follows_it() {
+    let t = TestApp::start().await;
+    seed_linked_buyers(&t.ctx().store, "b-8", 1, 81_000).await;
+    let new_staff_chat = -1_000_000_000_777;
+    t.tg.push_group_migrated(STAFF_CHAT, new_staff_chat);
+    let staff = TgUser::new(STAFF_USER, "호스트");
+    // Staff now write from the supergroup; encore recognises it as the staff chat.
+    t.tg.push_group_text(new_staff_chat, "staff", &staff, "/ended b-8", None);
+    let thanked =
+        t.tg.wait_until(Duration::from_secs(15), |tg| !tg.sent_to(81_000).is_empty())
+            .await;
+    assert!(thanked, "the staff command from the upgraded group worked");
+    let answered =
+        t.tg.wait_until(Duration::from_secs(15), |tg| {
+            tg.sent_to(new_staff_chat)
+                .iter()
+                .any(|m| m.text.contains("b-8"))
+        })
+        .await;
+    assert!(
+        answered,
+        "the answer went to the supergroup, not the old id"
+    );
+    assert_eq!(t.tg.violations(), 0);
+}

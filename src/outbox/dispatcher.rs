@@ -26,6 +26,7 @@ use super::pacing::Pacer;
 use super::render::{Rendered, Renderer};
 use crate::clock::Clock;
 use crate::domain::{Lane, Lang, Platform};
+use crate::platforms::moves::ChatMoves;
 use crate::platforms::{Delivered, Messenger, SendError};
 use crate::store::customers::{self, Customer, Identity};
 use crate::store::outbox::{self as rows, ClaimedMessage};
@@ -44,6 +45,7 @@ pub struct Dispatcher {
     doorbell: Arc<Notify>,
     default_lang: Lang,
     max_in_flight: usize,
+    chat_moves: ChatMoves,
 }
 
 /// Where and how one claimed message goes.
@@ -67,6 +69,7 @@ impl Dispatcher {
         clock: Arc<dyn Clock>,
         doorbell: Arc<Notify>,
         default_lang: Lang,
+        chat_moves: ChatMoves,
     ) -> Dispatcher {
         let pacers = messengers
             .iter()
@@ -82,6 +85,7 @@ impl Dispatcher {
             doorbell,
             default_lang,
             max_in_flight: 16,
+            chat_moves,
         }
     }
 
@@ -341,7 +345,8 @@ impl Dispatcher {
             };
             return Ok(Ok(Route {
                 messenger: messenger.clone(),
-                chat_id: chat_id.clone(),
+                // A group that was upgraded since the message was enqueued lives on elsewhere.
+                chat_id: self.chat_moves.current(messenger.platform(), chat_id),
                 customer: None,
                 lang,
             }));
@@ -416,6 +421,21 @@ impl Dispatcher {
                 let later =
                     now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(1));
                 rows::retry_after_rate_limit(&self.store, message.id, later).await
+            }
+            SendError::Moved(new_chat) => {
+                tracing::info!(message_id = message.id, %platform, "the group was upgraded; following it");
+                let mut conn = self.store.pool().acquire().await?;
+                crate::store::chats::record_move(
+                    &mut conn,
+                    platform.as_str(),
+                    chat_id,
+                    &new_chat,
+                    now,
+                )
+                .await?;
+                drop(conn);
+                self.chat_moves.record(platform, chat_id, &new_chat);
+                rows::requeue_now(&self.store, message.id, now).await
             }
             SendError::Later(wait) => {
                 tracing::warn!(message_id = message.id, %platform, ?wait, "the platform said later");

@@ -4,6 +4,7 @@
 
 pub mod discord;
 pub mod emulator;
+pub mod moves;
 pub mod rights;
 pub mod telegram;
 
@@ -87,6 +88,9 @@ pub enum SendError {
     RetryAfter(Duration),
     #[error("the viewer blocked the bot")]
     Blocked,
+    /// The chat moved (a Telegram group upgraded to a supergroup): send there instead.
+    #[error("the chat moved to {0}")]
+    Moved(String),
     /// Not now, later (Discord's 40003): no attempt used up, the platform not paused.
     #[error("try again in {0:?}")]
     Later(Duration),
@@ -147,6 +151,10 @@ pub enum IncomingContent {
     },
     Button {
         data: String,
+    },
+    /// The group was upgraded and lives on under this id now.
+    ChatMoved {
+        to: String,
     },
 }
 

@@ -176,6 +176,23 @@ pub fn to_incoming(update: &Update, bot_username: Option<&str>) -> Option<Incomi
     let update_id = update.id.0.to_string();
     match &update.kind {
         UpdateKind::Message(message) => {
+            if let Some(new_id) = message.migrate_to_chat_id() {
+                return Some(Incoming {
+                    platform: Platform::Telegram,
+                    update_id,
+                    chat_id: message.chat.id.0.to_string(),
+                    chat_is_private: false,
+                    user_id: String::new(),
+                    user_name: None,
+                    user_lang: None,
+                    sent_as_chat: false,
+                    message_id: None,
+                    reply_to: None,
+                    content: IncomingContent::ChatMoved {
+                        to: new_id.0.to_string(),
+                    },
+                });
+            }
             let content = match (message.text(), message.photo()) {
                 (Some(text), _) => IncomingContent::Text(addressed_to_us(text, bot_username)?),
                 (None, Some(sizes)) => IncomingContent::Photo {
@@ -340,9 +357,7 @@ fn classify(err: RequestError) -> SendError {
             SendError::Transient(description)
         }
         RequestError::Api(other) => SendError::Permanent(other.to_string()),
-        RequestError::MigrateToChatId(id) => {
-            SendError::Permanent(format!("the group moved to chat {}", id.0))
-        }
+        RequestError::MigrateToChatId(id) => SendError::Moved(id.0.to_string()),
         RequestError::Network(err) => SendError::Transient(format!("network: {err}")),
         RequestError::InvalidJson { source, .. } => {
             SendError::Transient(format!("unreadable answer: {source}"))

@@ -5,6 +5,7 @@
 //! Functions that must run inside a caller's transaction take `&mut Conn`; the rest take
 //! `&Store`. The store never decides anything: flows do.
 
+pub mod chats;
 pub mod customers;
 pub mod events;
 pub mod feedback;
