@@ -8,6 +8,14 @@ use std::process::Command;
 use support::discord::{self, FakeDiscord};
 use support::telegram::{self, FakeTelegram, MemberStatus};
 
+/// Runs the check off the async runtime (it is a blocking child process).
+async fn check_in_background(envs: &[(&'static str, String)]) -> (bool, String) {
+    let envs = envs.to_vec();
+    tokio::task::spawn_blocking(move || check(&envs))
+        .await
+        .expect("joined")
+}
+
 fn check(envs: &[(&str, String)]) -> (bool, String) {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = Command::new(env!("CARGO_BIN_EXE_encore"))
@@ -31,12 +39,7 @@ async fn discord_without_the_message_content_intent_is_reported_with_what_to_do(
         ("ENCORE_DISCORD_TOKEN", discord::TOKEN.to_string()),
         ("ENCORE_DISCORD_API_URL", dc.api_url()),
     ];
-    let (ok, text) = tokio::task::spawn_blocking({
-        let envs = envs.clone();
-        move || check(&envs)
-    })
-    .await
-    .expect("joined");
+    let (ok, text) = check_in_background(&envs).await;
     assert!(ok, "{text}");
     assert!(
         text.contains("ok       discord: the MESSAGE_CONTENT intent"),
@@ -44,9 +47,7 @@ async fn discord_without_the_message_content_intent_is_reported_with_what_to_do(
     );
 
     dc.set_application_flags(discord::FLAG_GATEWAY_GUILD_MEMBERS);
-    let (ok, text) = tokio::task::spawn_blocking(move || check(&envs))
-        .await
-        .expect("joined");
+    let (ok, text) = check_in_background(&envs).await;
     assert!(!ok, "a missing intent fails the check");
     assert!(
         text.contains("MISSING  discord: the MESSAGE_CONTENT intent"),
@@ -63,12 +64,7 @@ async fn telegram_rights_in_the_staff_chat_are_checked() {
         ("ENCORE_TELEGRAM_API_URL", tg.api_url()),
         ("ENCORE_TELEGRAM_STAFF_CHAT_ID", "-1001".to_string()),
     ];
-    let (ok, text) = tokio::task::spawn_blocking({
-        let envs = envs.clone();
-        move || check(&envs)
-    })
-    .await
-    .expect("joined");
+    let (ok, text) = check_in_background(&envs).await;
     assert!(ok, "{text}");
     assert!(
         text.contains("ok       telegram: admin in the staff chat"),
@@ -76,9 +72,7 @@ async fn telegram_rights_in_the_staff_chat_are_checked() {
     );
 
     tg.set_chat_member_status(-1001, tg.bot_user_id(), MemberStatus::Member);
-    let (ok, text) = tokio::task::spawn_blocking(move || check(&envs))
-        .await
-        .expect("joined");
+    let (ok, text) = check_in_background(&envs).await;
     assert!(!ok);
     assert!(
         text.contains("MISSING  telegram: admin in the staff chat"),
