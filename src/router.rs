@@ -91,7 +91,9 @@ async fn viewer(conv: &mut Conversation<'_>, conn: &mut Conn) -> StoreResult<()>
         IncomingContent::Text(text) => (text.clone(), None),
         IncomingContent::Photo { file, caption } => (caption.clone(), Some(file.clone())),
         // Handled before anything else, in `handle`.
-        IncomingContent::ChatMoved { .. } => return Ok(()),
+        IncomingContent::ChatMoved { .. }
+        | IncomingContent::MembersJoined { .. }
+        | IncomingContent::JoinRequest { .. } => return Ok(()),
     };
     // 1. A command.
     if let Some((command, args)) = parse_command(&text) {
@@ -205,7 +207,7 @@ async fn staff_chat(conv: &mut Conversation<'_>, conn: &mut Conn) -> StoreResult
     let (text, photo) = match &conv.incoming.content {
         IncomingContent::Text(text) => (text.clone(), None),
         IncomingContent::Photo { file, caption } => (caption.clone(), Some(file.clone())),
-        IncomingContent::Button { .. } | IncomingContent::ChatMoved { .. } => return Ok(()),
+        _ => return Ok(()),
     };
     let authorised = conv.ctx.is_staff_member(conv.incoming);
     if let Some((command, args)) = parse_command(&text) {

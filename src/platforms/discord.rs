@@ -210,6 +210,7 @@ impl EventHandler for Handler {
             ),
             user_lang: None,
             sent_as_chat: false,
+            from_admin: false,
             message_id: Some(message.id.to_string()),
             reply_to: message
                 .message_reference
@@ -308,6 +309,7 @@ impl Handler {
             ),
             user_lang: Some(command.locale.clone()),
             sent_as_chat: false,
+            from_admin: false,
             message_id: None,
             reply_to: None,
             content: IncomingContent::Text(text),
@@ -337,6 +339,7 @@ impl Handler {
             ),
             user_lang: None,
             sent_as_chat: false,
+            from_admin: false,
             message_id: None,
             reply_to: None,
             content: IncomingContent::Button {

@@ -108,6 +108,64 @@ pub struct PlatformLimits {
     pub per_group_interval: Duration,
 }
 
+/// Something done to a chat or a member rather than said (community rooms, the VIP room).
+/// Actions travel through the outbox like messages, so they are durable, paced and retried.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum ChatAction {
+    /// Stop a member writing until `until` (Telegram `restrictChatMember`; Discord timeout:
+    /// `PATCH /guilds/{guild}/members/{user}` with `communication_disabled_until`, where the
+    /// chat id is the guild's).
+    Mute {
+        user_id: String,
+        until: chrono::DateTime<chrono::Utc>,
+    },
+    /// Lift a mute (Telegram: the group's default permissions back; Discord: timeout null).
+    Unmute {
+        user_id: String,
+    },
+    /// Remove a member's message.
+    Delete {
+        message_id: String,
+    },
+    /// Pin one of our messages, without a notification.
+    Pin {
+        message_id: String,
+    },
+    /// A link that lets one person ask to join: Telegram `createChatInviteLink` with
+    /// `creates_join_request` and `name`; Discord: a one-use guild invite made on this channel
+    /// (`POST /channels/{id}/invites`). Answers [`ActionDone::Link`].
+    CreateJoinLink {
+        name: String,
+    },
+    /// Telegram join requests to the VIP room.
+    ApproveJoin {
+        user_id: String,
+    },
+    DeclineJoin {
+        user_id: String,
+    },
+    /// Discord: give a member a role; the chat id is the guild's.
+    GrantRole {
+        user_id: String,
+        role_id: String,
+    },
+    /// Is this user a member of the chat (Telegram `getChatMember`: member, administrator,
+    /// creator or restricted-but-member) or the guild (Discord `GET /guilds/{g}/members/{u}`)?
+    /// Answers [`ActionDone::Member`].
+    IsMember {
+        user_id: String,
+    },
+}
+
+/// What an action gave back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionDone {
+    Done,
+    Link(String),
+    Member(bool),
+}
+
 pub trait Messenger: Send + Sync {
     fn platform(&self) -> Platform;
     fn markup(&self) -> Markup;
@@ -119,6 +177,20 @@ pub trait Messenger: Send + Sync {
         chat_id: &'a str,
         part: &'a Part,
     ) -> BoxFuture<'a, Result<Delivered, SendError>>;
+    /// Does something to a chat or member. Platforms without the action refuse it.
+    fn act<'a>(
+        &'a self,
+        chat_id: &'a str,
+        action: &'a ChatAction,
+    ) -> BoxFuture<'a, Result<ActionDone, SendError>> {
+        let _ = chat_id;
+        Box::pin(async move {
+            Err(SendError::Permanent(format!(
+                "{} cannot do `{action:?}`",
+                self.platform()
+            )))
+        })
+    }
 }
 
 /// What a viewer or staff member did, as the router sees it.
@@ -134,6 +206,11 @@ pub struct Incoming {
     pub user_lang: Option<String>,
     /// Telegram: an anonymous group admin posting as the group itself.
     pub sent_as_chat: bool,
+    /// The sender administers this group (Telegram: creator or administrator, from a cached
+    /// `getChatAdministrators`; Discord: the guild owner or a member of a role with the
+    /// ADMINISTRATOR or MODERATE_MEMBERS permission, when known). Such members are never
+    /// moderated.
+    pub from_admin: bool,
     /// The platform's id of this message (to answer it in a room).
     pub message_id: Option<String>,
     /// The platform's id of the message this one answers (a reply in a ticket's thread).
@@ -156,6 +233,24 @@ pub enum IncomingContent {
     ChatMoved {
         to: String,
     },
+    /// People joined the chat (Telegram: a `chat_member` update from left/kicked to member, or
+    /// a `new_chat_members` service message — the same person may arrive both ways; Discord:
+    /// `GUILD_MEMBER_ADD`, with the guild's id as `chat_id`). Bots are left out.
+    /// `user_id`/`user_name` of the [`Incoming`] are of whoever caused the update.
+    MembersJoined {
+        members: Vec<Member>,
+    },
+    /// Telegram: the user (`Incoming::user_id`) asks to join through an invite link.
+    JoinRequest {
+        invite_link: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub user_id: String,
+    pub name: String,
+    pub lang: Option<String>,
 }
 
 #[cfg(test)]

@@ -186,6 +186,7 @@ pub fn to_incoming(update: &Update, bot_username: Option<&str>) -> Option<Incomi
                     user_name: None,
                     user_lang: None,
                     sent_as_chat: false,
+                    from_admin: false,
                     message_id: None,
                     reply_to: None,
                     content: IncomingContent::ChatMoved {
@@ -216,6 +217,7 @@ pub fn to_incoming(update: &Update, bot_username: Option<&str>) -> Option<Incomi
                 user_name: from.map(|u| u.full_name()),
                 user_lang: from.and_then(|u| u.language_code.clone()),
                 sent_as_chat,
+                from_admin: false,
                 message_id: Some(message.id.0.to_string()),
                 reply_to: message.reply_to_message().map(|m| m.id.0.to_string()),
                 content,
@@ -235,6 +237,7 @@ pub fn to_incoming(update: &Update, bot_username: Option<&str>) -> Option<Incomi
                 user_name: Some(query.from.full_name()),
                 user_lang: query.from.language_code.clone(),
                 sent_as_chat: false,
+                from_admin: false,
                 message_id: None,
                 reply_to: None,
                 content: IncomingContent::Button { data },
