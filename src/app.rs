@@ -12,6 +12,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::domain::Platform;
 use crate::domain::faq::{Faq, FaqError};
+use crate::domain::moderation::FloodGuard;
 use crate::i18n::{I18nError, Texts};
 use crate::outbox::Outbox;
 use crate::outbox::dispatcher::Dispatcher;
@@ -43,6 +44,8 @@ pub struct AppContext {
     pub faq: Arc<Faq>,
     /// Where configured chats live now (groups upgraded to supergroups).
     pub chat_moves: ChatMoves,
+    /// Who is flooding a community room (`[moderation]`), per member.
+    pub flood: Arc<FloodGuard>,
 }
 
 impl AppContext {
@@ -52,6 +55,10 @@ impl AppContext {
         clock: Arc<dyn Clock>,
         texts: Arc<Texts>,
     ) -> AppContext {
+        let config_flood = (
+            config.moderation.flood_messages,
+            config.moderation.flood_seconds,
+        );
         AppContext {
             config: Arc::new(config),
             store,
@@ -62,7 +69,48 @@ impl AppContext {
             discord_running: false,
             faq: Arc::new(Faq::empty()),
             chat_moves: ChatMoves::default(),
+            flood: Arc::new(FloodGuard::new(config_flood.0, config_flood.1)),
         }
+    }
+
+    /// Every community room, where it lives now.
+    pub fn community_rooms(&self) -> Vec<(Platform, String)> {
+        let mut rooms = Vec::new();
+        if let Some(telegram) = &self.config.telegram {
+            for id in &telegram.community_chat_ids {
+                rooms.push((
+                    Platform::Telegram,
+                    self.chat_moves.current(Platform::Telegram, &id.to_string()),
+                ));
+            }
+        }
+        if let Some(discord) = &self.config.discord {
+            for id in &discord.community_channel_ids {
+                rooms.push((Platform::Discord, id.to_string()));
+            }
+        }
+        rooms
+    }
+
+    /// The VIP room of each platform (the Telegram VIP group, the Discord VIP channel).
+    pub fn vip_rooms(&self) -> Vec<(Platform, String)> {
+        let mut rooms = Vec::new();
+        if let Some(id) = self.config.telegram.as_ref().and_then(|t| t.vip_chat_id) {
+            rooms.push((
+                Platform::Telegram,
+                self.chat_moves.current(Platform::Telegram, &id.to_string()),
+            ));
+        }
+        if let Some(id) = self.config.discord.as_ref().and_then(|d| d.vip_channel_id) {
+            rooms.push((Platform::Discord, id.to_string()));
+        }
+        rooms
+    }
+
+    pub fn is_vip_room(&self, platform: Platform, chat_id: &str) -> bool {
+        self.vip_rooms()
+            .iter()
+            .any(|(p, room)| *p == platform && room == chat_id)
     }
 
     /// Whether `chat_id` is the configured chat `configured`, or where it moved.
@@ -269,12 +317,12 @@ impl RunningApp {
 
         let dispatcher = Arc::new(Dispatcher::new(
             ctx.store.clone(),
-            Arc::new(Renderer::new(texts)),
+            Arc::new(Renderer::new(texts, &ctx.config.shop)),
             messengers,
             ctx.clock.clone(),
             ctx.outbox.doorbell(),
-            ctx.config.shop.default_locale,
             ctx.chat_moves.clone(),
+            &ctx.config,
         ));
         let rx = shutdown_rx.clone();
         tasks.spawn(async move {

@@ -153,12 +153,12 @@ async fn run_on(options: &DemoOptions, url: &str, out: &mut dyn Write) -> Result
     let messengers: Vec<Arc<dyn Messenger>> = vec![Arc::new(emulator.clone())];
     let dispatcher = Arc::new(Dispatcher::new(
         store.clone(),
-        Arc::new(Renderer::new(texts.clone())),
+        Arc::new(Renderer::new(texts.clone(), &ctx.config.shop)),
         messengers,
         ctx.clock.clone(),
         ctx.outbox.doorbell(),
-        options.lang,
         ctx.chat_moves.clone(),
+        &ctx.config,
     ));
     let (stop, stop_rx) = watch::channel(false);
     let running = tokio::spawn(dispatcher.run(stop_rx));

@@ -236,8 +236,13 @@ pub async fn import_orders(
             now,
         )
         .await?;
-        crate::ingest::release_waiting(&mut tx, &format!("customer:{}", order.customer_id), now)
-            .await?;
+        crate::ingest::release_waiting(
+            ctx,
+            &mut tx,
+            &format!("customer:{}", order.customer_id),
+            now,
+        )
+        .await?;
         if crate::store::orders::order_exists(&mut tx, &order.id).await? {
             summary.updated_orders += 1;
         } else {
@@ -257,7 +262,9 @@ pub async fn import_orders(
             };
             order_notes::status_changed(&mut tx, &change, now, "import", effects, now).await?;
         }
-        crate::ingest::release_waiting(&mut tx, &format!("order:{}", order.id), now).await?;
+        crate::ingest::release_waiting(ctx, &mut tx, &format!("order:{}", order.id), now).await?;
+        crate::flows::vip::recompute_tier(&ctx.config, &mut tx, &order.customer_id, effects, now)
+            .await?;
         bar.inc(1);
     }
     tx.commit().await.map_err(StoreError::from)?;
@@ -266,8 +273,62 @@ pub async fn import_orders(
     Ok(summary)
 }
 
+/// `encore import codes CAMPAIGN FILE.csv`: one code a line (an optional `code` header),
+/// made by the shop's checkout. Every bad line is named and nothing is added then; codes
+/// already in the pool are skipped. Returns (codes in the file, codes new to the pool).
+pub fn parse_codes(text: &str) -> Result<Vec<String>, ImportError> {
+    let mut codes = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut bad = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        let code = raw.trim().trim_matches('"').trim();
+        if code.is_empty() || (line == 1 && code.eq_ignore_ascii_case("code")) {
+            continue;
+        }
+        if code.chars().count() > 64 {
+            bad.push(format!("line {line}: a code is at most 64 characters"));
+        } else if code.chars().any(|c| c.is_whitespace() || c == ',') {
+            bad.push(format!(
+                "line {line}: `{code}` is not one code (one code a line, no spaces or commas)"
+            ));
+        } else if !seen.insert(code.to_string()) {
+            bad.push(format!("line {line}: `{code}` appears twice in the file"));
+        } else {
+            codes.push(code.to_string());
+        }
+    }
+    if !bad.is_empty() {
+        return Err(ImportError::BadRows(bad));
+    }
+    Ok(codes)
+}
+
+pub async fn import_codes(
+    ctx: &AppContext,
+    campaign: &str,
+    text: &str,
+) -> Result<(usize, u64), ImportError> {
+    let codes = parse_codes(text)?;
+    let mut tx = ctx.store.begin().await?;
+    let added = crate::flows::vip::add_codes(&mut tx, campaign, &codes, ctx.clock.now()).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok((codes.len(), added))
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_codes_file_is_one_code_a_line_and_bad_lines_are_named() {
+        assert_eq!(
+            parse_codes("code\nA-1\n\nB-2\n").unwrap(),
+            vec!["A-1".to_string(), "B-2".to_string()]
+        );
+        let err = parse_codes("A-1\nA-1\nB 2\n").unwrap_err().to_string();
+        assert!(err.contains("line 2: `A-1` appears twice"), "{err}");
+        assert!(err.contains("line 3: `B 2` is not one code"), "{err}");
+    }
     use super::*;
 
     const HEADER: &str = "order_id,customer_id,customer_name,broadcast_id,status,total,currency,placed_at,locale,items\n";

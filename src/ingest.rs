@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppContext;
 use crate::domain::events::{Event, EventBody, EventShapeError, parse_event};
-use crate::flows::{Effects, after_broadcast, customers as customer_flow, order_notes};
+use crate::flows::community::{self, AnnouncementStage};
+use crate::flows::{Effects, after_broadcast, customers as customer_flow, order_notes, vip};
 use crate::store::events::{self as stored, EventSeen, NewEvent};
 use crate::store::{Conn, StoreError, customers, orders};
 
@@ -80,7 +81,7 @@ pub async fn ingest(ctx: &AppContext, raw: &[Value]) -> Result<BatchOutcome, Ing
                 if waiting.is_some() {
                     outcome.pending += 1;
                 } else {
-                    apply(&mut tx, event, now).await?;
+                    apply(ctx, &mut tx, event, now).await?;
                     outcome.accepted += 1;
                 }
             }
@@ -107,9 +108,14 @@ async fn missing_reference(conn: &mut Conn, event: &Event) -> Result<Option<Stri
 }
 
 /// Applies one event, then whatever was waiting for what it created.
-async fn apply(conn: &mut Conn, event: &Event, now: DateTime<Utc>) -> Result<(), StoreError> {
-    match apply_one(conn, event, now).await? {
-        Some(key) => release_waiting(conn, &key, now).await,
+async fn apply(
+    ctx: &AppContext,
+    conn: &mut Conn,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    match apply_one(ctx, conn, event, now).await? {
+        Some(key) => release_waiting(ctx, conn, &key, now).await,
         None => Ok(()),
     }
 }
@@ -117,6 +123,7 @@ async fn apply(conn: &mut Conn, event: &Event, now: DateTime<Utc>) -> Result<(),
 /// Applies the events that waited for `key` (`customer:<id>`, `order:<id>`), and in turn those
 /// waiting for what they create. Also called by the CSV import.
 pub async fn release_waiting(
+    ctx: &AppContext,
     conn: &mut Conn,
     key: &str,
     now: DateTime<Utc>,
@@ -137,7 +144,7 @@ pub async fn release_waiting(
                 continue;
             }
             stored::mark_applied(conn, &waiting.id, now).await?;
-            if let Some(created) = apply_one(conn, &parsed, now).await? {
+            if let Some(created) = apply_one(ctx, conn, &parsed, now).await? {
                 keys.push(created);
             }
         }
@@ -147,6 +154,7 @@ pub async fn release_waiting(
 
 /// Returns the key of what this event created, so events waiting for it can follow.
 async fn apply_one(
+    ctx: &AppContext,
     conn: &mut Conn,
     event: &Event,
     now: DateTime<Utc>,
@@ -167,6 +175,23 @@ async fn apply_one(
                 now,
             )
             .await?;
+            let starts = b
+                .starts_at
+                .with_timezone(&ctx.config.shop.timezone)
+                .format("%Y-%m-%d %H:%M")
+                .to_string();
+            community::announce_broadcast(
+                &ctx.community_rooms(),
+                conn,
+                AnnouncementStage::Scheduled {
+                    broadcast_id: &b.id,
+                    title: &b.title,
+                    starts_at: &starts,
+                    url: b.url.as_deref(),
+                },
+                now,
+            )
+            .await?;
             Ok(None)
         }
         EventBody::BroadcastStarted(e) => {
@@ -174,6 +199,28 @@ async fn apply_one(
             orders::upsert_broadcast(conn, &b.id, b.title.as_deref(), None, b.url.as_deref(), now)
                 .await?;
             orders::mark_broadcast_started(conn, &b.id, event.occurred_at).await?;
+            // The title and link the shop gave when it scheduled the live, unless told anew.
+            let known = orders::broadcast(conn, &b.id).await?;
+            let title = b
+                .title
+                .clone()
+                .or_else(|| known.as_ref().and_then(|k| k.title.clone()))
+                .unwrap_or_else(|| b.id.clone());
+            let url = b
+                .url
+                .clone()
+                .or_else(|| known.as_ref().and_then(|k| k.url.clone()));
+            community::announce_broadcast(
+                &ctx.community_rooms(),
+                conn,
+                AnnouncementStage::Started {
+                    broadcast_id: &b.id,
+                    title: &title,
+                    url: url.as_deref(),
+                },
+                now,
+            )
+            .await?;
             Ok(None)
         }
         EventBody::BroadcastEnded(e) => {
@@ -192,19 +239,45 @@ async fn apply_one(
         EventBody::OrderPlaced(e) => {
             let placed_at = e.order.placed_at.unwrap_or(event.occurred_at);
             after_broadcast::order_placed(conn, &e.order, placed_at, Effects::Notify, now).await?;
+            vip::recompute_tier(
+                &ctx.config,
+                conn,
+                &e.order.customer_id,
+                Effects::Notify,
+                now,
+            )
+            .await?;
             Ok(Some(format!("order:{}", e.order.id)))
         }
         EventBody::OrderStatusChanged(e) => {
             order_notes::status_changed(conn, e, event.occurred_at, "event", Effects::Notify, now)
                 .await?;
+            if let Some(order) = orders::order(conn, &e.order_id).await? {
+                vip::recompute_tier(&ctx.config, conn, &order.customer_id, Effects::Notify, now)
+                    .await?;
+            }
+            Ok(None)
+        }
+        EventBody::CodePoolAdded(e) => {
+            vip::add_codes(conn, &e.campaign, &e.codes, now).await?;
+            Ok(None)
+        }
+        EventBody::CodeRedeemed(e) => {
+            vip::code_redeemed(
+                conn,
+                &event.id,
+                &e.code,
+                &e.customer_id,
+                e.order_id.as_deref(),
+                event.occurred_at,
+            )
+            .await?;
             Ok(None)
         }
         // Stored and acknowledged; the features that act on them come with their issues.
         EventBody::CustomerMerged(_)
         | EventBody::CustomerDeleted(_)
-        | EventBody::ViewerEngaged(_)
-        | EventBody::CodePoolAdded(_)
-        | EventBody::CodeRedeemed(_) => Ok(None),
+        | EventBody::ViewerEngaged(_) => Ok(None),
     }
 }
 

@@ -207,8 +207,18 @@ async fn run(cli: Cli) -> Result<(), String> {
             ))?;
             Ok(())
         }
-        Command::Import { what: ImportCommand::Codes { .. } } => {
-            Err("`import codes` comes with VIP codes and is not available in this version".into())
+        Command::Import { what: ImportCommand::Codes { campaign, file } } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
+            let ctx = context(load_config(cli.config.as_ref())?).await?;
+            let (in_file, added) = encore::import::import_codes(&ctx, &campaign, &text)
+                .await
+                .map_err(|e| e.to_string())?;
+            print_out(&format!(
+                "campaign {campaign}: {added} new code(s) added to the pool ({} already there)",
+                in_file as u64 - added
+            ))?;
+            Ok(())
         }
         Command::Broadcast { what: BroadcastCommand::End { broadcast_id } } => {
             let ctx = context(load_config(cli.config.as_ref())?).await?;
@@ -217,8 +227,16 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Report { broadcast_id, json, chart, since } => {
-            if since.is_some() {
-                return Err("`report --since` comes with the period report (issues #5, #6) and is not available in this version".into());
+            if let Some(since) = since {
+                let ctx = context(load_config(cli.config.as_ref())?).await?;
+                let since = encore::report::parse_since(&since, ctx.config.shop.timezone)?;
+                let report = ctx.store.period_report(since).await.map_err(|e| e.to_string())?;
+                if json {
+                    print_out(&serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?)?;
+                } else {
+                    print_out(&report.to_text(&ctx.texts, ctx.config.shop.default_locale).map_err(|e| e.to_string())?)?;
+                }
+                return Ok(());
             }
             if chart.is_some() {
                 return Err("`report --chart` (the PNG chart) is not available in this version; use --json or the text report".into());

@@ -8,6 +8,20 @@ use serde::Serialize;
 use crate::domain::Lang;
 use crate::i18n::{Arg, I18nError, Texts};
 
+/// `--since 2026-11-01` (midnight in shop time) or an RFC 3339 instant.
+pub fn parse_since(text: &str, tz: chrono_tz::Tz) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        format!("`{text}` is not a date: write YYYY-MM-DD (shop time) or an RFC 3339 time")
+    })?;
+    date.and_hms_opt(0, 0, 0)
+        .and_then(|midnight| midnight.and_local_timezone(tz).earliest())
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .ok_or_else(|| format!("`{text}` has no midnight in the shop's time zone"))
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct BroadcastReport {
     pub broadcast_id: String,
@@ -57,6 +71,55 @@ pub struct HandoffCounts {
     pub opened: i64,
     pub answered_within_promise: i64,
     pub open: i64,
+}
+
+/// The period report (CONTRACT §7): codes by campaign and advertising outcomes that belong to
+/// no broadcast, since a date.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PeriodReport {
+    pub since: String,
+    pub codes: CodeCounts,
+    /// By campaign; shared codes are the campaign `shared`.
+    pub campaigns: Vec<crate::store::vip::CampaignCodes>,
+    pub advertising: AdvertisingCounts,
+}
+
+impl PeriodReport {
+    pub fn to_text(&self, texts: &Texts, lang: Lang) -> Result<String, I18nError> {
+        let campaigns = self
+            .campaigns
+            .iter()
+            .map(|c| {
+                texts.render(
+                    lang,
+                    "period-report-campaign",
+                    &[
+                        ("campaign", Arg::from(c.campaign.as_str())),
+                        ("sent", c.sent.into()),
+                        ("redeemed", c.redeemed.into()),
+                        ("violations", c.violations.into()),
+                        ("left", c.pool_left.into()),
+                    ],
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?
+            .join("\n");
+        texts.render(
+            lang,
+            "period-report-text",
+            &[
+                ("since", Arg::from(self.since.as_str())),
+                ("sent", self.codes.sent.into()),
+                ("redeemed", self.codes.redeemed.into()),
+                ("violations", self.codes.violations.into()),
+                ("campaigns", Arg::from(campaigns)),
+                ("held", self.advertising.held_for_quiet_hours.into()),
+                ("postponed", self.advertising.postponed_by_cap.into()),
+                ("refused", self.advertising.refused_without_consent.into()),
+                ("expired", self.advertising.expired.into()),
+            ],
+        )
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -160,6 +223,16 @@ impl BroadcastReport {
                 ("answered", self.handoffs.answered_within_promise.into()),
                 ("open", self.handoffs.open.into()),
                 ("kinds", Arg::from(kinds)),
+                ("codes_sent", self.codes.sent.into()),
+                ("codes_redeemed", self.codes.redeemed.into()),
+                ("codes_violations", self.codes.violations.into()),
+                ("ads_held", self.advertising.held_for_quiet_hours.into()),
+                ("ads_postponed", self.advertising.postponed_by_cap.into()),
+                (
+                    "ads_refused",
+                    self.advertising.refused_without_consent.into(),
+                ),
+                ("ads_expired", self.advertising.expired.into()),
             ],
         )
     }

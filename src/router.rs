@@ -8,10 +8,11 @@
 //! FAQ answers.
 
 use crate::app::AppContext;
+use crate::domain::Platform;
 use crate::domain::person_request::{PersonRequest, person_request};
 use crate::flows::conversation::Conversation;
 use crate::flows::handoff::{self, OPEN_TICKET};
-use crate::flows::{faq, feedback, linking, staff};
+use crate::flows::{community, faq, feedback, linking, staff, vip};
 use crate::outbox::Payload;
 use crate::platforms::{Incoming, IncomingContent};
 use crate::store::{
@@ -56,19 +57,61 @@ pub async fn handle(ctx: &AppContext, incoming: &Incoming) -> Result<(), StoreEr
     // Writing to the bot clears "unreachable" and makes this the most recent platform.
     customers::touch_identity(&mut tx, incoming.platform, &incoming.user_id, now).await?;
     let mut conv = Conversation::new(ctx, incoming, now);
-    if incoming.chat_is_private {
-        viewer(&mut conv, &mut tx).await?;
-    } else if ctx.is_staff_chat(incoming.platform, &incoming.chat_id) {
-        staff_chat(&mut conv, &mut tx).await?;
-    } else if ctx.is_community_room(incoming.platform, &incoming.chat_id)
-        && let IncomingContent::Text(text) = &incoming.content
-        && parse_command(text).is_none()
-    {
-        faq::answer_in_room(&mut conv, &mut tx, text).await?;
+    let (platform, chat) = (incoming.platform, incoming.chat_id.as_str());
+    match &incoming.content {
+        IncomingContent::MembersJoined { members } => {
+            let room = if ctx.is_community_room(platform, chat) {
+                Some(chat.to_string())
+            } else {
+                community::welcome_room(&ctx.config, platform, chat)
+            };
+            if let Some(room) = room {
+                community::members_joined(ctx, &mut tx, platform, &room, members, now).await?;
+            }
+            if platform == Platform::Discord {
+                for member in members {
+                    vip::joined_guild(&ctx.config, &mut tx, &member.user_id, now).await?;
+                }
+            }
+        }
+        IncomingContent::JoinRequest { invite_link } if ctx.is_vip_room(platform, chat) => {
+            vip::join_requested(&mut conv, &mut tx, invite_link.as_deref()).await?;
+        }
+        IncomingContent::JoinRequest { .. } => {}
+        _ if incoming.chat_is_private => viewer(&mut conv, &mut tx).await?,
+        _ if ctx.is_staff_chat(platform, chat) => staff_chat(&mut conv, &mut tx).await?,
+        _ if ctx.is_community_room(platform, chat) => room(&mut conv, &mut tx).await?,
+        _ => {}
     }
     tx.commit().await?;
     ctx.outbox.wake();
     Ok(())
+}
+
+/// A member's message in a community room: moderation first, then FAQ answers.
+async fn room(conv: &mut Conversation<'_>, conn: &mut Conn) -> StoreResult<()> {
+    let text = match &conv.incoming.content {
+        IncomingContent::Text(text) => text.clone(),
+        IncomingContent::Photo { caption, .. } => caption.clone(),
+        _ => return Ok(()),
+    };
+    if community::moderate(conv, conn, &text).await? {
+        return Ok(());
+    }
+    match parse_command(&text) {
+        Some((command, _)) if staff::is_staff_command(&command) => {
+            let refusal = Payload::text("staff-only").in_lang(conv.ctx.config.shop.default_locale);
+            let refusal = match &conv.incoming.message_id {
+                Some(id) => refusal.replying_to(crate::outbox::ReplyTo::Message(id.clone())),
+                None => refusal,
+            };
+            conv.reply(conn, None, refusal).await
+        }
+        None if matches!(conv.incoming.content, IncomingContent::Text(_)) => {
+            faq::answer_in_room(conv, conn, &text).await
+        }
+        _ => Ok(()),
+    }
 }
 
 async fn viewer(conv: &mut Conversation<'_>, conn: &mut Conn) -> StoreResult<()> {
@@ -192,10 +235,19 @@ async fn viewer_command(
             let menu = Payload::text("help-menu").buttons(handoff::talk_to_a_person_button());
             conv.reply(conn, customer, menu).await
         }
+        "vip" => match customer {
+            Some(customer) => conv.reply(conn, Some(customer), Payload::VipStatus).await,
+            None => conv.reply(conn, None, Payload::text("not-linked")).await,
+        },
         "human" => match customer {
             Some(customer) => handoff::hand_off(conv, conn, customer, "command").await,
             None => conv.reply(conn, None, Payload::text("not-linked")).await,
         },
+        // A staff command outside the staff chat does nothing but a polite refusal.
+        _ if staff::is_staff_command(command) => {
+            conv.reply(conn, customer, Payload::text("staff-only"))
+                .await
+        }
         _ => {
             conv.reply(conn, customer, Payload::text("unknown-command"))
                 .await

@@ -14,8 +14,9 @@ use serenity::all::{
     CommandInteraction, ComponentInteraction, ComponentInteractionDataKind, Context,
     CreateActionRow, CreateAttachment, CreateButton, CreateCommand, CreateCommandOption,
     CreateInteractionResponse, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
-    CreateMessage, EditInteractionResponse, Event, EventHandler, GatewayIntents, Guild, GuildId,
-    Http, HttpBuilder, Interaction, Message, MessageId, Ready, RoleId, ShardManager, UserId,
+    CreateInvite, CreateMessage, EditInteractionResponse, EditMember, Event, EventHandler,
+    GatewayIntents, Guild, GuildId, Http, HttpBuilder, Interaction, Member, Message, MessageId,
+    Ready, RoleId, ShardManager, UserId,
 };
 use serenity::async_trait;
 use serenity::client::RawEventHandler;
@@ -67,6 +68,7 @@ struct Seen {
     messages: Vec<Message>,
     commands: Vec<CommandInteraction>,
     components: Vec<ComponentInteraction>,
+    member_joins: Vec<Member>,
     resumed: usize,
     /// Events serenity could not parse (`Event::Unknown`), by name.
     unknown: Vec<String>,
@@ -116,6 +118,10 @@ impl EventHandler for Recorder {
 
     async fn message(&self, _ctx: Context, message: Message) {
         self.record(|s| s.messages.push(message));
+    }
+
+    async fn guild_member_addition(&self, _ctx: Context, new_member: Member) {
+        self.record(|s| s.member_joins.push(new_member));
     }
 
     async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
@@ -1048,6 +1054,167 @@ async fn roles_are_granted_within_the_hierarchy_and_members_are_looked_up() {
         .expect("remove");
     assert_eq!(dc.role_removals().len(), 1);
     assert_eq!(dc.member_roles(1012), Some(vec![]));
+}
+
+#[tokio::test]
+async fn a_member_join_reaches_the_handler_as_a_guild_member_addition() {
+    let dc = FakeDiscord::start().await;
+    let bot = connected_bot(&dc).await;
+    let minji = viewer(1030);
+
+    let joined_at = dc.push_member_join(&minji);
+
+    bot.seen
+        .wait("GUILD_MEMBER_ADD", |s| !s.member_joins.is_empty())
+        .await;
+    let member = bot.seen.seen(|s| s.member_joins[0].clone());
+    assert_eq!(member.user.id, UserId::new(1030));
+    assert_eq!(member.user.global_name.as_deref(), Some("Minji"));
+    assert_eq!(member.guild_id, GuildId::new(GUILD_ID));
+    assert!(member.roles.is_empty());
+    let joined = member.joined_at.expect("joined_at");
+    assert_eq!(
+        joined.unix_timestamp(),
+        chrono::DateTime::parse_from_rfc3339(&joined_at)
+            .unwrap()
+            .timestamp()
+    );
+    assert_eq!(dc.member_roles(1030), Some(vec![]));
+    assert_every_dispatch_parses(&dc);
+
+    // Without the GUILD_MEMBERS intent, no join events.
+    let dc = FakeDiscord::start().await;
+    let bot = start_bot(&dc, intents() - GatewayIntents::GUILD_MEMBERS).await;
+    bot.seen.wait("READY", |s| !s.ready.is_empty()).await;
+    dc.push_member_join(&viewer(1031));
+    dc.push_dm(&viewer(1032), "after the join");
+    bot.seen.wait("the DM", |s| !s.messages.is_empty()).await;
+    assert!(bot.seen.seen(|s| s.member_joins.is_empty()));
+}
+
+#[tokio::test]
+async fn moderation_routes_are_recorded_and_their_answers_parse_in_serenity() {
+    let dc = FakeDiscord::start().await;
+    let http = http_for(&dc);
+    let guild = GuildId::new(GUILD_ID);
+    let channel = ChannelId::new(COMMUNITY_CHANNEL_ID);
+    let minji = viewer(1040);
+    dc.add_member(&minji, &[]);
+
+    // Deleting someone's message (the bot may manage messages); then it is gone.
+    let spam = dc.push_guild_message(COMMUNITY_CHANNEL_ID, &minji, "spam spam");
+    http.delete_message(channel, MessageId::new(spam), Some("flood"))
+        .await
+        .expect("delete");
+    assert_eq!(dc.deleted_messages(), vec![(COMMUNITY_CHANNEL_ID, spam)]);
+    assert!(dc.message(spam).is_none());
+    let error = http
+        .delete_message(channel, MessageId::new(spam), None)
+        .await
+        .expect_err("already gone");
+    assert_eq!(discord_error(&error), Some((404, 10008)));
+
+    // Pinning the bot's own message.
+    let rules = channel
+        .send_message(&http, CreateMessage::new().content("Rules"))
+        .await
+        .expect("send");
+    http.pin_message(channel, rules.id, None)
+        .await
+        .expect("pin");
+    let pins = dc.pins();
+    assert_eq!(pins.len(), 1);
+    assert_eq!(
+        (pins[0].channel_id, pins[0].message_id),
+        (COMMUNITY_CHANNEL_ID, rules.id.get())
+    );
+    let error = http
+        .pin_message(channel, MessageId::new(spam), None)
+        .await
+        .expect_err("unknown message");
+    assert_eq!(discord_error(&error), Some((404, 10008)));
+
+    // One-use invites, each with its own code.
+    let invite = channel
+        .create_invite(
+            &http,
+            CreateInvite::new()
+                .max_age(604_800)
+                .max_uses(1)
+                .unique(true),
+        )
+        .await
+        .expect("invite");
+    let again = channel
+        .create_invite(&http, CreateInvite::new().max_uses(1).unique(true))
+        .await
+        .expect("second invite");
+    assert_ne!(invite.code, again.code);
+    assert_eq!((invite.max_age, invite.max_uses), (604_800, 1));
+    let invites = dc.invites();
+    assert_eq!(invites.len(), 2);
+    assert_eq!(invites[0].code, invite.code);
+    assert_eq!((invites[0].max_age, invites[0].max_uses), (604_800, 1));
+    assert!(invites[0].unique);
+    assert_eq!(invites[1].max_age, 86_400, "Discord's default");
+
+    // A timeout, shown on the member, then lifted.
+    let until = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let member = guild
+        .edit_member(
+            &http,
+            UserId::new(1040),
+            EditMember::new().disable_communication_until(until.clone()),
+        )
+        .await
+        .expect("timeout");
+    assert!(member.communication_disabled_until.is_some());
+    let timeouts = dc.timeouts();
+    assert_eq!(timeouts.len(), 1);
+    assert_eq!(timeouts[0].user_id, 1040);
+    assert_eq!(timeouts[0].until.as_deref(), Some(until.as_str()));
+    let member = guild
+        .edit_member(
+            &http,
+            UserId::new(1040),
+            EditMember::new().enable_communication(),
+        )
+        .await
+        .expect("lift");
+    assert!(member.communication_disabled_until.is_none());
+    assert_eq!(dc.timeouts()[1].until, None);
+
+    // Not the owner, not beyond 28 days, not someone who is not a member.
+    let error = guild
+        .edit_member(
+            &http,
+            UserId::new(OWNER_ID),
+            EditMember::new().disable_communication_until(until.clone()),
+        )
+        .await
+        .expect_err("the owner");
+    assert_eq!(discord_error(&error), Some((403, 50013)));
+    let far = (chrono::Utc::now() + chrono::Duration::days(29)).to_rfc3339();
+    let error = guild
+        .edit_member(
+            &http,
+            UserId::new(1040),
+            EditMember::new().disable_communication_until(far),
+        )
+        .await
+        .expect_err("too long");
+    assert_eq!(discord_error(&error), Some((400, 50035)));
+    let error = guild
+        .edit_member(
+            &http,
+            UserId::new(1049),
+            EditMember::new().disable_communication_until(until),
+        )
+        .await
+        .expect_err("not a member");
+    assert_eq!(discord_error(&error), Some((404, 10007)));
+    assert_eq!(dc.timeouts().len(), 2);
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use encore::clock::ManualClock;
 use serde_json::json;
 use support::app::*;
-use support::telegram::{FakeTelegram, SentMessage, TgUser};
+use support::telegram::{SentMessage, TgUser};
 
 fn buttons(message: &SentMessage) -> Vec<String> {
     message
@@ -20,24 +20,6 @@ fn buttons(message: &SentMessage) -> Vec<String> {
         .flat_map(|row| row.as_array().cloned().unwrap_or_default())
         .filter_map(|b| b["callback_data"].as_str().map(str::to_string))
         .collect()
-}
-
-async fn wait_text(tg: &FakeTelegram, chat: i64, needle: &str) -> SentMessage {
-    let found = tg
-        .wait_until(Duration::from_secs(20), |tg| {
-            tg.sent_to(chat).iter().any(|m| m.text.contains(needle))
-        })
-        .await;
-    assert!(
-        found,
-        "chat {chat} got a message containing {needle:?}: {:?}",
-        tg.sent_to(chat).iter().map(|m| &m.text).collect::<Vec<_>>()
-    );
-    tg.sent_to(chat)
-        .into_iter()
-        .rev()
-        .find(|m| m.text.contains(needle))
-        .expect("found")
 }
 
 /// A linked buyer of `b-1` who was thanked; returns the thank-you.

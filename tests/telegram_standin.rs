@@ -751,18 +751,38 @@ async fn the_other_methods_answer_in_shapes_teloxide_accepts() {
     let private = bot.get_chat(ChatId(6)).await.expect("getChat private");
     assert!(private.is_private());
 
+    // Writing in the group made them a member there.
     let member = bot
         .get_chat_member(ChatId(-1_000_000_000_777), UserId(6))
         .await
         .expect("getChatMember");
-    assert!(member.is_administrator());
+    assert!(member.is_member());
     assert_eq!(member.user.first_name, "Minji");
-    tg.set_chat_member_status(-1_000_000_000_777, 6, MemberStatus::Member);
+    tg.set_chat_member_status(-1_000_000_000_777, 6, MemberStatus::Administrator);
     let member = bot
         .get_chat_member(ChatId(-1_000_000_000_777), UserId(6))
         .await
         .unwrap();
-    assert!(member.is_member());
+    assert!(member.is_administrator());
+    // The bot administers the group unless told otherwise; a user seen elsewhere has left
+    // it; a user never seen is unknown to Telegram.
+    let me = UserId(tg.bot_user_id() as u64);
+    let bot_member = bot.get_chat_member(ChatId(-1_000_000_000_777), me).await;
+    assert!(bot_member.expect("the bot's status").is_administrator());
+    tg.push_private_text(&viewer(7), "hi");
+    let elsewhere = bot
+        .get_chat_member(ChatId(-1_000_000_000_777), UserId(7))
+        .await
+        .expect("a known user");
+    assert!(elsewhere.is_left());
+    let unknown = bot
+        .get_chat_member(ChatId(-1_000_000_000_777), UserId(8))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(unknown, RequestError::Api(ApiError::UserNotFound)),
+        "got {unknown:?}"
+    );
     for status in [
         MemberStatus::Creator,
         MemberStatus::Left,

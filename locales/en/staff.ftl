@@ -8,7 +8,6 @@ staff-delayed = { $count } open orders of broadcast { $broadcast } get a delay n
 staff-usage-report = Usage: /report BROADCAST_ID
 staff-report = { $report }
 staff-report-unknown = Nothing is recorded for broadcast { $broadcast }.
-staff-not-yet = /{ $command } is not available in this version yet.
 
 report-text = 📊 Report for “{ $broadcast }”
     Buyers { $buyers } (linked { $linked }, not linked { $unlinked })
@@ -16,6 +15,8 @@ report-text = 📊 Report for “{ $broadcast }”
     Order notes: shipped { $shipped } · delayed { $delayed } · delivered { $notes_delivered } · cancelled { $cancelled } · refunded { $refunded }
     Ratings: { $feedback } · mean { $mean } · distribution { $distribution } · comments { $comments }
     Hand-offs: { $opened } opened · { $answered } answered within the promise · { $open } still open
+    Codes: sent { $codes_sent } · redeemed { $codes_redeemed } · violations { $codes_violations }
+    Advertising: held for quiet hours { $ads_held } · postponed by the weekly cap { $ads_postponed } · refused without consent { $ads_refused } · expired { $ads_expired }
     By kind:
     { $kinds }
 report-kind-line = • { $kind }: sent { $sent } · delivered { $delivered } · failed { $failed } · blocked { $blocked }
@@ -38,3 +39,9 @@ staff-feedback-comment = 💬 Feedback #{ $feedback } (broadcast { $broadcast },
     Acted on it? /reflected { $feedback } what you changed
 staff-reflected = { $count } customers who gave that feedback will hear that it was acted on.
 staff-reflected-unknown = No feedback { $feedback } was found.
+
+period-report-text = 📊 Report since { $since }
+    Codes: sent { $sent } · redeemed { $redeemed } · violations { $violations }
+    { $campaigns }
+    Advertising: held for quiet hours { $held } · postponed by the weekly cap { $postponed } · refused without consent { $refused } · expired { $expired }
+period-report-campaign = • { $campaign }: sent { $sent } · redeemed { $redeemed } · violations { $violations } · codes left { $left }

@@ -8,7 +8,6 @@ staff-delayed = 방송 { $broadcast }의 진행 중인 주문 { $count }건에 �
 staff-usage-report = 사용법: /report 방송ID
 staff-report = { $report }
 staff-report-unknown = 방송 { $broadcast }에 대한 기록이 없어요.
-staff-not-yet = /{ $command } 명령어는 아직 이 버전에서 지원하지 않아요.
 
 report-text = 📊 「{ $broadcast }」 방송 리포트
     구매자 { $buyers }명 (메신저 연결 { $linked }명, 미연결 { $unlinked }명)
@@ -16,6 +15,8 @@ report-text = 📊 「{ $broadcast }」 방송 리포트
     주문 알림: 출발 { $shipped } · 지연 { $delayed } · 도착 { $notes_delivered } · 취소 { $cancelled } · 환불 { $refunded }
     별점: { $feedback }건 · 평균 { $mean } · 분포 { $distribution } · 의견 { $comments }건
     상담 연결: { $opened }건 · 약속 시간 안에 답변 { $answered }건 · 진행 중 { $open }건
+    코드: 보냄 { $codes_sent } · 사용 { $codes_redeemed } · 부정 사용 { $codes_violations }
+    광고: 야간 보류 { $ads_held } · 주간 한도로 연기 { $ads_postponed } · 미동의로 안 보냄 { $ads_refused } · 만료 { $ads_expired }
     종류별:
     { $kinds }
 report-kind-line = • { $kind }: 보냄 { $sent } · 전달됨 { $delivered } · 실패 { $failed } · 차단 { $blocked }
@@ -38,3 +39,9 @@ staff-feedback-comment = 💬 후기 #{ $feedback } (방송 { $broadcast }, { $r
     반영했다면 /reflected { $feedback } 반영한 내용
 staff-reflected = 의견을 남긴 고객 { $count }명에게 반영 소식을 보내요.
 staff-reflected-unknown = 후기 { $feedback }를 찾지 못했어요.
+
+period-report-text = 📊 { $since } 이후 리포트
+    코드: 보냄 { $sent } · 사용 { $redeemed } · 부정 사용 { $violations }
+    { $campaigns }
+    광고: 야간 보류 { $held } · 주간 한도로 연기 { $postponed } · 미동의로 안 보냄 { $refused } · 만료 { $expired }
+period-report-campaign = • { $campaign }: 보냄 { $sent } · 사용 { $redeemed } · 부정 사용 { $violations } · 남은 코드 { $left }

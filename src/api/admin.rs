@@ -1,7 +1,7 @@
 //! The endpoints for the shop's back office: health, metrics, link tokens, reports, customers.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use secrecy::ExposeSecret;
@@ -106,18 +106,35 @@ pub async fn broadcast_report(
     ))
 }
 
-/// The period report belongs to codes and journeys (issues #5, #6): say so in the contract's
-/// error shape rather than with a bare 404.
+/// `GET /v1/report?since=DATE`: the period report (CONTRACT §7).
 pub async fn period_report(
     State(ctx): State<AppContext>,
     headers: HeaderMap,
+    Query(query): Query<SinceQuery>,
 ) -> Result<Json<Value>, ApiError> {
     authorise(&ctx, &headers)?;
-    Err(ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "not_available",
-        "the period report comes with VIP codes and journeys and is not available in this version",
+    let Some(since) = query.since else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "missing_since",
+            "name the start of the period: ?since=YYYY-MM-DD",
+        ));
+    };
+    let since = crate::report::parse_since(&since, ctx.config.shop.timezone)
+        .map_err(|message| ApiError::new(StatusCode::BAD_REQUEST, "bad_since", message))?;
+    let report = ctx
+        .store
+        .period_report(since)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(
+        serde_json::to_value(report).map_err(ApiError::internal)?,
     ))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct SinceQuery {
+    since: Option<String>,
 }
 
 /// Prometheus text format.

@@ -4,9 +4,11 @@ pub mod events;
 pub mod faq;
 pub mod lang;
 pub mod message;
+pub mod moderation;
 pub mod order;
 pub mod person_request;
 pub mod platform;
+pub mod policy;
 pub mod tiers;
 
 pub use lang::Lang;

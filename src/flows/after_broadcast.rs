@@ -29,6 +29,7 @@ fn thank_you(broadcast_id: &str, customer_id: &str, lane: Lane) -> Envelope {
             broadcast_id: broadcast_id.to_string(),
         },
         broadcast_id: Some(broadcast_id.to_string()),
+        expires_at: None,
     }
 }
 

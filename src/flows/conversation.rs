@@ -72,6 +72,7 @@ impl<'a> Conversation<'a> {
             lane: Lane::Interactive,
             payload,
             broadcast_id: None,
+            expires_at: None,
         };
         outbox::enqueue(conn, envelope, self.now).await?;
         Ok(())

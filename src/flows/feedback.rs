@@ -149,6 +149,7 @@ pub async fn take_comment(
             lane: Lane::Staff,
             payload,
             broadcast_id: entry.broadcast_id.clone(),
+            expires_at: None,
         };
         outbox::enqueue(conn, envelope, conv.now).await?;
     }
@@ -191,6 +192,7 @@ pub async fn reflected(
                 .arg("said", said)
                 .arg("note", note),
             broadcast_id: entry.broadcast_id.clone(),
+            expires_at: None,
         };
         if outbox::enqueue(conn, envelope, conv.now).await? {
             told += 1;

@@ -63,6 +63,7 @@ fn to_staff(
         lane,
         payload: payload.in_lang(ctx.config.shop.default_locale),
         broadcast_id: None,
+        expires_at: None,
     })
 }
 
@@ -75,6 +76,7 @@ fn to_viewer(key: String, customer_id: &str, flow: &'static str, payload: Payloa
         lane: Lane::Interactive,
         payload,
         broadcast_id: None,
+        expires_at: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! messages into the outbox inside the caller's transaction and never call a platform.
 
 pub mod after_broadcast;
+pub mod community;
 pub mod conversation;
 pub mod customers;
 pub mod faq;
@@ -10,6 +11,7 @@ pub mod handoff;
 pub mod linking;
 pub mod order_notes;
 pub mod staff;
+pub mod vip;
 
 /// Whether applying data should also tell the customer about it. Imported history is applied
 /// silently unless `--notify` is given.

@@ -29,6 +29,7 @@ pub fn note(
             status: status.to_string(),
         },
         broadcast_id: broadcast_id.map(str::to_string),
+        expires_at: None,
     }
 }
 

@@ -10,21 +10,21 @@ use super::order_notes::delay_broadcast_orders;
 use crate::outbox::Payload;
 use crate::store::{Conn, StoreResult};
 
-/// The staff commands this version acts on. Others named in CONTRACT §4 come with their features.
-pub const STAFF_COMMANDS: [&str; 6] = ["ended", "delay", "report", "reply", "close", "reflected"];
-
-/// Staff commands known to the contract but not built yet: they get an honest answer.
-pub const LATER_STAFF_COMMANDS: [&str; 6] = [
-    "vipcode",
-    "vippost",
+/// The staff commands (CONTRACT §4).
+pub const STAFF_COMMANDS: [&str; 9] = [
+    "ended",
+    "delay",
+    "report",
     "reply",
     "close",
     "reflected",
+    "vipcode",
+    "vippost",
     "unmute",
 ];
 
 pub fn is_staff_command(command: &str) -> bool {
-    STAFF_COMMANDS.contains(&command) || LATER_STAFF_COMMANDS.contains(&command)
+    STAFF_COMMANDS.contains(&command)
 }
 
 pub async fn run(
@@ -137,9 +137,9 @@ pub async fn run(
             };
             conv.reply_to_staff(conn, payload).await
         }
-        _ => {
-            conv.reply_to_staff(conn, Payload::text("staff-not-yet").arg("command", command))
-                .await
-        }
+        "vipcode" => super::vip::send_codes(conv, conn, args).await,
+        "vippost" => super::vip::post(conv, conn, args).await,
+        "unmute" => super::community::unmute(conv, conn, args).await,
+        _ => Ok(()),
     }
 }

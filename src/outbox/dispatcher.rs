@@ -22,12 +22,16 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use super::Payload;
+use super::access::{self, AccessError, RoomAccess, VipRooms};
+use super::gate;
 use super::pacing::Pacer;
 use super::render::{Rendered, Renderer};
 use crate::clock::Clock;
+use crate::config::{Config, PolicyConfig};
+use crate::domain::policy::{Gate, advertising_gate};
 use crate::domain::{Lane, Lang, Platform};
 use crate::platforms::moves::ChatMoves;
-use crate::platforms::{Delivered, Messenger, SendError};
+use crate::platforms::{ActionDone, ChatAction, Delivered, Messenger, SendError};
 use crate::store::customers::{self, Customer, Identity};
 use crate::store::outbox::{self as rows, ClaimedMessage};
 use crate::store::{Store, StoreError};
@@ -46,6 +50,11 @@ pub struct Dispatcher {
     default_lang: Lang,
     max_in_flight: usize,
     chat_moves: ChatMoves,
+    policy: PolicyConfig,
+    timezone: chrono_tz::Tz,
+    vip_rooms: VipRooms,
+    /// The highest tier: the one the VIP room is for.
+    vip_tier: Option<String>,
 }
 
 /// Where and how one claimed message goes.
@@ -53,12 +62,22 @@ struct Route {
     messenger: Arc<dyn Messenger>,
     chat_id: String,
     customer: Option<Customer>,
+    /// The viewer's account on the chosen platform (a message to a customer).
+    user_id: Option<String>,
     lang: Lang,
 }
 
 enum Outcome {
     Sent,
     Released,
+}
+
+/// What the VIP room gave a message before it is written.
+#[derive(Debug, Default)]
+struct Access {
+    /// Not to be sent, and why (a VIP post to someone already in the room).
+    skip: Option<String>,
+    room: Option<RoomAccess>,
 }
 
 impl Dispatcher {
@@ -68,8 +87,8 @@ impl Dispatcher {
         messengers: Vec<Arc<dyn Messenger>>,
         clock: Arc<dyn Clock>,
         doorbell: Arc<Notify>,
-        default_lang: Lang,
         chat_moves: ChatMoves,
+        config: &Config,
     ) -> Dispatcher {
         let pacers = messengers
             .iter()
@@ -83,9 +102,13 @@ impl Dispatcher {
             pacers,
             clock,
             doorbell,
-            default_lang,
+            default_lang: config.shop.default_locale,
             max_in_flight: 16,
             chat_moves,
+            policy: config.policy.clone(),
+            timezone: config.shop.timezone,
+            vip_rooms: VipRooms::from_config(config),
+            vip_tier: config.tiers.last().map(|t| t.name.clone()),
         }
     }
 
@@ -183,6 +206,26 @@ impl Dispatcher {
                 return Ok(Outcome::Sent);
             }
         };
+        if matches!(payload, Payload::Act { .. } | Payload::Pin { .. }) {
+            return self.perform(message, &payload, &route).await;
+        }
+        if let Some(outcome) = self.advertising_gate(message, &route).await? {
+            return Ok(outcome);
+        }
+        let access = match self.room_access(message, &payload, &route).await {
+            Ok(access) => access,
+            Err(AccessError::Store(err)) => return Err(err),
+            Err(AccessError::Platform(err)) => {
+                let platform = route.messenger.platform();
+                self.after_failure(message, platform, &route.chat_id, err, None)
+                    .await?;
+                return Ok(Outcome::Sent);
+            }
+        };
+        if let Some(reason) = &access.skip {
+            rows::finish_unsent(&self.store, message.id, "cancelled", reason, None).await?;
+            return Ok(Outcome::Sent);
+        }
         let platform = route.messenger.platform();
         let lane = Lane::from_i64(message.lane);
         let pacer = self.pacers.get(&platform).cloned();
@@ -207,10 +250,16 @@ impl Dispatcher {
             .renderer
             .render(
                 &mut tx,
-                message.id,
-                &payload,
-                route.customer.as_ref(),
-                route.lang,
+                &super::render::Rendering {
+                    message_id: message.id,
+                    payload: &payload,
+                    customer: route.customer.as_ref(),
+                    lang: route.lang,
+                    advertising: message.kind == "advertising",
+                    platform,
+                    chat_id: message.target_chat.as_deref(),
+                    room_access: access.room.as_ref(),
+                },
             )
             .await;
         if matches!(rendered, Ok(Rendered::Send(_))) {
@@ -348,6 +397,7 @@ impl Dispatcher {
                 // A group that was upgraded since the message was enqueued lives on elsewhere.
                 chat_id: self.chat_moves.current(messenger.platform(), chat_id),
                 customer: None,
+                user_id: None,
                 lang,
             }));
         }
@@ -386,8 +436,193 @@ impl Dispatcher {
             messenger: messenger.clone(),
             chat_id: identity.chat_id.clone(),
             customer: Some(customer),
+            user_id: Some(identity.user_id.clone()),
             lang,
         }))
+    }
+
+    /// Advertising to a person passes the gate again as it goes out (DESIGN invariant 5):
+    /// consent may have been withdrawn, it may be night, the week's cap may be reached, it may
+    /// have expired. `Some` when the message does not go now.
+    async fn advertising_gate(
+        &self,
+        message: &ClaimedMessage,
+        route: &Route,
+    ) -> Result<Option<Outcome>, StoreError> {
+        let now = self.clock.now();
+        if message.kind != "advertising" {
+            return Ok(None);
+        }
+        let Some(customer) = &route.customer else {
+            // A post in a room speaks to no one person; only its expiry applies.
+            if message.expires_at.is_some_and(|at| at <= now) {
+                rows::finish_unsent(
+                    &self.store,
+                    message.id,
+                    "expired",
+                    "expired before it could be sent",
+                    None,
+                )
+                .await?;
+                return Ok(Some(Outcome::Sent));
+            }
+            return Ok(None);
+        };
+        let mut conn = self.store.pool().acquire().await?;
+        let facts = gate::ad_facts(
+            &mut conn,
+            &customer.id,
+            message.expires_at,
+            now,
+            self.timezone,
+        )
+        .await?;
+        drop(conn);
+        let (state, reason) = match advertising_gate(&facts, now, self.timezone, &self.policy) {
+            Gate::Send => return Ok(None),
+            Gate::Refuse if facts.marketing_consent => (
+                "refused",
+                "advertising is switched off (policy.marketing_per_week = 0)",
+            ),
+            Gate::Refuse => ("refused", "no marketing consent"),
+            Gate::Expire => ("expired", "expired before it could be sent"),
+            Gate::Hold { until } => {
+                tracing::debug!(message_id = message.id, %until, "advertising held through quiet hours");
+                rows::hold(&self.store, message.id, until, "quiet_hours").await?;
+                return Ok(Some(Outcome::Sent));
+            }
+            Gate::Postpone { until } => {
+                tracing::debug!(message_id = message.id, %until, "advertising postponed: weekly cap reached");
+                rows::hold(&self.store, message.id, until, "weekly_cap").await?;
+                return Ok(Some(Outcome::Sent));
+            }
+        };
+        rows::finish_unsent(&self.store, message.id, state, reason, None).await?;
+        Ok(Some(Outcome::Sent))
+    }
+
+    /// What a VIP message needs from the platform before it can be written.
+    async fn room_access(
+        &self,
+        message: &ClaimedMessage,
+        payload: &Payload,
+        route: &Route,
+    ) -> Result<Access, AccessError> {
+        let (Some(customer), Some(user_id)) = (&route.customer, &route.user_id) else {
+            return Ok(Access::default());
+        };
+        let now = self.clock.now();
+        let wants_room = match payload {
+            Payload::VipWelcome { .. } => true,
+            Payload::VipStatus => {
+                let mut conn = self
+                    .store
+                    .pool()
+                    .acquire()
+                    .await
+                    .map_err(StoreError::from)?;
+                let tier = crate::store::vip::stored_tier(&mut conn, &customer.id).await?;
+                tier.is_some() && tier.as_deref() == self.vip_tier_name()
+            }
+            Payload::VipPost { .. } => {
+                let inside = access::in_vip_room(
+                    &self.store,
+                    &self.vip_rooms,
+                    route.messenger.as_ref(),
+                    &customer.id,
+                    user_id,
+                )
+                .await?;
+                return Ok(Access {
+                    skip: inside.then(|| "already in the VIP room".to_string()),
+                    room: None,
+                });
+            }
+            _ => false,
+        };
+        if !wants_room {
+            return Ok(Access::default());
+        }
+        let _ = message;
+        let room = access::vip_room_access(
+            &self.store,
+            &self.vip_rooms,
+            route.messenger.as_ref(),
+            &customer.id,
+            user_id,
+            now,
+        )
+        .await?;
+        Ok(Access {
+            skip: None,
+            room: Some(room),
+        })
+    }
+
+    fn vip_tier_name(&self) -> Option<&str> {
+        self.vip_tier.as_deref()
+    }
+
+    /// A chat action: paced against the platform's overall budget, recorded like a message.
+    async fn perform(
+        &self,
+        message: &ClaimedMessage,
+        payload: &Payload,
+        route: &Route,
+    ) -> Result<Outcome, StoreError> {
+        let platform = route.messenger.platform();
+        let action = match payload {
+            Payload::Act { action } => action.clone(),
+            Payload::Pin { key } => {
+                let mut conn = self.store.pool().acquire().await?;
+                match rows::platform_id_of(&mut conn, key).await? {
+                    Some(message_id) => ChatAction::Pin { message_id },
+                    None => {
+                        drop(conn);
+                        rows::finish_unsent(
+                            &self.store,
+                            message.id,
+                            "cancelled",
+                            "the message to pin was not sent",
+                            None,
+                        )
+                        .await?;
+                        return Ok(Outcome::Sent);
+                    }
+                }
+            }
+            _ => return Ok(Outcome::Sent),
+        };
+        if let Some(pacer) = self.pacers.get(&platform) {
+            pacer.on_the_wire().await;
+        }
+        let mut conn = self.store.pool().acquire().await?;
+        rows::mark_sending(&mut conn, message.id, platform.as_str()).await?;
+        drop(conn);
+        match route.messenger.act(&route.chat_id, &action).await {
+            Ok(done) => {
+                let answer = match done {
+                    ActionDone::Link(link) => link,
+                    ActionDone::Member(member) => member.to_string(),
+                    ActionDone::Done => String::new(),
+                };
+                rows::mark_sent(
+                    &self.store,
+                    message.id,
+                    platform.as_str(),
+                    &answer,
+                    self.clock.now(),
+                )
+                .await?;
+            }
+            Err(err) => {
+                tracing::warn!(message_id = message.id, %platform, error = %err, "chat action failed");
+                let pacer = self.pacers.get(&platform).cloned();
+                self.after_failure(message, platform, &route.chat_id, err, pacer.as_deref())
+                    .await?;
+            }
+        }
+        Ok(Outcome::Sent)
     }
 
     async fn after_failure(

@@ -4,7 +4,9 @@
 //! messages it causes are stored together), then [`Outbox::wake`] the dispatcher. What a
 //! message says is rendered when it is sent, from the payload's references to current state.
 
+pub mod access;
 pub mod dispatcher;
+pub mod gate;
 pub mod pacing;
 pub mod render;
 
@@ -16,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use crate::domain::{Lane, Lang, MessageKind, Platform};
+use crate::platforms::ChatAction;
 use crate::store::outbox::NewMessage;
 use crate::store::{Conn, StoreResult};
 
@@ -43,6 +46,22 @@ pub enum Payload {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         photo: Option<String>,
     },
+    /// Something done to a chat or member (a mute, a deleted link, a join request answered).
+    Act { action: ChatAction },
+    /// Pin an earlier message to this chat, by its idempotency key (sent first: messages to
+    /// one chat keep their order).
+    Pin { key: String },
+    /// A community room's welcome: names everyone who joined and was not welcomed yet, each
+    /// language in its own paragraph (a raid of joins is one message, not fifty).
+    Welcome,
+    /// A customer reached the VIP tier: congratulations and the way into the VIP room (a
+    /// personal join-request link on Telegram; the VIP role, or the guild invite first, on
+    /// Discord), made when it is sent, on the platform it is sent on.
+    VipWelcome { tier: String },
+    /// `/vip`: the viewer's tier, the codes they were sent, and for VIPs the way into the room.
+    VipStatus,
+    /// `/vippost` for a VIP member who is not in the VIP room.
+    VipPost { text: String },
 }
 
 /// Which message a reply answers.
@@ -178,6 +197,8 @@ pub struct Envelope {
     pub lane: Lane,
     pub payload: Payload,
     pub broadcast_id: Option<String>,
+    /// Advertising that must not arrive late (a code that expires, a "live at 8" alert).
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl Envelope {
@@ -213,6 +234,7 @@ impl Envelope {
             payload: payload_json(&self.payload),
             broadcast_id: self.broadcast_id,
             not_before: now,
+            expires_at: self.expires_at,
         }
     }
 }
@@ -223,8 +245,36 @@ pub fn payload_json(payload: &Payload) -> String {
 }
 
 /// Enqueues unless the key was used before. Returns true when enqueued.
+///
+/// The send gate's first check (DESIGN invariant 5): advertising to a customer whose latest
+/// marketing consent is not yes is recorded as `refused` and never queued. The dispatcher
+/// checks again when it sends (consent may be withdrawn meanwhile).
 pub async fn enqueue(conn: &mut Conn, envelope: Envelope, now: DateTime<Utc>) -> StoreResult<bool> {
-    crate::store::outbox::enqueue(conn, &envelope.into_row(now), now).await
+    let refused = match (&envelope.kind, &envelope.to) {
+        (MessageKind::Advertising, Recipient::Customer(customer)) => {
+            !gate::has_marketing_consent(conn, customer).await?
+        }
+        _ => false,
+    };
+    let row = envelope.into_row(now);
+    if refused {
+        crate::store::outbox::record_refused(conn, &row, now).await?;
+        return Ok(false);
+    }
+    crate::store::outbox::enqueue(conn, &row, now).await
+}
+
+/// Enqueues to go no earlier than `not_before` (a welcome waits a moment to gather a burst of
+/// joins). Transactional only: advertising has its own timing rules in the gate.
+pub async fn enqueue_at(
+    conn: &mut Conn,
+    envelope: Envelope,
+    now: DateTime<Utc>,
+    not_before: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let mut row = envelope.into_row(now);
+    row.not_before = not_before;
+    crate::store::outbox::enqueue(conn, &row, now).await
 }
 
 /// The dispatcher's doorbell, shared by everything in the process that enqueues.

@@ -9,12 +9,15 @@ use super::{ButtonSpec, Payload, ReplyTo, TextArg, rating_buttons};
 
 /// Callback data prefix of the thank-you's rating buttons: `rate:<outbox id>:<1-5>`.
 pub const RATE_THANK_YOU: &str = "rate";
-use crate::domain::{Lang, OrderStatus};
+use super::access::RoomAccess;
+use crate::config::ShopConfig;
+use crate::domain::{Lang, OrderStatus, Platform};
 use crate::i18n::{Arg, I18nError, Texts};
 use crate::platforms::{Button, OutgoingMessage};
 use crate::store::customers::Customer;
 use crate::store::orders::{self, Order};
 use crate::store::{Conn, StoreError};
+use crate::store::{rooms, vip};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -36,28 +39,77 @@ pub enum Rendered {
 
 pub struct Renderer {
     texts: Arc<Texts>,
+    shop_name: String,
+    shop_contact: String,
+}
+
+/// One message about to be written.
+pub struct Rendering<'a> {
+    /// The outbox row's id: buttons that must find their message again (the thank-you's rating
+    /// buttons) carry it, as it fits in Telegram's 64-byte callback data.
+    pub message_id: i64,
+    pub payload: &'a Payload,
+    pub customer: Option<&'a Customer>,
+    pub lang: Lang,
+    /// Advertising carries the label, the shop and its contact, and the opt-out line.
+    pub advertising: bool,
+    pub platform: Platform,
+    /// The chat a message to a room goes to, as enqueued.
+    pub chat_id: Option<&'a str>,
+    /// The way into the VIP room, for the messages that offer it.
+    pub room_access: Option<&'a RoomAccess>,
 }
 
 impl Renderer {
-    pub fn new(texts: Arc<Texts>) -> Renderer {
-        Renderer { texts }
+    pub fn new(texts: Arc<Texts>, shop: &ShopConfig) -> Renderer {
+        Renderer {
+            texts,
+            shop_name: shop.name.clone(),
+            shop_contact: shop.contact.clone(),
+        }
     }
 
     pub fn texts(&self) -> &Texts {
         &self.texts
     }
 
-    /// `message_id` is the outbox row's id: buttons that must find their message again (the
-    /// thank-you's rating buttons) carry it, as it fits in Telegram's 64-byte callback data.
     pub async fn render(
         &self,
         conn: &mut Conn,
-        message_id: i64,
-        payload: &Payload,
-        customer: Option<&Customer>,
-        lang: Lang,
+        what: &Rendering<'_>,
     ) -> Result<Rendered, RenderError> {
-        match payload {
+        let rendered = self.body(conn, what).await?;
+        match rendered {
+            Rendered::Send(message) if what.advertising => {
+                Ok(Rendered::Send(self.labelled(message, what.lang)?))
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// CONTRACT §6: advertising starts with exactly `(광고)` (`[Ad]`) and the shop and its
+    /// contact, and ends with the free opt-out line. Plain text, so no tag ever comes first.
+    fn labelled(
+        &self,
+        mut message: OutgoingMessage,
+        lang: Lang,
+    ) -> Result<OutgoingMessage, I18nError> {
+        let head = self.texts.render(
+            lang,
+            "ad-label",
+            &[
+                ("shop", self.shop_name.as_str().into()),
+                ("contact", self.shop_contact.as_str().into()),
+            ],
+        )?;
+        let tail = self.texts.render(lang, "ad-opt-out", &[])?;
+        message.text = format!("{head}\n{}\n\n{tail}", message.text);
+        Ok(message)
+    }
+
+    async fn body(&self, conn: &mut Conn, what: &Rendering<'_>) -> Result<Rendered, RenderError> {
+        let (message_id, customer, lang) = (what.message_id, what.customer, what.lang);
+        match what.payload {
             Payload::ThankYou { broadcast_id } => {
                 let customer = customer.ok_or_else(|| {
                     RenderError::BadPayload("a thank-you needs a customer".into())
@@ -109,7 +161,176 @@ impl Renderer {
                     photo: photo.clone(),
                 }))
             }
+            Payload::Welcome => {
+                let chat = what
+                    .chat_id
+                    .ok_or_else(|| RenderError::BadPayload("a welcome needs its room".into()))?;
+                let newcomers =
+                    rooms::claim_newcomers(conn, what.platform.as_str(), chat, message_id).await?;
+                self.welcome(&newcomers, what.platform, lang)
+            }
+            Payload::VipWelcome { tier } => {
+                let customer = customer.ok_or_else(|| {
+                    RenderError::BadPayload("a VIP welcome needs a customer".into())
+                })?;
+                let mut text = self.texts.render(
+                    lang,
+                    "vip-welcome",
+                    &[
+                        ("name", customer.name.as_str().into()),
+                        ("tier", tier.as_str().into()),
+                    ],
+                )?;
+                if let Some(way_in) = self.way_in(what.room_access, lang)? {
+                    text.push('\n');
+                    text.push_str(&way_in);
+                }
+                Ok(Rendered::Send(OutgoingMessage {
+                    text,
+                    ..OutgoingMessage::default()
+                }))
+            }
+            Payload::VipStatus => {
+                let customer = customer
+                    .ok_or_else(|| RenderError::BadPayload("/vip needs a customer".into()))?;
+                let tier = vip::stored_tier(conn, &customer.id).await?;
+                let codes = vip::codes_sent_to(conn, &customer.id).await?;
+                let mut lines = vec![match &tier {
+                    Some(tier) => self.texts.render(
+                        lang,
+                        "vip-status-tier",
+                        &[
+                            ("name", customer.name.as_str().into()),
+                            ("tier", tier.as_str().into()),
+                        ],
+                    )?,
+                    None => self.texts.render(
+                        lang,
+                        "vip-status-no-tier",
+                        &[("name", customer.name.as_str().into())],
+                    )?,
+                }];
+                if codes.is_empty() {
+                    lines.push(self.texts.render(lang, "vip-status-no-codes", &[])?);
+                } else {
+                    lines.push(self.texts.render(lang, "vip-status-codes", &[])?);
+                    for code in &codes {
+                        let line = match code.expires_at {
+                            Some(at) => self.texts.render(
+                                lang,
+                                "vip-status-code-until",
+                                &[
+                                    ("code", code.code.as_str().into()),
+                                    ("date", format_date(at.date_naive(), lang).into()),
+                                ],
+                            )?,
+                            None => self.texts.render(
+                                lang,
+                                "vip-status-code",
+                                &[("code", code.code.as_str().into())],
+                            )?,
+                        };
+                        lines.push(line);
+                    }
+                }
+                if let Some(way_in) = self.way_in(what.room_access, lang)? {
+                    lines.push(way_in);
+                }
+                Ok(Rendered::Send(OutgoingMessage {
+                    text: lines.join("\n"),
+                    ..OutgoingMessage::default()
+                }))
+            }
+            Payload::VipPost { text } => Ok(Rendered::Send(OutgoingMessage {
+                text: self
+                    .texts
+                    .render(lang, "vip-post", &[("text", text.as_str().into())])?,
+                ..OutgoingMessage::default()
+            })),
+            Payload::Act { .. } | Payload::Pin { .. } => {
+                Err(RenderError::BadPayload("a chat action has no words".into()))
+            }
         }
+    }
+
+    /// How a VIP gets into the room, in words.
+    fn way_in(&self, access: Option<&RoomAccess>, lang: Lang) -> Result<Option<String>, I18nError> {
+        Ok(match access {
+            Some(RoomAccess::Link(link)) => Some(self.texts.render(
+                lang,
+                "vip-room-link",
+                &[("link", link.as_str().into())],
+            )?),
+            Some(RoomAccess::Granted(room)) => Some(self.texts.render(
+                lang,
+                "vip-room-granted",
+                &[("room", room.as_str().into())],
+            )?),
+            Some(RoomAccess::NoRoom) | None => None,
+        })
+    }
+
+    /// One welcome for everyone who joined since the last: a paragraph per language, so each
+    /// newcomer reads it in theirs.
+    fn welcome(
+        &self,
+        newcomers: &[rooms::Newcomer],
+        platform: Platform,
+        room_lang: Lang,
+    ) -> Result<Rendered, RenderError> {
+        if newcomers.is_empty() {
+            return Ok(Rendered::Nothing(
+                "everyone here was welcomed already".into(),
+            ));
+        }
+        let mut paragraphs = Vec::new();
+        let room_first =
+            std::iter::once(room_lang).chain(Lang::ALL.into_iter().filter(|l| *l != room_lang));
+        for lang in room_first {
+            let names: Vec<&str> = newcomers
+                .iter()
+                .filter(|n| {
+                    n.lang
+                        .as_deref()
+                        .and_then(Lang::from_tag)
+                        .unwrap_or(room_lang)
+                        == lang
+                })
+                .map(|n| n.name.as_str())
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
+            let names = self.texts.render(
+                lang,
+                "room-welcome-names",
+                &[(
+                    "names",
+                    names
+                        .join(
+                            self.texts
+                                .render(lang, "room-welcome-separator", &[])?
+                                .as_str(),
+                        )
+                        .into(),
+                )],
+            )?;
+            let how_to_link = match platform {
+                Platform::Discord => "room-welcome-link-discord",
+                _ => "room-welcome-link-telegram",
+            };
+            paragraphs.push(format!(
+                "{}\n{}\n{}",
+                self.texts
+                    .render(lang, "room-welcome", &[("names", names.into())])?,
+                self.texts.render(lang, "room-rules", &[])?,
+                self.texts.render(lang, how_to_link, &[])?,
+            ));
+        }
+        Ok(Rendered::Send(OutgoingMessage {
+            text: paragraphs.join("\n\n"),
+            ..OutgoingMessage::default()
+        }))
     }
 
     /// Button labels are locale ids, rendered like the text.

@@ -6,7 +6,11 @@
 //! Message sends go straight to `POST /channels/{id}/messages` with reqwest instead of
 //! serenity's `Http`: serenity keeps neither a 429's `retry_after` nor the `X-RateLimit-*`
 //! headers when its own limiter is off (and its limiter releases every waiting request at once
-//! when a window resets), while our dispatcher needs both to pace.
+//! when a window resets), while our dispatcher needs both to pace. Chat actions (timeouts,
+//! deletions, pins, invites, roles, member look-ups) go the same way, for the same reason.
+//!
+//! [`Incoming::from_admin`] is always false on Discord: knowing it needs the guild's roles and
+//! owner, which serenity keeps only with its `cache` feature, and that is off in this build.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -20,11 +24,14 @@ use serenity::all::{
     ChannelId, CommandInteraction, CommandOptionType, ComponentInteraction, Context, CreateCommand,
     CreateCommandOption, CreateInteractionResponse, CreateInteractionResponseMessage,
     EditInteractionResponse, EventHandler, GatewayIntents, HttpBuilder, InstallationContext,
-    Interaction, InteractionContext, Message, Ready, UserId,
+    Interaction, InteractionContext, Member as GuildMember, Message, Ready, UserId,
 };
 use tokio::sync::watch;
 
-use super::{Delivered, Incoming, IncomingContent, Messenger, Part, PlatformLimits, SendError};
+use super::{
+    ActionDone, ChatAction, Delivered, Incoming, IncomingContent, Member, Messenger, Part,
+    PlatformLimits, SendError,
+};
 use crate::app::AppContext;
 use crate::config::{DiscordConfig, LimitsConfig};
 use crate::domain::{Lang, Platform};
@@ -33,6 +40,11 @@ use crate::i18n::Markup;
 /// Discord's own JSON error codes that change what we do.
 const CANNOT_MESSAGE_USER: i64 = 50007;
 const OPENING_DMS_TOO_FAST: i64 = 40003;
+const UNKNOWN_MESSAGE: i64 = 10008;
+const UNKNOWN_MEMBER: i64 = 10007;
+const UNKNOWN_USER: i64 = 10013;
+/// A join link lives a week and admits one person.
+const INVITE_MAX_AGE_SECONDS: u64 = 7 * 24 * 3600;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiscordError {
@@ -232,6 +244,12 @@ impl EventHandler for Handler {
         route(&self.ctx, &incoming).await;
     }
 
+    async fn guild_member_addition(&self, _ctx: Context, new_member: GuildMember) {
+        if let Some(incoming) = member_joined(&new_member) {
+            route(&self.ctx, &incoming).await;
+        }
+    }
+
     async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
         match interaction {
             Interaction::Command(command) => self.command(&ctx, command).await,
@@ -374,6 +392,46 @@ impl Handler {
     }
 }
 
+/// `GUILD_MEMBER_ADD` → people joined the guild (whose id is the `chat_id`); a bot joining is
+/// `None`. The update id names the guild, the user and the time they joined, so the same join
+/// is recognised when it comes again and a later re-join is not taken for it.
+pub fn member_joined(member: &GuildMember) -> Option<Incoming> {
+    if member.user.bot {
+        return None;
+    }
+    let name = member
+        .user
+        .global_name
+        .clone()
+        .unwrap_or_else(|| member.user.name.clone());
+    let joined_at = member
+        .joined_at
+        .map_or_else(|| "unknown".to_string(), |t| t.unix_timestamp().to_string());
+    Some(Incoming {
+        platform: Platform::Discord,
+        update_id: format!(
+            "member-add:{}:{}:{joined_at}",
+            member.guild_id, member.user.id
+        ),
+        chat_id: member.guild_id.to_string(),
+        chat_is_private: false,
+        user_id: member.user.id.to_string(),
+        user_name: Some(name.clone()),
+        user_lang: None,
+        sent_as_chat: false,
+        from_admin: false,
+        message_id: None,
+        reply_to: None,
+        content: IncomingContent::MembersJoined {
+            members: vec![Member {
+                user_id: member.user.id.to_string(),
+                name,
+                lang: None,
+            }],
+        },
+    })
+}
+
 fn discord_code(err: &serenity::Error) -> Option<i64> {
     match err {
         serenity::Error::Http(serenity::http::HttpError::UnsuccessfulRequest(response)) => {
@@ -398,7 +456,176 @@ async fn route(ctx: &AppContext, incoming: &Incoming) -> bool {
     false
 }
 
+/// A REST answer: status, headers and the JSON body (`Null` when there is none).
+struct Answer {
+    status: reqwest::StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    /// Discord's JSON error `code`.
+    fn code(&self) -> Option<i64> {
+        self.body["code"].as_i64()
+    }
+
+    /// How long a 429 says to wait.
+    fn retry_after(&self) -> Duration {
+        let wait = self.body["retry_after"]
+            .as_f64()
+            .and_then(seconds)
+            .or_else(|| header_seconds(&self.headers, "retry-after"))
+            .unwrap_or(Duration::from_secs(1));
+        wait.max(Duration::from_millis(100))
+    }
+
+    /// A failed action: 429 waits, 5xx is Discord's trouble, any other refusal is final.
+    fn action_error(&self) -> SendError {
+        match self.status.as_u16() {
+            429 => SendError::RetryAfter(self.retry_after()),
+            500..=599 => SendError::Transient(format!("Discord answered {}", self.status)),
+            _ => SendError::Permanent(format!(
+                "Discord answered {}: {}",
+                self.status,
+                self.body["message"].as_str().unwrap_or("no message")
+            )),
+        }
+    }
+}
+
+/// A snowflake as it may go into a path: digits only.
+fn snowflake<'a>(id: &'a str, what: &str) -> Result<&'a str, SendError> {
+    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(id)
+    } else {
+        Err(SendError::Permanent(format!(
+            "`{id}` is not a Discord {what} id"
+        )))
+    }
+}
+
 impl DiscordSender {
+    /// One REST call under `/api/v10`, with the bot's token.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Answer, SendError> {
+        let url = format!("{}/api/v10/{path}", self.api_url);
+        let mut request = self
+            .client
+            .request(method, url)
+            .header(
+                "authorization",
+                format!("Bot {}", self.token.expose_secret()),
+            )
+            .timeout(Duration::from_secs(20));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| SendError::Transient(format!("network: {e}")))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// Runs one action; see [`Messenger::act`].
+    async fn run_action(
+        &self,
+        chat_id: &str,
+        action: &ChatAction,
+    ) -> Result<ActionDone, SendError> {
+        use reqwest::Method;
+        let chat = snowflake(chat_id, "guild or channel")?;
+        let (method, path, body) = match action {
+            ChatAction::Mute { user_id, until } => (
+                Method::PATCH,
+                format!("guilds/{chat}/members/{}", snowflake(user_id, "user")?),
+                Some(json!({ "communication_disabled_until": until.to_rfc3339() })),
+            ),
+            ChatAction::Unmute { user_id } => (
+                Method::PATCH,
+                format!("guilds/{chat}/members/{}", snowflake(user_id, "user")?),
+                Some(json!({ "communication_disabled_until": null })),
+            ),
+            ChatAction::Delete { message_id } => (
+                Method::DELETE,
+                format!(
+                    "channels/{chat}/messages/{}",
+                    snowflake(message_id, "message")?
+                ),
+                None,
+            ),
+            ChatAction::Pin { message_id } => (
+                Method::PUT,
+                format!("channels/{chat}/pins/{}", snowflake(message_id, "message")?),
+                None,
+            ),
+            ChatAction::CreateJoinLink { .. } => (
+                Method::POST,
+                format!("channels/{chat}/invites"),
+                Some(json!({
+                    "max_age": INVITE_MAX_AGE_SECONDS,
+                    "max_uses": 1,
+                    "unique": true,
+                })),
+            ),
+            ChatAction::GrantRole { user_id, role_id } => (
+                Method::PUT,
+                format!(
+                    "guilds/{chat}/members/{}/roles/{}",
+                    snowflake(user_id, "user")?,
+                    snowflake(role_id, "role")?
+                ),
+                None,
+            ),
+            ChatAction::IsMember { user_id } => (
+                Method::GET,
+                format!("guilds/{chat}/members/{}", snowflake(user_id, "user")?),
+                None,
+            ),
+            ChatAction::ApproveJoin { .. } | ChatAction::DeclineJoin { .. } => {
+                return Err(SendError::Permanent(
+                    "Discord has no join requests to answer".to_string(),
+                ));
+            }
+        };
+        let answer = self.call(method, &path, body).await?;
+        let found = answer.status.is_success();
+        match action {
+            ChatAction::IsMember { .. } if found => Ok(ActionDone::Member(true)),
+            ChatAction::IsMember { .. }
+                if answer.status.as_u16() == 404
+                    && matches!(answer.code(), Some(UNKNOWN_MEMBER | UNKNOWN_USER)) =>
+            {
+                Ok(ActionDone::Member(false))
+            }
+            ChatAction::CreateJoinLink { .. } if found => match answer.body["code"].as_str() {
+                Some(code) => Ok(ActionDone::Link(format!("https://discord.gg/{code}"))),
+                None => Err(SendError::Transient(
+                    "Discord made an invite without a code".to_string(),
+                )),
+            },
+            // Already gone: a retry after a lost answer is not a failure.
+            ChatAction::Delete { .. }
+                if answer.status.as_u16() == 404 && answer.code() == Some(UNKNOWN_MESSAGE) =>
+            {
+                Ok(ActionDone::Done)
+            }
+            _ if found => Ok(ActionDone::Done),
+            _ => Err(answer.action_error()),
+        }
+    }
+
     fn body(part: &Part) -> Value {
         // A photo travels as its URL (Discord shows it); a Telegram file id means nothing here.
         let content = match &part.photo {
@@ -458,22 +685,18 @@ impl Messenger for DiscordSender {
         part: &'a Part,
     ) -> BoxFuture<'a, Result<Delivered, SendError>> {
         Box::pin(async move {
-            let url = format!("{}/api/v10/channels/{chat_id}/messages", self.api_url);
-            let response = self
-                .client
-                .post(url)
-                .header(
-                    "authorization",
-                    format!("Bot {}", self.token.expose_secret()),
+            let answer = self
+                .call(
+                    reqwest::Method::POST,
+                    &format!("channels/{chat_id}/messages"),
+                    Some(Self::body(part)),
                 )
-                .json(&Self::body(part))
-                .timeout(Duration::from_secs(20))
-                .send()
-                .await
-                .map_err(|e| SendError::Transient(format!("network: {e}")))?;
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
+                .await?;
+            let Answer {
+                status,
+                headers,
+                body,
+            } = &answer;
             if status.is_success() {
                 let id = body["id"].as_str().unwrap_or_default().to_string();
                 let mut delivered = Delivered {
@@ -486,20 +709,12 @@ impl Messenger for DiscordSender {
                     .and_then(|v| v.to_str().ok())
                     == Some("0")
                 {
-                    delivered.slow_down = header_seconds(&headers, "x-ratelimit-reset-after");
+                    delivered.slow_down = header_seconds(headers, "x-ratelimit-reset-after");
                 }
                 return Ok(delivered);
             }
-            let code = body["code"].as_i64();
-            Err(match (status.as_u16(), code) {
-                (429, _) => {
-                    let wait = body["retry_after"]
-                        .as_f64()
-                        .and_then(seconds)
-                        .or_else(|| header_seconds(&headers, "retry-after"))
-                        .unwrap_or(Duration::from_secs(1));
-                    SendError::RetryAfter(wait.max(Duration::from_millis(100)))
-                }
+            Err(match (status.as_u16(), answer.code()) {
+                (429, _) => SendError::RetryAfter(answer.retry_after()),
                 (_, Some(CANNOT_MESSAGE_USER)) => SendError::Blocked,
                 // Anti-spam, not a block: wait and try again, never count it against the message.
                 (_, Some(OPENING_DMS_TOO_FAST)) => SendError::Later(Duration::from_secs(30)),
@@ -510,6 +725,18 @@ impl Messenger for DiscordSender {
                 )),
             })
         })
+    }
+
+    /// Every action but join requests (Telegram's). `chat_id` is the guild for `Mute`,
+    /// `Unmute`, `GrantRole` and `IsMember`, the channel for the rest. `CreateJoinLink` makes a
+    /// one-use invite valid for a week (Discord invites have no name). A `Delete` of a message
+    /// that is already gone is done.
+    fn act<'a>(
+        &'a self,
+        chat_id: &'a str,
+        action: &'a ChatAction,
+    ) -> BoxFuture<'a, Result<ActionDone, SendError>> {
+        Box::pin(self.run_action(chat_id, action))
     }
 }
 

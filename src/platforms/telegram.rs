@@ -2,20 +2,28 @@
 //! The only module that knows teloxide. It turns updates into [`Incoming`] for the router and
 //! teloxide's errors into [`SendError`]; it decides nothing.
 
-use std::time::Duration;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use secrecy::ExposeSecret;
-use teloxide::payloads::{GetUpdatesSetters, SendMessageSetters, SendPhotoSetters};
+use teloxide::payloads::{
+    CreateChatInviteLinkSetters, GetUpdatesSetters, PinChatMessageSetters,
+    RestrictChatMemberSetters, SendMessageSetters, SendPhotoSetters,
+};
 use teloxide::requests::Requester;
 use teloxide::types::{
-    AllowedUpdate, ChatId, FileId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
-    MessageId, ParseMode, ReplyParameters, Update, UpdateKind,
+    AllowedUpdate, ChatId, ChatMemberUpdated, ChatPermissions, FileId, InlineKeyboardButton,
+    InlineKeyboardMarkup, InputFile, MessageId, ParseMode, ReplyParameters, Update, UpdateKind,
+    User, UserId,
 };
 use teloxide::{ApiError, Bot, RequestError};
 use tokio::sync::watch;
 
-use super::{Delivered, Incoming, IncomingContent, Messenger, Part, PlatformLimits, SendError};
+use super::{
+    ActionDone, ChatAction, Delivered, Incoming, IncomingContent, Member, Messenger, Part,
+    PlatformLimits, SendError,
+};
 use crate::app::AppContext;
 use crate::config::{LimitsConfig, TelegramConfig};
 use crate::domain::Platform;
@@ -23,6 +31,23 @@ use crate::i18n::Markup;
 
 /// How long one `getUpdates` call waits for news (long polling).
 const POLL_TIMEOUT_SECONDS: u32 = 10;
+/// How long a group's list of administrators is trusted before it is asked for again.
+const ADMINS_FRESH_FOR: Duration = Duration::from_secs(10 * 60);
+/// After `getChatAdministrators` failed, how long before it is tried again for that chat
+/// (meanwhile nobody but an anonymous admin counts as an admin there).
+const ADMINS_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// Telegram's longest invite link name, in characters.
+const MAX_LINK_NAME_CHARS: usize = 32;
+
+/// The update kinds polled for: messages (with `new_chat_members`), button presses, joins
+/// (`chat_member`, which Telegram sends only when named here and only to an admin bot) and
+/// join requests to the VIP room.
+pub const ALLOWED_UPDATES: [AllowedUpdate; 4] = [
+    AllowedUpdate::Message,
+    AllowedUpdate::CallbackQuery,
+    AllowedUpdate::ChatMember,
+    AllowedUpdate::ChatJoinRequest,
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TelegramError {
@@ -36,6 +61,8 @@ pub struct TelegramAdapter {
     bot: Bot,
     username: Option<String>,
     limits: PlatformLimits,
+    /// Per group: the administrators' user ids and when they were asked for.
+    admins: HashMap<i64, (Instant, HashSet<u64>)>,
 }
 
 /// The sending half, handed to the dispatcher.
@@ -80,6 +107,7 @@ impl TelegramAdapter {
             bot,
             username,
             limits: limits_from(limits),
+            admins: HashMap::new(),
         })
     }
 
@@ -110,7 +138,7 @@ impl TelegramAdapter {
                 .get_updates()
                 .offset(offset)
                 .timeout(POLL_TIMEOUT_SECONDS)
-                .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
+                .allowed_updates(ALLOWED_UPDATES.to_vec());
             let updates = tokio::select! {
                 result = request => result,
                 _ = crate::app::until_shutdown(&mut shutdown) => return Ok(()),
@@ -147,7 +175,10 @@ impl TelegramAdapter {
                 }
             };
             for update in updates {
-                let incoming = to_incoming(&update, self.username.as_deref());
+                let mut incoming = to_incoming(&update, self.username.as_deref());
+                if let Some(incoming) = &mut incoming {
+                    self.look_up_admin(&update, incoming).await;
+                }
                 if let Some(incoming) = &incoming
                     && let Err(err) = crate::router::handle(&ctx, incoming).await
                 {
@@ -165,6 +196,57 @@ impl TelegramAdapter {
             }
         }
     }
+}
+
+impl TelegramAdapter {
+    /// Sets [`Incoming::from_admin`] of a group text or photo message whose sender administers
+    /// the group, from a cached `getChatAdministrators` ([`to_incoming`] stays pure; the poller
+    /// calls this on what it made). Other updates are left as they are.
+    pub async fn look_up_admin(&mut self, update: &Update, incoming: &mut Incoming) {
+        if incoming.from_admin || !asks_who_administers(update) {
+            return;
+        }
+        if let (Ok(chat), Ok(user)) = (incoming.chat_id.parse(), incoming.user_id.parse()) {
+            incoming.from_admin = self.is_admin(chat, user).await;
+        }
+    }
+
+    /// Whether `user` administers group `chat`, from a list of its administrators asked for at
+    /// most [`ADMINS_FRESH_FOR`] ago. When Telegram does not answer, nobody is.
+    async fn is_admin(&mut self, chat: i64, user: u64) -> bool {
+        let now = Instant::now();
+        if let Some((asked, ids)) = self.admins.get(&chat)
+            && now.duration_since(*asked) < ADMINS_FRESH_FOR
+        {
+            return ids.contains(&user);
+        }
+        match self.bot.get_chat_administrators(ChatId(chat)).await {
+            Ok(admins) => {
+                let ids: HashSet<u64> = admins.iter().map(|m| m.user.id.0).collect();
+                let admin = ids.contains(&user);
+                self.admins.insert(chat, (now, ids));
+                admin
+            }
+            Err(err) => {
+                tracing::debug!(error = %err, chat, "getChatAdministrators failed; treating the sender as no admin");
+                // Not asked again for every message while Telegram refuses.
+                let asked = now
+                    .checked_sub(ADMINS_FRESH_FOR - ADMINS_RETRY_AFTER)
+                    .unwrap_or(now);
+                self.admins.insert(chat, (asked, HashSet::new()));
+                false
+            }
+        }
+    }
+}
+
+/// Whether the sender of this update may be an administrator worth looking up: a text or
+/// photo message in a group or supergroup.
+fn asks_who_administers(update: &Update) -> bool {
+    matches!(&update.kind, UpdateKind::Message(message)
+        if (message.chat.is_group() || message.chat.is_supergroup())
+            && (message.text().is_some() || message.photo().is_some())
+            && message.from.is_some())
 }
 
 fn reqwest_url(api_url: &str) -> Result<url::Url, TelegramError> {
@@ -194,6 +276,27 @@ pub fn to_incoming(update: &Update, bot_username: Option<&str>) -> Option<Incomi
                     },
                 });
             }
+            let from = message.from.as_ref();
+            if let Some(users) = message.new_chat_members() {
+                let members = members_of(users.iter());
+                if members.is_empty() {
+                    return None;
+                }
+                return Some(Incoming {
+                    platform: Platform::Telegram,
+                    update_id,
+                    chat_id: message.chat.id.0.to_string(),
+                    chat_is_private: false,
+                    user_id: from.map(|u| u.id.0.to_string()).unwrap_or_default(),
+                    user_name: from.map(|u| u.full_name()),
+                    user_lang: from.and_then(|u| u.language_code.clone()),
+                    sent_as_chat: false,
+                    from_admin: false,
+                    message_id: Some(message.id.0.to_string()),
+                    reply_to: None,
+                    content: IncomingContent::MembersJoined { members },
+                });
+            }
             let content = match (message.text(), message.photo()) {
                 (Some(text), _) => IncomingContent::Text(addressed_to_us(text, bot_username)?),
                 (None, Some(sizes)) => IncomingContent::Photo {
@@ -203,21 +306,23 @@ pub fn to_incoming(update: &Update, bot_username: Option<&str>) -> Option<Incomi
                 },
                 (None, None) => return None,
             };
-            let from = message.from.as_ref();
             let sent_as_chat = message
                 .sender_chat
                 .as_ref()
                 .is_some_and(|c| c.id == message.chat.id);
+            let chat_is_private = message.chat.is_private();
             Some(Incoming {
                 platform: Platform::Telegram,
                 update_id,
                 chat_id: message.chat.id.0.to_string(),
-                chat_is_private: message.chat.is_private(),
+                chat_is_private,
                 user_id: from.map(|u| u.id.0.to_string()).unwrap_or_default(),
                 user_name: from.map(|u| u.full_name()),
                 user_lang: from.and_then(|u| u.language_code.clone()),
                 sent_as_chat,
-                from_admin: false,
+                // An anonymous admin is one by definition; other senders are looked up by the
+                // poller (a cached `getChatAdministrators`), which keeps this function pure.
+                from_admin: sent_as_chat && !chat_is_private,
                 message_id: Some(message.id.0.to_string()),
                 reply_to: message.reply_to_message().map(|m| m.id.0.to_string()),
                 content,
@@ -243,8 +348,67 @@ pub fn to_incoming(update: &Update, bot_username: Option<&str>) -> Option<Incomi
                 content: IncomingContent::Button { data },
             })
         }
+        UpdateKind::ChatMember(change) => {
+            let member = joined(change)?;
+            Some(Incoming {
+                platform: Platform::Telegram,
+                update_id,
+                chat_id: change.chat.id.0.to_string(),
+                chat_is_private: false,
+                user_id: change.from.id.0.to_string(),
+                user_name: Some(change.from.full_name()),
+                user_lang: change.from.language_code.clone(),
+                sent_as_chat: false,
+                from_admin: false,
+                message_id: None,
+                reply_to: None,
+                content: IncomingContent::MembersJoined {
+                    members: vec![member],
+                },
+            })
+        }
+        UpdateKind::ChatJoinRequest(request) => Some(Incoming {
+            platform: Platform::Telegram,
+            update_id,
+            chat_id: request.chat.id.0.to_string(),
+            chat_is_private: false,
+            user_id: request.from.id.0.to_string(),
+            user_name: Some(request.from.full_name()),
+            user_lang: request.from.language_code.clone(),
+            sent_as_chat: false,
+            from_admin: false,
+            message_id: None,
+            reply_to: None,
+            content: IncomingContent::JoinRequest {
+                invite_link: request.invite_link.as_ref().map(|l| l.invite_link.clone()),
+            },
+        }),
         _ => None,
     }
+}
+
+/// The person a `chat_member` update shows arriving: from not in the chat (left, kicked, or
+/// restricted without being a member) to in it (member, administrator, creator, or restricted
+/// as a member). Bots, and every other change (promotions, restrictions, leaving), are `None`.
+fn joined(change: &ChatMemberUpdated) -> Option<Member> {
+    let arrived =
+        !change.old_chat_member.kind.is_present() && change.new_chat_member.kind.is_present();
+    if !arrived {
+        return None;
+    }
+    members_of(std::iter::once(&change.new_chat_member.user)).pop()
+}
+
+/// People who joined, bots left out.
+fn members_of<'a>(users: impl Iterator<Item = &'a User>) -> Vec<Member> {
+    users
+        .filter(|u| !u.is_bot)
+        .map(|u| Member {
+            user_id: u.id.0.to_string(),
+            name: u.full_name(),
+            lang: u.language_code.clone(),
+        })
+        .collect()
 }
 
 /// `/cmd@encore_bot args` → `/cmd args`; `/cmd@other_bot` → not for us.
@@ -341,6 +505,128 @@ impl Messenger for TelegramSender {
             }
         })
     }
+
+    /// Every action but `GrantRole` (Discord's). A `Delete` of a message that is already gone
+    /// is done (a retry after a lost answer must not fail); `IsMember` of a user Telegram does
+    /// not know in the chat is `Member(false)`.
+    fn act<'a>(
+        &'a self,
+        chat_id: &'a str,
+        action: &'a ChatAction,
+    ) -> BoxFuture<'a, Result<ActionDone, SendError>> {
+        Box::pin(async move {
+            let chat = ChatId(chat_id.parse().map_err(|_| {
+                SendError::Permanent(format!("`{chat_id}` is not a Telegram chat id"))
+            })?);
+            let done = |result: Result<_, RequestError>| {
+                result.map(|_| ActionDone::Done).map_err(classify_action)
+            };
+            match action {
+                ChatAction::Mute { user_id, until } => done(
+                    self.bot
+                        .restrict_chat_member(chat, user(user_id)?, ChatPermissions::empty())
+                        .until_date(*until)
+                        .await,
+                ),
+                ChatAction::Unmute { user_id } => done(
+                    // All permissions is how Telegram lifts a member's restrictions: what is
+                    // left is the group's default permissions.
+                    self.bot
+                        .restrict_chat_member(chat, user(user_id)?, ChatPermissions::all())
+                        .await,
+                ),
+                ChatAction::Delete { message_id } => {
+                    match self.bot.delete_message(chat, message(message_id)?).await {
+                        Err(RequestError::Api(ApiError::MessageToDeleteNotFound)) => {
+                            Ok(ActionDone::Done)
+                        }
+                        other => done(other),
+                    }
+                }
+                ChatAction::Pin { message_id } => done(
+                    self.bot
+                        .pin_chat_message(chat, message(message_id)?)
+                        .disable_notification(true)
+                        .await,
+                ),
+                ChatAction::CreateJoinLink { name } => self
+                    .bot
+                    .create_chat_invite_link(chat)
+                    .name(link_name(name))
+                    .creates_join_request(true)
+                    .await
+                    .map(|link| ActionDone::Link(link.invite_link))
+                    .map_err(classify_action),
+                ChatAction::ApproveJoin { user_id } => done(
+                    self.bot
+                        .approve_chat_join_request(chat, user(user_id)?)
+                        .await,
+                ),
+                ChatAction::DeclineJoin { user_id } => done(
+                    self.bot
+                        .decline_chat_join_request(chat, user(user_id)?)
+                        .await,
+                ),
+                ChatAction::IsMember { user_id } => {
+                    match self.bot.get_chat_member(chat, user(user_id)?).await {
+                        Ok(member) => Ok(ActionDone::Member(member.kind.is_present())),
+                        Err(err) if is_unknown_participant(&err) => Ok(ActionDone::Member(false)),
+                        Err(err) => Err(classify_action(err)),
+                    }
+                }
+                ChatAction::GrantRole { .. } => Err(SendError::Permanent(
+                    "Telegram has no roles to grant".to_string(),
+                )),
+            }
+        })
+    }
+}
+
+fn user(id: &str) -> Result<UserId, SendError> {
+    id.parse()
+        .map(UserId)
+        .map_err(|_| SendError::Permanent(format!("`{id}` is not a Telegram user id")))
+}
+
+fn message(id: &str) -> Result<MessageId, SendError> {
+    id.parse()
+        .map(MessageId)
+        .map_err(|_| SendError::Permanent(format!("`{id}` is not a Telegram message id")))
+}
+
+/// An invite link's name, cut to Telegram's 32 characters.
+fn link_name(name: &str) -> String {
+    name.chars().take(MAX_LINK_NAME_CHARS).collect()
+}
+
+/// `getChatMember` for someone Telegram does not know in the chat (never joined, or an id it
+/// cannot resolve): not a member, not an error.
+fn is_unknown_participant(err: &RequestError) -> bool {
+    match err {
+        RequestError::Api(ApiError::UserNotFound) => true,
+        RequestError::Api(ApiError::Unknown(description)) => [
+            "PARTICIPANT_ID_INVALID",
+            "USER_ID_INVALID",
+            "member not found",
+            "user not found",
+        ]
+        .iter()
+        .any(|s| description.contains(s)),
+        _ => false,
+    }
+}
+
+/// Like [`classify`], but a refusal of an action is never "the viewer blocked the bot": a 403
+/// there means the bot is not in the group or lacks the right, which retrying will not fix.
+fn classify_action(err: RequestError) -> SendError {
+    let description = match &err {
+        RequestError::Api(api) => api.to_string(),
+        other => other.to_string(),
+    };
+    match classify(err) {
+        SendError::Blocked => SendError::Permanent(description),
+        other => other,
+    }
 }
 
 /// teloxide's error → what the dispatcher does about it.
@@ -404,6 +690,56 @@ mod tests {
             addressed_to_us("hello @someone", Some("encore_bot")),
             Some("hello @someone".into())
         );
+    }
+
+    #[test]
+    fn a_refused_action_is_never_taken_for_a_blocked_viewer() {
+        for err in [
+            ApiError::BotKickedFromSupergroup,
+            ApiError::BotBlocked,
+            ApiError::BotKicked,
+        ] {
+            let description = err.to_string();
+            assert_eq!(
+                classify_action(RequestError::Api(err)),
+                SendError::Permanent(description)
+            );
+        }
+        assert_eq!(
+            classify_action(RequestError::Api(ApiError::NotEnoughRightsToRestrict)),
+            SendError::Permanent(ApiError::NotEnoughRightsToRestrict.to_string())
+        );
+        assert!(matches!(
+            classify_action(RequestError::MigrateToChatId(ChatId(-100_123))),
+            SendError::Moved(id) if id == "-100123"
+        ));
+    }
+
+    #[test]
+    fn unknown_participants_are_not_members_rather_than_errors() {
+        for description in [
+            "Bad Request: PARTICIPANT_ID_INVALID",
+            "Bad Request: member not found",
+        ] {
+            assert!(is_unknown_participant(&RequestError::Api(
+                ApiError::Unknown(description.to_string())
+            )));
+        }
+        assert!(is_unknown_participant(&RequestError::Api(
+            ApiError::UserNotFound
+        )));
+        assert!(!is_unknown_participant(&RequestError::Api(
+            ApiError::ChatNotFound
+        )));
+    }
+
+    #[test]
+    fn invite_link_names_are_cut_to_32_characters_on_a_char_boundary() {
+        let name = "VIP 김민지님의 초대 링크입니다 — 아주 길고 긴 이름이에요";
+        let cut = link_name(name);
+        assert_eq!(cut.chars().count(), 32);
+        assert!(name.starts_with(&cut));
+        assert_eq!(link_name("short"), "short");
     }
 
     #[test]

@@ -12,7 +12,9 @@ pub mod feedback;
 pub mod orders;
 pub mod outbox;
 pub mod report;
+pub mod rooms;
 pub mod tickets;
+pub mod vip;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -26,14 +26,35 @@ pub struct NewMessage {
     pub payload: String,
     pub broadcast_id: Option<String>,
     pub not_before: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Enqueues unless a message with the same idempotency key exists. Returns true if enqueued.
 pub async fn enqueue(conn: &mut Conn, msg: &NewMessage, now: DateTime<Utc>) -> StoreResult<bool> {
+    insert(conn, msg, "queued", now).await
+}
+
+/// Advertising refused at enqueue (no marketing consent): kept, with the reason, so the report
+/// counts it and the key is not used again.
+pub async fn record_refused(
+    conn: &mut Conn,
+    msg: &NewMessage,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
+    insert(conn, msg, "refused", now).await
+}
+
+async fn insert(
+    conn: &mut Conn,
+    msg: &NewMessage,
+    state: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<bool> {
     let done = sqlx::query(
         "INSERT INTO outbox (idem_key, recipient, customer_id, target_platform, target_chat, flow, kind, lane,
-                             payload, broadcast_id, state, attempts, not_before, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'queued', 0, $11, $12)
+                             payload, broadcast_id, state, attempts, not_before, created_at, expires_at, last_error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $13, 0, $11, $12, $14,
+                 CASE WHEN $13 = 'refused' THEN 'no marketing consent' END)
          ON CONFLICT (idem_key) DO NOTHING",
     )
     .bind(&msg.idem_key)
@@ -48,6 +69,8 @@ pub async fn enqueue(conn: &mut Conn, msg: &NewMessage, now: DateTime<Utc>) -> S
     .bind(&msg.broadcast_id)
     .bind(ts(msg.not_before))
     .bind(ts(now))
+    .bind(state)
+    .bind(msg.expires_at.map(ts))
     .execute(conn)
     .await?;
     Ok(done.rows_affected() > 0)
@@ -81,6 +104,38 @@ pub async fn enqueue_thank_yous(
     Ok(done.rows_affected())
 }
 
+/// Whether a message of `flow` to `recipient` is still waiting to be written (queued or
+/// claimed: rendering happens when it goes out).
+pub async fn has_waiting(conn: &mut Conn, recipient: &str, flow: &str) -> StoreResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE recipient = $1 AND flow = $2 AND state IN ('queued', 'claimed')",
+    )
+    .bind(recipient)
+    .bind(flow)
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
+}
+
+/// Cancels a customer's messages of `flow` still waiting in the queue.
+pub async fn cancel_queued_of_flow(
+    conn: &mut Conn,
+    customer_id: &str,
+    flow: &str,
+    reason: &str,
+) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'cancelled', last_error = $1
+         WHERE customer_id = $2 AND flow = $3 AND state = 'queued'",
+    )
+    .bind(reason)
+    .bind(customer_id)
+    .bind(flow)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// The state of a message by key, if it exists.
 pub async fn state_of(conn: &mut Conn, idem_key: &str) -> StoreResult<Option<String>> {
     let state = sqlx::query_scalar("SELECT state FROM outbox WHERE idem_key = $1")
@@ -106,6 +161,7 @@ pub struct ClaimedMessage {
     pub attempts: i64,
     /// Parts of a split message already delivered by an earlier attempt.
     pub parts_sent: i64,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Claims up to `limit` due messages, interactive first, oldest first.
@@ -135,11 +191,12 @@ pub async fn claim(
                AND NOT EXISTS (
                    SELECT 1 FROM outbox p
                    WHERE p.recipient = o.recipient AND p.id < o.id
-                     AND p.state IN ('queued', 'claimed', 'sending'))
+                     AND p.state IN ('queued', 'claimed', 'sending')
+                     AND NOT (p.state = 'queued' AND p.hold_reason IS NOT NULL AND p.not_before > $1))
              ORDER BY o.lane, o.id
              LIMIT $2)
          RETURNING id, idem_key, recipient, customer_id, target_platform, target_chat, flow, kind, lane,
-                   payload, broadcast_id, attempts, parts_sent",
+                   payload, broadcast_id, attempts, parts_sent, expires_at",
     )
     .bind(ts(now))
     .bind(limit)
@@ -163,6 +220,11 @@ pub async fn claim(
                 broadcast_id: row.try_get("broadcast_id")?,
                 attempts: row.try_get("attempts")?,
                 parts_sent: row.try_get("parts_sent")?,
+                expires_at: row
+                    .try_get::<Option<String>, _>("expires_at")?
+                    .as_deref()
+                    .map(super::parse_ts)
+                    .transpose()?,
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
@@ -170,13 +232,50 @@ pub async fn claim(
     Ok(claimed)
 }
 
+/// The send gate holds an advertisement (`quiet_hours`) or postpones it (`weekly_cap`) until
+/// `until`: back to the queue with no attempt used; it does not hold up the viewer's other
+/// messages meanwhile, and the report counts it.
+pub async fn hold(store: &Store, id: i64, until: DateTime<Utc>, reason: &str) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'queued', not_before = $1, attempts = attempts - 1, hold_reason = $2,
+             held_for_quiet_hours = (held_for_quiet_hours OR $2 = 'quiet_hours'),
+             postponed_by_cap = (postponed_by_cap OR $2 = 'weekly_cap')
+         WHERE id = $3",
+    )
+    .bind(ts(until))
+    .bind(reason)
+    .bind(id)
+    .execute(store.pool())
+    .await?;
+    Ok(())
+}
+
+/// Advertising the customer received since `since` (the weekly cap counts it).
+pub async fn advertising_sent_since(
+    conn: &mut Conn,
+    customer_id: &str,
+    since: DateTime<Utc>,
+) -> StoreResult<i64> {
+    let n = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE customer_id = $1 AND kind = 'advertising'
+           AND state IN ('sent', 'sending') AND COALESCE(sent_at, claimed_at) >= $2",
+    )
+    .bind(customer_id)
+    .bind(ts(since))
+    .fetch_one(conn)
+    .await?;
+    Ok(n)
+}
+
 /// The platform call is about to start: from here a crash may duplicate this message.
 pub async fn mark_sending(conn: &mut Conn, id: i64, platform: &str) -> StoreResult<()> {
-    sqlx::query("UPDATE outbox SET state = 'sending', platform = $1 WHERE id = $2")
-        .bind(platform)
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE outbox SET state = 'sending', platform = $1, hold_reason = NULL WHERE id = $2",
+    )
+    .bind(platform)
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -3,8 +3,12 @@
 
 use sqlx::Row;
 
-use super::{Conn, Store, StoreResult};
-use crate::report::{BroadcastReport, DeliveryCounts, FeedbackCounts};
+use chrono::{DateTime, Utc};
+
+use super::{Conn, Store, StoreResult, ts};
+use crate::report::{
+    AdvertisingCounts, BroadcastReport, CodeCounts, DeliveryCounts, FeedbackCounts, PeriodReport,
+};
 
 fn add_outcome(counts: &mut DeliveryCounts, state: &str, n: i64) {
     match state {
@@ -103,7 +107,91 @@ pub async fn broadcast_report(
     }
     fill_feedback(conn, &mut report).await?;
     fill_handoffs(conn, &mut report, promise_hours).await?;
+    report.codes = broadcast_codes(conn, broadcast_id).await?;
+    report.advertising = advertising_counts(conn, "broadcast_id = $1", broadcast_id).await?;
     Ok(Some(report))
+}
+
+/// Codes around one broadcast: code messages delivered to its buyers, and redemptions on its
+/// orders (violations: by a customer the code was not sent to).
+async fn broadcast_codes(conn: &mut Conn, broadcast_id: &str) -> StoreResult<CodeCounts> {
+    let row = sqlx::query(
+        "SELECT
+           (SELECT COUNT(*) FROM code_sends s JOIN outbox o ON o.idem_key = s.message_key
+             WHERE o.state = 'sent'
+               AND s.customer_id IN (SELECT customer_id FROM orders WHERE broadcast_id = $1)) AS sent,
+           (SELECT COUNT(*) FROM code_redemptions r JOIN orders o ON o.id = r.order_id
+             WHERE o.broadcast_id = $1) AS redeemed,
+           (SELECT COUNT(*) FROM code_redemptions r JOIN orders o ON o.id = r.order_id
+             WHERE o.broadcast_id = $1 AND r.violation) AS violations",
+    )
+    .bind(broadcast_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(CodeCounts {
+        sent: row.try_get("sent")?,
+        redeemed: row.try_get("redeemed")?,
+        violations: row.try_get("violations")?,
+    })
+}
+
+/// What the send gate did with advertising matching `filter` (a condition on outbox rows
+/// with `$1` as its one parameter).
+async fn advertising_counts(
+    conn: &mut Conn,
+    filter: &str,
+    value: &str,
+) -> StoreResult<AdvertisingCounts> {
+    let sql = format!(
+        "SELECT
+           COALESCE(SUM(CASE WHEN held_for_quiet_hours THEN 1 ELSE 0 END), 0) AS held,
+           COALESCE(SUM(CASE WHEN postponed_by_cap THEN 1 ELSE 0 END), 0) AS postponed,
+           COALESCE(SUM(CASE WHEN state = 'refused' THEN 1 ELSE 0 END), 0) AS refused,
+           COALESCE(SUM(CASE WHEN state = 'expired' THEN 1 ELSE 0 END), 0) AS expired
+         FROM outbox WHERE kind = 'advertising' AND {filter}"
+    );
+    let row = sqlx::query(&sql).bind(value).fetch_one(conn).await?;
+    Ok(AdvertisingCounts {
+        held_for_quiet_hours: row.try_get("held")?,
+        postponed_by_cap: row.try_get("postponed")?,
+        refused_without_consent: row.try_get("refused")?,
+        expired: row.try_get("expired")?,
+    })
+}
+
+impl Store {
+    /// The period report (CONTRACT §7): what belongs to no broadcast, since `since`.
+    pub async fn period_report(&self, since: DateTime<Utc>) -> StoreResult<PeriodReport> {
+        let campaigns = self.codes_by_campaign(since).await?;
+        let mut conn = self.pool().acquire().await?;
+        let row = sqlx::query(
+            "SELECT
+               (SELECT COUNT(*) FROM code_sends s JOIN outbox o ON o.idem_key = s.message_key
+                 WHERE o.state = 'sent' AND o.sent_at >= $1) AS sent,
+               (SELECT COUNT(*) FROM code_redemptions WHERE redeemed_at >= $1) AS redeemed,
+               (SELECT COUNT(*) FROM code_redemptions WHERE redeemed_at >= $1 AND violation) AS violations",
+        )
+        .bind(ts(since))
+        .fetch_one(&mut *conn)
+        .await?;
+        let codes = CodeCounts {
+            sent: row.try_get("sent")?,
+            redeemed: row.try_get("redeemed")?,
+            violations: row.try_get("violations")?,
+        };
+        let advertising = advertising_counts(
+            &mut conn,
+            "broadcast_id IS NULL AND created_at >= $1",
+            &ts(since),
+        )
+        .await?;
+        Ok(PeriodReport {
+            since: ts(since),
+            codes,
+            campaigns,
+            advertising,
+        })
+    }
 }
 
 async fn fill_feedback(conn: &mut Conn, report: &mut BroadcastReport) -> StoreResult<()> {

@@ -16,6 +16,10 @@ pub const ADMIN: &str = "test-admin-token-0123456789";
 pub const STAFF_CHAT: i64 = -1001;
 pub const STAFF_USER: i64 = 111;
 pub const COMMUNITY_CHAT: i64 = -1002;
+/// A moderated community room: a supergroup (restricting members needs one).
+pub const ROOM: i64 = -1_001_000_000_002;
+/// The VIP room (a supergroup: join requests need one).
+pub const VIP_CHAT: i64 = -1_001_000_000_003;
 
 pub struct TestApp {
     pub tg: FakeTelegram,
@@ -25,6 +29,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub db_url: String,
     pub dir: tempfile::TempDir,
+    platforms: Platforms,
+    clock: std::sync::Arc<dyn encore::clock::Clock>,
 }
 
 /// Which platforms a test runs encore with.
@@ -74,7 +80,8 @@ token = "{TOKEN}"
 api_url = "{url}"
 staff_chat_id = {STAFF_CHAT}
 staff_user_ids = [{STAFF_USER}]
-community_chat_ids = [{COMMUNITY_CHAT}]
+community_chat_ids = [{COMMUNITY_CHAT}, {ROOM}]
+vip_chat_id = {VIP_CHAT}
 "#
         ));
     }
@@ -88,12 +95,14 @@ guild_id = {guild}
 staff_channel_id = {staff}
 staff_user_ids = [{owner}]
 community_channel_ids = [{community}]
+vip_role_id = {vip_role}
 "#,
             token = discord::TOKEN,
             guild = discord::GUILD_ID,
             staff = discord::STAFF_CHANNEL_ID,
             owner = discord::OWNER_ID,
             community = discord::COMMUNITY_CHANNEL_ID,
+            vip_role = discord::VIP_ROLE_ID,
         ));
     }
     Config::from_sources(&toml, Vec::<(String, String)>::new()).expect("test config is valid")
@@ -131,7 +140,7 @@ impl TestApp {
         let tg_url = platforms.telegram.then(|| tg.api_url());
         let dc_url = platforms.discord.then(|| dc.api_url());
         let config = config_for(tg_url.as_deref(), dc_url.as_deref(), &db_url);
-        let app = RunningApp::start_with_clock(config, clock)
+        let app = RunningApp::start_with_clock(config, clock.clone())
             .await
             .expect("encore starts");
         if platforms.discord {
@@ -149,7 +158,24 @@ impl TestApp {
             http: reqwest::Client::new(),
             db_url,
             dir,
+            platforms,
+            clock,
         }
+    }
+
+    /// Stops encore gracefully and starts it again on the same database and stand-ins.
+    pub async fn restart(&mut self) {
+        if let Some(app) = self.app.take() {
+            app.stop().await.expect("encore stops");
+        }
+        let tg_url = self.platforms.telegram.then(|| self.tg.api_url());
+        let dc_url = self.platforms.discord.then(|| self.dc.api_url());
+        let config = config_for(tg_url.as_deref(), dc_url.as_deref(), &self.db_url);
+        let app = RunningApp::start_with_clock(config, self.clock.clone())
+            .await
+            .expect("encore starts again");
+        self.base = format!("http://{}", app.http_addr);
+        self.app = Some(app);
     }
 
     /// The broadcast report once `ready` holds (sends are recorded a moment after the platform
@@ -271,6 +297,25 @@ impl TestApp {
             .await;
         assert!(asked, "the consent question reached every viewer");
     }
+}
+
+/// Waits (up to 30 s) for a message to `chat` containing `needle`; returns the latest such.
+pub async fn wait_text(tg: &FakeTelegram, chat: i64, needle: &str) -> super::telegram::SentMessage {
+    let found = tg
+        .wait_until(Duration::from_secs(30), |tg| {
+            tg.sent_to(chat).iter().any(|m| m.text.contains(needle))
+        })
+        .await;
+    assert!(
+        found,
+        "chat {chat} got a message containing {needle:?}: {:?}",
+        tg.sent_to(chat).iter().map(|m| &m.text).collect::<Vec<_>>()
+    );
+    tg.sent_to(chat)
+        .into_iter()
+        .rev()
+        .find(|m| m.text.contains(needle))
+        .expect("found")
 }
 
 pub fn customer(id: &str, name: &str) -> Value {

@@ -35,6 +35,15 @@
 //!   `@original` edits need an answered interaction and a token younger than 15 minutes;
 //! * role grants obey the role hierarchy (a role at or above the bot's highest role, or a
 //!   managed role, is 403 code 50013) and need the user to be a member (404 code 10007);
+//! * the moderation routes are answered and recorded: `DELETE /channels/{c}/messages/{m}`
+//!   ([`FakeDiscord::deleted_messages`]; someone else's message needs `MANAGE_MESSAGES`),
+//!   `PUT /channels/{c}/pins/{m}` ([`FakeDiscord::pins`]; needs `MANAGE_MESSAGES`),
+//!   `PATCH /guilds/{g}/members/{u}` with `communication_disabled_until`
+//!   ([`FakeDiscord::timeouts`]; needs `MODERATE_MEMBERS`, at most 28 days ahead, never on the
+//!   owner, an administrator or a member whose top role is not below the bot's) and
+//!   `POST /channels/{c}/invites` ([`FakeDiscord::invites`]; needs `CREATE_INSTANT_INVITE`,
+//!   answers a new unique `code`). They are under the global limit and the scripted faults
+//!   like every other route. [`FakeDiscord::push_member_join`] sends `GUILD_MEMBER_ADD`;
 //! * the gateway says HELLO, takes IDENTIFY (checks the token — close 4004 —, the shard —
 //!   4010 — and that privileged intents are enabled in the application's flags — close 4014
 //!   `Disallowed intent(s)`), answers READY then GUILD_CREATE, acknowledges heartbeats,
@@ -123,6 +132,7 @@ pub const INTENT_DIRECT_MESSAGES: u64 = 1 << 12;
 pub const INTENT_MESSAGE_CONTENT: u64 = 1 << 15;
 
 /// Permission bits used by the default guild.
+pub const PERM_CREATE_INSTANT_INVITE: u64 = 1 << 0;
 pub const PERM_ADMINISTRATOR: u64 = 1 << 3;
 pub const PERM_ADD_REACTIONS: u64 = 1 << 6;
 pub const PERM_VIEW_CHANNEL: u64 = 1 << 10;
@@ -133,9 +143,12 @@ pub const PERM_ATTACH_FILES: u64 = 1 << 15;
 pub const PERM_READ_MESSAGE_HISTORY: u64 = 1 << 16;
 pub const PERM_MANAGE_ROLES: u64 = 1 << 28;
 pub const PERM_USE_APPLICATION_COMMANDS: u64 = 1 << 31;
+pub const PERM_MODERATE_MEMBERS: u64 = 1 << 40;
 
 /// Largest request body accepted.
 const MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
+/// The longest timeout Discord accepts, from now.
+const MAX_TIMEOUT: Duration = Duration::from_secs(28 * 86_400);
 /// Discord's limit for a message's `content`, in characters.
 const MAX_CONTENT_CHARS: usize = 2000;
 /// How often [`FakeDiscord::wait_until`] re-checks its condition even without a wake-up.
@@ -285,7 +298,8 @@ pub struct FakeGuild {
 impl Default for FakeGuild {
     /// "Encore Test Shop": a staff channel visible to Staff and the bot, a community channel,
     /// roles `@everyone` (0), VIP (1), Staff (2) and the bot's managed role (3, may manage
-    /// roles); the owner is a member with the Staff role.
+    /// roles and messages, time members out and create invites); the owner is a member with
+    /// the Staff role.
     fn default() -> Self {
         let everyone = PERM_VIEW_CHANNEL
             | PERM_SEND_MESSAGES
@@ -333,7 +347,11 @@ impl Default for FakeGuild {
                     id: BOT_ROLE_ID,
                     name: "Encore".to_owned(),
                     position: 3,
-                    permissions: everyone | PERM_MANAGE_ROLES | PERM_MANAGE_MESSAGES,
+                    permissions: everyone
+                        | PERM_MANAGE_ROLES
+                        | PERM_MANAGE_MESSAGES
+                        | PERM_MODERATE_MEMBERS
+                        | PERM_CREATE_INSTANT_INVITE,
                     managed: true,
                     color: 0,
                 },
@@ -524,6 +542,47 @@ pub struct RoleChange {
     pub role_id: u64,
     /// `X-Audit-Log-Reason`, percent-decoded.
     pub reason: Option<String>,
+    /// When the request arrived.
+    pub at: Instant,
+}
+
+/// A timeout set or lifted with `PATCH /guilds/{g}/members/{u}` ([`FakeDiscord::timeouts`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timeout {
+    /// Guild id.
+    pub guild_id: u64,
+    /// Member's user id.
+    pub user_id: u64,
+    /// `communication_disabled_until` as sent (ISO 8601); `None` lifts the timeout.
+    pub until: Option<String>,
+    /// When the request arrived.
+    pub at: Instant,
+}
+
+/// An invite made with `POST /channels/{c}/invites` ([`FakeDiscord::invites`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invite {
+    /// Channel the invite leads to.
+    pub channel_id: u64,
+    /// The invite code (`https://discord.gg/{code}`), unique.
+    pub code: String,
+    /// `max_age` in seconds (Discord's default 86400 when absent; 0 = never expires).
+    pub max_age: u64,
+    /// `max_uses` (0 = unlimited, the default).
+    pub max_uses: u64,
+    /// `unique` as sent.
+    pub unique: bool,
+    /// When the request arrived.
+    pub at: Instant,
+}
+
+/// A message pinned with `PUT /channels/{c}/pins/{m}` ([`FakeDiscord::pins`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinnedMessage {
+    /// Channel.
+    pub channel_id: u64,
+    /// Message pinned.
+    pub message_id: u64,
     /// When the request arrived.
     pub at: Instant,
 }
@@ -774,6 +833,29 @@ impl FakeDiscord {
         self.shared.lock().role_removals.clone()
     }
 
+    /// Messages deleted with `DELETE /channels/{c}/messages/{m}`, as (channel, message), in
+    /// order. A deleted message is gone (reading, editing, pinning or deleting it again is
+    /// 404 code 10008).
+    pub fn deleted_messages(&self) -> Vec<(u64, u64)> {
+        self.shared.lock().deleted.clone()
+    }
+
+    /// Messages pinned with `PUT /channels/{c}/pins/{m}`, in order.
+    pub fn pins(&self) -> Vec<PinnedMessage> {
+        self.shared.lock().pins.clone()
+    }
+
+    /// Every accepted timeout change (`PATCH /guilds/{g}/members/{u}` with
+    /// `communication_disabled_until`), in order.
+    pub fn timeouts(&self) -> Vec<Timeout> {
+        self.shared.lock().timeouts.clone()
+    }
+
+    /// Every invite created with `POST /channels/{c}/invites`, in order.
+    pub fn invites(&self) -> Vec<Invite> {
+        self.shared.lock().invites.clone()
+    }
+
     /// The roles a guild member has now (None if not a member).
     pub fn member_roles(&self, user_id: u64) -> Option<Vec<u64>> {
         self.shared.lock().members.get(&user_id).cloned()
@@ -947,7 +1029,10 @@ impl FakeDiscord {
 
     /// Removes a user from the guild (`GET /guilds/{g}/members/{u}` then answers 10007).
     pub fn remove_member(&self, user_id: u64) {
-        self.shared.lock().members.remove(&user_id);
+        let mut state = self.shared.lock();
+        state.members.remove(&user_id);
+        state.timed_out.remove(&user_id);
+        state.member_joined_at.remove(&user_id);
     }
 
     /// Makes a user known (so DM channels and events carry their name).
@@ -1135,6 +1220,40 @@ impl FakeDiscord {
         drop(state);
         self.shared.changed.notify_waiters();
         pushed
+    }
+
+    /// A user joins the guild: they become a member without roles (joined now) and
+    /// `GUILD_MEMBER_ADD` is dispatched (needs the `GUILD_MEMBERS` intent). Returns the
+    /// member's `joined_at` as sent.
+    ///
+    /// # Panics
+    /// If the bot is in no guild.
+    pub fn push_member_join(&self, user: &DcUser) -> String {
+        let mut state = self.shared.lock();
+        let guild_id = state
+            .guild
+            .as_ref()
+            .map(|g| g.id)
+            .expect("fake Discord: the bot is in no guild");
+        state.users.insert(user.id, user.clone());
+        state.members.insert(user.id, Vec::new());
+        state.timed_out.remove(&user.id);
+        let joined_at = iso_timestamp(SystemTime::now());
+        state.member_joined_at.insert(user.id, joined_at.clone());
+        let mut member = state.member_json(user.id);
+        member["guild_id"] = json!(guild_id.to_string());
+        state.deliver(PendingEvent {
+            name: "GUILD_MEMBER_ADD",
+            payload: member,
+            intent: INTENT_GUILD_MEMBERS,
+            gated_content: false,
+            mentions_bot: false,
+            guild_id: Some(guild_id),
+            interaction_id: None,
+        });
+        drop(state);
+        self.shared.changed.notify_waiters();
+        joined_at
     }
 
     /// Dispatches any event: `name` is the `t` (`"GUILD_MEMBER_ADD"`, ...), `payload` its `d`,
@@ -1431,6 +1550,15 @@ struct ServerState {
     dm_opens: Vec<DmOpen>,
     role_grants: Vec<RoleChange>,
     role_removals: Vec<RoleChange>,
+    /// Members' own `joined_at` (those who joined through [`FakeDiscord::push_member_join`]).
+    member_joined_at: HashMap<u64, String>,
+    /// Current timeouts: user → `communication_disabled_until`.
+    timed_out: HashMap<u64, String>,
+    timeouts: Vec<Timeout>,
+    deleted: Vec<(u64, u64)>,
+    pins: Vec<PinnedMessage>,
+    pinned: HashMap<u64, Vec<u64>>,
+    invites: Vec<Invite>,
     commands: Vec<Value>,
     command_ids: HashMap<(u64, String), u64>,
     command_overwrites: Vec<Value>,
@@ -1505,6 +1633,13 @@ impl ServerState {
             dm_opens: Vec::new(),
             role_grants: Vec::new(),
             role_removals: Vec::new(),
+            member_joined_at: HashMap::new(),
+            timed_out: HashMap::new(),
+            timeouts: Vec::new(),
+            deleted: Vec::new(),
+            pins: Vec::new(),
+            pinned: HashMap::new(),
+            invites: Vec::new(),
             commands: Vec::new(),
             command_ids: HashMap::new(),
             command_overwrites: Vec::new(),
@@ -1748,13 +1883,13 @@ impl ServerState {
             "avatar": null,
             "banner": null,
             "roles": roles,
-            "joined_at": self.joined_at,
+            "joined_at": self.member_joined_at.get(&user_id).unwrap_or(&self.joined_at),
             "premium_since": null,
             "deaf": false,
             "mute": false,
             "flags": 0,
             "pending": false,
-            "communication_disabled_until": null,
+            "communication_disabled_until": self.timed_out.get(&user_id),
         })
     }
 
@@ -2434,6 +2569,16 @@ impl ServerState {
             ("PATCH", ["channels", _, "messages", _]) => {
                 json(self.edit_message(id(1), id(3), body, now))
             }
+            ("DELETE", ["channels", _, "messages", _]) => self
+                .delete_message(id(1), id(3))
+                .map_or_else(|e| e, |()| Reply::no_content()),
+            ("PUT", ["channels", _, "pins", _]) => self
+                .pin_message(id(1), id(3), now)
+                .map_or_else(|e| e, |()| Reply::no_content()),
+            ("POST", ["channels", _, "invites"]) => json(self.create_invite(id(1), body, now)),
+            ("PATCH", ["guilds", _, "members", _]) => {
+                json(self.modify_member(id(1), id(3), body, now))
+            }
             ("POST", ["interactions", _, token, "callback"]) => self
                 .interaction_callback(id(1), token, body, now)
                 .map_or_else(|e| e, |()| Reply::no_content()),
@@ -3107,6 +3252,257 @@ impl ServerState {
     }
 }
 
+impl ServerState {
+    /// `DELETE /channels/{c}/messages/{m}`: the bot's own, or anyone's with `MANAGE_MESSAGES`.
+    fn delete_message(
+        &mut self,
+        channel_id: Option<u64>,
+        message_id: Option<u64>,
+    ) -> Result<(), Reply> {
+        let channel_id = self.known_channel(channel_id)?;
+        let message_id = message_id
+            .filter(|m| {
+                self.messages
+                    .get(m)
+                    .is_some_and(|s| s.channel_id == channel_id)
+            })
+            .ok_or_else(|| error(404, 10008, "Unknown Message"))?;
+        let from_bot = self.messages.get(&message_id).is_some_and(|m| m.from_bot);
+        if !from_bot && !self.bot_may(channel_id, PERM_MANAGE_MESSAGES) {
+            return Err(error(403, 50013, "Missing Permissions"));
+        }
+        self.messages.remove(&message_id);
+        if let Some(pinned) = self.pinned.get_mut(&channel_id) {
+            pinned.retain(|m| *m != message_id);
+        }
+        self.deleted.push((channel_id, message_id));
+        Ok(())
+    }
+
+    /// `PUT /channels/{c}/pins/{m}`: needs `MANAGE_MESSAGES` in a guild channel.
+    fn pin_message(
+        &mut self,
+        channel_id: Option<u64>,
+        message_id: Option<u64>,
+        now: Instant,
+    ) -> Result<(), Reply> {
+        let channel_id = self.known_channel(channel_id)?;
+        let message_id = message_id
+            .filter(|m| {
+                self.messages
+                    .get(m)
+                    .is_some_and(|s| s.channel_id == channel_id)
+            })
+            .ok_or_else(|| error(404, 10008, "Unknown Message"))?;
+        if self.guild_channel(channel_id).is_some()
+            && !self.bot_may(channel_id, PERM_MANAGE_MESSAGES)
+        {
+            return Err(error(403, 50013, "Missing Permissions"));
+        }
+        let pinned = self.pinned.entry(channel_id).or_default();
+        if pinned.len() >= 50 && !pinned.contains(&message_id) {
+            return Err(error(400, 30003, "Maximum number of pins reached (50)"));
+        }
+        if !pinned.contains(&message_id) {
+            pinned.push(message_id);
+        }
+        if let Some(stored) = self.messages.get_mut(&message_id) {
+            stored.json["pinned"] = json!(true);
+        }
+        self.pins.push(PinnedMessage {
+            channel_id,
+            message_id,
+            at: now,
+        });
+        Ok(())
+    }
+
+    /// `POST /channels/{c}/invites`: a guild channel, `CREATE_INSTANT_INVITE`; a new code.
+    fn create_invite(
+        &mut self,
+        channel_id: Option<u64>,
+        body: &Value,
+        now: Instant,
+    ) -> Result<Value, Reply> {
+        let channel = channel_id
+            .and_then(|c| self.guild_channel(c))
+            .cloned()
+            .ok_or_else(|| error(404, 10003, "Unknown Channel"))?;
+        if !self.bot_may(channel.id, PERM_CREATE_INSTANT_INVITE) {
+            return Err(error(403, 50013, "Missing Permissions"));
+        }
+        let max_age = body["max_age"].as_u64().unwrap_or(86_400);
+        let max_uses = body["max_uses"].as_u64().unwrap_or(0);
+        if max_age > 604_800 {
+            return Err(form_error(
+                &["max_age"],
+                "NUMBER_TYPE_MAX",
+                "int value should be less than or equal to 604800.",
+            ));
+        }
+        if max_uses > 100 {
+            return Err(form_error(
+                &["max_uses"],
+                "NUMBER_TYPE_MAX",
+                "int value should be less than or equal to 100.",
+            ));
+        }
+        let seq = self.next_id();
+        let code = invite_code(seq);
+        let created = SystemTime::now();
+        self.invites.push(Invite {
+            channel_id: channel.id,
+            code: code.clone(),
+            max_age,
+            max_uses,
+            unique: body["unique"].as_bool().unwrap_or(false),
+            at: now,
+        });
+        let guild = self.guild.as_ref().map(|g| {
+            json!({
+                "id": g.id.to_string(), "name": g.name, "splash": null, "banner": null,
+                "description": null, "icon": null, "features": [], "verification_level": 1,
+                "vanity_url_code": null, "nsfw_level": 0, "premium_subscription_count": 0,
+            })
+        });
+        Ok(json!({
+            "type": 0,
+            "code": code,
+            "guild": guild,
+            "channel": { "id": channel.id.to_string(), "type": channel.kind, "name": channel.name },
+            "inviter": self.bot_user_json(),
+            "uses": 0,
+            "max_uses": max_uses,
+            "max_age": max_age,
+            "temporary": false,
+            "created_at": iso_timestamp(created),
+            "expires_at": (max_age > 0)
+                .then(|| iso_timestamp(created + Duration::from_secs(max_age))),
+        }))
+    }
+
+    /// `PATCH /guilds/{g}/members/{u}`: only `communication_disabled_until` is understood
+    /// (other fields are ignored). A timeout needs `MODERATE_MEMBERS` and a target below the
+    /// bot that is neither the owner nor an administrator; it may reach 28 days ahead.
+    fn modify_member(
+        &mut self,
+        guild_id: Option<u64>,
+        user_id: Option<u64>,
+        body: &Value,
+        now: Instant,
+    ) -> Result<Value, Reply> {
+        if guild_id.is_none() || guild_id != self.guild.as_ref().map(|g| g.id) {
+            return Err(error(404, 10004, "Unknown Guild"));
+        }
+        let guild_id = self.guild_id();
+        let user_id = user_id
+            .filter(|u| self.members.contains_key(u))
+            .ok_or_else(|| error(404, 10007, "Unknown Member"))?;
+        let Some(field) = body.get("communication_disabled_until") else {
+            return Ok(self.member_json(user_id));
+        };
+        let until = match field {
+            Value::Null => None,
+            Value::String(text) => {
+                let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) else {
+                    return Err(form_error(
+                        &["communication_disabled_until"],
+                        "DATE_TIME_TYPE_PARSE",
+                        "Could not parse the timestamp.",
+                    ));
+                };
+                let ahead = at.timestamp() - chrono::Utc::now().timestamp();
+                if ahead > MAX_TIMEOUT.as_secs() as i64 {
+                    return Err(form_error(
+                        &["communication_disabled_until"],
+                        "BASE_TYPE_BAD_LENGTH",
+                        "Timeouts can be at most 28 days.",
+                    ));
+                }
+                Some(text.clone())
+            }
+            _ => {
+                return Err(form_error(
+                    &["communication_disabled_until"],
+                    "DATE_TIME_TYPE_PARSE",
+                    "Could not parse the timestamp.",
+                ));
+            }
+        };
+        let owner = self.guild.as_ref().is_some_and(|g| g.owner_id == user_id);
+        let top = |state: &ServerState, user: u64| {
+            state
+                .members
+                .get(&user)
+                .into_iter()
+                .flatten()
+                .filter_map(|r| state.role(*r))
+                .map(|r| r.position)
+                .max()
+                .unwrap_or(0)
+        };
+        let own_permissions = self.member_permissions(self.bot_id);
+        let raw_target: u64 = self
+            .guild
+            .as_ref()
+            .map(|g| {
+                let roles = self.members.get(&user_id).cloned().unwrap_or_default();
+                g.roles
+                    .iter()
+                    .filter(|r| r.id == g.id || roles.contains(&r.id))
+                    .fold(0, |acc, r| acc | r.permissions)
+            })
+            .unwrap_or(0);
+        if own_permissions & (PERM_MODERATE_MEMBERS | PERM_ADMINISTRATOR) == 0
+            || owner
+            || user_id == self.bot_id
+            || raw_target & PERM_ADMINISTRATOR != 0
+            || top(self, user_id) >= top(self, self.bot_id)
+        {
+            return Err(error(403, 50013, "Missing Permissions"));
+        }
+        match &until {
+            Some(until) => self.timed_out.insert(user_id, until.clone()),
+            None => self.timed_out.remove(&user_id),
+        };
+        self.timeouts.push(Timeout {
+            guild_id,
+            user_id,
+            until,
+            at: now,
+        });
+        let mut member = self.member_json(user_id);
+        member["guild_id"] = json!(guild_id.to_string());
+        Ok(member)
+    }
+
+    /// A channel the stand-in knows (guild or DM), else 404 10003.
+    fn known_channel(&self, channel_id: Option<u64>) -> Result<u64, Reply> {
+        channel_id
+            .filter(|c| self.guild_channel(*c).is_some() || self.dm_recipients.contains_key(c))
+            .ok_or_else(|| error(404, 10003, "Unknown Channel"))
+    }
+
+    /// Whether the bot has a permission in a guild channel (always in a DM).
+    fn bot_may(&self, channel_id: u64, permission: u64) -> bool {
+        self.guild_channel(channel_id).is_none()
+            || self.channel_permissions(self.bot_id, channel_id) & permission != 0
+    }
+}
+
+/// An 11-character invite code for a snowflake: distinct snowflakes give distinct codes (an
+/// odd multiplier is a bijection on u64, and 11 base-62 digits hold any u64).
+fn invite_code(seq: u64) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut value = seq.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut code = String::with_capacity(11);
+    for _ in 0..11 {
+        code.push(char::from(ALPHABET[(value % 62) as usize]));
+        value /= 62;
+    }
+    code
+}
+
 fn known_path(segments: &[&str]) -> bool {
     matches!(
         segments,
@@ -3118,6 +3514,8 @@ fn known_path(segments: &[&str]) -> bool {
             | ["channels", _]
             | ["channels", _, "messages"]
             | ["channels", _, "messages", _]
+            | ["channels", _, "pins", _]
+            | ["channels", _, "invites"]
             | ["interactions", _, _, "callback"]
             | ["webhooks", _, _]
             | ["webhooks", _, _, "messages", "@original"]

@@ -19,8 +19,8 @@
 //! * every message sent is kept and can be read back ([`FakeTelegram::sent`]);
 //! * the community-room methods (`restrictChatMember`, `deleteMessage`, `pinChatMessage`,
 //!   `unpinChatMessage`, `createChatInviteLink`, `approveChatJoinRequest`,
-//!   `declineChatJoinRequest`, `getChatAdministrators`) are answered and recorded
-//!   ([`FakeTelegram::restrictions`], [`FakeTelegram::deleted_messages`],
+//!   `declineChatJoinRequest`, `getChatAdministrators`, `getChatMember`) are answered and
+//!   what they change is recorded ([`FakeTelegram::restrictions`], [`FakeTelegram::deleted_messages`],
 //!   [`FakeTelegram::pins`], [`FakeTelegram::invite_links`],
 //!   [`FakeTelegram::join_request_decisions`]). They do not send messages, so they count
 //!   against none of the rate limits (Telegram's 30/s, 1/s and 20/min are message limits)
@@ -119,6 +119,8 @@ pub struct TgUser {
     pub username: Option<String>,
     /// IETF language tag of the user's Telegram client, e.g. `"ko"`.
     pub language_code: Option<String>,
+    /// A bot account (`is_bot`), e.g. another bot added to a group.
+    pub is_bot: bool,
 }
 
 impl TgUser {
@@ -129,6 +131,7 @@ impl TgUser {
             first_name: first_name.into(),
             username: None,
             language_code: None,
+            is_bot: false,
         }
     }
 
@@ -145,8 +148,15 @@ impl TgUser {
     }
 
     /// The user as a Bot API `User` object.
+    /// The same user as a bot account.
+    pub fn bot_account(mut self) -> Self {
+        self.is_bot = true;
+        self
+    }
+
     fn to_json(&self) -> Value {
-        let mut user = json!({ "id": self.id, "is_bot": false, "first_name": self.first_name });
+        let mut user =
+            json!({ "id": self.id, "is_bot": self.is_bot, "first_name": self.first_name });
         if let Some(username) = &self.username {
             user["username"] = json!(username);
         }
@@ -548,11 +558,14 @@ impl FakeTelegram {
         state.fail_until = None;
     }
 
-    /// What `getChatMember(chat_id, user_id)` answers from now on (default: administrator;
-    /// a user who joined through a `push_*` join or an approved join request is a member,
-    /// a restricted one is `restricted` until the restriction ends). Lifts any restriction.
-    /// Set the bot's own status ([`Self::bot_user_id`]) to `Member` to take away its
-    /// administrator rights in a group (pinning, deleting, restricting, invite links).
+    /// What `getChatMember(chat_id, user_id)` answers from now on. Without one: the bot is an
+    /// administrator; a user who joined through a `push_*` join or an approved join request,
+    /// or wrote in the group ([`Self::push_group_text`]), is a member; a restricted one is
+    /// `restricted` (with `is_member`) until the restriction ends; any other user the
+    /// stand-in has seen has `left`, and one it never saw is 400 `Bad Request: user not
+    /// found`, as on Telegram. Lifts any restriction. Set the bot's own status
+    /// ([`Self::bot_user_id`]) to `Member` to take away its administrator rights in a group
+    /// (pinning, deleting, restricting, invite links).
     pub fn set_chat_member_status(&self, chat_id: i64, user_id: i64, status: MemberStatus) {
         let mut state = self.shared.lock();
         state.restricted.remove(&(chat_id, user_id));
@@ -879,6 +892,13 @@ impl FakeTelegram {
         let from = match sender {
             Sender::User(user) => {
                 state.users.insert(user.id, user.clone());
+                if chat_id < 0 {
+                    // Writing in a group makes one a member there (if nothing else was set).
+                    state
+                        .member_status
+                        .entry((chat_id, user.id))
+                        .or_insert(MemberStatus::Member);
+                }
                 user.to_json()
             }
             Sender::AnonymousAdmin => json!({
@@ -1256,8 +1276,9 @@ impl ServerState {
         json
     }
 
-    /// The `ChatMember` object `getChatMember` answers now (without `user`).
-    fn member_now(&self, chat_id: i64, user_id: i64) -> Value {
+    /// The `ChatMember` object `getChatMember` answers now (without `user`); `None` for a
+    /// user Telegram does not know (400 `user not found`).
+    fn member_now(&self, chat_id: i64, user_id: i64) -> Option<Value> {
         if let Some((permissions, until)) = self.restricted.get(&(chat_id, user_id))
             && (*until == 0 || *until > unix_now())
         {
@@ -1266,14 +1287,18 @@ impl ServerState {
             for field in PERMISSIONS {
                 member[field] = json!(permission(permissions, field));
             }
-            return member;
+            return Some(member);
         }
-        member_json(
-            self.member_status
-                .get(&(chat_id, user_id))
-                .copied()
-                .unwrap_or(MemberStatus::Administrator),
-        )
+        let status = match self.member_status.get(&(chat_id, user_id)) {
+            Some(status) => *status,
+            // The bot administers every group unless a test says otherwise.
+            None if user_id == self.bot_id => MemberStatus::Administrator,
+            // A private chat is the bot and the user.
+            None if chat_id > 0 => MemberStatus::Member,
+            None if self.users.contains_key(&user_id) => MemberStatus::Left,
+            None => return None,
+        };
+        Some(member_json(status))
     }
 
     /// Whether the bot has administrator rights in a chat (always in a private chat).
@@ -1367,7 +1392,9 @@ impl ServerState {
                 let user_id = params
                     .i64("user_id")?
                     .ok_or_else(|| bad_request("Bad Request: user not found"))?;
-                let mut member = self.member_now(chat_id, user_id);
+                let mut member = self
+                    .member_now(chat_id, user_id)
+                    .ok_or_else(|| bad_request("Bad Request: user not found"))?;
                 member["user"] = self.user_json(user_id);
                 Ok(ok(member))
             }
