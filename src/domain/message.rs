@@ -24,6 +24,172 @@ impl fmt::Display for MessageKind {
     }
 }
 
+/// Every kind of message encore writes, by the flow that writes it. Its kind (CONTRACT §6)
+/// follows from the flow, so no flow can label a message wrongly; `tests` walk every one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Flow {
+    /// The thank-you to buyers after a broadcast (no offer, no promotional button).
+    ThankYou,
+    /// Order status, delay and late-order notes.
+    OrderNote,
+    /// Answers to what a viewer or staff member just did: command answers, consent
+    /// confirmations, FAQ answers, hand-off acknowledgements, privacy answers.
+    Reply,
+    /// Asking for a comment after a rating, and thanking for it.
+    FeedbackComment,
+    /// Telling viewers their feedback was acted on.
+    FeedbackReflected,
+    TicketCard,
+    TicketRelay,
+    /// A staff member's answer relayed to the viewer.
+    TicketReply,
+    TicketClosed,
+    TicketReminder,
+    TicketProgress,
+    /// Moderation in a community room: mutes, removed links, notices, staff notes.
+    Moderation,
+    /// A community room's welcome.
+    Welcome,
+    /// Next-live and we-are-live posts in community rooms (to a room, not a person).
+    Announcement,
+    /// A tier congratulation (and the VIP welcome with the way into the room).
+    Tier,
+    VipCode,
+    VipPost,
+    /// Join requests answered, the VIP role given.
+    VipRoom,
+    /// Consent confirmations the viewer did not ask for (a change from the shop's records).
+    ConsentChanged,
+    /// The reminder of when the viewer consented and how to withdraw.
+    ConsentRenotice,
+    /// Thanks for watching to a viewer who did not buy.
+    EngagedThanks,
+    /// "Is it working for you?" some days after delivery, without an offer.
+    Checkin,
+    Birthday,
+    Winback,
+    /// The first order after a win-back, thanked without an offer.
+    WelcomeBack,
+    NextLiveAlert,
+}
+
+impl Flow {
+    pub const ALL: [Flow; 26] = [
+        Flow::ThankYou,
+        Flow::OrderNote,
+        Flow::Reply,
+        Flow::FeedbackComment,
+        Flow::FeedbackReflected,
+        Flow::TicketCard,
+        Flow::TicketRelay,
+        Flow::TicketReply,
+        Flow::TicketClosed,
+        Flow::TicketReminder,
+        Flow::TicketProgress,
+        Flow::Moderation,
+        Flow::Welcome,
+        Flow::Announcement,
+        Flow::Tier,
+        Flow::VipCode,
+        Flow::VipPost,
+        Flow::VipRoom,
+        Flow::ConsentChanged,
+        Flow::ConsentRenotice,
+        Flow::EngagedThanks,
+        Flow::Checkin,
+        Flow::Birthday,
+        Flow::Winback,
+        Flow::WelcomeBack,
+        Flow::NextLiveAlert,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flow::ThankYou => "thank_you",
+            Flow::OrderNote => "order_note",
+            Flow::Reply => "reply",
+            Flow::FeedbackComment => "feedback_comment",
+            Flow::FeedbackReflected => "feedback_reflected",
+            Flow::TicketCard => "ticket_card",
+            Flow::TicketRelay => "ticket_relay",
+            Flow::TicketReply => "ticket_reply",
+            Flow::TicketClosed => "ticket_closed",
+            Flow::TicketReminder => "ticket_reminder",
+            Flow::TicketProgress => "ticket_progress",
+            Flow::Moderation => "moderation",
+            Flow::Welcome => "welcome",
+            Flow::Announcement => "announcement",
+            Flow::Tier => "tier",
+            Flow::VipCode => "vip_code",
+            Flow::VipPost => "vip_post",
+            Flow::VipRoom => "vip_room",
+            Flow::ConsentChanged => "consent_changed",
+            Flow::ConsentRenotice => "consent_renotice",
+            Flow::EngagedThanks => "engaged_thanks",
+            Flow::Checkin => "checkin",
+            Flow::Birthday => "birthday",
+            Flow::Winback => "winback",
+            Flow::WelcomeBack => "welcome_back",
+            Flow::NextLiveAlert => "next_live_alert",
+        }
+    }
+
+    /// CONTRACT §6's table.
+    pub fn kind(self) -> MessageKind {
+        match self {
+            Flow::ThankYou
+            | Flow::OrderNote
+            | Flow::Reply
+            | Flow::FeedbackComment
+            | Flow::FeedbackReflected
+            | Flow::TicketCard
+            | Flow::TicketRelay
+            | Flow::TicketReply
+            | Flow::TicketClosed
+            | Flow::TicketReminder
+            | Flow::TicketProgress
+            | Flow::Moderation
+            | Flow::Welcome
+            | Flow::Announcement
+            | Flow::VipRoom
+            | Flow::ConsentChanged
+            | Flow::ConsentRenotice
+            | Flow::Checkin
+            | Flow::WelcomeBack => MessageKind::Transactional,
+            Flow::Tier
+            | Flow::VipCode
+            | Flow::VipPost
+            | Flow::EngagedThanks
+            | Flow::Birthday
+            | Flow::Winback
+            | Flow::NextLiveAlert => MessageKind::Advertising,
+        }
+    }
+
+    /// Journey messages go out only inside `policy.send_window` (next-live alerts are not
+    /// journeys: they follow quiet hours only).
+    pub fn is_journey(self) -> bool {
+        matches!(
+            self,
+            Flow::EngagedThanks
+                | Flow::Checkin
+                | Flow::Birthday
+                | Flow::Winback
+                | Flow::WelcomeBack
+        )
+    }
+
+    pub fn from_name(name: &str) -> Option<Flow> {
+        Flow::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
+impl fmt::Display for Flow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Interactive replies go ahead of bulk sends (DESIGN invariant 3). Stored as a number so the
 /// dispatcher can order by it: the lower, the sooner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -47,5 +213,83 @@ impl Lane {
             1 => Lane::Staff,
             _ => Lane::Bulk,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// CONTRACT §6, row by row: every message the code can write (every flow) and its kind.
+    #[test]
+    fn every_message_the_code_writes_has_the_kind_the_contract_gives_it() {
+        use MessageKind::{Advertising, Transactional};
+        let table = [
+            // thank-you for an order (no offer, no promotional button)
+            (Flow::ThankYou, Transactional),
+            // order status, delay, payment reminder
+            (Flow::OrderNote, Transactional),
+            // hand-off acknowledgements, relays, progress notes, replies, FAQ answers
+            (Flow::Reply, Transactional),
+            (Flow::TicketCard, Transactional),
+            (Flow::TicketRelay, Transactional),
+            (Flow::TicketReply, Transactional),
+            (Flow::TicketReminder, Transactional),
+            (Flow::TicketProgress, Transactional),
+            // satisfaction question about the help they just got from staff (no reward)
+            (Flow::TicketClosed, Transactional),
+            (Flow::FeedbackComment, Transactional),
+            (Flow::FeedbackReflected, Transactional),
+            // satisfaction question about something the viewer bought (no reward)
+            (Flow::Checkin, Transactional),
+            // consent confirmations, re-notices, privacy answers
+            (Flow::ConsentChanged, Transactional),
+            (Flow::ConsentRenotice, Transactional),
+            // messages to a room, not a person
+            (Flow::Welcome, Transactional),
+            (Flow::Announcement, Transactional),
+            (Flow::Moderation, Transactional),
+            (Flow::VipRoom, Transactional),
+            // thank-you to a viewer who watched or chatted but did not buy
+            (Flow::EngagedThanks, Advertising),
+            // VIP codes, VIP posts, tier congratulations, birthday, win-back, next-live alerts
+            (Flow::VipCode, Advertising),
+            (Flow::VipPost, Advertising),
+            (Flow::Tier, Advertising),
+            (Flow::Birthday, Advertising),
+            (Flow::Winback, Advertising),
+            (Flow::NextLiveAlert, Advertising),
+            // welcome-back after a win-back, without an offer: it thanks for an order
+            (Flow::WelcomeBack, Transactional),
+        ];
+        assert_eq!(table.len(), Flow::ALL.len(), "the table names every flow");
+        for flow in Flow::ALL {
+            let expected = table
+                .iter()
+                .find(|(f, _)| *f == flow)
+                .map(|(_, kind)| *kind)
+                .unwrap_or_else(|| panic!("{flow} is not in the contract's table"));
+            assert_eq!(flow.kind(), expected, "{flow}");
+            assert_eq!(
+                Flow::from_name(flow.as_str()),
+                Some(flow),
+                "{flow} round-trips"
+            );
+        }
+    }
+
+    #[test]
+    fn journeys_are_the_lifecycle_messages_and_alerts_are_not_among_them() {
+        let journeys: Vec<Flow> = Flow::ALL.into_iter().filter(|f| f.is_journey()).collect();
+        assert_eq!(
+            journeys,
+            vec![
+                Flow::EngagedThanks,
+                Flow::Checkin,
+                Flow::Birthday,
+                Flow::Winback,
+                Flow::WelcomeBack
+            ]
+        );
     }
 }

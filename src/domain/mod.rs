@@ -12,6 +12,6 @@ pub mod policy;
 pub mod tiers;
 
 pub use lang::Lang;
-pub use message::{Lane, MessageKind};
+pub use message::{Flow, Lane, MessageKind};
 pub use order::OrderStatus;
 pub use platform::Platform;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::Effects;
 use crate::domain::events::OrderRecord;
-use crate::domain::{Lane, MessageKind};
+use crate::domain::{Flow, Lane};
 use crate::outbox::{self, Envelope, Payload, Recipient, payload_json};
 use crate::store::orders;
 use crate::store::outbox as rows;
@@ -22,8 +22,7 @@ fn thank_you(broadcast_id: &str, customer_id: &str, lane: Lane) -> Envelope {
     Envelope {
         key: thank_you_key(broadcast_id, customer_id),
         to: Recipient::Customer(customer_id.to_string()),
-        flow: "thank_you",
-        kind: MessageKind::Transactional,
+        flow: Flow::ThankYou,
         lane,
         payload: Payload::ThankYou {
             broadcast_id: broadcast_id.to_string(),

@@ -9,7 +9,7 @@ use super::conversation::Conversation;
 use crate::app::AppContext;
 use crate::config::Config;
 use crate::domain::moderation::{contains_link, is_new_member};
-use crate::domain::{Lane, MessageKind, Platform};
+use crate::domain::{Flow, Lane, Platform};
 use crate::outbox::{self, Envelope, Payload, Recipient, ReplyTo};
 use crate::platforms::{ChatAction, Member};
 use crate::store::{Conn, StoreResult, rooms};
@@ -22,7 +22,7 @@ fn room_message(
     key: String,
     platform: Platform,
     chat_id: &str,
-    flow: &'static str,
+    flow: Flow,
     payload: Payload,
 ) -> Envelope {
     Envelope {
@@ -32,7 +32,6 @@ fn room_message(
             chat_id: chat_id.to_string(),
         },
         flow,
-        kind: MessageKind::Transactional,
         lane: Lane::Interactive,
         payload,
         broadcast_id: None,
@@ -49,8 +48,7 @@ fn room_action(key: String, platform: Platform, chat_id: &str, action: ChatActio
             chat_id: chat_id.to_string(),
             thread: "actions".to_string(),
         },
-        flow: "moderation",
-        kind: MessageKind::Transactional,
+        flow: Flow::Moderation,
         lane: Lane::Interactive,
         payload: Payload::Act { action },
         broadcast_id: None,
@@ -109,7 +107,7 @@ pub async fn members_joined(
         format!("welcome:{platform}:{room}:{first}"),
         platform,
         room,
-        "welcome",
+        Flow::Welcome,
         Payload::Welcome,
     );
     let welcome = Envelope {
@@ -122,7 +120,7 @@ pub async fn members_joined(
 }
 
 async fn outbox_has_waiting_welcome(conn: &mut Conn, recipient: &str) -> StoreResult<bool> {
-    crate::store::outbox::has_waiting(conn, recipient, "welcome").await
+    crate::store::outbox::has_waiting(conn, recipient, Flow::Welcome.as_str()).await
 }
 
 /// The room a Discord guild's joins are welcomed in: the first community channel.
@@ -173,7 +171,7 @@ pub async fn announce_broadcast(
             ),
         };
         let key = format!("announce:{name}:{platform}:{room}");
-        let announcement = room_message(key.clone(), *platform, room, "announcement", payload);
+        let announcement = room_message(key.clone(), *platform, room, Flow::Announcement, payload);
         let announcement = Envelope {
             lane: Lane::Bulk,
             ..announcement
@@ -185,7 +183,7 @@ pub async fn announce_broadcast(
                 format!("pin:{name}:{platform}:{room}"),
                 *platform,
                 room,
-                "announcement",
+                Flow::Announcement,
                 Payload::Pin { key },
             );
             outbox::enqueue(
@@ -278,7 +276,7 @@ pub async fn moderate(
                 format!("mute-notice:{mute_id}"),
                 platform,
                 room,
-                "moderation",
+                Flow::Moderation,
                 notice,
             ),
             now,
@@ -295,7 +293,7 @@ pub async fn moderate(
                 format!("mute-staff:{mute_id}"),
                 staff_platform,
                 &staff_chat,
-                "moderation",
+                Flow::Moderation,
                 note,
             );
             outbox::enqueue(
@@ -334,7 +332,7 @@ pub async fn moderate(
                     format!("link-notice:{platform}:{room}:{message_id}"),
                     platform,
                     room,
-                    "moderation",
+                    Flow::Moderation,
                     notice,
                 ),
                 now,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::app::AppContext;
-use crate::domain::{Lane, Lang, MessageKind};
+use crate::domain::{Flow, Lane, Lang};
 use crate::outbox::{self, Envelope, Payload, Recipient};
 use crate::platforms::Incoming;
 use crate::store::{Conn, StoreResult};
@@ -67,8 +67,7 @@ impl<'a> Conversation<'a> {
                 incoming.platform, incoming.update_id, self.replies
             ),
             to,
-            flow: "reply",
-            kind: MessageKind::Transactional,
+            flow: Flow::Reply,
             lane: Lane::Interactive,
             payload,
             broadcast_id: None,

@@ -6,7 +6,7 @@ use chrono::Duration;
 
 use super::conversation::Conversation;
 use super::handoff::{RATE_TICKET, talk_to_a_person_button};
-use crate::domain::{Lane, MessageKind};
+use crate::domain::{Flow, Lane};
 use crate::outbox::render::RATE_THANK_YOU;
 use crate::outbox::{self, Envelope, Payload, Recipient};
 use crate::store::{Conn, StoreResult, customers, feedback, outbox as rows, tickets};
@@ -144,8 +144,7 @@ pub async fn take_comment(
                 conv.incoming.platform, conv.incoming.update_id
             ),
             to: Recipient::Chat { platform, chat_id },
-            flow: "feedback_comment",
-            kind: MessageKind::Transactional,
+            flow: Flow::FeedbackComment,
             lane: Lane::Staff,
             payload,
             broadcast_id: entry.broadcast_id.clone(),
@@ -185,8 +184,7 @@ pub async fn reflected(
         let envelope = Envelope {
             key: format!("reflected:{}", entry.id),
             to: Recipient::Customer(entry.customer_id.clone()),
-            flow: "feedback_reflected",
-            kind: MessageKind::Transactional,
+            flow: Flow::FeedbackReflected,
             lane: Lane::Bulk,
             payload: Payload::text("feedback-reflected")
                 .arg("said", said)

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::conversation::Conversation;
 use crate::app::AppContext;
 use crate::domain::tiers::tier_for;
-use crate::domain::{Lane, MessageKind, Platform};
+use crate::domain::{Flow, Lane, Platform};
 use crate::outbox::{self, ButtonSpec, Envelope, Payload, Recipient, ReplyTo};
 use crate::store::tickets::{self, Ticket};
 use crate::store::{Conn, StoreResult, customers, feedback, orders};
@@ -42,7 +42,7 @@ fn to_staff(
     platform: Platform,
     ticket: Option<i64>,
     key: String,
-    flow: &'static str,
+    flow: Flow,
     lane: Lane,
     payload: Payload,
 ) -> Option<Envelope> {
@@ -59,7 +59,6 @@ fn to_staff(
         key,
         to,
         flow,
-        kind: MessageKind::Transactional,
         lane,
         payload: payload.in_lang(ctx.config.shop.default_locale),
         broadcast_id: None,
@@ -67,12 +66,11 @@ fn to_staff(
     })
 }
 
-fn to_viewer(key: String, customer_id: &str, flow: &'static str, payload: Payload) -> Envelope {
+fn to_viewer(key: String, customer_id: &str, flow: Flow, payload: Payload) -> Envelope {
     Envelope {
         key,
         to: Recipient::Customer(customer_id.to_string()),
         flow,
-        kind: MessageKind::Transactional,
         lane: Lane::Interactive,
         payload,
         broadcast_id: None,
@@ -127,7 +125,7 @@ pub async fn hand_off(
         platform,
         Some(ticket),
         card_key(ticket),
-        "ticket_card",
+        Flow::TicketCard,
         Lane::Staff,
         card,
     ) {
@@ -253,7 +251,7 @@ pub async fn relay_to_staff(
         ticket_platform,
         Some(ticket.id),
         key,
-        "ticket_relay",
+        Flow::TicketRelay,
         Lane::Interactive,
         payload,
     ) {
@@ -283,7 +281,7 @@ pub async fn staff_reply(
         .with_photo(photo);
     outbox::enqueue(
         conn,
-        to_viewer(key, &ticket.customer_id, "ticket_reply", payload),
+        to_viewer(key, &ticket.customer_id, Flow::TicketReply, payload),
         conv.now,
     )
     .await?;
@@ -326,7 +324,7 @@ pub async fn close(
         to_viewer(
             format!("ticket_closed:{}", ticket.id),
             &ticket.customer_id,
-            "ticket_closed",
+            Flow::TicketClosed,
             payload,
         ),
         conv.now,
@@ -359,7 +357,7 @@ pub async fn keep_promises(
             platform,
             None,
             format!("ticket_reminder:{}", ticket.id),
-            "ticket_reminder",
+            Flow::TicketReminder,
             Lane::Staff,
             reminder,
         ) {
@@ -371,7 +369,7 @@ pub async fn keep_promises(
             to_viewer(
                 format!("ticket_progress:{}", ticket.id),
                 &ticket.customer_id,
-                "ticket_progress",
+                Flow::TicketProgress,
                 note,
             ),
             now,
@@ -389,7 +387,7 @@ pub async fn keep_promises(
             to_viewer(
                 format!("ticket_idle:{}", ticket.id),
                 &ticket.customer_id,
-                "ticket_closed",
+                Flow::TicketClosed,
                 notice,
             ),
             now,

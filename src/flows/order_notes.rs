@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Effects;
 use crate::domain::events::{Delay, OrderStatusChanged};
-use crate::domain::{Lane, MessageKind, OrderStatus};
+use crate::domain::{Flow, Lane, OrderStatus};
 use crate::outbox::{self, Envelope, Payload, Recipient};
 use crate::store::orders::{self, StatusApplied};
 use crate::store::{Conn, StoreResult};
@@ -21,8 +21,7 @@ pub fn note(
     Envelope {
         key: format!("order_note:{status}:{order_id}"),
         to: Recipient::Customer(customer_id.to_string()),
-        flow: "order_note",
-        kind: MessageKind::Transactional,
+        flow: Flow::OrderNote,
         lane: Lane::Bulk,
         payload: Payload::OrderNote {
             order_id: order_id.to_string(),

@@ -13,7 +13,7 @@ use super::Effects;
 use super::conversation::Conversation;
 use crate::config::{Config, TierConfig};
 use crate::domain::tiers::tier_for;
-use crate::domain::{Lane, MessageKind, Platform};
+use crate::domain::{Flow, Lane, Platform};
 use crate::outbox::{self, Envelope, Payload, Recipient};
 use crate::platforms::ChatAction;
 use crate::store::vip::{self as stored, CodeSend};
@@ -32,7 +32,7 @@ fn rank(tiers: &[TierConfig], name: Option<&str>) -> Option<usize> {
 fn to_customer(
     key: String,
     customer_id: &str,
-    flow: &'static str,
+    flow: Flow,
     payload: Payload,
     expires_at: Option<DateTime<Utc>>,
 ) -> Envelope {
@@ -40,7 +40,6 @@ fn to_customer(
         key,
         to: Recipient::Customer(customer_id.to_string()),
         flow,
-        kind: MessageKind::Advertising,
         lane: Lane::Bulk,
         payload,
         broadcast_id: None,
@@ -75,7 +74,7 @@ pub async fn recompute_tier(
     crate::store::outbox::cancel_queued_of_flow(
         conn,
         customer_id,
-        "tier",
+        Flow::Tier.as_str(),
         "a higher tier was reached",
     )
     .await?;
@@ -89,7 +88,7 @@ pub async fn recompute_tier(
         to_customer(
             format!("tier:{tier}:{customer_id}"),
             customer_id,
-            "tier",
+            Flow::Tier,
             payload,
             None,
         ),
@@ -229,7 +228,7 @@ pub async fn send_codes(
             to_customer(
                 key.clone(),
                 customer_id,
-                "vip_code",
+                Flow::VipCode,
                 payload,
                 Some(expires_at),
             ),
@@ -266,8 +265,7 @@ pub async fn send_codes(
                     platform,
                     chat_id: room,
                 },
-                flow: "vip_code",
-                kind: MessageKind::Advertising,
+                flow: Flow::VipCode,
                 lane: Lane::Bulk,
                 payload: post,
                 broadcast_id: None,
@@ -323,8 +321,7 @@ pub async fn post(conv: &mut Conversation<'_>, conn: &mut Conn, text: &str) -> S
                 platform,
                 chat_id: room,
             },
-            flow: "vip_post",
-            kind: MessageKind::Advertising,
+            flow: Flow::VipPost,
             lane: Lane::Bulk,
             payload: Payload::text("vip-post")
                 .arg("text", text.to_string())
@@ -341,7 +338,7 @@ pub async fn post(conv: &mut Conversation<'_>, conn: &mut Conn, text: &str) -> S
             to_customer(
                 format!("vippost:{post_id}:{customer_id}"),
                 customer_id,
-                "vip_post",
+                Flow::VipPost,
                 Payload::VipPost {
                     text: text.to_string(),
                 },
@@ -397,8 +394,7 @@ pub async fn join_requested(
             chat_id: incoming.chat_id.clone(),
             thread: "actions".to_string(),
         },
-        flow: "vip_room",
-        kind: MessageKind::Transactional,
+        flow: Flow::VipRoom,
         lane: Lane::Interactive,
         payload: Payload::Act { action },
         broadcast_id: None,
@@ -436,8 +432,7 @@ pub async fn joined_guild(
             chat_id: guild.to_string(),
             thread: "actions".to_string(),
         },
-        flow: "vip_room",
-        kind: MessageKind::Transactional,
+        flow: Flow::VipRoom,
         lane: Lane::Interactive,
         payload: Payload::Act {
             action: ChatAction::GrantRole {

@@ -28,8 +28,8 @@ use super::pacing::Pacer;
 use super::render::{Rendered, Renderer};
 use crate::clock::Clock;
 use crate::config::{Config, PolicyConfig};
-use crate::domain::policy::{Gate, advertising_gate};
-use crate::domain::{Lane, Lang, Platform};
+use crate::domain::policy::{Gate, advertising_gate, journey_window};
+use crate::domain::{Flow, Lane, Lang, Platform};
 use crate::platforms::moves::ChatMoves;
 use crate::platforms::{ActionDone, ChatAction, Delivered, Messenger, SendError};
 use crate::store::customers::{self, Customer, Identity};
@@ -450,6 +450,16 @@ impl Dispatcher {
         route: &Route,
     ) -> Result<Option<Outcome>, StoreError> {
         let now = self.clock.now();
+        let journey = Flow::from_name(&message.flow).is_some_and(Flow::is_journey);
+        if journey
+            && route.customer.is_some()
+            && let Some(opens) = journey_window(&self.policy, now, self.timezone)
+        {
+            // Journey messages of either kind go out only inside the send window.
+            tracing::debug!(message_id = message.id, %opens, "journey message waits for the send window");
+            rows::hold(&self.store, message.id, opens, "send_window").await?;
+            return Ok(Some(Outcome::Sent));
+        }
         if message.kind != "advertising" {
             return Ok(None);
         }

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use crate::domain::{Lane, Lang, MessageKind, Platform};
+use crate::domain::{Flow, Lane, Lang, MessageKind, Platform};
 use crate::platforms::ChatAction;
 use crate::store::outbox::NewMessage;
 use crate::store::{Conn, StoreResult};
@@ -192,8 +192,8 @@ pub struct Envelope {
     /// The idempotency key: flow, the thing it is about, the customer — never the platform.
     pub key: String,
     pub to: Recipient,
-    pub flow: &'static str,
-    pub kind: MessageKind,
+    /// Who writes it; its kind (transactional or advertising) follows from it.
+    pub flow: Flow,
     pub lane: Lane,
     pub payload: Payload,
     pub broadcast_id: Option<String>,
@@ -228,8 +228,8 @@ impl Envelope {
             customer_id,
             target_platform,
             target_chat,
-            flow: self.flow,
-            kind: self.kind.as_str(),
+            flow: self.flow.as_str(),
+            kind: self.flow.kind().as_str(),
             lane: self.lane.as_i64(),
             payload: payload_json(&self.payload),
             broadcast_id: self.broadcast_id,
@@ -250,7 +250,7 @@ pub fn payload_json(payload: &Payload) -> String {
 /// marketing consent is not yes is recorded as `refused` and never queued. The dispatcher
 /// checks again when it sends (consent may be withdrawn meanwhile).
 pub async fn enqueue(conn: &mut Conn, envelope: Envelope, now: DateTime<Utc>) -> StoreResult<bool> {
-    let refused = match (&envelope.kind, &envelope.to) {
+    let refused = match (envelope.flow.kind(), &envelope.to) {
         (MessageKind::Advertising, Recipient::Customer(customer)) => {
             !gate::has_marketing_consent(conn, customer).await?
         }

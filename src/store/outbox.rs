@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Conn, Store, StoreResult, ts};
+use crate::domain::Flow;
 
 /// A message to enqueue. The payload says what to render (at send time, from current state).
 #[derive(Debug, Clone)]
@@ -89,7 +90,7 @@ pub async fn enqueue_thank_yous(
         "INSERT INTO outbox (idem_key, recipient, customer_id, flow, kind, lane, payload, broadcast_id,
                              state, attempts, not_before, created_at)
          SELECT DISTINCT 'thank_you:' || $1 || ':' || o.customer_id, 'customer:' || o.customer_id,
-                o.customer_id, 'thank_you', 'transactional', $2, $3, $1, 'queued', 0, $4, $4
+                o.customer_id, $5, $6, $2, $3, $1, 'queued', 0, $4, $4
          FROM orders o
          WHERE o.broadcast_id = $1 AND o.status NOT IN ('cancelled', 'refunded')
            AND EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = o.customer_id)
@@ -99,6 +100,8 @@ pub async fn enqueue_thank_yous(
     .bind(lane)
     .bind(payload)
     .bind(ts(now))
+    .bind(Flow::ThankYou.as_str())
+    .bind(Flow::ThankYou.kind().as_str())
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
