@@ -265,6 +265,15 @@ pub async fn import_orders(
         crate::ingest::release_waiting(ctx, &mut tx, &format!("order:{}", order.id), now).await?;
         crate::flows::vip::recompute_tier(&ctx.config, &mut tx, &order.customer_id, effects, now)
             .await?;
+        crate::flows::journeys::order_placed(
+            &ctx.config,
+            &mut tx,
+            &order.customer_id,
+            &order.id,
+            effects,
+            now,
+        )
+        .await?;
         bar.inc(1);
     }
     tx.commit().await.map_err(StoreError::from)?;

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::app::AppContext;
 use crate::domain::events::{Event, EventBody, EventShapeError, parse_event};
 use crate::flows::community::{self, AnnouncementStage};
+use crate::flows::journeys::{self, LiveAlert};
 use crate::flows::{Effects, after_broadcast, customers as customer_flow, order_notes, vip};
 use crate::store::events::{self as stored, EventSeen, NewEvent};
 use crate::store::{Conn, StoreError, customers, orders};
@@ -161,7 +162,7 @@ async fn apply_one(
 ) -> Result<Option<String>, StoreError> {
     match &event.body {
         EventBody::CustomerUpserted(e) => {
-            customer_flow::customer_upserted(conn, &e.customer, now).await?;
+            customer_flow::customer_upserted(&ctx.config, conn, &e.customer, now).await?;
             Ok(Some(format!("customer:{}", e.customer.id)))
         }
         EventBody::BroadcastScheduled(e) => {
@@ -187,6 +188,18 @@ async fn apply_one(
                     broadcast_id: &b.id,
                     title: &b.title,
                     starts_at: &starts,
+                    url: b.url.as_deref(),
+                },
+                now,
+            )
+            .await?;
+            journeys::next_live_alerts(
+                &ctx.config,
+                conn,
+                LiveAlert::Scheduled {
+                    broadcast_id: &b.id,
+                    title: &b.title,
+                    starts_at: b.starts_at,
                     url: b.url.as_deref(),
                 },
                 now,
@@ -221,6 +234,18 @@ async fn apply_one(
                 now,
             )
             .await?;
+            journeys::next_live_alerts(
+                &ctx.config,
+                conn,
+                LiveAlert::Started {
+                    broadcast_id: &b.id,
+                    title: &title,
+                    started_at: event.occurred_at,
+                    url: url.as_deref(),
+                },
+                now,
+            )
+            .await?;
             Ok(None)
         }
         EventBody::BroadcastEnded(e) => {
@@ -243,6 +268,15 @@ async fn apply_one(
                 &ctx.config,
                 conn,
                 &e.order.customer_id,
+                Effects::Notify,
+                now,
+            )
+            .await?;
+            journeys::order_placed(
+                &ctx.config,
+                conn,
+                &e.order.customer_id,
+                &e.order.id,
                 Effects::Notify,
                 now,
             )
@@ -274,10 +308,12 @@ async fn apply_one(
             .await?;
             Ok(None)
         }
+        EventBody::ViewerEngaged(e) => {
+            journeys::viewer_engaged(conn, e, event.occurred_at, now).await?;
+            Ok(None)
+        }
         // Stored and acknowledged; the features that act on them come with their issues.
-        EventBody::CustomerMerged(_)
-        | EventBody::CustomerDeleted(_)
-        | EventBody::ViewerEngaged(_) => Ok(None),
+        EventBody::CustomerMerged(_) | EventBody::CustomerDeleted(_) => Ok(None),
     }
 }
 

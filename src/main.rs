@@ -175,7 +175,11 @@ async fn context(config: Config) -> Result<AppContext, String> {
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Demo { viewers, lang, db } => {
-            let options = encore::demo::DemoOptions { viewers, lang, db_url: db };
+            let options = encore::demo::DemoOptions {
+                viewers,
+                lang,
+                db_url: db,
+            };
             let mut out = std::io::stdout().lock();
             match encore::demo::run(&options, &mut out).await {
                 Err(encore::demo::DemoError::Output(err))
@@ -189,25 +193,39 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve => serve(load_config(cli.config.as_ref())?).await,
         Command::Migrate => {
             let config = load_config(cli.config.as_ref())?;
-            Store::open_and_migrate(&config.database.url).await.map_err(|e| e.to_string())?;
-            print_out(&format!("database is up to date: {}", mask_url(&config.database.url)))?;
-            Ok(())
-        }
-        Command::Import { what: ImportCommand::Orders { file, notify } } => {
-            let ctx = context(load_config(cli.config.as_ref())?).await?;
-            let summary = encore::import::import_orders(&ctx, &file, notify, std::io::stderr().is_terminal())
+            Store::open_and_migrate(&config.database.url)
                 .await
                 .map_err(|e| e.to_string())?;
+            print_out(&format!(
+                "database is up to date: {}",
+                mask_url(&config.database.url)
+            ))?;
+            Ok(())
+        }
+        Command::Import {
+            what: ImportCommand::Orders { file, notify },
+        } => {
+            let ctx = context(load_config(cli.config.as_ref())?).await?;
+            let summary =
+                encore::import::import_orders(&ctx, &file, notify, std::io::stderr().is_terminal())
+                    .await
+                    .map_err(|e| e.to_string())?;
             print_out(&format!(
                 "imported {} row(s): {} new order(s), {} updated{}",
                 summary.rows,
                 summary.new_orders,
                 summary.updated_orders,
-                if notify { "; buyers will be told" } else { "; nothing sent (history)" }
+                if notify {
+                    "; buyers will be told"
+                } else {
+                    "; nothing sent (history)"
+                }
             ))?;
             Ok(())
         }
-        Command::Import { what: ImportCommand::Codes { campaign, file } } => {
+        Command::Import {
+            what: ImportCommand::Codes { campaign, file },
+        } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| format!("cannot read `{}`: {e}", file.display()))?;
             let ctx = context(load_config(cli.config.as_ref())?).await?;
@@ -220,21 +238,40 @@ async fn run(cli: Cli) -> Result<(), String> {
             ))?;
             Ok(())
         }
-        Command::Broadcast { what: BroadcastCommand::End { broadcast_id } } => {
+        Command::Broadcast {
+            what: BroadcastCommand::End { broadcast_id },
+        } => {
             let ctx = context(load_config(cli.config.as_ref())?).await?;
-            let thanked = encore::ingest::end_broadcast(&ctx, &broadcast_id).await.map_err(|e| e.to_string())?;
-            print_out(&format!("broadcast {broadcast_id} ended: {thanked} new thank-you note(s) queued"))?;
+            let thanked = encore::ingest::end_broadcast(&ctx, &broadcast_id)
+                .await
+                .map_err(|e| e.to_string())?;
+            print_out(&format!(
+                "broadcast {broadcast_id} ended: {thanked} new thank-you note(s) queued"
+            ))?;
             Ok(())
         }
-        Command::Report { broadcast_id, json, chart, since } => {
+        Command::Report {
+            broadcast_id,
+            json,
+            chart,
+            since,
+        } => {
             if let Some(since) = since {
                 let ctx = context(load_config(cli.config.as_ref())?).await?;
                 let since = encore::report::parse_since(&since, ctx.config.shop.timezone)?;
-                let report = ctx.store.period_report(since).await.map_err(|e| e.to_string())?;
+                let report = ctx
+                    .store
+                    .period_report(since)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 if json {
                     print_out(&serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?)?;
                 } else {
-                    print_out(&report.to_text(&ctx.texts, ctx.config.shop.default_locale).map_err(|e| e.to_string())?)?;
+                    print_out(
+                        &report
+                            .to_text(&ctx.texts, ctx.config.shop.default_locale)
+                            .map_err(|e| e.to_string())?,
+                    )?;
                 }
                 return Ok(());
             }
@@ -257,14 +294,59 @@ async fn run(cli: Cli) -> Result<(), String> {
             if json {
                 print_out(&serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?)?;
             } else {
-                print_out(&report.to_text(&ctx.texts, ctx.config.shop.default_locale).map_err(|e| e.to_string())?)?;
+                print_out(
+                    &report
+                        .to_text(&ctx.texts, ctx.config.shop.default_locale)
+                        .map_err(|e| e.to_string())?,
+                )?;
             }
             Ok(())
         }
-        Command::Journeys { .. } => {
-            Err("`journeys preview` comes with lifecycle journeys (issue #6) and is not available in this version".into())
+        Command::Journeys {
+            what: JourneysCommand::Preview { at, json },
+        } => {
+            let ctx = context(load_config(cli.config.as_ref())?).await?;
+            let at = match at {
+                Some(text) => chrono::DateTime::parse_from_rfc3339(&text)
+                    .map(|at| at.with_timezone(&chrono::Utc))
+                    .map_err(|_| {
+                        format!(
+                            "`--at {text}` is not an RFC 3339 time (like 2026-12-01T09:00:00+09:00)"
+                        )
+                    })?,
+                None => ctx.clock.now(),
+            };
+            let due = encore::flows::journeys::preview(&ctx, at)
+                .await
+                .map_err(|e| e.to_string())?;
+            if json {
+                print_out(&serde_json::to_string_pretty(&due).map_err(|e| e.to_string())?)?;
+            } else if due.is_empty() {
+                print_out(&format!("nothing is due at {}", at.to_rfc3339()))?;
+            } else {
+                let tz = ctx.config.shop.timezone;
+                let mut lines = vec![format!(
+                    "{} journey message(s) due at {}:",
+                    due.len(),
+                    at.with_timezone(&tz).to_rfc3339()
+                )];
+                for item in &due {
+                    lines.push(format!(
+                        "  {}  {:<10} {:<13} {}  {}",
+                        item.due_at.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+                        item.journey,
+                        item.kind,
+                        item.language,
+                        item.customer_id
+                    ));
+                }
+                print_out(&lines.join("\n"))?;
+            }
+            Ok(())
         }
-        Command::Config { what: ConfigCommand::Check { online } } => {
+        Command::Config {
+            what: ConfigCommand::Check { online },
+        } => {
             let config = load_config(cli.config.as_ref())?;
             print_out(config.masked_summary().trim_end())?;
             for warning in config.warnings() {
@@ -280,7 +362,9 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }
                 let missing = findings.iter().filter(|f| !f.ok).count();
                 if missing > 0 {
-                    return Err(format!("{missing} platform right(s) or setting(s) are missing; see MISSING above"));
+                    return Err(format!(
+                        "{missing} platform right(s) or setting(s) are missing; see MISSING above"
+                    ));
                 }
             }
             print_out("configuration is valid")?;

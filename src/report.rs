@@ -81,6 +81,9 @@ pub struct PeriodReport {
     pub codes: CodeCounts,
     /// By campaign; shared codes are the campaign `shared`.
     pub campaigns: Vec<crate::store::vip::CampaignCodes>,
+    /// Journey messages sent, by journey and A/B variant, with conversions (an order within
+    /// 7 days of the send).
+    pub journeys: Vec<crate::store::journeys::JourneyOutcome>,
     pub advertising: AdvertisingCounts,
 }
 
@@ -104,6 +107,26 @@ impl PeriodReport {
             })
             .collect::<Result<Vec<_>, _>>()?
             .join("\n");
+        let journeys = self
+            .journeys
+            .iter()
+            .map(|j| {
+                texts.render(
+                    lang,
+                    "period-report-journey",
+                    &[
+                        ("journey", Arg::from(j.journey.as_str())),
+                        (
+                            "variant",
+                            Arg::from(j.variant.clone().unwrap_or_else(|| "-".into())),
+                        ),
+                        ("sent", j.sent.into()),
+                        ("conversions", j.conversions.into()),
+                    ],
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?
+            .join("\n");
         texts.render(
             lang,
             "period-report-text",
@@ -113,6 +136,7 @@ impl PeriodReport {
                 ("redeemed", self.codes.redeemed.into()),
                 ("violations", self.codes.violations.into()),
                 ("campaigns", Arg::from(campaigns)),
+                ("journeys", Arg::from(journeys)),
                 ("held", self.advertising.held_for_quiet_hours.into()),
                 ("postponed", self.advertising.postponed_by_cap.into()),
                 ("refused", self.advertising.refused_without_consent.into()),

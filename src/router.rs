@@ -12,6 +12,7 @@ use crate::domain::Platform;
 use crate::domain::person_request::{PersonRequest, person_request};
 use crate::flows::conversation::Conversation;
 use crate::flows::handoff::{self, OPEN_TICKET};
+use crate::flows::journeys as journeys_commands;
 use crate::flows::{community, faq, feedback, linking, staff, vip};
 use crate::outbox::Payload;
 use crate::platforms::{Incoming, IncomingContent};
@@ -199,6 +200,9 @@ async fn button(
     if data == OPEN_TICKET {
         return handoff::hand_off(conv, conn, customer, "button").await;
     }
+    if data == crate::flows::journeys::ALERTS_ON {
+        return journeys_commands::alerts(conv, conn, Some(customer), Some("on")).await;
+    }
     if feedback::parse_rating(data).is_some() {
         return feedback::rating_pressed(conv, conn, customer, data).await;
     }
@@ -234,6 +238,9 @@ async fn viewer_command(
         "help" => {
             let menu = Payload::text("help-menu").buttons(handoff::talk_to_a_person_button());
             conv.reply(conn, customer, menu).await
+        }
+        "alerts" => {
+            journeys_commands::alerts(conv, conn, customer, args.split_whitespace().next()).await
         }
         "vip" => match customer {
             Some(customer) => conv.reply(conn, Some(customer), Payload::VipStatus).await,

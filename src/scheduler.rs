@@ -1,7 +1,9 @@
 //! The scheduler: one tick loop (every `scheduler.tick_seconds`) for work that is due by time
 //! rather than caused by an input: giving up on events that waited too long, and keeping the
-//! hand-off promise (reminders, progress notes, closing idle tickets). Journeys and held
-//! messages join it with their issues. Time comes from the injected clock.
+//! hand-off promise (reminders, progress notes, closing idle tickets), due journeys and consent
+//! re-notices. Held and postponed advertising needs no tick: it waits in the outbox with its
+//! `not_before`, which the dispatcher compares with the same clock. Time comes from the
+//! injected clock.
 
 use std::time::Duration;
 
@@ -41,6 +43,11 @@ pub async fn tick(ctx: &AppContext) {
         Ok((reminded, closed)) => tracing::info!(reminded, closed, "hand-off timers fired"),
         Err(err) => tracing::error!(error = %err, "checking hand-off timers failed"),
     }
+    match write_due_journeys(ctx).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(written = n, "journey messages and re-notices are due"),
+        Err(err) => tracing::error!(error = %err, "writing due journeys failed"),
+    }
     match crate::ingest::expire_pending_events(ctx).await {
         Ok(0) => {}
         Ok(n) => {
@@ -50,6 +57,16 @@ pub async fn tick(ctx: &AppContext) {
         }
         Err(err) => tracing::error!(error = %err, "expiring pending events failed"),
     }
+}
+
+async fn write_due_journeys(ctx: &AppContext) -> Result<usize, StoreError> {
+    let mut tx = ctx.store.begin().await?;
+    let written = crate::flows::journeys::enqueue_due(ctx, &mut tx, ctx.clock.now()).await?;
+    tx.commit().await?;
+    if written > 0 {
+        ctx.outbox.wake();
+    }
+    Ok(written)
 }
 
 async fn keep_handoff_promises(ctx: &AppContext) -> Result<(usize, usize), StoreError> {

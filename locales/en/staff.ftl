@@ -43,5 +43,8 @@ staff-reflected-unknown = No feedback { $feedback } was found.
 period-report-text = 📊 Report since { $since }
     Codes: sent { $sent } · redeemed { $redeemed } · violations { $violations }
     { $campaigns }
+    Journeys:
+    { $journeys }
     Advertising: held for quiet hours { $held } · postponed by the weekly cap { $postponed } · refused without consent { $refused } · expired { $expired }
 period-report-campaign = • { $campaign }: sent { $sent } · redeemed { $redeemed } · violations { $violations } · codes left { $left }
+period-report-journey = • { $journey } ({ $variant }): sent { $sent } · ordered within 7 days { $conversions }

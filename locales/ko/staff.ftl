@@ -43,5 +43,8 @@ staff-reflected-unknown = 후기 { $feedback }를 찾지 못했어요.
 period-report-text = 📊 { $since } 이후 리포트
     코드: 보냄 { $sent } · 사용 { $redeemed } · 부정 사용 { $violations }
     { $campaigns }
+    여정:
+    { $journeys }
     광고: 야간 보류 { $held } · 주간 한도로 연기 { $postponed } · 미동의로 안 보냄 { $refused } · 만료 { $expired }
 period-report-campaign = • { $campaign }: 보냄 { $sent } · 사용 { $redeemed } · 부정 사용 { $violations } · 남은 코드 { $left }
+period-report-journey = • { $journey } ({ $variant }): 보냄 { $sent } · 7일 안에 주문 { $conversions }

@@ -2,13 +2,17 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::config::Config;
 use crate::domain::events::CustomerRecord;
+use crate::domain::{Flow, Lane};
+use crate::outbox::{self, Envelope, Payload, Recipient};
 use crate::store::customers::{self, ConsentEntry, ConsentPurpose};
 use crate::store::{Conn, StoreResult};
 
 /// `customer.upserted`: stores the customer; a consent object is applied only if it is newer
 /// than what is stored, so a viewer's later `/stop` is never undone by an older shop record.
 pub async fn customer_upserted(
+    config: &Config,
     conn: &mut Conn,
     record: &CustomerRecord,
     now: DateTime<Utc>,
@@ -48,6 +52,53 @@ pub async fn customer_upserted(
             method: "shop_record".to_string(),
         };
         customers::record_consent(conn, &record.id, &entry, now).await?;
+        confirm_change_from_shop(config, conn, &record.id, &entry, now).await?;
     }
+    Ok(())
+}
+
+/// Every consent change is confirmed to the viewer with the shop's name and the date — also
+/// one the shop recorded (a box ticked at checkout). Nobody is written to before they linked.
+async fn confirm_change_from_shop(
+    config: &Config,
+    conn: &mut Conn,
+    customer_id: &str,
+    entry: &ConsentEntry,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    if customers::identities_of(conn, customer_id)
+        .await?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let id = match (entry.purpose, entry.granted) {
+        (ConsentPurpose::Marketing, true) => "consent-changed-marketing-yes",
+        (ConsentPurpose::Marketing, false) => "consent-changed-marketing-no",
+        (ConsentPurpose::Night, true) => "consent-changed-night-yes",
+        (ConsentPurpose::Night, false) => "consent-changed-night-no",
+    };
+    let date = entry
+        .given_at
+        .with_timezone(&config.shop.timezone)
+        .format("%Y-%m-%d")
+        .to_string();
+    let envelope = Envelope {
+        key: format!(
+            "consent-changed:{customer_id}:{}:{}",
+            entry.purpose.as_str(),
+            entry.given_at.timestamp_micros()
+        ),
+        to: Recipient::Customer(customer_id.to_string()),
+        flow: Flow::ConsentChanged,
+        lane: Lane::Bulk,
+        payload: Payload::text(id)
+            .arg("shop", config.shop.name.clone())
+            .arg("date", date)
+            .arg("hours", config.policy.quiet_hours.to_string()),
+        broadcast_id: None,
+        expires_at: None,
+    };
+    outbox::enqueue(conn, envelope, now).await?;
     Ok(())
 }

@@ -7,20 +7,20 @@ use chrono::Duration;
 use super::conversation::Conversation;
 use super::handoff::{RATE_TICKET, talk_to_a_person_button};
 use crate::domain::{Flow, Lane};
-use crate::outbox::render::RATE_THANK_YOU;
+use crate::outbox::render::{RATE_CHECKIN, RATE_THANK_YOU};
 use crate::outbox::{self, Envelope, Payload, Recipient};
 use crate::store::{Conn, StoreResult, customers, feedback, outbox as rows, tickets};
 
 /// How long after a rating the next free text is taken as its comment.
 pub const COMMENT_WINDOW_MINUTES: i64 = 30;
 
-/// Parses `rate:<message>:<n>` / `rate-ticket:<ticket>:<n>`.
+/// Parses `rate:<message>:<n>` / `rate-ticket:<ticket>:<n>` / `rate-checkin:<message>:<n>`.
 pub fn parse_rating(data: &str) -> Option<(&str, i64, i64)> {
     let mut parts = data.split(':');
     let kind = parts.next()?;
     let id: i64 = parts.next()?.parse().ok()?;
     let rating: i64 = parts.next()?.parse().ok()?;
-    ((kind == RATE_THANK_YOU || kind == RATE_TICKET)
+    ((kind == RATE_THANK_YOU || kind == RATE_TICKET || kind == RATE_CHECKIN)
         && (1..=5).contains(&rating)
         && parts.next().is_none())
     .then_some((kind, id, rating))
@@ -37,6 +37,20 @@ pub async fn rating_pressed(
         return Ok(());
     };
     let now = conv.now;
+    if kind == RATE_CHECKIN {
+        // Only the customer the check-in was for can rate through its buttons.
+        let Some(order_id) = rows::checkin_subject(conn, id, customer_id).await? else {
+            return Ok(());
+        };
+        crate::store::journeys::record_checkin_rating(conn, &order_id, customer_id, rating, now)
+            .await?;
+        let answer = if rating <= 2 {
+            Payload::text("journey-checkin-sorry").buttons(talk_to_a_person_button())
+        } else {
+            Payload::text("journey-checkin-thanks")
+        };
+        return conv.reply(conn, Some(customer_id), answer).await;
+    }
     if kind == RATE_TICKET {
         let Some(ticket) = tickets::ticket(conn, id).await? else {
             return Ok(());

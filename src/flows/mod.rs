@@ -8,6 +8,7 @@ pub mod customers;
 pub mod faq;
 pub mod feedback;
 pub mod handoff;
+pub mod journeys;
 pub mod linking;
 pub mod order_notes;
 pub mod staff;

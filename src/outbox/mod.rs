@@ -62,6 +62,8 @@ pub enum Payload {
     VipStatus,
     /// `/vippost` for a VIP member who is not in the VIP room.
     VipPost { text: String },
+    /// "Is it working for you?" about a delivered order, with 1–5 buttons.
+    Checkin { order_id: String },
 }
 
 /// Which message a reply answers.

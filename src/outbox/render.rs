@@ -9,6 +9,8 @@ use super::{ButtonSpec, Payload, ReplyTo, TextArg, rating_buttons};
 
 /// Callback data prefix of the thank-you's rating buttons: `rate:<outbox id>:<1-5>`.
 pub const RATE_THANK_YOU: &str = "rate";
+/// Callback data prefix of a check-in's rating buttons: `rate-checkin:<outbox id>:<1-5>`.
+pub const RATE_CHECKIN: &str = "rate-checkin";
 use super::access::RoomAccess;
 use crate::config::ShopConfig;
 use crate::domain::{Lang, OrderStatus, Platform};
@@ -247,6 +249,29 @@ impl Renderer {
                     .render(lang, "vip-post", &[("text", text.as_str().into())])?,
                 ..OutgoingMessage::default()
             })),
+            Payload::Checkin { order_id } => {
+                let customer = customer
+                    .ok_or_else(|| RenderError::BadPayload("a check-in needs a customer".into()))?;
+                let Some(order) = orders::order(conn, order_id).await? else {
+                    return Ok(Rendered::Nothing(format!("order {order_id} is gone")));
+                };
+                let text = self.texts.render(
+                    lang,
+                    "journey-checkin",
+                    &[
+                        ("name", customer.name.as_str().into()),
+                        ("items", self.items_summary(&order, lang)?.into()),
+                    ],
+                )?;
+                Ok(Rendered::Send(OutgoingMessage {
+                    text,
+                    buttons: self.buttons(
+                        lang,
+                        &rating_buttons(&format!("{RATE_CHECKIN}:{message_id}")),
+                    )?,
+                    ..OutgoingMessage::default()
+                }))
+            }
             Payload::Act { .. } | Payload::Pin { .. } => {
                 Err(RenderError::BadPayload("a chat action has no words".into()))
             }

@@ -9,6 +9,7 @@ pub mod chats;
 pub mod customers;
 pub mod events;
 pub mod feedback;
+pub mod journeys;
 pub mod orders;
 pub mod outbox;
 pub mod report;

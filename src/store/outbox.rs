@@ -525,6 +525,22 @@ pub async fn key_of_sent(
     Ok(key)
 }
 
+/// The order a check-in to this customer was about, by its outbox id.
+pub async fn checkin_subject(
+    conn: &mut Conn,
+    id: i64,
+    customer_id: &str,
+) -> StoreResult<Option<String>> {
+    let key: Option<String> = sqlx::query_scalar(
+        "SELECT idem_key FROM outbox WHERE id = $1 AND flow = 'checkin' AND customer_id = $2",
+    )
+    .bind(id)
+    .bind(customer_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(key.and_then(|k| k.strip_prefix("checkin:").map(str::to_string)))
+}
+
 /// What a thank-you was about: (broadcast, customer), by its outbox id.
 pub async fn thank_you_subject(conn: &mut Conn, id: i64) -> StoreResult<Option<(String, String)>> {
     let row = sqlx::query(

@@ -163,6 +163,7 @@ impl Store {
     /// The period report (CONTRACT §7): what belongs to no broadcast, since `since`.
     pub async fn period_report(&self, since: DateTime<Utc>) -> StoreResult<PeriodReport> {
         let campaigns = self.codes_by_campaign(since).await?;
+        let journeys = self.journey_outcomes(since).await?;
         let mut conn = self.pool().acquire().await?;
         let row = sqlx::query(
             "SELECT
@@ -189,6 +190,7 @@ impl Store {
             since: ts(since),
             codes,
             campaigns,
+            journeys,
             advertising,
         })
     }

@@ -221,9 +221,9 @@ impl TestApp {
         &self.app.as_ref().expect("app is running").ctx
     }
 
-    /// Posts a body signed as the shop signs it.
+    /// Posts a body signed as the shop signs it, at the app's time (a test may have moved it).
     pub async fn post_signed(&self, body: &[u8]) -> reqwest::Response {
-        let ts = chrono::Utc::now().timestamp();
+        let ts = self.clock.now().timestamp();
         self.post_with(
             body,
             ts,

@@ -1,0 +1,27 @@
+# Journeys after a purchase: thanks for watching, check-ins, birthdays, win-backs, live alerts, consent re-notices.
+
+journey-engaged-thanks = Thank you for watching "{ $broadcast }" with us! Tap below to hear about the next live first.
+journey-checkin = { $name }, how is your { $items } working for you? A rating helps us a lot.
+journey-checkin-thanks = Thank you for telling us! We hope to see you again soon.
+journey-checkin-sorry = We are sorry it is not right. Tap below and a person will help you.
+journey-birthday = Happy birthday! 🎂 We hope your day is wonderful.
+journey-birthday-coupon = Happy birthday! 🎂 A small gift from us, a birthday coupon: { $code }
+    Enter it at checkout.
+journey-winback-a = It has been a while! Lots of new things have arrived — we would love to see you at a live again.
+journey-winback-b = How have you been? We would love to see you at our next live.
+journey-winback-category-a = It has been a while! Did you enjoy your { $category }? New { $category } pieces are coming up in our lives.
+journey-winback-category-b = How have you been? We remembered you liked { $category } — this season's new { $category } is ready.
+journey-welcome-back = So good to see you back! 🙌 We will prepare this order with care.
+alert-live-scheduled = 📺 Next live: "{ $title }" starts { $starts }. { $url }
+alert-live-now = 🔴 We are live now: "{ $title }" { $url }
+button-alerts-on = Tell me about lives
+alerts-usage = Usage: /alerts on or /alerts off
+alerts-on = We will tell you when the next live is set. To stop: /alerts off
+alerts-off = No more live alerts.
+alerts-need-consent = Live alerts are advertising, so they need your consent to advertising first.
+
+consent-renotice = { $shop }: you agreed to receive advertising on { $date }. Nothing to do if you want to keep receiving it; send /stop at any time to stop.
+consent-changed-marketing-yes = { $shop } recorded your consent to advertising. (Date: { $date }) Send /stop at any time to withdraw.
+consent-changed-marketing-no = { $shop } recorded that you withdrew your consent to advertising. (Date: { $date }) Order notes continue.
+consent-changed-night-yes = { $shop } recorded your consent to advertising at night ({ $hours }). (Date: { $date })
+consent-changed-night-no = { $shop } recorded that you withdrew your consent to advertising at night ({ $hours }). (Date: { $date })

@@ -1,0 +1,435 @@
+//! Lifecycle journeys: a thank-you for watching to viewers who did not buy, a check-in some days
+//! after delivery, a birthday greeting, a careful win-back after months of silence, next-live
+//! alerts for viewers who asked for them, and a warm welcome-back on the first order after a
+//! win-back. Consent re-notices ride the same tick.
+//!
+//! They start only from things that happen after the customer linked. Each step has an
+//! idempotency key, so a restart or a second scheduler never repeats one. The send gate does
+//! the rest: consent, label, quiet hours, the weekly cap and expiry for advertising, and the
+//! send window for every journey message. [`due`] is also what `encore journeys preview` shows.
+
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+
+use super::Effects;
+use crate::app::AppContext;
+use crate::config::Config;
+use crate::domain::policy::{birthday_today, journey_window};
+use crate::domain::{Flow, Lane, Lang};
+use crate::i18n::Texts;
+use crate::outbox::{self, ButtonSpec, Envelope, Payload, Recipient};
+use crate::store::{Conn, StoreResult, customers, journeys as stored, orders, vip};
+
+/// Win-back messages are at least this far apart.
+const WINBACK_SPACING_DAYS: i64 = 7;
+/// "We are live now" alerts expire an hour after the start (CONTRACT §6).
+const LIVE_NOW_ALERT_HOURS: i64 = 1;
+/// Viewers who watched at least this long (or chatted) are thanked for watching.
+const ENGAGED_WATCH_SECONDS: u64 = 600;
+/// Callback data of the "tell me about the next live" button in advertising.
+pub const ALERTS_ON: &str = "alerts:on";
+
+/// A journey step that is due: what `journeys preview` lists and the scheduler enqueues.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DueJourney {
+    pub customer_id: String,
+    /// The `[journeys]` key.
+    pub journey: &'static str,
+    pub kind: &'static str,
+    pub language: &'static str,
+    /// When it goes out: now, or when the send window opens.
+    pub due_at: DateTime<Utc>,
+    #[serde(skip)]
+    pub key: String,
+    #[serde(skip)]
+    pub flow: Flow,
+    #[serde(skip)]
+    pub payload: Payload,
+}
+
+/// The time-driven journey steps due at `at` (check-in, birthday, win-back), not yet written.
+pub async fn due(
+    config: &Config,
+    texts: &Texts,
+    conn: &mut Conn,
+    at: DateTime<Utc>,
+) -> StoreResult<Vec<DueJourney>> {
+    let tz = config.shop.timezone;
+    let goes_at = journey_window(&config.policy, at, tz).unwrap_or(at);
+    let mut due = Vec::new();
+    let journeys = &config.journeys;
+    if journeys.checkin {
+        let cutoff = at - Duration::days(i64::from(config.policy.checkin_after_days));
+        for delivered in stored::delivered_without_checkin(conn, cutoff).await? {
+            due.push(DueJourney {
+                customer_id: delivered.customer_id.clone(),
+                journey: "checkin",
+                kind: Flow::Checkin.kind().as_str(),
+                language: "",
+                due_at: goes_at,
+                key: format!("checkin:{}", delivered.order_id),
+                flow: Flow::Checkin,
+                payload: Payload::Checkin {
+                    order_id: delivered.order_id,
+                },
+            });
+        }
+    }
+    if journeys.birthday {
+        let today = at.with_timezone(&tz).date_naive();
+        for (customer_id, birthday) in stored::linked_birthdays(conn).await? {
+            if !birthday_today(&birthday, today) {
+                continue;
+            }
+            let key = format!("birthday:{customer_id}:{}", today.format("%Y"));
+            if crate::store::outbox::state_of(conn, &key).await?.is_some() {
+                continue;
+            }
+            let (id, _) = variant_of(texts, "journey-birthday", &customer_id);
+            due.push(DueJourney {
+                customer_id,
+                journey: "birthday",
+                kind: Flow::Birthday.kind().as_str(),
+                language: "",
+                due_at: goes_at,
+                key,
+                flow: Flow::Birthday,
+                payload: Payload::text(&id),
+            });
+        }
+    }
+    if journeys.winback {
+        let after = Duration::days(i64::from(config.policy.winback_after_days));
+        let max = config.policy.winback_max_attempts as usize;
+        for silence in stored::silent_customers(conn, at - after).await? {
+            let attempts = silence.winbacks_since.len();
+            if attempts >= max {
+                continue;
+            }
+            if let Some(last) = silence.winbacks_since.last()
+                && at - *last < Duration::days(WINBACK_SPACING_DAYS)
+            {
+                continue;
+            }
+            let customer_id = silence.customer_id;
+            let key = format!(
+                "winback:{customer_id}:{}:{}",
+                silence.last_activity.timestamp(),
+                attempts + 1
+            );
+            let category = stored::last_category(conn, &customer_id).await?;
+            let base = if category.is_some() {
+                "journey-winback-category"
+            } else {
+                "journey-winback"
+            };
+            let (id, _) = variant_of(texts, base, &customer_id);
+            let payload = Payload::text(&id)
+                .arg("category", category.unwrap_or_default())
+                .buttons(vec![vec![ButtonSpec::new("button-alerts-on", ALERTS_ON)]]);
+            due.push(DueJourney {
+                customer_id,
+                journey: "winback",
+                kind: Flow::Winback.kind().as_str(),
+                language: "",
+                due_at: goes_at,
+                key,
+                flow: Flow::Winback,
+                payload,
+            });
+        }
+    }
+    for item in &mut due {
+        item.language = language_of(config, conn, &item.customer_id).await?.code();
+    }
+    Ok(due)
+}
+
+async fn language_of(config: &Config, conn: &mut Conn, customer_id: &str) -> StoreResult<Lang> {
+    let default = config.shop.default_locale;
+    let Some(customer) = customers::customer(conn, customer_id).await? else {
+        return Ok(default);
+    };
+    let identities = customers::identities_of(conn, customer_id).await?;
+    Ok(customers::language_of(
+        &customer,
+        identities.first(),
+        default,
+    ))
+}
+
+/// `encore journeys preview`: what would be due at `at`, sending nothing.
+pub async fn preview(ctx: &AppContext, at: DateTime<Utc>) -> StoreResult<Vec<DueJourney>> {
+    let mut conn = ctx.store.pool().acquire().await?;
+    due(&ctx.config, &ctx.texts, &mut conn, at).await
+}
+
+/// A journey text may come in variants `<id>-a` and `<id>-b`: each customer always gets the
+/// same one (by their id). Returns the text id to use and the variant, if any.
+pub fn variant_of(texts: &Texts, base: &str, customer_id: &str) -> (String, Option<&'static str>) {
+    let (a, b) = (format!("{base}-a"), format!("{base}-b"));
+    let has_variants = Lang::ALL
+        .iter()
+        .all(|lang| texts.has(*lang, &a) && texts.has(*lang, &b));
+    if !has_variants {
+        return (base.to_string(), None);
+    }
+    let digest = Sha256::digest(customer_id.as_bytes());
+    if digest[0] % 2 == 0 {
+        (a, Some("a"))
+    } else {
+        (b, Some("b"))
+    }
+}
+
+/// The scheduler's part: writes the due steps (each once) and the consent re-notices.
+pub async fn enqueue_due(
+    ctx: &AppContext,
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+) -> StoreResult<usize> {
+    let mut written = 0;
+    for step in due(&ctx.config, &ctx.texts, conn, now).await? {
+        let variant = match &step.payload {
+            Payload::Text { id, .. } => id
+                .rsplit_once('-')
+                .and_then(|(_, v)| ["a", "b"].contains(&v).then(|| v.to_string())),
+            _ => None,
+        };
+        let mut payload = step.payload;
+        if step.flow == Flow::Birthday {
+            // A coupon from the `birthday` campaign's pool, when the shop supplied one.
+            if let Some(code) =
+                vip::assign_pool_code(conn, "birthday", &step.customer_id, now).await?
+            {
+                payload = Payload::text("journey-birthday-coupon").arg("code", code);
+            }
+        }
+        let envelope = Envelope {
+            key: step.key.clone(),
+            to: Recipient::Customer(step.customer_id),
+            flow: step.flow,
+            lane: Lane::Bulk,
+            payload,
+            broadcast_id: None,
+            expires_at: None,
+        };
+        if outbox::enqueue(conn, envelope, now).await? {
+            written += 1;
+            if let Some(variant) = variant {
+                stored::set_variant(conn, &step.key, &variant).await?;
+            }
+        }
+    }
+    written += renotice_consents(&ctx.config, conn, now).await?;
+    Ok(written)
+}
+
+/// Consent is re-noticed every `consent_renotice_days` after it was given: when, and how to
+/// withdraw. Once per period (the key names the period).
+async fn renotice_consents(
+    config: &Config,
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+) -> StoreResult<usize> {
+    let period = Duration::days(i64::from(config.policy.consent_renotice_days.max(1)));
+    let mut written = 0;
+    for (customer_id, given_at) in stored::consents_given(conn).await? {
+        let periods = (now - given_at).num_seconds() / period.num_seconds().max(1);
+        if periods < 1 {
+            continue;
+        }
+        let date = given_at
+            .with_timezone(&config.shop.timezone)
+            .format("%Y-%m-%d")
+            .to_string();
+        let envelope = Envelope {
+            key: format!("renotice:{customer_id}:{}:{periods}", given_at.timestamp()),
+            to: Recipient::Customer(customer_id),
+            flow: Flow::ConsentRenotice,
+            lane: Lane::Bulk,
+            payload: Payload::text("consent-renotice")
+                .arg("shop", config.shop.name.clone())
+                .arg("date", date),
+            broadcast_id: None,
+            expires_at: None,
+        };
+        if outbox::enqueue(conn, envelope, now).await? {
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
+/// `viewer.engaged`: a viewer who watched at least 10 minutes or chatted, and bought nothing in
+/// that broadcast, is thanked for watching — if they linked before it happened.
+pub async fn viewer_engaged(
+    conn: &mut Conn,
+    event: &crate::domain::events::ViewerEngaged,
+    occurred_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let engaged = event.watched_seconds.unwrap_or(0) >= ENGAGED_WATCH_SECONDS
+        || event.chat_messages.unwrap_or(0) > 0;
+    let linked = stored::linked_since(conn, &event.customer_id).await?;
+    if !engaged || linked.is_none_or(|at| at > occurred_at) {
+        return Ok(());
+    }
+    if stored::bought_in(conn, &event.customer_id, &event.broadcast_id).await? {
+        return Ok(());
+    }
+    let title = orders::broadcast(conn, &event.broadcast_id)
+        .await?
+        .and_then(|b| b.title)
+        .unwrap_or_else(|| event.broadcast_id.clone());
+    let envelope = Envelope {
+        key: format!("engaged:{}:{}", event.broadcast_id, event.customer_id),
+        to: Recipient::Customer(event.customer_id.clone()),
+        flow: Flow::EngagedThanks,
+        lane: Lane::Bulk,
+        payload: Payload::text("journey-engaged-thanks")
+            .arg("broadcast", title)
+            .buttons(vec![vec![ButtonSpec::new("button-alerts-on", ALERTS_ON)]]),
+        broadcast_id: Some(event.broadcast_id.clone()),
+        expires_at: None,
+    };
+    outbox::enqueue(conn, envelope, now).await?;
+    Ok(())
+}
+
+/// An order: the first one after a win-back is welcomed back (without an offer: it thanks for
+/// an order, so it is transactional).
+pub async fn order_placed(
+    config: &Config,
+    conn: &mut Conn,
+    customer_id: &str,
+    order_id: &str,
+    effects: Effects,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    if !config.journeys.welcome_back || effects == Effects::Silent {
+        return Ok(());
+    }
+    let Some(winback) = stored::winback_answered_by(conn, customer_id, order_id).await? else {
+        return Ok(());
+    };
+    let envelope = Envelope {
+        key: format!("welcome_back:{winback}"),
+        to: Recipient::Customer(customer_id.to_string()),
+        flow: Flow::WelcomeBack,
+        lane: Lane::Bulk,
+        payload: Payload::text("journey-welcome-back"),
+        broadcast_id: None,
+        expires_at: None,
+    };
+    outbox::enqueue(conn, envelope, now).await?;
+    Ok(())
+}
+
+/// Next-live alerts to the viewers who asked for them: "live on <date>" expires when the live
+/// starts; "we are live now" an hour after the start.
+pub async fn next_live_alerts(
+    config: &Config,
+    conn: &mut Conn,
+    alert: LiveAlert<'_>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    if !config.journeys.next_live_alerts {
+        return Ok(());
+    }
+    let (stage, payload, expires_at) = match alert {
+        LiveAlert::Scheduled {
+            broadcast_id,
+            title,
+            starts_at,
+            url,
+        } => (
+            format!("scheduled:{broadcast_id}"),
+            Payload::text("alert-live-scheduled")
+                .arg("title", title.to_string())
+                .arg(
+                    "starts",
+                    starts_at
+                        .with_timezone(&config.shop.timezone)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string(),
+                )
+                .arg("url", url.unwrap_or_default().to_string()),
+            starts_at,
+        ),
+        LiveAlert::Started {
+            broadcast_id,
+            title,
+            started_at,
+            url,
+        } => (
+            format!("started:{broadcast_id}"),
+            Payload::text("alert-live-now")
+                .arg("title", title.to_string())
+                .arg("url", url.unwrap_or_default().to_string()),
+            started_at + Duration::hours(LIVE_NOW_ALERT_HOURS),
+        ),
+    };
+    if expires_at <= now {
+        return Ok(());
+    }
+    for customer_id in stored::alert_subscribers(conn).await? {
+        let envelope = Envelope {
+            key: format!("alert:{stage}:{customer_id}"),
+            to: Recipient::Customer(customer_id),
+            flow: Flow::NextLiveAlert,
+            lane: Lane::Bulk,
+            payload: payload.clone(),
+            broadcast_id: None,
+            expires_at: Some(expires_at),
+        };
+        outbox::enqueue(conn, envelope, now).await?;
+    }
+    Ok(())
+}
+
+pub enum LiveAlert<'a> {
+    Scheduled {
+        broadcast_id: &'a str,
+        title: &'a str,
+        starts_at: DateTime<Utc>,
+        url: Option<&'a str>,
+    },
+    Started {
+        broadcast_id: &'a str,
+        title: &'a str,
+        started_at: DateTime<Utc>,
+        url: Option<&'a str>,
+    },
+}
+
+/// `/alerts on|off` (or the button in an advertising message): next-live alerts are
+/// advertising, so subscribing needs marketing consent.
+pub async fn alerts(
+    conv: &mut super::conversation::Conversation<'_>,
+    conn: &mut Conn,
+    customer: Option<&str>,
+    state: Option<&str>,
+) -> StoreResult<()> {
+    let Some(customer) = customer else {
+        return conv.reply(conn, None, Payload::text("not-linked")).await;
+    };
+    let on = match state.map(str::to_ascii_lowercase).as_deref() {
+        Some("on") => true,
+        Some("off") => false,
+        _ => {
+            return conv
+                .reply(conn, Some(customer), Payload::text("alerts-usage"))
+                .await;
+        }
+    };
+    if on && !crate::outbox::gate::has_marketing_consent(conn, customer).await? {
+        return conv
+            .reply(conn, Some(customer), Payload::text("alerts-need-consent"))
+            .await;
+    }
+    stored::set_alerts(conn, customer, on, conv.now).await?;
+    let answer = if on { "alerts-on" } else { "alerts-off" };
+    conv.reply(conn, Some(customer), Payload::text(answer))
+        .await
+}

@@ -1,0 +1,303 @@
+//! What the lifecycle journeys read: deliveries, birthdays, silence, win-backs sent, alert
+//! subscriptions, check-in ratings, and journey outcomes per A/B variant.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{Conn, Store, StoreResult, parse_ts, ts};
+
+/// A delivered order of a linked customer, delivered after they linked, with no check-in yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivered {
+    pub order_id: String,
+    pub customer_id: String,
+    pub delivered_at: DateTime<Utc>,
+}
+
+pub async fn delivered_without_checkin(
+    conn: &mut Conn,
+    delivered_before: DateTime<Utc>,
+) -> StoreResult<Vec<Delivered>> {
+    let rows = sqlx::query(
+        "SELECT o.id, o.customer_id, o.status_at FROM orders o
+         WHERE o.status = 'delivered' AND o.status_at <= $1
+           AND o.status_at >= (SELECT MIN(i.linked_at) FROM identities i WHERE i.customer_id = o.customer_id)
+           AND NOT EXISTS (SELECT 1 FROM outbox x WHERE x.idem_key = 'checkin:' || o.id)
+         ORDER BY o.status_at, o.id",
+    )
+    .bind(ts(delivered_before))
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let at: String = row.try_get("status_at")?;
+            Ok(Delivered {
+                order_id: row.try_get("id")?,
+                customer_id: row.try_get("customer_id")?,
+                delivered_at: parse_ts(&at)?,
+            })
+        })
+        .collect()
+}
+
+/// Linked customers with a birthday on record: (customer, "MM-DD").
+pub async fn linked_birthdays(conn: &mut Conn) -> StoreResult<Vec<(String, String)>> {
+    let rows = sqlx::query(
+        "SELECT c.id, c.birthday FROM customers c
+         WHERE c.birthday IS NOT NULL
+           AND EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.id)
+         ORDER BY c.id",
+    )
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("id")?, row.try_get("birthday")?)))
+        .collect()
+}
+
+/// A linked customer's last sign of life: their last order, their last message or button to
+/// the bot, or linking — whichever is latest — and the win-backs sent since.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Silence {
+    pub customer_id: String,
+    pub last_activity: DateTime<Utc>,
+    /// Win-back messages written since `last_activity`, oldest first (created at).
+    pub winbacks_since: Vec<DateTime<Utc>>,
+}
+
+/// Linked customers whose latest marketing consent is yes and who have been silent since
+/// before `silent_since`.
+pub async fn silent_customers(
+    conn: &mut Conn,
+    silent_since: DateTime<Utc>,
+) -> StoreResult<Vec<Silence>> {
+    let rows = sqlx::query(
+        "WITH activity AS (
+             SELECT c.id AS customer_id,
+                    MAX(COALESCE((SELECT MAX(o.placed_at) FROM orders o WHERE o.customer_id = c.id), ''),
+                        COALESCE((SELECT MAX(i.last_seen_at) FROM identities i WHERE i.customer_id = c.id), ''),
+                        COALESCE((SELECT MAX(i.linked_at) FROM identities i WHERE i.customer_id = c.id), '')) AS last_activity
+             FROM customers c
+             WHERE EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.id)
+               AND (SELECT k.granted FROM consents k WHERE k.customer_id = c.id AND k.purpose = 'marketing'
+                    ORDER BY k.given_at DESC, k.id DESC LIMIT 1) = TRUE)
+         SELECT customer_id, last_activity FROM activity WHERE last_activity <= $1 ORDER BY customer_id",
+    )
+    .bind(ts(silent_since))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut silent = Vec::new();
+    for row in &rows {
+        let customer_id: String = row.try_get("customer_id")?;
+        let last: String = row.try_get("last_activity")?;
+        let last_activity = parse_ts(&last)?;
+        let sent: Vec<String> = sqlx::query_scalar(
+            "SELECT created_at FROM outbox WHERE customer_id = $1 AND flow = 'winback' AND created_at >= $2
+             ORDER BY created_at",
+        )
+        .bind(&customer_id)
+        .bind(ts(last_activity))
+        .fetch_all(&mut *conn)
+        .await?;
+        silent.push(Silence {
+            customer_id,
+            last_activity,
+            winbacks_since: sent
+                .iter()
+                .map(|s| parse_ts(s))
+                .collect::<StoreResult<_>>()?,
+        });
+    }
+    Ok(silent)
+}
+
+/// The category of the customer's last order (its first item that has one).
+pub async fn last_category(conn: &mut Conn, customer_id: &str) -> StoreResult<Option<String>> {
+    let category: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT (SELECT it.category FROM order_items it WHERE it.order_id = o.id AND it.category IS NOT NULL
+                 AND it.category <> '' ORDER BY it.rowid LIMIT 1)
+         FROM orders o WHERE o.customer_id = $1 ORDER BY o.placed_at DESC, o.id DESC LIMIT 1",
+    )
+    .bind(customer_id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(category.flatten())
+}
+
+/// The latest win-back that reached the customer and no order came after it except
+/// `this_order`: the key of that win-back.
+pub async fn winback_answered_by(
+    conn: &mut Conn,
+    customer_id: &str,
+    this_order: &str,
+) -> StoreResult<Option<String>> {
+    let row = sqlx::query(
+        "SELECT idem_key, sent_at FROM outbox
+         WHERE customer_id = $1 AND flow = 'winback' AND state = 'sent'
+         ORDER BY sent_at DESC LIMIT 1",
+    )
+    .bind(customer_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let key: String = row.try_get("idem_key")?;
+    let sent_at: String = row.try_get("sent_at")?;
+    let orders_after: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM orders WHERE customer_id = $1 AND placed_at >= $2 AND id <> $3",
+    )
+    .bind(customer_id)
+    .bind(&sent_at)
+    .bind(this_order)
+    .fetch_one(conn)
+    .await?;
+    Ok((orders_after == 0).then_some(key))
+}
+
+/// Whether the customer watched/chatted in a broadcast they bought nothing in.
+pub async fn bought_in(
+    conn: &mut Conn,
+    customer_id: &str,
+    broadcast_id: &str,
+) -> StoreResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM orders WHERE customer_id = $1 AND broadcast_id = $2",
+    )
+    .bind(customer_id)
+    .bind(broadcast_id)
+    .fetch_one(conn)
+    .await?;
+    Ok(n > 0)
+}
+
+/// When the customer first linked a messenger, if they did.
+pub async fn linked_since(
+    conn: &mut Conn,
+    customer_id: &str,
+) -> StoreResult<Option<DateTime<Utc>>> {
+    let at: Option<String> =
+        sqlx::query_scalar("SELECT MIN(linked_at) FROM identities WHERE customer_id = $1")
+            .bind(customer_id)
+            .fetch_one(conn)
+            .await?;
+    at.as_deref().map(parse_ts).transpose()
+}
+
+pub async fn set_alerts(
+    conn: &mut Conn,
+    customer_id: &str,
+    subscribed: bool,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO alert_subscriptions (customer_id, subscribed, changed_at) VALUES ($1, $2, $3)
+         ON CONFLICT (customer_id) DO UPDATE SET subscribed = excluded.subscribed, changed_at = excluded.changed_at",
+    )
+    .bind(customer_id)
+    .bind(subscribed)
+    .bind(ts(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Customers subscribed to next-live alerts (the gate checks their consent).
+pub async fn alert_subscribers(conn: &mut Conn) -> StoreResult<Vec<String>> {
+    let ids = sqlx::query_scalar(
+        "SELECT customer_id FROM alert_subscriptions WHERE subscribed = TRUE ORDER BY customer_id",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(ids)
+}
+
+pub async fn record_checkin_rating(
+    conn: &mut Conn,
+    order_id: &str,
+    customer_id: &str,
+    rating: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO checkin_ratings (order_id, customer_id, rating, rated_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (order_id, customer_id) DO UPDATE SET rating = excluded.rating, rated_at = excluded.rated_at",
+    )
+    .bind(order_id)
+    .bind(customer_id)
+    .bind(rating)
+    .bind(ts(now))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Customers whose latest marketing consent is yes: (customer, when it was given).
+pub async fn consents_given(conn: &mut Conn) -> StoreResult<Vec<(String, DateTime<Utc>)>> {
+    let rows = sqlx::query(
+        "SELECT k.customer_id, k.given_at, k.granted FROM consents k
+         WHERE k.purpose = 'marketing' AND k.id = (
+             SELECT k2.id FROM consents k2 WHERE k2.customer_id = k.customer_id AND k2.purpose = 'marketing'
+             ORDER BY k2.given_at DESC, k2.id DESC LIMIT 1)
+           AND EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = k.customer_id)
+         ORDER BY k.customer_id",
+    )
+    .fetch_all(conn)
+    .await?;
+    let mut given = Vec::new();
+    for row in &rows {
+        let granted: bool = row.try_get("granted")?;
+        if granted {
+            let at: String = row.try_get("given_at")?;
+            given.push((row.try_get("customer_id")?, parse_ts(&at)?));
+        }
+    }
+    Ok(given)
+}
+
+/// Sends and conversions (an order within 7 days of the send) per journey and variant.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct JourneyOutcome {
+    pub journey: String,
+    pub variant: Option<String>,
+    pub sent: i64,
+    pub conversions: i64,
+}
+
+impl Store {
+    pub async fn journey_outcomes(&self, since: DateTime<Utc>) -> StoreResult<Vec<JourneyOutcome>> {
+        let rows = sqlx::query(
+            "SELECT o.flow, o.variant, COUNT(*) AS sent,
+                    SUM(CASE WHEN EXISTS (
+                        SELECT 1 FROM orders r WHERE r.customer_id = o.customer_id
+                          AND r.placed_at > o.sent_at
+                          AND r.placed_at <= strftime('%Y-%m-%dT%H:%M:%fZ', o.sent_at, '+7 days'))
+                        THEN 1 ELSE 0 END) AS conversions
+             FROM outbox o
+             WHERE o.state = 'sent' AND o.sent_at >= $1
+               AND o.flow IN ('engaged_thanks', 'checkin', 'birthday', 'winback', 'welcome_back', 'next_live_alert')
+             GROUP BY o.flow, o.variant ORDER BY o.flow, o.variant",
+        )
+        .bind(ts(since))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(JourneyOutcome {
+                    journey: row.try_get("flow")?,
+                    variant: row.try_get("variant")?,
+                    sent: row.try_get("sent")?,
+                    conversions: row.try_get("conversions")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Stores which A/B variant a journey message was written in.
+pub async fn set_variant(conn: &mut Conn, idem_key: &str, variant: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE outbox SET variant = $1 WHERE idem_key = $2")
+        .bind(variant)
+        .bind(idem_key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
