@@ -318,7 +318,7 @@ async fn win_back_writes_twice_a_week_apart_and_stops_at_a_reply_an_order_or_sto
             "o-back",
             "orders",
             "니트",
-            t0 + chrono::Duration::days(90),
+            t0 + chrono::Duration::days(90) + chrono::Duration::hours(1),
         )],
     )
     .await;
@@ -347,6 +347,28 @@ async fn win_back_writes_twice_a_week_apart_and_stops_at_a_reply_an_order_or_sto
     assert_eq!(winbacks(users[2].id), 1, "an order stops it");
     assert_eq!(winbacks(users[3].id), 1, "/stop stops it");
     assert_eq!(winbacks(newcomer.id), 0, "silence counts from linking");
+
+    // The period report counts win-backs per A/B variant, with the order that followed one.
+    let report = period_report(&t, "2026-03-01").await;
+    let winback: Vec<&Value> = report["journeys"]
+        .as_array()
+        .expect("journeys")
+        .iter()
+        .filter(|j| j["journey"] == "winback")
+        .collect();
+    let sent: i64 = winback.iter().filter_map(|j| j["sent"].as_i64()).sum();
+    let conversions: i64 = winback
+        .iter()
+        .filter_map(|j| j["conversions"].as_i64())
+        .sum();
+    assert_eq!(sent, 5, "{report}");
+    assert_eq!(conversions, 1, "{report}");
+    assert!(
+        winback
+            .iter()
+            .all(|j| j["variant"] == "a" || j["variant"] == "b"),
+        "each win-back was written in a variant: {report}"
+    );
 }
 
 #[tokio::test]
@@ -446,6 +468,26 @@ async fn birthday_and_check_in_fire_once_on_the_right_local_day_inside_the_send_
     );
     clock.set(at(2026, 6, 10, 3, 0)); // 12:00, 30 days after delivery
     wait_any(&t.tg, viewer.id, &["잘 쓰고 계신가요"]).await;
+    let checkin =
+        t.tg.sent_to(viewer.id)
+            .into_iter()
+            .find(|m| m.text.contains("잘 쓰고 계신가요"))
+            .expect("check-in");
+    assert!(
+        !checkin.text.starts_with("(광고)"),
+        "no offer: transactional"
+    );
+    let five = checkin
+        .reply_markup
+        .as_ref()
+        .and_then(|m| {
+            m["inline_keyboard"][0][4]["callback_data"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .expect("five rating buttons");
+    t.tg.push_callback(&viewer, checkin.message_id, viewer.id, &five);
+    wait_any(&t.tg, viewer.id, &["알려 주셔서 고마워요"]).await;
 
     t.restart().await;
     clock.set(at(2026, 6, 10, 5, 0));
@@ -561,4 +603,109 @@ async fn an_older_shop_consent_does_not_undo_stop_and_consent_is_re_noticed_once
         })
         .await;
     assert!(found, "the next period re-notices again");
+}
+
+#[tokio::test]
+async fn viewers_who_watched_but_did_not_buy_are_thanked_and_can_ask_for_live_alerts() {
+    let noon = at(2026, 12, 2, 3, 0);
+    let (t, clock) = app_at(noon).await;
+    let given = noon - chrono::Duration::days(1);
+    let people = [("watcher", 9_501), ("buyer", 9_502), ("lurker", 9_503)];
+    let mut events: Vec<Value> = people
+        .iter()
+        .map(|(id, _)| customer_record(&format!("c-{id}"), id, "시청자", "ko", true, true, given))
+        .collect();
+    events.push(
+        json!({"id": "op-buy", "type": "order.placed", "occurred_at": noon.to_rfc3339(),
+        "order": {"id": "o-buy", "customer_id": "buyer", "broadcast_id": "b-7",
+            "items": [{"sku": "s", "name": "코트", "quantity": 1, "unit_price": 10000}],
+            "total": 10000, "currency": "KRW"}}),
+    );
+    accepted(&t, &events).await;
+    let users: Vec<TgUser> = people
+        .iter()
+        .map(|(_, u)| TgUser::new(*u, "시청자").with_language("ko"))
+        .collect();
+    let viewers: Vec<(String, TgUser)> = people
+        .iter()
+        .zip(&users)
+        .map(|((id, _), u)| (id.to_string(), u.clone()))
+        .collect();
+    t.link_viewers(&viewers).await;
+    // Engagement from before anyone linked starts nothing.
+    let engaged = |id: &str, customer: &str, watched: u64, chats: u64, when: DateTime<Utc>| {
+        json!({"id": id, "type": "viewer.engaged", "occurred_at": when.to_rfc3339(),
+            "broadcast_id": "b-7", "customer_id": customer,
+            "watched_seconds": watched, "chat_messages": chats})
+    };
+    accepted(
+        &t,
+        &[engaged(
+            "e-old",
+            "watcher",
+            3_600,
+            5,
+            noon - chrono::Duration::days(2),
+        )],
+    )
+    .await;
+    settle().await;
+    assert_eq!(
+        count(&t.tg, users[0].id, "함께 봐 주셔서"),
+        0,
+        "from before linking: nothing"
+    );
+
+    clock.set(noon + chrono::Duration::hours(1));
+    let later = noon + chrono::Duration::minutes(50);
+    accepted(
+        &t,
+        &[
+            engaged("e-1", "watcher", 900, 0, later),
+            engaged("e-2", "buyer", 3_000, 12, later),
+            engaged("e-3", "lurker", 120, 0, later),
+        ],
+    )
+    .await;
+    let thanks = wait_any(&t.tg, users[0].id, &["함께 봐 주셔서"]).await;
+    assert!(thanks.starts_with("(광고)"), "advertising: {thanks}");
+    settle().await;
+    assert_eq!(
+        count(&t.tg, users[1].id, "함께 봐 주셔서"),
+        0,
+        "buyers get the thank-you for buying"
+    );
+    assert_eq!(
+        count(&t.tg, users[2].id, "함께 봐 주셔서"),
+        0,
+        "two minutes is not watching"
+    );
+
+    let message =
+        t.tg.sent_to(users[0].id)
+            .into_iter()
+            .find(|m| m.text.contains("함께 봐 주셔서"))
+            .expect("thanks");
+    let button = message
+        .reply_markup
+        .as_ref()
+        .and_then(|m| {
+            m["inline_keyboard"][0][0]["callback_data"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .expect("an alerts button");
+    t.tg.push_callback(&users[0], message.message_id, users[0].id, &button);
+    wait_any(&t.tg, users[0].id, &["다음 라이브가 잡히면 알려 드릴게요"]).await;
+    accepted(
+        &t,
+        &[scheduled(
+            "s-8",
+            "b-8",
+            "주말 라이브",
+            noon + chrono::Duration::days(3),
+        )],
+    )
+    .await;
+    wait_any(&t.tg, users[0].id, &["주말 라이브"]).await;
 }
