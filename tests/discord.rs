@@ -7,67 +7,13 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::app::*;
-use support::discord::{DcUser, FakeDiscord, SentMessage};
+use support::discord::DcUser;
 use support::telegram::TgUser;
 
 const THANKS: &str = "방송에 함께해 주셔서";
 
 fn dc_viewer(i: usize) -> DcUser {
     DcUser::new(1_160_000_000_000_000_000 + i as u64, format!("viewer{i}")).with_locale("ko")
-}
-
-fn custom_ids(message: &SentMessage) -> Vec<String> {
-    message
-        .components
-        .as_ref()
-        .and_then(|c| c.as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
-        .filter_map(|b| b["custom_id"].as_str().map(str::to_string))
-        .collect()
-}
-
-/// Each viewer uses `/link <token>` in a DM; returns once every consent question arrived.
-async fn link_on_discord(t: &TestApp, viewers: &[(String, DcUser)]) {
-    for (customer_id, user) in viewers {
-        let token = t.link_token(customer_id).await;
-        t.dc.push_command(user, "link", vec![("token", json!(token))], true);
-    }
-    let ids: Vec<u64> = viewers.iter().map(|(_, u)| u.id).collect();
-    let asked =
-        t.dc.wait_until(Duration::from_secs(60), |dc| {
-            ids.iter().all(|&id| {
-                dc.sent_to_user(id)
-                    .iter()
-                    .any(|m| custom_ids(m).iter().any(|c| c == "consent:marketing:yes"))
-            })
-        })
-        .await;
-    assert!(asked, "every viewer got the consent question");
-}
-
-async fn wait_dm(dc: &FakeDiscord, user: u64, needle: &str) -> SentMessage {
-    let found = dc
-        .wait_until(Duration::from_secs(30), |dc| {
-            dc.sent_to_user(user)
-                .iter()
-                .any(|m| m.content.contains(needle))
-        })
-        .await;
-    assert!(
-        found,
-        "user {user} got {needle:?}: {:?}",
-        dc.sent_to_user(user)
-            .iter()
-            .map(|m| &m.content)
-            .collect::<Vec<_>>()
-    );
-    dc.sent_to_user(user)
-        .into_iter()
-        .rev()
-        .find(|m| m.content.contains(needle))
-        .expect("found")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

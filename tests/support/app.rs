@@ -20,6 +20,8 @@ pub const COMMUNITY_CHAT: i64 = -1002;
 pub const ROOM: i64 = -1_001_000_000_002;
 /// The VIP room (a supergroup: join requests need one).
 pub const VIP_CHAT: i64 = -1_001_000_000_003;
+/// The Discord VIP channel (visible to the VIP role).
+pub const DISCORD_VIP_CHANNEL: u64 = 1_150_000_000_000_000_105;
 
 pub struct TestApp {
     pub tg: FakeTelegram,
@@ -96,6 +98,7 @@ staff_channel_id = {staff}
 staff_user_ids = [{owner}]
 community_channel_ids = [{community}]
 vip_role_id = {vip_role}
+vip_channel_id = {DISCORD_VIP_CHANNEL}
 "#,
             token = discord::TOKEN,
             guild = discord::GUILD_ID,
@@ -395,4 +398,58 @@ pub async fn seed_linked_buyers(
             .expect("order");
     }
     tx.commit().await.expect("commit");
+}
+
+pub fn custom_ids(message: &discord::SentMessage) -> Vec<String> {
+    message
+        .components
+        .as_ref()
+        .and_then(|c| c.as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|b| b["custom_id"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Each viewer uses `/link <token>` in a DM; returns once every consent question arrived.
+pub async fn link_on_discord(t: &TestApp, viewers: &[(String, discord::DcUser)]) {
+    for (customer_id, user) in viewers {
+        let token = t.link_token(customer_id).await;
+        t.dc.push_command(user, "link", vec![("token", json!(token))], true);
+    }
+    let ids: Vec<u64> = viewers.iter().map(|(_, u)| u.id).collect();
+    let asked =
+        t.dc.wait_until(Duration::from_secs(60), |dc| {
+            ids.iter().all(|&id| {
+                dc.sent_to_user(id)
+                    .iter()
+                    .any(|m| custom_ids(m).iter().any(|c| c == "consent:marketing:yes"))
+            })
+        })
+        .await;
+    assert!(asked, "every viewer got the consent question");
+}
+
+pub async fn wait_dm(dc: &FakeDiscord, user: u64, needle: &str) -> discord::SentMessage {
+    let found = dc
+        .wait_until(Duration::from_secs(30), |dc| {
+            dc.sent_to_user(user)
+                .iter()
+                .any(|m| m.content.contains(needle))
+        })
+        .await;
+    assert!(
+        found,
+        "user {user} got {needle:?}: {:?}",
+        dc.sent_to_user(user)
+            .iter()
+            .map(|m| &m.content)
+            .collect::<Vec<_>>()
+    );
+    dc.sent_to_user(user)
+        .into_iter()
+        .rev()
+        .find(|m| m.content.contains(needle))
+        .expect("found")
 }
