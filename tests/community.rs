@@ -510,3 +510,69 @@ async fn vipcode_from_anyone_but_staff_gets_only_a_polite_refusal() {
         "no code went anywhere"
     );
 }
+
+#[tokio::test]
+async fn a_vip_post_goes_to_the_vip_room_and_to_vips_who_are_not_in_it_once() {
+    let t = TestApp::start().await;
+    make_bot_admin(&t.tg, VIP_CHAT);
+    let inside = TgUser::new(7_201, "안쪽").with_language("ko");
+    let outside = TgUser::new(7_202, "바깥").with_language("ko");
+    assert_eq!(
+        t.post_events(&[
+            customer_with_consent("vip-in", "안쪽", true),
+            customer_with_consent("vip-out", "바깥", true),
+        ])
+        .await
+        .0,
+        202
+    );
+    t.link_viewers(&[
+        ("vip-in".to_string(), inside.clone()),
+        ("vip-out".to_string(), outside.clone()),
+    ])
+    .await;
+    let mut orders = Vec::new();
+    for customer in ["vip-in", "vip-out"] {
+        for i in 0..10 {
+            orders.push(order(
+                &format!("{customer}-{i}"),
+                customer,
+                "b-1",
+                "코트",
+                100_000,
+            ));
+        }
+    }
+    assert_eq!(t.post_events(&orders).await.0, 202);
+    wait_text(&t.tg, inside.id, "t.me/+").await;
+    wait_text(&t.tg, outside.id, "t.me/+").await;
+    t.tg.push_chat_member_joined(VIP_CHAT, "VIP 라운지", &inside);
+
+    staff_says(
+        &t,
+        "/vippost 신상 미리보기: 캐시미어 코트가 금요일에 나와요",
+    );
+    let post = wait_text(&t.tg, VIP_CHAT, "신상 미리보기").await;
+    assert!(post.text.starts_with("(광고)"), "{}", post.text);
+    let dm = wait_text(&t.tg, outside.id, "신상 미리보기").await;
+    assert!(
+        dm.text.trim_end().ends_with("무료수신거부: /stop"),
+        "{}",
+        dm.text
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        texts_to(&t.tg, inside.id, "신상 미리보기").is_empty(),
+        "a VIP in the room is not sent a DM"
+    );
+    assert_eq!(
+        texts_to(&t.tg, outside.id, "신상 미리보기").len(),
+        1,
+        "once"
+    );
+    assert_eq!(
+        texts_to(&t.tg, VIP_CHAT, "신상 미리보기").len(),
+        1,
+        "one post"
+    );
+}

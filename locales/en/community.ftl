@@ -38,7 +38,7 @@ staff-vipcode-sent = Sending the code to { $count } consenting customers of { $t
 staff-pool-empty = ⚠️ Campaign { $campaign } ran out of codes: { $missing } customers got none. Add codes (encore import codes, or code.pool_added).
 staff-usage-vippost = Usage: /vippost text…
 staff-vippost-no-tiers = No tiers are configured, so there is no VIP room to post to.
-staff-vippost-sent = Posted in the VIP room; sending it to { $count } VIP customers who are not in it.
+staff-vippost-sent = Posted in the VIP room; of { $count } consenting VIP customers, those not in the room get it as a DM.
 
 ad-label = [Ad] { $shop } · Contact { $contact }
 ad-opt-out = Free opt-out (무료수신거부): send /stop

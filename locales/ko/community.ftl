@@ -38,7 +38,7 @@ staff-vipcode-sent = { $tier } 등급 이상이면서 광고 수신에 동의한
 staff-pool-empty = ⚠️ 캠페인 { $campaign }의 코드가 모두 소진돼 고객 { $missing }명은 코드를 받지 못했어요. 코드를 더 추가해 주세요(encore import codes 또는 code.pool_added).
 staff-usage-vippost = 사용법: /vippost 내용
 staff-vippost-no-tiers = 등급이 설정되어 있지 않아 VIP 소식을 보낼 수 없어요.
-staff-vippost-sent = VIP 방에 올리고, 방에 없는 VIP 고객 { $count }명에게 DM으로 보내요.
+staff-vippost-sent = VIP 방에 올리고, 광고 수신에 동의한 VIP 고객 { $count }명 중 방에 없는 분께 DM으로 보내요.
 
 ad-label = (광고) { $shop } · 문의 { $contact }
 ad-opt-out = 무료수신거부: /stop
