@@ -72,6 +72,12 @@ async fn a_raid_of_fifty_joins_gets_at_most_three_welcomes_and_everyone_is_welco
         .await;
     assert!(everyone, "every newcomer was welcomed");
     let welcomes = t.tg.sent_to(ROOM);
+    eprintln!(
+        "50 joins, everyone welcomed {:?} after the first: {} welcome message(s), {} 429(s)",
+        started.elapsed(),
+        welcomes.len(),
+        t.tg.violations()
+    );
     assert!(
         welcomes.len() <= 3,
         "at most 3 welcomes for the raid, got {}: {:?}",
