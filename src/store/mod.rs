@@ -11,6 +11,7 @@ pub mod events;
 pub mod feedback;
 pub mod orders;
 pub mod outbox;
+pub mod privacy;
 pub mod report;
 pub mod rooms;
 pub mod tickets;
