@@ -10,6 +10,7 @@ pub mod feedback;
 pub mod handoff;
 pub mod linking;
 pub mod order_notes;
+pub mod privacy;
 pub mod staff;
 pub mod vip;
 

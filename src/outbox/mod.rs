@@ -7,6 +7,7 @@
 pub mod access;
 pub mod dispatcher;
 pub mod gate;
+pub mod mydata;
 pub mod pacing;
 pub mod render;
 
@@ -62,6 +63,8 @@ pub enum Payload {
     VipStatus,
     /// `/vippost` for a VIP member who is not in the VIP room.
     VipPost { text: String },
+    /// `/mydata`: everything stored about the viewer, read from the store as it goes out.
+    MyData,
 }
 
 /// Which message a reply answers.
