@@ -226,7 +226,24 @@ pub async fn import_orders(
     };
     let mut tx = ctx.store.begin().await?;
     for row in &rows {
-        let order = &row.order;
+        // A forgotten customer is not created again; a merged-away one means the other.
+        let Some(customer_id) =
+            crate::flows::privacy::resolve_customer(&mut tx, &row.order.customer_id).await?
+        else {
+            tracing::info!("an imported order of a forgotten customer was skipped");
+            bar.inc(1);
+            continue;
+        };
+        let resolved;
+        let order = if customer_id == row.order.customer_id {
+            &row.order
+        } else {
+            resolved = OrderRecord {
+                customer_id,
+                ..row.order.clone()
+            };
+            &resolved
+        };
         customers::upsert_customer(
             &mut tx,
             &order.customer_id,

@@ -3,6 +3,9 @@
 //! A batch is all or nothing. Each event is idempotent by id (same id and body: a duplicate,
 //! no effect; same id, other body: the batch is refused). An event that refers to an order or
 //! customer not yet known waits (`pending`) and is applied when that order or customer arrives.
+//! Every new event first passes the privacy screen (`flows::privacy::screen`): one about a
+//! forgotten customer is accepted without effect, one naming a merged-away id applies to the
+//! customer it was merged into.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -12,6 +15,7 @@ use crate::app::AppContext;
 use crate::domain::events::{Event, EventBody, EventShapeError, parse_event};
 use crate::flows::community::{self, AnnouncementStage};
 use crate::flows::journeys::{self, LiveAlert};
+use crate::flows::privacy::{self, Screened};
 use crate::flows::{Effects, after_broadcast, customers as customer_flow, order_notes, vip};
 use crate::store::events::{self as stored, EventSeen, NewEvent};
 use crate::store::{Conn, StoreError, customers, orders};
@@ -65,6 +69,30 @@ pub async fn ingest(ctx: &AppContext, raw: &[Value]) -> Result<BatchOutcome, Ing
                 });
             }
             EventSeen::New => {
+                let Screened::Apply(event) = privacy::screen(&mut tx, event).await? else {
+                    // Kept for its id and hash only (a replay stays a duplicate); its body names
+                    // a forgotten customer and is not stored.
+                    stored::insert(
+                        &mut tx,
+                        &NewEvent {
+                            id: &event.id,
+                            type_name: event.type_name(),
+                            body_hash: &hash,
+                            payload: "{}",
+                            occurred_at: event.occurred_at,
+                            waiting_for: None,
+                        },
+                        now,
+                    )
+                    .await?;
+                    tracing::info!(
+                        event_type = event.type_name(),
+                        "an event about a forgotten customer was accepted without effect"
+                    );
+                    outcome.accepted += 1;
+                    continue;
+                };
+                let event = event.as_ref();
                 let waiting = missing_reference(&mut tx, event).await?;
                 stored::insert(
                     &mut tx,
@@ -104,6 +132,10 @@ async fn missing_reference(conn: &mut Conn, event: &Event) -> Result<Option<Stri
         EventBody::OrderStatusChanged(e) if !orders::order_exists(conn, &e.order_id).await? => {
             Some(format!("order:{}", e.order_id))
         }
+        // Merging into someone not known yet waits for them, like an order for them would.
+        EventBody::CustomerMerged(e) if !customers::customer_exists(conn, &e.into).await? => {
+            Some(format!("customer:{}", e.into))
+        }
         _ => None,
     })
 }
@@ -139,6 +171,13 @@ pub async fn release_waiting(
                 tracing::error!(event_id = %waiting.id, "a stored pending event no longer parses; left pending");
                 continue;
             };
+            // Screened again: its customer may have been merged or forgotten meanwhile.
+            let Screened::Apply(parsed) = privacy::screen(conn, &parsed).await? else {
+                crate::store::privacy::settle_event(conn, &waiting.id, now).await?;
+                tracing::info!("a waiting event about a forgotten customer was dropped");
+                continue;
+            };
+            let parsed = parsed.into_owned();
             // It may still wait for something else (an order whose customer is unknown).
             if let Some(other) = missing_reference(conn, &parsed).await? {
                 stored::wait_for(conn, &waiting.id, &other).await?;
@@ -312,8 +351,15 @@ async fn apply_one(
             journeys::viewer_engaged(conn, e, event.occurred_at, now).await?;
             Ok(None)
         }
-        // Stored and acknowledged; the features that act on them come with their issues.
-        EventBody::CustomerMerged(_) | EventBody::CustomerDeleted(_) => Ok(None),
+        EventBody::CustomerMerged(e) => {
+            privacy::customer_merged(&ctx.config, conn, &e.from, &e.into, now).await?;
+            // Events that waited for the merged-away id apply to `into` now.
+            Ok(Some(format!("customer:{}", e.from)))
+        }
+        EventBody::CustomerDeleted(e) => {
+            privacy::forget_customer(conn, &e.customer_id, now).await?;
+            Ok(None)
+        }
     }
 }
 

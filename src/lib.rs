@@ -10,7 +10,8 @@
 //! - [`import`]: the order CSV import.
 //! - [`router`]: a viewer's or staff member's update → the flow that answers it.
 //! - [`flows`]: one file per flow (thank-you after a broadcast, order notes, linking and
-//!   consent, staff commands). Flows never call a platform.
+//!   consent, privacy — `/mydata`, `/forget`, merges —, staff commands). Flows never call a
+//!   platform.
 //! - [`outbox`]: durable messages, rendering at send time, pacing and the dispatcher.
 //! - [`i18n`]: Fluent texts from `locales/`, Korean particles, per-platform escaping/splitting.
 //! - [`platforms`]: the `Messenger` trait; Telegram (teloxide) and the local emulator.

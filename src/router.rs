@@ -13,7 +13,7 @@ use crate::domain::person_request::{PersonRequest, person_request};
 use crate::flows::conversation::Conversation;
 use crate::flows::handoff::{self, OPEN_TICKET};
 use crate::flows::journeys as journeys_commands;
-use crate::flows::{community, faq, feedback, linking, staff, vip};
+use crate::flows::{community, faq, feedback, linking, privacy, staff, vip};
 use crate::outbox::Payload;
 use crate::platforms::{Incoming, IncomingContent};
 use crate::store::{
@@ -194,6 +194,9 @@ async fn button(
     if data.starts_with("consent:") {
         return linking::consent_button(conv, conn, data).await;
     }
+    if privacy::is_forget_button(data) {
+        return privacy::forget_button(conv, conn, customer, data).await;
+    }
     let Some(customer) = customer else {
         return conv.reply(conn, None, Payload::text("not-linked")).await;
     };
@@ -246,6 +249,8 @@ async fn viewer_command(
             Some(customer) => conv.reply(conn, Some(customer), Payload::VipStatus).await,
             None => conv.reply(conn, None, Payload::text("not-linked")).await,
         },
+        "mydata" => privacy::my_data(conv, conn, customer).await,
+        "forget" => privacy::ask_to_forget(conv, conn, customer).await,
         "human" => match customer {
             Some(customer) => handoff::hand_off(conv, conn, customer, "command").await,
             None => conv.reply(conn, None, Payload::text("not-linked")).await,

@@ -29,7 +29,7 @@ help-menu = How can we help?
     • FAQ — just ask, e.g. about shipping, exchanges or refunds
     • My orders — order notes arrive in this chat
     • Talk to a person — /human or the button below
-    • Privacy — /stop to stop advertising, /unlink to unlink
+    • Privacy — /mydata to see what we keep, /forget to erase it, /stop to stop advertising, /unlink to unlink
     • /lang ko|en — change the language
 unknown-command = That command is not known. See /help for what you can use.
 

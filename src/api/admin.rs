@@ -79,10 +79,14 @@ pub async fn customer(
     Path(customer_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     authorise(&ctx, &headers)?;
-    let record = crate::flows::linking::stored_about(&ctx, &customer_id)
+    let record = crate::flows::privacy::stored_about(&ctx, &customer_id)
         .await
         .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::not_found(format!("no customer `{customer_id}`")))?;
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no customer `{customer_id}` (unknown or forgotten)"
+            ))
+        })?;
     Ok(Json(record))
 }
 

@@ -85,7 +85,7 @@ async fn confirm_change_from_shop(
         .to_string();
     let envelope = Envelope {
         key: format!(
-            "consent-changed:{customer_id}:{}:{}",
+            "consent-changed:{}:{}:{customer_id}",
             entry.purpose.as_str(),
             entry.given_at.timestamp_micros()
         ),

@@ -81,7 +81,7 @@ pub async fn due(
             if !birthday_today(&birthday, today) {
                 continue;
             }
-            let key = format!("birthday:{customer_id}:{}", today.format("%Y"));
+            let key = format!("birthday:{}:{customer_id}", today.format("%Y"));
             if crate::store::outbox::state_of(conn, &key).await?.is_some() {
                 continue;
             }
@@ -112,8 +112,9 @@ pub async fn due(
                 continue;
             }
             let customer_id = silence.customer_id;
+            // Keys end with the customer id, so forgetting and merging can rename them.
             let key = format!(
-                "winback:{customer_id}:{}:{}",
+                "winback:{}:{}:{customer_id}",
                 silence.last_activity.timestamp(),
                 attempts + 1
             );
@@ -244,7 +245,7 @@ async fn renotice_consents(
             .format("%Y-%m-%d")
             .to_string();
         let envelope = Envelope {
-            key: format!("renotice:{customer_id}:{}:{periods}", given_at.timestamp()),
+            key: format!("renotice:{}:{periods}:{customer_id}", given_at.timestamp()),
             to: Recipient::Customer(customer_id),
             flow: Flow::ConsentRenotice,
             lane: Lane::Bulk,

@@ -284,7 +284,7 @@ pub struct LinkInvitation {
 }
 
 /// A single-use link token: 16 random bytes as 22 characters of base64url (CONTRACT §9).
-/// `None` when the customer is unknown.
+/// `None` when the customer is unknown or forgotten.
 pub async fn create_link_token(
     ctx: &AppContext,
     customer_id: &str,
@@ -297,7 +297,10 @@ pub async fn create_link_token(
     let now = ctx.clock.now();
     let expires_at = now + chrono::Duration::days(LINK_TOKEN_DAYS);
     let mut tx = ctx.store.begin().await?;
-    if !customers::customer_exists(&mut tx, customer_id).await? {
+    // What is kept of a forgotten customer (their pseudonym) is nobody to link to.
+    if !customers::customer_exists(&mut tx, customer_id).await?
+        || crate::store::privacy::is_pseudonym(&mut tx, customer_id).await?
+    {
         return Ok(None);
     }
     customers::create_link_token(&mut tx, &token, customer_id, now, expires_at).await?;
@@ -313,59 +316,4 @@ pub async fn create_link_token(
         discord_command,
         expires_at,
     }))
-}
-
-/// Everything stored about a customer, as `/mydata` and `GET /v1/customers/{id}` show it.
-pub async fn stored_about(
-    ctx: &AppContext,
-    customer_id: &str,
-) -> StoreResult<Option<serde_json::Value>> {
-    use serde_json::json;
-    let Some(customer) = ctx.store.customer(customer_id).await? else {
-        return Ok(None);
-    };
-    let identities = ctx.store.identities_of(customer_id).await?;
-    let language = customers::language_of(
-        &customer,
-        identities.first(),
-        ctx.config.shop.default_locale,
-    );
-    let consents = ctx.store.consent_history(customer_id).await?;
-    let orders = ctx.store.orders_of_customer(customer_id).await?;
-    Ok(Some(json!({
-        "customer": {
-            "id": customer.id,
-            "name": customer.name,
-            "locale": customer.locale,
-            "language": language.code(),
-            "birthday": customer.birthday,
-        },
-        "identities": identities.iter().map(|i| json!({
-            "platform": i.platform.as_str(),
-            "user_id": i.user_id,
-            "display_name": i.display_name,
-            "reachable": i.unreachable_at.is_none(),
-            "last_seen_at": i.last_seen_at.to_rfc3339(),
-        })).collect::<Vec<_>>(),
-        "consents": consents.iter().map(|c| json!({
-            "purpose": c.purpose.as_str(),
-            "granted": c.granted,
-            "at": c.given_at.to_rfc3339(),
-            "source": c.source,
-            "wording": c.wording,
-            "method": c.method,
-        })).collect::<Vec<_>>(),
-        "orders": orders.iter().map(|o| json!({
-            "id": o.id,
-            "broadcast_id": o.broadcast_id,
-            "status": o.status.as_str(),
-            "total": o.total,
-            "currency": o.currency,
-            "placed_at": o.placed_at.to_rfc3339(),
-            "items": o.items.iter().map(|i| json!({
-                "sku": i.sku, "name": i.name, "category": i.category,
-                "quantity": i.quantity, "unit_price": i.unit_price,
-            })).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    })))
 }

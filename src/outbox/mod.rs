@@ -7,6 +7,7 @@
 pub mod access;
 pub mod dispatcher;
 pub mod gate;
+pub mod mydata;
 pub mod pacing;
 pub mod render;
 
@@ -64,6 +65,8 @@ pub enum Payload {
     VipPost { text: String },
     /// "Is it working for you?" about a delivered order, with 1–5 buttons.
     Checkin { order_id: String },
+    /// `/mydata`: everything stored about the viewer, read from the store as it goes out.
+    MyData,
 }
 
 /// Which message a reply answers.

@@ -43,6 +43,8 @@ pub struct Renderer {
     texts: Arc<Texts>,
     shop_name: String,
     shop_contact: String,
+    /// Times a viewer reads (their consent records in `/mydata`) are the shop's local time.
+    timezone: chrono_tz::Tz,
 }
 
 /// One message about to be written.
@@ -68,6 +70,7 @@ impl Renderer {
             texts,
             shop_name: shop.name.clone(),
             shop_contact: shop.contact.clone(),
+            timezone: shop.timezone,
         }
     }
 
@@ -240,6 +243,25 @@ impl Renderer {
                 }
                 Ok(Rendered::Send(OutgoingMessage {
                     text: lines.join("\n"),
+                    ..OutgoingMessage::default()
+                }))
+            }
+            Payload::MyData => {
+                let customer = customer
+                    .ok_or_else(|| RenderError::BadPayload("/mydata needs a customer".into()))?;
+                let Some(record) = crate::store::privacy::stored_record(conn, &customer.id).await?
+                else {
+                    return Ok(Rendered::Nothing("the customer is gone".into()));
+                };
+                let text = super::mydata::MyDataText {
+                    texts: &self.texts,
+                    lang,
+                    timezone: self.timezone,
+                    shop: &self.shop_name,
+                }
+                .write(&record)?;
+                Ok(Rendered::Send(OutgoingMessage {
+                    text,
                     ..OutgoingMessage::default()
                 }))
             }

@@ -188,6 +188,15 @@ fn viewer_commands() -> Vec<CreateCommand> {
                 .add_string_choice("English", "en"),
         ),
         command("help", "What this bot can do"),
+        command("vip", "Your tier and the codes you were sent"),
+        command("alerts", "Next-live alerts on or off (advertising)").add_option(
+            CreateCommandOption::new(CommandOptionType::String, "state", "on or off")
+                .required(true)
+                .add_string_choice("on", "on")
+                .add_string_choice("off", "off"),
+        ),
+        command("mydata", "Everything the shop keeps about you"),
+        command("forget", "Erase your personal data (asks first)"),
     ]
 }
 
@@ -800,7 +809,13 @@ mod tests {
             .iter()
             .map(|c| c["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["link", "start", "stop", "unlink", "lang", "help"]);
+        assert_eq!(
+            names,
+            [
+                "link", "start", "stop", "unlink", "lang", "help", "vip", "alerts", "mydata",
+                "forget"
+            ]
+        );
         for command in commands.as_array().unwrap() {
             assert!(
                 command["contexts"].as_array().unwrap().contains(&json!(1)),

@@ -12,6 +12,7 @@ pub mod feedback;
 pub mod journeys;
 pub mod orders;
 pub mod outbox;
+pub mod privacy;
 pub mod report;
 pub mod rooms;
 pub mod tickets;

@@ -53,9 +53,12 @@ pub async fn broadcast_report(
             .bind(broadcast_id)
             .fetch_optional(&mut *conn)
             .await?;
+    // A forgotten buyer's identities are gone, but their tombstone remembers they were linked,
+    // so forgetting someone does not change the counts (CONTRACT §6).
     let row = sqlx::query(
             "SELECT COUNT(DISTINCT o.customer_id) AS buyers,
                     COUNT(DISTINCT CASE WHEN EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = o.customer_id)
+                                          OR EXISTS (SELECT 1 FROM tombstones t WHERE t.pseudonym = o.customer_id AND t.was_linked)
                                         THEN o.customer_id END) AS linked
              FROM orders o WHERE o.broadcast_id = $1",
         )
@@ -198,6 +201,13 @@ impl Store {
 
 async fn fill_feedback(conn: &mut Conn, report: &mut BroadcastReport) -> StoreResult<()> {
     let entries = super::feedback::on_broadcast(conn, &report.broadcast_id).await?;
+    // Comments removed by forgetting were comments all the same (CONTRACT §6: counts stay).
+    let removed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM feedback WHERE subject = 'broadcast' AND subject_id = $1 AND comment_removed",
+    )
+    .bind(&report.broadcast_id)
+    .fetch_one(&mut *conn)
+    .await?;
     let fb = &mut report.feedback;
     for entry in &entries {
         *fb.distribution.entry(entry.rating.to_string()).or_default() += 1;
@@ -209,6 +219,7 @@ async fn fill_feedback(conn: &mut Conn, report: &mut BroadcastReport) -> StoreRe
             fb.comments += 1;
         }
     }
+    fb.comments += removed;
     fb.count = entries.len() as i64;
     if fb.count > 0 {
         let sum: i64 = entries.iter().map(|e| e.rating).sum();
