@@ -1,5 +1,6 @@
 //! Wiring: builds the shared context from configuration, starts the platforms, the HTTP API,
-//! the dispatcher and the scheduler, and stops them gracefully.
+//! the dispatcher, the scheduler and (with `shop.webhook_url`) the events-out sender, and stops
+//! them gracefully.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -315,15 +316,18 @@ impl RunningApp {
             });
         }
 
-        let dispatcher = Arc::new(Dispatcher::new(
-            ctx.store.clone(),
-            Arc::new(Renderer::new(texts, &ctx.config.shop)),
-            messengers,
-            ctx.clock.clone(),
-            ctx.outbox.doorbell(),
-            ctx.chat_moves.clone(),
-            &ctx.config,
-        ));
+        let dispatcher = Arc::new(
+            Dispatcher::new(
+                ctx.store.clone(),
+                Arc::new(Renderer::new(texts, &ctx.config.shop)),
+                messengers,
+                ctx.clock.clone(),
+                ctx.outbox.doorbell(),
+                ctx.chat_moves.clone(),
+                &ctx.config,
+            )
+            .with_events_out(crate::events_out::bell(&ctx)),
+        );
         let rx = shutdown_rx.clone();
         tasks.spawn(async move {
             (
@@ -352,6 +356,10 @@ impl RunningApp {
                     .map_err(|e| e.to_string()),
             )
         });
+
+        if let Some(sender) = crate::events_out::sender_task(&ctx, shutdown_rx.clone()) {
+            tasks.spawn(sender);
+        }
 
         tracing::info!(%http_addr, platforms = ?ctx.config.platforms(), "encore is serving");
         Ok(RunningApp {

@@ -357,7 +357,7 @@ async fn apply_one(
             Ok(Some(format!("customer:{}", e.from)))
         }
         EventBody::CustomerDeleted(e) => {
-            privacy::forget_customer(conn, &e.customer_id, now).await?;
+            privacy::forget_customer(&ctx.config, conn, &e.customer_id, now).await?;
             Ok(None)
         }
     }

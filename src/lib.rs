@@ -17,6 +17,8 @@
 //! - [`platforms`]: the `Messenger` trait; Telegram (teloxide) and the local emulator.
 //! - [`store`]: persistence (SQLite; SQL kept portable for PostgreSQL).
 //! - [`scheduler`]: the tick loop for work that is due by time.
+//! - [`events_out`]: events for the shop's `webhook_url` (consent, tickets, feedback, codes),
+//!   recorded with the change they report, signed and posted by their own task with retries.
 //! - [`report`]: the broadcast report. [`demo`]: `encore demo`. [`app`]: wiring and shutdown.
 
 pub mod api;
@@ -25,6 +27,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod events_out;
 pub mod flows;
 pub mod i18n;
 pub mod import;

@@ -189,5 +189,11 @@ pub async fn metrics(State(ctx): State<AppContext>) -> Result<impl IntoResponse,
             .map_err(ApiError::internal)?;
         out.push_str(&format!("encore_events{{state=\"{state}\"}} {n}\n"));
     }
+    drop(conn);
+    out.push_str(
+        &crate::events_out::metrics(&ctx.store)
+            .await
+            .map_err(ApiError::internal)?,
+    );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
 }

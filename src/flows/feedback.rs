@@ -7,6 +7,7 @@ use chrono::Duration;
 use super::conversation::Conversation;
 use super::handoff::{RATE_TICKET, talk_to_a_person_button};
 use crate::domain::{Flow, Lane};
+use crate::events_out;
 use crate::outbox::render::{RATE_CHECKIN, RATE_THANK_YOU};
 use crate::outbox::{self, Envelope, Payload, Recipient};
 use crate::store::{Conn, StoreResult, customers, feedback, outbox as rows, tickets};
@@ -58,7 +59,7 @@ pub async fn rating_pressed(
         if ticket.customer_id != customer_id {
             return Ok(());
         }
-        feedback::rate(
+        let (feedback_id, _) = feedback::rate(
             conn,
             "ticket",
             &id.to_string(),
@@ -68,6 +69,7 @@ pub async fn rating_pressed(
             now,
         )
         .await?;
+        events_out::feedback_received(conn, &conv.ctx.config, feedback_id, now).await?;
         return conv
             .reply(
                 conn,
@@ -93,6 +95,7 @@ pub async fn rating_pressed(
         now,
     )
     .await?;
+    events_out::feedback_received(conn, &conv.ctx.config, feedback_id, now).await?;
     feedback::await_comment(
         conn,
         customer_id,
@@ -130,6 +133,7 @@ pub async fn take_comment(
     text: &str,
 ) -> StoreResult<()> {
     feedback::set_comment(conn, feedback_id, text, conv.now).await?;
+    events_out::feedback_received(conn, &conv.ctx.config, feedback_id, conv.now).await?;
     feedback::stop_awaiting_comment(conn, customer_id).await?;
     conv.reply(
         conn,

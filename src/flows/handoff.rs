@@ -8,6 +8,7 @@ use super::conversation::Conversation;
 use crate::app::AppContext;
 use crate::domain::tiers::tier_for;
 use crate::domain::{Flow, Lane, Platform};
+use crate::events_out::{self, ClosedBy};
 use crate::outbox::{self, ButtonSpec, Envelope, Payload, Recipient, ReplyTo};
 use crate::store::tickets::{self, Ticket};
 use crate::store::{Conn, StoreResult, customers, feedback, orders};
@@ -106,6 +107,16 @@ pub async fn hand_off(
         platform.as_str(),
         reason,
         broadcast.as_deref(),
+        now,
+    )
+    .await?;
+    events_out::ticket_opened(
+        conn,
+        &ctx.config,
+        ticket,
+        customer_id,
+        platform,
+        reason,
         now,
     )
     .await?;
@@ -314,7 +325,10 @@ pub async fn close(
     let Some(ticket) = ticket_for_staff(conv, conn, ticket_id).await? else {
         return Ok(());
     };
-    tickets::close(conn, ticket.id, "staff", conv.now).await?;
+    if tickets::close(conn, ticket.id, "staff", conv.now).await? {
+        events_out::ticket_closed(conn, &conv.ctx.config, &ticket, ClosedBy::Staff, conv.now)
+            .await?;
+    }
     let buttons = outbox::rating_buttons(&format!("{RATE_TICKET}:{}", ticket.id));
     let payload = Payload::text("handoff-closed")
         .arg("ticket", ticket.id)
@@ -379,6 +393,7 @@ pub async fn keep_promises(
     let days = i64::from(ctx.config.policy.ticket_idle_close_days);
     let idle = tickets::close_idle(conn, now - Duration::days(days), now).await?;
     for ticket in &idle {
+        events_out::ticket_closed(conn, &ctx.config, ticket, ClosedBy::Idle, now).await?;
         let notice = Payload::text("handoff-idle-closed")
             .arg("ticket", ticket.id)
             .arg("days", days);

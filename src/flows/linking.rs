@@ -7,6 +7,7 @@ use super::after_broadcast::send_missed_thank_yous;
 pub use super::conversation::Conversation;
 use crate::app::AppContext;
 use crate::domain::Lang;
+use crate::events_out;
 use crate::i18n::Arg;
 use crate::outbox::{ButtonSpec, Payload};
 use crate::store::customers::{self, ConsentEntry, ConsentPurpose, NewIdentity, TokenUse};
@@ -162,6 +163,7 @@ pub async fn consent_button(
         method: "button".to_string(),
     };
     customers::record_consent(conn, &customer_id, &entry, conv.now).await?;
+    events_out::consent_changed(conn, &conv.ctx.config, &customer_id, &entry, conv.now).await?;
     let confirmation = match (purpose, granted) {
         (ConsentPurpose::Marketing, true) => "consent-marketing-yes-confirm",
         (ConsentPurpose::Marketing, false) => "consent-marketing-no-confirm",
@@ -214,6 +216,7 @@ pub async fn stop(
             method: "command".to_string(),
         };
         customers::record_consent(conn, customer_id, &entry, conv.now).await?;
+        events_out::consent_changed(conn, &conv.ctx.config, customer_id, &entry, conv.now).await?;
     }
     sqlx::query("UPDATE outbox SET state = 'cancelled', last_error = 'consent withdrawn (/stop)' WHERE customer_id = $1 AND kind = 'advertising' AND state = 'queued'")
         .bind(customer_id)

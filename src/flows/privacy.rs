@@ -99,7 +99,7 @@ pub async fn forget_button(
         ),
         None => conv.platform_lang(),
     };
-    forget_customer(conn, customer_id, conv.now).await?;
+    forget_customer(&conv.ctx.config, conn, customer_id, conv.now).await?;
     let date = conv.today(lang);
     conv.reply(
         conn,
@@ -125,6 +125,7 @@ pub enum Forgetting {
 /// at [`crate::store::privacy::forget`]. An id never seen here gets a tombstone all the same, so
 /// a `customer.upserted` that arrives late cannot create the person.
 pub async fn forget_customer(
+    config: &Config,
     conn: &mut Conn,
     customer_id: &str,
     now: DateTime<Utc>,
@@ -140,7 +141,8 @@ pub async fn forget_customer(
         events_scrubbed = summary.events_scrubbed,
         "a customer was forgotten"
     );
-    // events out: customer.forgotten
+    // The shop hears of it in the same transaction (and undelivered events lose the comments).
+    crate::events_out::customer_forgotten(conn, config, customer_id, now).await?;
     Ok(Forgetting::Done(summary))
 }
 

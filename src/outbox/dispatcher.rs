@@ -55,6 +55,8 @@ pub struct Dispatcher {
     vip_rooms: VipRooms,
     /// The highest tier: the one the VIP room is for.
     vip_tier: Option<String>,
+    /// The events-out sender's doorbell when `shop.webhook_url` is set (`code.sent`).
+    events_out: Option<Arc<Notify>>,
 }
 
 /// Where and how one claimed message goes.
@@ -109,7 +111,14 @@ impl Dispatcher {
             timezone: config.shop.timezone,
             vip_rooms: VipRooms::from_config(config),
             vip_tier: config.tiers.last().map(|t| t.name.clone()),
+            events_out: None,
         }
+    }
+
+    /// Reports delivered VIP codes to the shop (`code.sent`), ringing `bell` (None: does not).
+    pub fn with_events_out(mut self, bell: Option<Arc<Notify>>) -> Dispatcher {
+        self.events_out = bell;
+        self
     }
 
     /// Runs until `shutdown` turns true.
@@ -343,9 +352,10 @@ impl Dispatcher {
         // database is waited out rather than the message put back in the queue.
         let mut attempt = 0;
         loop {
-            let recorded = rows::mark_sent(
+            let recorded = crate::events_out::mark_sent(
                 &self.store,
-                message.id,
+                self.events_out.as_ref(),
+                message,
                 platform.as_str(),
                 &message_id,
                 self.clock.now(),

@@ -282,10 +282,12 @@ pub async fn enqueue_at(
     crate::store::outbox::enqueue(conn, &row, now).await
 }
 
-/// The dispatcher's doorbell, shared by everything in the process that enqueues.
+/// The dispatcher's doorbell, shared by everything in the process that enqueues. It rings the
+/// events-out sender too: events for the shop are committed with the messages they go with.
 #[derive(Debug, Clone, Default)]
 pub struct Outbox {
     wake: Arc<Notify>,
+    events_out: Arc<Notify>,
 }
 
 impl Outbox {
@@ -296,6 +298,12 @@ impl Outbox {
     /// Call after committing enqueued messages: the dispatcher looks at once.
     pub fn wake(&self) {
         self.wake.notify_one();
+        self.events_out.notify_one();
+    }
+
+    /// The events-out sender's doorbell (`crate::events_out`).
+    pub fn events_out_bell(&self) -> Arc<Notify> {
+        self.events_out.clone()
     }
 
     pub fn doorbell(&self) -> Arc<Notify> {

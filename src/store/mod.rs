@@ -17,6 +17,7 @@ pub mod report;
 pub mod rooms;
 pub mod tickets;
 pub mod vip;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

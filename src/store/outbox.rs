@@ -360,6 +360,18 @@ pub async fn mark_sent(
     message_id: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
+    let mut conn = store.pool().acquire().await?;
+    mark_sent_in(&mut conn, id, platform, message_id, now).await
+}
+
+/// [`mark_sent`] inside the caller's transaction (with what it reports to the shop).
+pub async fn mark_sent_in(
+    conn: &mut Conn,
+    id: i64,
+    platform: &str,
+    message_id: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     sqlx::query(
         "UPDATE outbox SET state = 'sent', platform = $1, platform_message_id = $2, sent_at = $3, last_error = NULL WHERE id = $4",
     )
@@ -367,7 +379,7 @@ pub async fn mark_sent(
     .bind(message_id)
     .bind(ts(now))
     .bind(id)
-    .execute(store.pool())
+    .execute(conn)
     .await?;
     Ok(())
 }

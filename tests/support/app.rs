@@ -33,6 +33,8 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
     platforms: Platforms,
     clock: std::sync::Arc<dyn encore::clock::Clock>,
+    /// `ENCORE_*` settings on top of the test configuration (kept across restarts).
+    env: Vec<(String, String)>,
 }
 
 /// Which platforms a test runs encore with.
@@ -56,6 +58,16 @@ pub const BOTH: Platforms = Platforms {
 };
 
 pub fn config_for(tg_url: Option<&str>, dc_url: Option<&str>, db_url: &str) -> Config {
+    config_with_env(tg_url, dc_url, db_url, &[])
+}
+
+/// [`config_for`] with `ENCORE_*` settings on top (`ENCORE_SHOP_WEBHOOK_URL`, …).
+pub fn config_with_env(
+    tg_url: Option<&str>,
+    dc_url: Option<&str>,
+    db_url: &str,
+    env: &[(String, String)],
+) -> Config {
     let mut toml = format!(
         r#"
 [database]
@@ -108,7 +120,7 @@ vip_channel_id = {DISCORD_VIP_CHANNEL}
             vip_role = discord::VIP_ROLE_ID,
         ));
     }
-    Config::from_sources(&toml, Vec::<(String, String)>::new()).expect("test config is valid")
+    Config::from_sources(&toml, env.to_vec()).expect("test config is valid")
 }
 
 impl TestApp {
@@ -133,6 +145,15 @@ impl TestApp {
         platforms: Platforms,
         clock: std::sync::Arc<dyn encore::clock::Clock>,
     ) -> TestApp {
+        Self::start_with_env(platforms, clock, Vec::new()).await
+    }
+
+    /// With `ENCORE_*` settings on top of the test configuration.
+    pub async fn start_with_env(
+        platforms: Platforms,
+        clock: std::sync::Arc<dyn encore::clock::Clock>,
+        env: Vec<(String, String)>,
+    ) -> TestApp {
         let tg = FakeTelegram::start().await;
         let dc = FakeDiscord::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
@@ -142,7 +163,7 @@ impl TestApp {
         );
         let tg_url = platforms.telegram.then(|| tg.api_url());
         let dc_url = platforms.discord.then(|| dc.api_url());
-        let config = config_for(tg_url.as_deref(), dc_url.as_deref(), &db_url);
+        let config = config_with_env(tg_url.as_deref(), dc_url.as_deref(), &db_url, &env);
         let app = RunningApp::start_with_clock(config, clock.clone())
             .await
             .expect("encore starts");
@@ -163,6 +184,7 @@ impl TestApp {
             dir,
             platforms,
             clock,
+            env,
         }
     }
 
@@ -173,7 +195,12 @@ impl TestApp {
         }
         let tg_url = self.platforms.telegram.then(|| self.tg.api_url());
         let dc_url = self.platforms.discord.then(|| self.dc.api_url());
-        let config = config_for(tg_url.as_deref(), dc_url.as_deref(), &self.db_url);
+        let config = config_with_env(
+            tg_url.as_deref(),
+            dc_url.as_deref(),
+            &self.db_url,
+            &self.env,
+        );
         let app = RunningApp::start_with_clock(config, self.clock.clone())
             .await
             .expect("encore starts again");
