@@ -215,11 +215,7 @@ async fn apply_one(
                 now,
             )
             .await?;
-            let starts = b
-                .starts_at
-                .with_timezone(&ctx.config.shop.timezone)
-                .format("%Y-%m-%d %H:%M")
-                .to_string();
+            let starts = crate::domain::policy::shop_minute(b.starts_at, ctx.config.shop.timezone);
             community::announce_broadcast(
                 &ctx.community_rooms(),
                 conn,

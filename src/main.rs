@@ -333,7 +333,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 for item in &due {
                     lines.push(format!(
                         "  {}  {:<10} {:<13} {}  {}",
-                        item.due_at.with_timezone(&tz).format("%Y-%m-%d %H:%M"),
+                        encore::domain::policy::shop_minute(item.due_at, tz),
                         item.journey,
                         item.kind,
                         item.language,

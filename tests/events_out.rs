@@ -15,7 +15,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use support::app::*;
-use support::telegram::{SentMessage, TgUser};
+use support::telegram::TgUser;
 
 /// One request the shop received.
 #[derive(Debug, Clone)]
@@ -210,18 +210,6 @@ fn rfc3339(value: &Value) -> bool {
     value
         .as_str()
         .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok())
-}
-
-fn buttons(message: &SentMessage) -> Vec<String> {
-    message
-        .reply_markup
-        .as_ref()
-        .and_then(|m| m["inline_keyboard"].as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
-        .filter_map(|b| b["callback_data"].as_str().map(str::to_string))
-        .collect()
 }
 
 fn staff_says(t: &TestApp, text: &str) {

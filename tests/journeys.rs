@@ -477,14 +477,9 @@ async fn birthday_and_check_in_fire_once_on_the_right_local_day_inside_the_send_
         !checkin.text.starts_with("(광고)"),
         "no offer: transactional"
     );
-    let five = checkin
-        .reply_markup
-        .as_ref()
-        .and_then(|m| {
-            m["inline_keyboard"][0][4]["callback_data"]
-                .as_str()
-                .map(str::to_string)
-        })
+    let five = buttons(&checkin)
+        .get(4)
+        .cloned()
         .expect("five rating buttons");
     t.tg.push_callback(&viewer, checkin.message_id, viewer.id, &five);
     wait_any(&t.tg, viewer.id, &["알려 주셔서 고마워요"]).await;
@@ -686,14 +681,9 @@ async fn viewers_who_watched_but_did_not_buy_are_thanked_and_can_ask_for_live_al
             .into_iter()
             .find(|m| m.text.contains("함께 봐 주셔서"))
             .expect("thanks");
-    let button = message
-        .reply_markup
-        .as_ref()
-        .and_then(|m| {
-            m["inline_keyboard"][0][0]["callback_data"]
-                .as_str()
-                .map(str::to_string)
-        })
+    let button = buttons(&message)
+        .first()
+        .cloned()
         .expect("an alerts button");
     t.tg.push_callback(&users[0], message.message_id, users[0].id, &button);
     wait_any(&t.tg, users[0].id, &["다음 라이브가 잡히면 알려 드릴게요"]).await;

@@ -10,18 +10,6 @@ use serde_json::json;
 use support::app::*;
 use support::telegram::{SentMessage, TgUser};
 
-fn buttons(message: &SentMessage) -> Vec<String> {
-    message
-        .reply_markup
-        .as_ref()
-        .and_then(|m| m["inline_keyboard"].as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
-        .filter_map(|b| b["callback_data"].as_str().map(str::to_string))
-        .collect()
-}
-
 /// A linked buyer of `b-1` who was thanked; returns the thank-you.
 async fn thanked_buyer(t: &TestApp, customer_id: &str, user: &TgUser) -> SentMessage {
     let (status, _) = t

@@ -230,6 +230,16 @@ fn first_instant_after(tz: Tz, local: NaiveDateTime, after: DateTime<Utc>) -> Da
         .unwrap_or_else(|| local.and_utc())
 }
 
+/// A day in shop time, as texts name it: `2026-12-01`.
+pub fn shop_day(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%Y-%m-%d").to_string()
+}
+
+/// A moment in shop time, to the minute: `2026-12-01 20:00`.
+pub fn shop_minute(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -78,11 +78,7 @@ async fn confirm_change_from_shop(
         (ConsentPurpose::Night, true) => "consent-changed-night-yes",
         (ConsentPurpose::Night, false) => "consent-changed-night-no",
     };
-    let date = entry
-        .given_at
-        .with_timezone(&config.shop.timezone)
-        .format("%Y-%m-%d")
-        .to_string();
+    let date = crate::domain::policy::shop_day(entry.given_at, config.shop.timezone);
     let envelope = Envelope {
         key: format!(
             "consent-changed:{}:{}:{customer_id}",

@@ -240,10 +240,7 @@ async fn renotice_consents(
         if periods < 1 {
             continue;
         }
-        let date = given_at
-            .with_timezone(&config.shop.timezone)
-            .format("%Y-%m-%d")
-            .to_string();
+        let date = crate::domain::policy::shop_day(given_at, config.shop.timezone);
         let envelope = Envelope {
             key: format!("renotice:{}:{periods}:{customer_id}", given_at.timestamp()),
             to: Recipient::Customer(customer_id),
@@ -350,10 +347,7 @@ pub async fn next_live_alerts(
                 .arg("title", title.to_string())
                 .arg(
                     "starts",
-                    starts_at
-                        .with_timezone(&config.shop.timezone)
-                        .format("%Y-%m-%d %H:%M")
-                        .to_string(),
+                    crate::domain::policy::shop_minute(starts_at, config.shop.timezone),
                 )
                 .arg("url", url.unwrap_or_default().to_string()),
             starts_at,

@@ -218,10 +218,7 @@ pub async fn send_codes(
             .arg("tier", tier.clone())
             .arg(
                 "until",
-                expires_at
-                    .with_timezone(&config.shop.timezone)
-                    .format("%Y-%m-%d")
-                    .to_string(),
+                crate::domain::policy::shop_day(expires_at, config.shop.timezone),
             );
         let new = outbox::enqueue(
             conn,

@@ -26,15 +26,11 @@ impl MyDataText<'_> {
 
     /// A moment as a consent record needs it: to the minute.
     fn when(&self, at: DateTime<Utc>) -> String {
-        at.with_timezone(&self.timezone)
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
+        crate::domain::policy::shop_minute(at, self.timezone)
     }
 
     fn day(&self, at: DateTime<Utc>) -> String {
-        at.with_timezone(&self.timezone)
-            .format("%Y-%m-%d")
-            .to_string()
+        crate::domain::policy::shop_day(at, self.timezone)
     }
 
     /// The whole answer; long records are split into several messages by the platform adapter.

@@ -329,6 +329,19 @@ impl TestApp {
     }
 }
 
+/// The callback data of a Telegram message's inline buttons, row by row, in order.
+pub fn buttons(message: &super::telegram::SentMessage) -> Vec<String> {
+    message
+        .reply_markup
+        .as_ref()
+        .and_then(|m| m["inline_keyboard"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+        .filter_map(|b| b["callback_data"].as_str().map(str::to_string))
+        .collect()
+}
+
 /// Waits (up to 30 s) for a message to `chat` containing `needle`; returns the latest such.
 pub async fn wait_text(tg: &FakeTelegram, chat: i64, needle: &str) -> super::telegram::SentMessage {
     let found = tg
