@@ -225,6 +225,7 @@ async fn apply_one(
                     starts_at: &starts,
                     url: b.url.as_deref(),
                 },
+                b.starts_at,
                 now,
             )
             .await?;
@@ -266,6 +267,7 @@ async fn apply_one(
                     title: &title,
                     url: url.as_deref(),
                 },
+                event.occurred_at + chrono::Duration::hours(1),
                 now,
             )
             .await?;

@@ -55,8 +55,11 @@ pub async fn handle(ctx: &AppContext, incoming: &Incoming) -> Result<(), StoreEr
         tracing::debug!(platform = %incoming.platform, update_id = %incoming.update_id, "update seen before; ignored");
         return Ok(());
     }
-    // Writing to the bot clears "unreachable" and makes this the most recent platform.
-    customers::touch_identity(&mut tx, incoming.platform, &incoming.user_id, now).await?;
+    // Writing to the bot (not to a room) clears "unreachable" and makes this the most recent
+    // platform.
+    if incoming.chat_is_private {
+        customers::touch_identity(&mut tx, incoming.platform, &incoming.user_id, now).await?;
+    }
     let mut conv = Conversation::new(ctx, incoming, now);
     let (platform, chat) = (incoming.platform, incoming.chat_id.as_str());
     match &incoming.content {

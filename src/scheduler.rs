@@ -28,6 +28,8 @@ const STRANDED_AFTER_MINUTES: i64 = 10;
 
 /// One pass over everything due. Errors are logged; the next tick tries again.
 pub async fn tick(ctx: &AppContext) {
+    // Members who stopped writing need no flood window any more.
+    ctx.flood.forget_idle();
     let now = ctx.clock.now();
     let cutoff = now - chrono::Duration::minutes(STRANDED_AFTER_MINUTES);
     match crate::store::outbox::recover_stranded(&ctx.store, cutoff, now).await {

@@ -122,6 +122,21 @@ async fn advertising_at_night_waits_for_the_morning_unless_night_consent_and_a_l
     .await;
     subscribed(&t, "day", &day_only).await;
     subscribed(&t, "night", &night_ok).await;
+    let stopper = TgUser::new(9_003, "그만손님").with_language("ko");
+    accepted(
+        &t,
+        &[customer_record(
+            "c-3",
+            "stopper",
+            "그만손님",
+            "ko",
+            true,
+            false,
+            given,
+        )],
+    )
+    .await;
+    subscribed(&t, "stopper", &stopper).await;
 
     // One live starts at 07:00 tomorrow (before the quiet hours end), one at noon.
     accepted(
@@ -151,6 +166,10 @@ async fn advertising_at_night_waits_for_the_morning_unless_night_consent_and_a_l
             .collect::<Vec<_>>()
     );
 
+    // Held advertising is cancelled at once by /stop.
+    t.tg.push_private_text(&stopper, "/stop");
+    wait_any(&t.tg, stopper.id, &["철회했어요"]).await;
+
     clock.set(at(2026, 12, 1, 22, 59)); // 07:59
     settle().await;
     assert_eq!(
@@ -168,13 +187,25 @@ async fn advertising_at_night_waits_for_the_morning_unless_night_consent_and_a_l
         0,
         "an alert held past the start is dropped, not sent late"
     );
-    let report = period_report(&t, "2026-11-30").await;
     assert_eq!(
-        report["advertising"]["held_for_quiet_hours"],
-        json!(2),
-        "{report}"
+        count(&t.tg, stopper.id, "📺 라이브 예고"),
+        0,
+        "/stop cancelled the advertising that waited for the morning"
     );
-    assert_eq!(report["advertising"]["expired"], json!(1), "{report}");
+    let (_, early) = t.get_admin("/v1/broadcasts/b-early/report").await;
+    assert_eq!(
+        early["advertising"]["held_for_quiet_hours"],
+        json!(2),
+        "{early}"
+    );
+    assert_eq!(early["advertising"]["expired"], json!(1), "{early}");
+    let (_, noon) = t.get_admin("/v1/broadcasts/b-noon/report").await;
+    assert_eq!(
+        noon["advertising"]["held_for_quiet_hours"],
+        json!(2),
+        "{noon}"
+    );
+    assert_eq!(noon["advertising"]["expired"], json!(0), "{noon}");
 }
 
 #[tokio::test]
@@ -233,7 +264,7 @@ async fn a_third_advertisement_in_a_week_is_postponed_to_the_next_week_and_engli
         0,
         "the third waits"
     );
-    let report = period_report(&t, "2026-11-30").await;
+    let (_, report) = t.get_admin("/v1/broadcasts/b-3/report").await;
     assert_eq!(
         report["advertising"]["postponed_by_cap"],
         json!(1),
@@ -535,7 +566,21 @@ async fn an_older_shop_consent_does_not_undo_stop_and_consent_is_re_noticed_once
         )],
     )
     .await;
+    settle().await;
+    assert_eq!(
+        count(&t.tg, viewer.id, "동의하신 것으로 기록했어요"),
+        0,
+        "the older record was not applied, so nothing was confirmed"
+    );
     let (_, record) = t.get_admin("/v1/customers/who").await;
+    let marketing = record["consents"]
+        .as_array()
+        .map(|c| c.iter().filter(|c| c["purpose"] == "marketing").count())
+        .unwrap_or_default();
+    assert_eq!(
+        marketing, 2,
+        "the shop's first record and the /stop: {record}"
+    );
     let latest = record["consents"]
         .as_array()
         .and_then(|c| {

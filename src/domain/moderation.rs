@@ -4,14 +4,11 @@
 //! The caller decides what to do (remove the message, mute the member); this module only answers
 //! the questions, so every rule can be tested without a platform.
 
-use std::num::NonZeroU32;
-use std::time::Duration;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use governor::clock::{Clock, DefaultClock};
-use governor::middleware::NoOpMiddleware;
-use governor::state::keyed::DefaultKeyedStateStore;
-use governor::{Quota, RateLimiter};
 
 /// Top-level domains that make `word.tld` a link. Short on purpose: the common ones, the Korean
 /// one, and the ones link shorteners and invite spam use. A longer list catches more file names
@@ -85,62 +82,84 @@ pub fn is_new_member(
     })
 }
 
-type KeyedLimiter<C> =
-    RateLimiter<String, DefaultKeyedStateStore<String>, C, NoOpMiddleware<<C as Clock>::Instant>>;
-
-/// Per-member flood detection: "more than `flood_messages` messages in `flood_seconds`". Keys
-/// are whatever the caller chooses, e.g. `"telegram:-100123:42"`.
+/// Per-member flood detection: "more than `flood_messages` messages in `flood_seconds`"
+/// (CONTRACT §2), counted exactly over a sliding window per key. Keys are whatever the caller
+/// chooses, e.g. `"telegram:-100123:42"`.
 ///
-/// It is a GCRA bucket: `flood_messages` may arrive at once, then one more each
-/// `flood_seconds / flood_messages`. A burst is caught exactly; a steady stream is caught once
-/// it is faster than `flood_messages` per `flood_seconds` on average.
-pub struct FloodGuard<C: Clock = DefaultClock> {
-    limiter: KeyedLimiter<C>,
+/// A token bucket (governor's GCRA) was tried first: it lets a steady stream of almost twice
+/// the limit through, because the bucket refills while it drains. The window keeps at most
+/// `flood_messages + 1` instants per active member.
+pub struct FloodGuard {
+    limit: usize,
+    window: Duration,
+    seen: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
 impl FloodGuard {
     pub fn new(flood_messages: u32, flood_seconds: u32) -> Self {
-        FloodGuard::with_clock(flood_messages, flood_seconds, DefaultClock::default())
-    }
-}
-
-impl<C: Clock> FloodGuard<C> {
-    /// Like [`FloodGuard::new`] on a clock of the caller's choosing (tests use a fake one).
-    pub fn with_clock(flood_messages: u32, flood_seconds: u32, clock: C) -> Self {
-        // The configuration keeps both at least 1; clamp anyway rather than panic.
-        let burst = NonZeroU32::new(flood_messages).unwrap_or(NonZeroU32::MIN);
-        let window = Duration::from_secs(u64::from(flood_seconds.max(1)));
-        let quota = Quota::with_period(window / burst.get())
-            .unwrap_or_else(|| Quota::per_second(burst))
-            .allow_burst(burst);
         FloodGuard {
-            limiter: RateLimiter::new(quota, DefaultKeyedStateStore::default(), clock),
+            // The configuration keeps both at least 1; clamp anyway rather than panic.
+            limit: flood_messages.max(1) as usize,
+            window: Duration::from_secs(u64::from(flood_seconds.max(1))),
+            seen: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Counts one message from `key`; `false` when it is over the limit.
+    /// Counts one message from `key` now; `false` when it makes more than the limit within the
+    /// window.
     pub fn allow(&self, key: &str) -> bool {
-        self.limiter.check_key(&key.to_string()).is_ok()
+        self.allow_at(key, Instant::now())
     }
 
-    /// Forgets members whose bucket is full again (they are indistinguishable from someone never
-    /// seen), so memory follows the active members, not everyone who ever wrote.
+    /// The same at a given instant (tests move time instead of sleeping).
+    pub fn allow_at(&self, key: &str, now: Instant) -> bool {
+        let mut seen = match self.seen.lock() {
+            Ok(seen) => seen,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let times = seen.entry(key.to_string()).or_default();
+        while times
+            .front()
+            .is_some_and(|first| now.saturating_duration_since(*first) >= self.window)
+        {
+            times.pop_front();
+        }
+        times.push_back(now);
+        while times.len() > self.limit + 1 {
+            times.pop_front();
+        }
+        times.len() <= self.limit
+    }
+
+    /// Forgets members who wrote nothing within the window, so memory follows the active
+    /// members, not everyone who ever wrote.
     pub fn forget_idle(&self) {
-        self.limiter.retain_recent();
-        self.limiter.shrink_to_fit();
+        self.forget_idle_at(Instant::now());
+    }
+
+    pub fn forget_idle_at(&self, now: Instant) {
+        let mut seen = match self.seen.lock() {
+            Ok(seen) => seen,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        seen.retain(|_, times| {
+            times
+                .back()
+                .is_some_and(|last| now.saturating_duration_since(*last) < self.window)
+        });
+        seen.shrink_to_fit();
     }
 
     /// How many members are remembered.
     #[cfg(test)]
     fn tracked(&self) -> usize {
-        self.limiter.len()
+        self.seen.lock().map(|s| s.len()).unwrap_or_default()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use governor::clock::FakeRelativeClock;
 
     fn utc(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -214,64 +233,60 @@ mod tests {
 
     #[test]
     fn a_burst_up_to_the_limit_passes_and_the_next_message_does_not() {
-        let guard = FloodGuard::with_clock(6, 10, FakeRelativeClock::default());
-        for n in 1..=6 {
-            assert!(guard.allow("telegram:-100:42"), "message {n}");
+        let guard = FloodGuard::new(6, 10);
+        let start = Instant::now();
+        for _ in 0..6 {
+            assert!(guard.allow_at("tg:-100:1", start));
         }
-        assert!(!guard.allow("telegram:-100:42"));
+        assert!(
+            !guard.allow_at("tg:-100:1", start),
+            "the 7th within the window"
+        );
     }
 
     #[test]
-    fn one_member_flooding_does_not_touch_another() {
-        let clock = FakeRelativeClock::default();
-        let guard = FloodGuard::with_clock(6, 10, clock.clone());
-        let passed: Vec<bool> = (0..10)
-            .map(|_| {
-                clock.advance(Duration::from_millis(10));
-                guard.allow("telegram:-100:42")
-            })
+    fn ten_messages_in_five_seconds_are_a_flood_and_another_member_is_untouched() {
+        let guard = FloodGuard::new(6, 10);
+        let start = Instant::now();
+        let verdicts: Vec<bool> = (0..10)
+            .map(|i| guard.allow_at("a", start + Duration::from_millis(500 * i)))
             .collect();
-        assert!(passed.contains(&false), "{passed:?}");
-        assert!(guard.allow("telegram:-100:43"));
-        assert!(guard.allow("discord:7:42"));
+        assert_eq!(verdicts.iter().filter(|ok| !**ok).count(), 4);
+        assert!(guard.allow_at("b", start + Duration::from_secs(5)));
     }
 
     #[test]
-    fn the_bucket_refills_one_message_per_share_of_the_window() {
-        let clock = FakeRelativeClock::default();
-        let guard = FloodGuard::with_clock(6, 10, clock.clone());
-        for _ in 0..6 {
-            assert!(guard.allow("m"));
-        }
-        assert!(!guard.allow("m"));
-        clock.advance(Duration::from_millis(1_700));
-        assert!(guard.allow("m"));
-        assert!(!guard.allow("m"));
-        clock.advance(Duration::from_secs(10));
-        for _ in 0..6 {
-            assert!(guard.allow("m"));
+    fn seven_messages_spread_over_nine_seconds_are_more_than_six_in_ten() {
+        let guard = FloodGuard::new(6, 10);
+        let start = Instant::now();
+        let last = (0..7)
+            .map(|i| guard.allow_at("a", start + Duration::from_millis(1_500 * i)))
+            .last();
+        assert_eq!(last, Some(false), "the 7th at 9 s is over the limit");
+    }
+
+    #[test]
+    fn a_steady_pace_at_the_limit_is_never_a_flood() {
+        let guard = FloodGuard::new(6, 10);
+        let start = Instant::now();
+        // One message every 1.7 s: never more than 6 in any 10 s.
+        for i in 0..60 {
+            assert!(
+                guard.allow_at("a", start + Duration::from_millis(1_700 * i)),
+                "message {i}"
+            );
         }
     }
 
     #[test]
     fn idle_members_are_forgotten() {
-        let clock = FakeRelativeClock::default();
-        let guard = FloodGuard::with_clock(6, 10, clock.clone());
-        for member in 0..100 {
-            assert!(guard.allow(&format!("telegram:-100:{member}")));
+        let guard = FloodGuard::new(6, 10);
+        let start = Instant::now();
+        for i in 0..100 {
+            guard.allow_at(&format!("member-{i}"), start);
         }
-        assert_eq!(guard.tracked(), 100);
-        clock.advance(Duration::from_secs(11));
-        assert!(guard.allow("telegram:-100:active"));
-        guard.forget_idle();
+        guard.allow_at("active", start + Duration::from_secs(11));
+        guard.forget_idle_at(start + Duration::from_secs(11));
         assert_eq!(guard.tracked(), 1);
-    }
-
-    #[test]
-    fn the_real_clock_constructor_works() {
-        let guard = FloodGuard::new(1, 60);
-        assert!(guard.allow("a"));
-        assert!(!guard.allow("a"));
-        assert!(guard.allow("b"));
     }
 }

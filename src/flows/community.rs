@@ -143,8 +143,12 @@ pub async fn announce_broadcast(
     ctx_rooms: &[(Platform, String)],
     conn: &mut Conn,
     stage: AnnouncementStage<'_>,
+    expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
+    if expires_at <= now {
+        return Ok(());
+    }
     for (platform, room) in ctx_rooms {
         let (name, payload) = match &stage {
             AnnouncementStage::Scheduled {
@@ -172,8 +176,10 @@ pub async fn announce_broadcast(
         };
         let key = format!("announce:{name}:{platform}:{room}");
         let announcement = room_message(key.clone(), *platform, room, Flow::Announcement, payload);
+        // "Live tomorrow at 8" is not posted at 9.
         let announcement = Envelope {
             lane: Lane::Bulk,
+            expires_at: Some(expires_at),
             ..announcement
         };
         let new = outbox::enqueue(conn, announcement, now).await?;
@@ -329,7 +335,7 @@ pub async fn moderate(
             outbox::enqueue(
                 conn,
                 room_message(
-                    format!("link-notice:{platform}:{room}:{message_id}"),
+                    format!("link-notice:{platform}:{user}:{room}:{message_id}"),
                     platform,
                     room,
                     Flow::Moderation,

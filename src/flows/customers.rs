@@ -40,13 +40,16 @@ pub async fn customer_upserted(
     for (purpose, granted) in decisions {
         let Some(granted) = granted else { continue };
         let latest = customers::latest_consent(conn, &record.id, purpose).await?;
-        if latest.is_some_and(|l| l.given_at >= consent.at) {
+        // A record dated in the future (a skewed clock) counts as given now, so a viewer's
+        // `/stop` after this moment still wins.
+        let given_at = consent.at.min(now);
+        if latest.is_some_and(|l| l.given_at >= given_at) {
             continue;
         }
         let entry = ConsentEntry {
             purpose,
             granted,
-            given_at: consent.at,
+            given_at,
             source: consent.source.clone(),
             wording: consent.wording.clone(),
             method: "shop_record".to_string(),

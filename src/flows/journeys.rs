@@ -85,6 +85,10 @@ pub async fn due(
             if crate::store::outbox::state_of(conn, &key).await?.is_some() {
                 continue;
             }
+            // A birthday message is advertising: without consent it would only be refused.
+            if !crate::outbox::gate::has_marketing_consent(conn, &customer_id).await? {
+                continue;
+            }
             let (id, _) = variant_of(texts, "journey-birthday", &customer_id);
             due.push(DueJourney {
                 customer_id,
@@ -106,10 +110,14 @@ pub async fn due(
             if attempts >= max {
                 continue;
             }
-            if let Some(last) = silence.winbacks_since.last()
-                && at - *last < Duration::days(WINBACK_SPACING_DAYS)
-            {
-                continue;
+            // The next one comes 7 days after the last one reached them, not after it was
+            // written (it may have waited for the send window or the weekly cap).
+            if let Some(last) = silence.winbacks_since.last() {
+                match last.sent_at {
+                    _ if last.waiting => continue,
+                    Some(sent) if at - sent < Duration::days(WINBACK_SPACING_DAYS) => continue,
+                    _ => {}
+                }
             }
             let customer_id = silence.customer_id;
             // Keys end with the customer id, so forgetting and merging can rename them.
@@ -159,6 +167,16 @@ async fn language_of(config: &Config, conn: &mut Conn, customer_id: &str) -> Sto
     ))
 }
 
+/// The next midnight in shop time after `now`.
+fn next_midnight(now: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    let tomorrow = now.with_timezone(&tz).date_naive().succ_opt()?;
+    tomorrow
+        .and_hms_opt(0, 0, 0)?
+        .and_local_timezone(tz)
+        .earliest()
+        .map(|at| at.with_timezone(&Utc))
+}
+
 /// `encore journeys preview`: what would be due at `at`, sending nothing.
 pub async fn preview(ctx: &AppContext, at: DateTime<Utc>) -> StoreResult<Vec<DueJourney>> {
     let mut conn = ctx.store.pool().acquire().await?;
@@ -198,14 +216,20 @@ pub async fn enqueue_due(
             _ => None,
         };
         let mut payload = step.payload;
+        let mut expires_at = None;
+        let mut coupon = None;
         if step.flow == Flow::Birthday {
+            // Celebrated on the day or not at all: it expires at the next midnight, shop time.
+            expires_at = next_midnight(now, ctx.config.shop.timezone);
             // A coupon from the `birthday` campaign's pool, when the shop supplied one.
             if let Some(code) =
                 vip::assign_pool_code(conn, "birthday", &step.customer_id, now).await?
             {
-                payload = Payload::text("journey-birthday-coupon").arg("code", code);
+                payload = Payload::text("journey-birthday-coupon").arg("code", code.clone());
+                coupon = Some(code);
             }
         }
+        let customer_id = step.customer_id.clone();
         let envelope = Envelope {
             key: step.key.clone(),
             to: Recipient::Customer(step.customer_id),
@@ -213,12 +237,28 @@ pub async fn enqueue_due(
             lane: Lane::Bulk,
             payload,
             broadcast_id: None,
-            expires_at: None,
+            expires_at,
         };
         if outbox::enqueue(conn, envelope, now).await? {
             written += 1;
             if let Some(variant) = variant {
                 stored::set_variant(conn, &step.key, &variant).await?;
+            }
+            if let Some(code) = &coupon {
+                // So its redemption counts as the customer's own, not a violation.
+                vip::record_code_send(
+                    conn,
+                    &vip::CodeSend {
+                        code,
+                        campaign: Some("birthday"),
+                        customer_id: &customer_id,
+                        tier: "",
+                        message_key: &step.key,
+                        expires_at,
+                    },
+                    now,
+                )
+                .await?;
             }
         }
     }
@@ -335,13 +375,14 @@ pub async fn next_live_alerts(
     if !config.journeys.next_live_alerts {
         return Ok(());
     }
-    let (stage, payload, expires_at) = match alert {
+    let (broadcast_id, stage, payload, expires_at) = match alert {
         LiveAlert::Scheduled {
             broadcast_id,
             title,
             starts_at,
             url,
         } => (
+            broadcast_id,
             format!("scheduled:{broadcast_id}"),
             Payload::text("alert-live-scheduled")
                 .arg("title", title.to_string())
@@ -358,6 +399,7 @@ pub async fn next_live_alerts(
             started_at,
             url,
         } => (
+            broadcast_id,
             format!("started:{broadcast_id}"),
             Payload::text("alert-live-now")
                 .arg("title", title.to_string())
@@ -375,7 +417,7 @@ pub async fn next_live_alerts(
             flow: Flow::NextLiveAlert,
             lane: Lane::Bulk,
             payload: payload.clone(),
-            broadcast_id: None,
+            broadcast_id: Some(broadcast_id.to_string()),
             expires_at: Some(expires_at),
         };
         outbox::enqueue(conn, envelope, now).await?;

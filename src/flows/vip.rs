@@ -215,7 +215,7 @@ pub async fn send_codes(
         };
         let payload = Payload::text("vip-code")
             .arg("code", code.clone())
-            .arg("tier", tier.clone())
+            .arg("tier", command.tier.clone())
             .arg(
                 "until",
                 crate::domain::policy::shop_day(expires_at, config.shop.timezone),

@@ -255,6 +255,23 @@ impl Dispatcher {
         // the words; one committed after it sees `sending` and gets a note of its own
         // (flows::after_broadcast::order_placed).
         let mut tx = self.store.begin().await?;
+        // Consent is checked once more right before the words are written: a `/stop` that came
+        // while this message waited for its turn wins.
+        if message.kind == "advertising"
+            && let Some(customer) = &route.customer
+            && !gate::has_marketing_consent(&mut tx, &customer.id).await?
+        {
+            tx.commit().await?;
+            rows::finish_unsent(
+                &self.store,
+                message.id,
+                "refused",
+                "no marketing consent",
+                None,
+            )
+            .await?;
+            return Ok(Outcome::Sent);
+        }
         let rendered = self
             .renderer
             .render(
@@ -271,8 +288,12 @@ impl Dispatcher {
                 },
             )
             .await;
-        if matches!(rendered, Ok(Rendered::Send(_))) {
-            rows::mark_sending(&mut tx, message.id, platform.as_str()).await?;
+        if matches!(rendered, Ok(Rendered::Send(_)))
+            && !rows::mark_sending(&mut tx, message.id, platform.as_str()).await?
+        {
+            // Cancelled while it waited (`/stop`, forgetting): nothing goes out.
+            tx.commit().await?;
+            return Ok(Outcome::Sent);
         }
         tx.commit().await?;
         let outgoing = match rendered {
@@ -470,11 +491,13 @@ impl Dispatcher {
             rows::hold(&self.store, message.id, opens, "send_window").await?;
             return Ok(Some(Outcome::Sent));
         }
-        if message.kind != "advertising" {
-            return Ok(None);
-        }
-        let Some(customer) = &route.customer else {
-            // A post in a room speaks to no one person; only its expiry applies.
+        let Some(customer) = route
+            .customer
+            .as_ref()
+            .filter(|_| message.kind == "advertising")
+        else {
+            // A post in a room speaks to no one person, and transactional messages pass freely;
+            // only an expiry applies (a "live at 8" post is not sent at 9).
             if message.expires_at.is_some_and(|at| at <= now) {
                 rows::finish_unsent(
                     &self.store,
@@ -617,7 +640,9 @@ impl Dispatcher {
             pacer.on_the_wire().await;
         }
         let mut conn = self.store.pool().acquire().await?;
-        rows::mark_sending(&mut conn, message.id, platform.as_str()).await?;
+        if !rows::mark_sending(&mut conn, message.id, platform.as_str()).await? {
+            return Ok(Outcome::Sent);
+        }
         drop(conn);
         match route.messenger.act(&route.chat_id, &action).await {
             Ok(done) => {

@@ -226,7 +226,14 @@ impl Renderer {
                                 "vip-status-code-until",
                                 &[
                                     ("code", code.code.as_str().into()),
-                                    ("date", format_date(at.date_naive(), lang).into()),
+                                    (
+                                        "date",
+                                        format_date(
+                                            at.with_timezone(&self.timezone).date_naive(),
+                                            lang,
+                                        )
+                                        .into(),
+                                    ),
                                 ],
                             )?,
                             None => self.texts.render(

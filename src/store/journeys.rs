@@ -61,8 +61,15 @@ pub async fn linked_birthdays(conn: &mut Conn) -> StoreResult<Vec<(String, Strin
 pub struct Silence {
     pub customer_id: String,
     pub last_activity: DateTime<Utc>,
-    /// Win-back messages written since `last_activity`, oldest first (created at).
-    pub winbacks_since: Vec<DateTime<Utc>>,
+    /// Win-back messages written since `last_activity`, oldest first.
+    pub winbacks_since: Vec<WinbackWritten>,
+}
+
+/// A win-back message written: when it reached the customer, or whether it still waits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WinbackWritten {
+    pub sent_at: Option<DateTime<Utc>>,
+    pub waiting: bool,
 }
 
 /// Linked customers whose latest marketing consent is yes and who have been silent since
@@ -91,21 +98,27 @@ pub async fn silent_customers(
         let customer_id: String = row.try_get("customer_id")?;
         let last: String = row.try_get("last_activity")?;
         let last_activity = parse_ts(&last)?;
-        let sent: Vec<String> = sqlx::query_scalar(
-            "SELECT created_at FROM outbox WHERE customer_id = $1 AND flow = 'winback' AND created_at >= $2
+        let written = sqlx::query(
+            "SELECT sent_at, state FROM outbox WHERE customer_id = $1 AND flow = 'winback' AND created_at >= $2
              ORDER BY created_at",
         )
         .bind(&customer_id)
         .bind(ts(last_activity))
         .fetch_all(&mut *conn)
         .await?;
+        let mut winbacks_since = Vec::new();
+        for row in &written {
+            let sent_at: Option<String> = row.try_get("sent_at")?;
+            let state: String = row.try_get("state")?;
+            winbacks_since.push(WinbackWritten {
+                sent_at: sent_at.as_deref().map(parse_ts).transpose()?,
+                waiting: matches!(state.as_str(), "queued" | "claimed" | "sending"),
+            });
+        }
         silent.push(Silence {
             customer_id,
             last_activity,
-            winbacks_since: sent
-                .iter()
-                .map(|s| parse_ts(s))
-                .collect::<StoreResult<_>>()?,
+            winbacks_since,
         });
     }
     Ok(silent)

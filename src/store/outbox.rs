@@ -187,7 +187,7 @@ pub async fn claim(
     .execute(&mut *tx)
     .await?;
     let rows = sqlx::query(
-        "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, claimed_at = $1
+        "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, claimed_at = $1, hold_reason = NULL
          WHERE id IN (
              SELECT o.id FROM outbox o
              WHERE o.state = 'queued' AND o.not_before <= $1
@@ -270,16 +270,18 @@ pub async fn advertising_sent_since(
     Ok(n)
 }
 
-/// The platform call is about to start: from here a crash may duplicate this message.
-pub async fn mark_sending(conn: &mut Conn, id: i64, platform: &str) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE outbox SET state = 'sending', platform = $1, hold_reason = NULL WHERE id = $2",
+/// The platform call is about to start: from here a crash may duplicate this message. False
+/// when the message is no longer ours to send (cancelled by `/stop` or forgetting while it
+/// waited for its turn).
+pub async fn mark_sending(conn: &mut Conn, id: i64, platform: &str) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'sending', platform = $1 WHERE id = $2 AND state = 'claimed'",
     )
     .bind(platform)
     .bind(id)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
 /// A part of a message to a chat went out with this platform id.

@@ -352,6 +352,8 @@ pub async fn forget(
                 staff_keys.push(format!("{kind}:{mute}"));
             }
         }
+        // Notices about a removed link name the member.
+        staff_prefixes.push(format!("link-notice:{platform}:{user_id}:"));
     }
 
     let mut messages_cancelled = 0;
@@ -444,6 +446,7 @@ pub async fn forget(
         "code_pool",
         "code_sends",
         "code_redemptions",
+        "checkin_ratings",
     ] {
         sqlx::query(&format!(
             "UPDATE {table} SET customer_id = $1 WHERE customer_id = $2"
@@ -482,6 +485,7 @@ pub async fn forget(
         "conversation_state",
         "vip_access",
         "customer_aliases",
+        "alert_subscriptions",
     ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE customer_id = $1"))
             .bind(customer_id)
@@ -520,7 +524,7 @@ pub async fn forget(
 /// Returns how many were cancelled.
 async fn scrub_messages(conn: &mut Conn, filter: &str, value: &str) -> StoreResult<u64> {
     let cancelled = sqlx::query(&format!(
-        "UPDATE outbox SET state = 'cancelled', last_error = $2 WHERE state = 'queued' AND {filter}"
+        "UPDATE outbox SET state = 'cancelled', last_error = $2 WHERE state IN ('queued', 'claimed') AND {filter}"
     ))
     .bind(value)
     .bind(FORGOTTEN)
@@ -751,6 +755,7 @@ pub async fn merge(
         "viewer_messages",
         "link_tokens",
         "vip_access",
+        "checkin_ratings",
     ] {
         sqlx::query(&format!(
             "UPDATE {table} SET customer_id = $1 WHERE customer_id = $2"
@@ -760,6 +765,19 @@ pub async fn merge(
         .execute(&mut *conn)
         .await?;
     }
+    // Next-live alerts: `into`'s own choice wins; otherwise `from`'s moves.
+    sqlx::query(
+        "UPDATE alert_subscriptions SET customer_id = $1 WHERE customer_id = $2
+           AND NOT EXISTS (SELECT 1 FROM alert_subscriptions a WHERE a.customer_id = $1)",
+    )
+    .bind(into)
+    .bind(from)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM alert_subscriptions WHERE customer_id = $1")
+        .bind(from)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query(
         "UPDATE customers SET
              locale = COALESCE(locale, (SELECT c.locale FROM customers c WHERE c.id = $2)),
