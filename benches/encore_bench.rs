@@ -121,6 +121,13 @@ enum Cmd {
         #[arg(long, default_value_t = 10)]
         probes: usize,
     },
+    /// Issue #6: one scheduler tick's journey scan over N linked customers (all silent for
+    /// 100 days, each with a delivered order): the first tick writes the win-backs and
+    /// check-ins, the next finds nothing new to write — the cost every tick pays.
+    Journeys {
+        #[arg(long, default_value_t = 100_000)]
+        customers: usize,
+    },
     /// Internal: the measured half of `enqueue`, run as a child process on a seeded database.
     #[command(hide = true)]
     EnqueueChild {
@@ -172,8 +179,67 @@ fn main() {
             print_summary(&send, &enqueue);
         }
         Cmd::Latency { bulk, probes } => runtime.block_on(latency_bench(bulk, probes)),
+        Cmd::Journeys { customers } => runtime.block_on(journeys_bench(customers)),
         Cmd::EnqueueChild { db_url, expect } => runtime.block_on(enqueue_child(&db_url, expect)),
     }
+}
+
+// ---- journeys --------------------------------------------------------------------------------
+
+async fn journeys_bench(customers: usize) {
+    let dir = TempDir::new("journeys");
+    let url = dir.sqlite_url("journeys.db");
+    let store = Store::open_and_migrate(&url)
+        .await
+        .expect("open the journeys database");
+    eprintln!("journeys: seeding {customers} linked customers (not measured)…");
+    seed_buyers(&store, customers).await;
+    let now = Utc::now();
+    let long_ago = |days: i64| encore::store::ts(now - chrono::Duration::days(days));
+    let mut tx = store.begin().await.expect("begin");
+    for (sql, value) in [
+        ("UPDATE identities SET linked_at = $1", long_ago(200)),
+        ("UPDATE identities SET last_seen_at = $1", long_ago(150)),
+        ("UPDATE orders SET placed_at = $1", long_ago(140)),
+        ("UPDATE orders SET status = 'delivered', status_at = $1", long_ago(100)),
+        (
+            "INSERT INTO consents (customer_id, purpose, granted, given_at, source, wording, method, recorded_at)
+             SELECT id, 'marketing', TRUE, $1, 'bench', 'bench', 'shop_record', $1 FROM customers",
+            long_ago(190),
+        ),
+    ] {
+        sqlx::query(sql)
+            .bind(value)
+            .execute(&mut *tx)
+            .await
+            .expect("age the seeded data");
+    }
+    tx.commit().await.expect("commit");
+    sqlx::query("ANALYZE")
+        .execute(store.pool())
+        .await
+        .expect("analyze");
+    let mut config = Config::default();
+    config.database.url = url.clone();
+    let texts = Arc::new(encore::i18n::Texts::load().expect("texts"));
+    let ctx = encore::app::AppContext::new(
+        config,
+        store.clone(),
+        Arc::new(encore::clock::SystemClock),
+        texts,
+    );
+    for pass in ["first tick (writes)", "next tick (nothing new)"] {
+        let started = Instant::now();
+        let written = encore::flows::journeys::enqueue_due(&ctx, now)
+            .await
+            .expect("journeys tick");
+        println!(
+            "journeys over {customers} customers, {pass}: {written} message(s) written in {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    store.close().await;
+    drop(dir);
 }
 
 // ---- latency ---------------------------------------------------------------------------------

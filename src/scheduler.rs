@@ -62,9 +62,7 @@ pub async fn tick(ctx: &AppContext) {
 }
 
 async fn write_due_journeys(ctx: &AppContext) -> Result<usize, StoreError> {
-    let mut tx = ctx.store.begin().await?;
-    let written = crate::flows::journeys::enqueue_due(ctx, &mut tx, ctx.clock.now()).await?;
-    tx.commit().await?;
+    let written = crate::flows::journeys::enqueue_due(ctx, ctx.clock.now()).await?;
     if written > 0 {
         ctx.outbox.wake();
     }

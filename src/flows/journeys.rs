@@ -106,18 +106,16 @@ pub async fn due(
         let after = Duration::days(i64::from(config.policy.winback_after_days));
         let max = config.policy.winback_max_attempts as usize;
         for silence in stored::silent_customers(conn, at - after).await? {
-            let attempts = silence.winbacks_since.len();
-            if attempts >= max {
+            let attempts = silence.winbacks;
+            if attempts >= max || silence.winback_waiting {
                 continue;
             }
             // The next one comes 7 days after the last one reached them, not after it was
             // written (it may have waited for the send window or the weekly cap).
-            if let Some(last) = silence.winbacks_since.last() {
-                match last.sent_at {
-                    _ if last.waiting => continue,
-                    Some(sent) if at - sent < Duration::days(WINBACK_SPACING_DAYS) => continue,
-                    _ => {}
-                }
+            if let Some(sent) = silence.last_winback_sent_at
+                && at - sent < Duration::days(WINBACK_SPACING_DAYS)
+            {
+                continue;
             }
             let customer_id = silence.customer_id;
             // Keys end with the customer id, so forgetting and merging can rename them.
@@ -202,13 +200,46 @@ pub fn variant_of(texts: &Texts, base: &str, customer_id: &str) -> (String, Opti
 }
 
 /// The scheduler's part: writes the due steps (each once) and the consent re-notices.
-pub async fn enqueue_due(
+///
+/// What is due is read outside any write transaction (at 100,000 customers the scan takes
+/// seconds, and SQLite has one writer); only the writes take the write lock. A step read twice
+/// by two ticks is written once: the keys are unique.
+pub async fn enqueue_due(ctx: &AppContext, now: DateTime<Utc>) -> StoreResult<usize> {
+    let (steps, consents) = {
+        let mut conn = ctx.store.pool().acquire().await?;
+        let steps = due(&ctx.config, &ctx.texts, &mut conn, now).await?;
+        (steps, stored::consents_given(&mut conn).await?)
+    };
+    let renotices = renotices_due(&ctx.config, consents, now);
+    if steps.is_empty() && renotices.is_empty() {
+        return Ok(0);
+    }
+    // Short write transactions, so a viewer's reply is never stuck behind a big first tick.
+    let mut written = 0;
+    let mut steps = steps.into_iter().peekable();
+    let mut renotices = renotices.into_iter().peekable();
+    while steps.peek().is_some() || renotices.peek().is_some() {
+        let steps: Vec<DueJourney> = steps.by_ref().take(WRITE_BATCH).collect();
+        let renotices: Vec<Envelope> = renotices.by_ref().take(WRITE_BATCH).collect();
+        let mut tx = ctx.store.begin().await?;
+        written += write_steps(ctx, &mut tx, steps, renotices, now).await?;
+        tx.commit().await?;
+    }
+    Ok(written)
+}
+
+/// Journey steps written per transaction.
+const WRITE_BATCH: usize = 500;
+
+async fn write_steps(
     ctx: &AppContext,
     conn: &mut Conn,
+    steps: Vec<DueJourney>,
+    renotices: Vec<Envelope>,
     now: DateTime<Utc>,
 ) -> StoreResult<usize> {
     let mut written = 0;
-    for step in due(&ctx.config, &ctx.texts, conn, now).await? {
+    for step in steps {
         let variant = match &step.payload {
             Payload::Text { id, .. } => id
                 .rsplit_once('-')
@@ -262,26 +293,30 @@ pub async fn enqueue_due(
             }
         }
     }
-    written += renotice_consents(&ctx.config, conn, now).await?;
+    for envelope in renotices {
+        if outbox::enqueue(conn, envelope, now).await? {
+            written += 1;
+        }
+    }
     Ok(written)
 }
 
 /// Consent is re-noticed every `consent_renotice_days` after it was given: when, and how to
 /// withdraw. Once per period (the key names the period).
-async fn renotice_consents(
+fn renotices_due(
     config: &Config,
-    conn: &mut Conn,
+    consents: Vec<(String, DateTime<Utc>)>,
     now: DateTime<Utc>,
-) -> StoreResult<usize> {
+) -> Vec<Envelope> {
     let period = Duration::days(i64::from(config.policy.consent_renotice_days.max(1)));
-    let mut written = 0;
-    for (customer_id, given_at) in stored::consents_given(conn).await? {
+    let mut due = Vec::new();
+    for (customer_id, given_at) in consents {
         let periods = (now - given_at).num_seconds() / period.num_seconds().max(1);
         if periods < 1 {
             continue;
         }
         let date = crate::domain::policy::shop_day(given_at, config.shop.timezone);
-        let envelope = Envelope {
+        due.push(Envelope {
             key: format!("renotice:{}:{periods}:{customer_id}", given_at.timestamp()),
             to: Recipient::Customer(customer_id),
             flow: Flow::ConsentRenotice,
@@ -291,12 +326,9 @@ async fn renotice_consents(
                 .arg("date", date),
             broadcast_id: None,
             expires_at: None,
-        };
-        if outbox::enqueue(conn, envelope, now).await? {
-            written += 1;
-        }
+        });
     }
-    Ok(written)
+    due
 }
 
 /// `viewer.engaged`: a viewer who watched at least 10 minutes or chatted, and bought nothing in

@@ -61,15 +61,12 @@ pub async fn linked_birthdays(conn: &mut Conn) -> StoreResult<Vec<(String, Strin
 pub struct Silence {
     pub customer_id: String,
     pub last_activity: DateTime<Utc>,
-    /// Win-back messages written since `last_activity`, oldest first.
-    pub winbacks_since: Vec<WinbackWritten>,
-}
-
-/// A win-back message written: when it reached the customer, or whether it still waits.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WinbackWritten {
-    pub sent_at: Option<DateTime<Utc>>,
-    pub waiting: bool,
+    /// Win-back messages written since `last_activity`.
+    pub winbacks: usize,
+    /// When the last of them reached the customer.
+    pub last_winback_sent_at: Option<DateTime<Utc>>,
+    /// One of them still waits to go out.
+    pub winback_waiting: bool,
 }
 
 /// Linked customers whose latest marketing consent is yes and who have been silent since
@@ -88,40 +85,33 @@ pub async fn silent_customers(
              WHERE EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.id)
                AND (SELECT k.granted FROM consents k WHERE k.customer_id = c.id AND k.purpose = 'marketing'
                     ORDER BY k.given_at DESC, k.id DESC LIMIT 1) = TRUE)
-         SELECT customer_id, last_activity FROM activity WHERE last_activity <= $1 ORDER BY customer_id",
+         SELECT a.customer_id, a.last_activity,
+                (SELECT COUNT(*) FROM outbox w WHERE w.customer_id = a.customer_id AND w.flow = 'winback'
+                   AND w.created_at >= a.last_activity) AS attempts,
+                (SELECT MAX(w.sent_at) FROM outbox w WHERE w.customer_id = a.customer_id AND w.flow = 'winback'
+                   AND w.created_at >= a.last_activity) AS last_sent_at,
+                (SELECT COUNT(*) FROM outbox w WHERE w.customer_id = a.customer_id AND w.flow = 'winback'
+                   AND w.created_at >= a.last_activity AND w.state IN ('queued', 'claimed', 'sending')) AS waiting
+         FROM activity a WHERE a.last_activity <= $1 ORDER BY a.customer_id",
     )
     .bind(ts(silent_since))
     .fetch_all(&mut *conn)
     .await?;
-    let mut silent = Vec::new();
-    for row in &rows {
-        let customer_id: String = row.try_get("customer_id")?;
-        let last: String = row.try_get("last_activity")?;
-        let last_activity = parse_ts(&last)?;
-        let written = sqlx::query(
-            "SELECT sent_at, state FROM outbox WHERE customer_id = $1 AND flow = 'winback' AND created_at >= $2
-             ORDER BY created_at",
-        )
-        .bind(&customer_id)
-        .bind(ts(last_activity))
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut winbacks_since = Vec::new();
-        for row in &written {
-            let sent_at: Option<String> = row.try_get("sent_at")?;
-            let state: String = row.try_get("state")?;
-            winbacks_since.push(WinbackWritten {
-                sent_at: sent_at.as_deref().map(parse_ts).transpose()?,
-                waiting: matches!(state.as_str(), "queued" | "claimed" | "sending"),
-            });
-        }
-        silent.push(Silence {
-            customer_id,
-            last_activity,
-            winbacks_since,
-        });
-    }
-    Ok(silent)
+    rows.iter()
+        .map(|row| {
+            let last: String = row.try_get("last_activity")?;
+            let last_sent: Option<String> = row.try_get("last_sent_at")?;
+            let attempts: i64 = row.try_get("attempts")?;
+            let waiting: i64 = row.try_get("waiting")?;
+            Ok(Silence {
+                customer_id: row.try_get("customer_id")?,
+                last_activity: parse_ts(&last)?,
+                winbacks: attempts.max(0) as usize,
+                last_winback_sent_at: last_sent.as_deref().map(parse_ts).transpose()?,
+                winback_waiting: waiting > 0,
+            })
+        })
+        .collect()
 }
 
 /// The category of the customer's last order (its first item that has one).
