@@ -142,6 +142,19 @@ fn main() -> ExitCode {
 }
 
 /// Prints a line to stdout; a closed pipe (`encore report b-1 | head`) is not an error.
+/// A report as JSON (`--json`) or as the text a person reads.
+fn print_report<T: serde::Serialize>(
+    report: &T,
+    json: bool,
+    text: impl FnOnce() -> Result<String, encore::i18n::I18nError>,
+) -> Result<(), String> {
+    if json {
+        print_out(&serde_json::to_string_pretty(report).map_err(|e| e.to_string())?)
+    } else {
+        print_out(&text().map_err(|e| e.to_string())?)
+    }
+}
+
 fn print_out(text: &str) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}") {
@@ -264,16 +277,9 @@ async fn run(cli: Cli) -> Result<(), String> {
                     .period_report(since)
                     .await
                     .map_err(|e| e.to_string())?;
-                if json {
-                    print_out(&serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?)?;
-                } else {
-                    print_out(
-                        &report
-                            .to_text(&ctx.texts, ctx.config.shop.default_locale)
-                            .map_err(|e| e.to_string())?,
-                    )?;
-                }
-                return Ok(());
+                return print_report(&report, json, || {
+                    report.to_text(&ctx.texts, ctx.config.shop.default_locale)
+                });
             }
             if chart.is_some() {
                 return Err("`report --chart` (the PNG chart) is not available in this version; use --json or the text report".into());
@@ -291,16 +297,9 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("no broadcast `{broadcast_id}` is known"))?;
-            if json {
-                print_out(&serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?)?;
-            } else {
-                print_out(
-                    &report
-                        .to_text(&ctx.texts, ctx.config.shop.default_locale)
-                        .map_err(|e| e.to_string())?,
-                )?;
-            }
-            Ok(())
+            print_report(&report, json, || {
+                report.to_text(&ctx.texts, ctx.config.shop.default_locale)
+            })
         }
         Command::Journeys {
             what: JourneysCommand::Preview { at, json },

@@ -70,7 +70,7 @@ pub async fn handle(ctx: &AppContext, incoming: &Incoming) -> Result<(), StoreEr
                 community::welcome_room(&ctx.config, platform, chat)
             };
             if let Some(room) = room {
-                community::members_joined(ctx, &mut tx, platform, &room, members, now).await?;
+                community::members_joined(&mut tx, platform, &room, members, now).await?;
             }
             if platform == Platform::Discord {
                 for member in members {

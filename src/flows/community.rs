@@ -6,7 +6,6 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::conversation::Conversation;
-use crate::app::AppContext;
 use crate::config::Config;
 use crate::domain::moderation::{contains_link, is_new_member};
 use crate::domain::{Flow, Lane, Platform};
@@ -73,7 +72,6 @@ fn where_members_are_muted(config: &Config, platform: Platform, room: &str) -> S
 /// People joined a community room: each is recorded once, and a welcome is queued unless one
 /// that will name them is already waiting.
 pub async fn members_joined(
-    ctx: &AppContext,
     conn: &mut Conn,
     platform: Platform,
     room: &str,
@@ -100,7 +98,7 @@ pub async fn members_joined(
         return Ok(());
     };
     let recipient = format!("chat:{platform}:{room}");
-    if outbox_has_waiting_welcome(conn, &recipient).await? {
+    if crate::store::outbox::has_waiting(conn, &recipient, Flow::Welcome.as_str()).await? {
         return Ok(());
     }
     let welcome = room_message(
@@ -115,12 +113,7 @@ pub async fn members_joined(
         ..welcome
     };
     outbox::enqueue_at(conn, welcome, now, now + GATHER_JOINS).await?;
-    let _ = ctx;
     Ok(())
-}
-
-async fn outbox_has_waiting_welcome(conn: &mut Conn, recipient: &str) -> StoreResult<bool> {
-    crate::store::outbox::has_waiting(conn, recipient, Flow::Welcome.as_str()).await
 }
 
 /// The room a Discord guild's joins are welcomed in: the first community channel.

@@ -45,6 +45,9 @@ pub struct DueJourney {
     pub flow: Flow,
     #[serde(skip)]
     pub payload: Payload,
+    /// The A/B variant its text was chosen in, if the text has variants.
+    #[serde(skip)]
+    pub variant: Option<&'static str>,
 }
 
 /// The time-driven journey steps due at `at` (check-in, birthday, win-back), not yet written.
@@ -72,6 +75,7 @@ pub async fn due(
                 payload: Payload::Checkin {
                     order_id: delivered.order_id,
                 },
+                variant: None,
             });
         }
     }
@@ -89,7 +93,7 @@ pub async fn due(
             if !crate::outbox::gate::has_marketing_consent(conn, &customer_id).await? {
                 continue;
             }
-            let (id, _) = variant_of(texts, "journey-birthday", &customer_id);
+            let (id, variant) = variant_of(texts, "journey-birthday", &customer_id);
             due.push(DueJourney {
                 customer_id,
                 journey: "birthday",
@@ -99,6 +103,7 @@ pub async fn due(
                 key,
                 flow: Flow::Birthday,
                 payload: Payload::text(&id),
+                variant,
             });
         }
     }
@@ -130,7 +135,7 @@ pub async fn due(
             } else {
                 "journey-winback"
             };
-            let (id, _) = variant_of(texts, base, &customer_id);
+            let (id, variant) = variant_of(texts, base, &customer_id);
             let payload = Payload::text(&id)
                 .arg("category", category.unwrap_or_default())
                 .buttons(vec![vec![ButtonSpec::new("button-alerts-on", ALERTS_ON)]]);
@@ -143,6 +148,7 @@ pub async fn due(
                 key,
                 flow: Flow::Winback,
                 payload,
+                variant,
             });
         }
     }
@@ -240,12 +246,6 @@ async fn write_steps(
 ) -> StoreResult<usize> {
     let mut written = 0;
     for step in steps {
-        let variant = match &step.payload {
-            Payload::Text { id, .. } => id
-                .rsplit_once('-')
-                .and_then(|(_, v)| ["a", "b"].contains(&v).then(|| v.to_string())),
-            _ => None,
-        };
         let mut payload = step.payload;
         let mut expires_at = None;
         let mut coupon = None;
@@ -272,8 +272,8 @@ async fn write_steps(
         };
         if outbox::enqueue(conn, envelope, now).await? {
             written += 1;
-            if let Some(variant) = variant {
-                stored::set_variant(conn, &step.key, &variant).await?;
+            if let Some(variant) = step.variant {
+                stored::set_variant(conn, &step.key, variant).await?;
             }
             if let Some(code) = &coupon {
                 // So its redemption counts as the customer's own, not a violation.

@@ -110,7 +110,7 @@ impl Dispatcher {
             policy: config.policy.clone(),
             timezone: config.shop.timezone,
             vip_rooms: VipRooms::from_config(config),
-            vip_tier: config.tiers.last().map(|t| t.name.clone()),
+            vip_tier: crate::flows::vip::vip_tier(config).map(str::to_string),
             events_out: None,
         }
     }
@@ -221,7 +221,7 @@ impl Dispatcher {
         if let Some(outcome) = self.advertising_gate(message, &route).await? {
             return Ok(outcome);
         }
-        let access = match self.room_access(message, &payload, &route).await {
+        let access = match self.room_access(&payload, &route).await {
             Ok(access) => access,
             Err(AccessError::Store(err)) => return Err(err),
             Err(AccessError::Platform(err)) => {
@@ -545,12 +545,7 @@ impl Dispatcher {
     }
 
     /// What a VIP message needs from the platform before it can be written.
-    async fn room_access(
-        &self,
-        message: &ClaimedMessage,
-        payload: &Payload,
-        route: &Route,
-    ) -> Result<Access, AccessError> {
+    async fn room_access(&self, payload: &Payload, route: &Route) -> Result<Access, AccessError> {
         let (Some(customer), Some(user_id)) = (&route.customer, &route.user_id) else {
             return Ok(Access::default());
         };
@@ -565,7 +560,7 @@ impl Dispatcher {
                     .await
                     .map_err(StoreError::from)?;
                 let tier = crate::store::vip::stored_tier(&mut conn, &customer.id).await?;
-                tier.is_some() && tier.as_deref() == self.vip_tier_name()
+                tier.is_some() && tier == self.vip_tier
             }
             Payload::VipPost { .. } => {
                 let inside = access::in_vip_room(
@@ -586,7 +581,6 @@ impl Dispatcher {
         if !wants_room {
             return Ok(Access::default());
         }
-        let _ = message;
         let room = access::vip_room_access(
             &self.store,
             &self.vip_rooms,
@@ -600,10 +594,6 @@ impl Dispatcher {
             skip: None,
             room: Some(room),
         })
-    }
-
-    fn vip_tier_name(&self) -> Option<&str> {
-        self.vip_tier.as_deref()
     }
 
     /// A chat action: paced against the platform's overall budget, recorded like a message.
