@@ -222,7 +222,7 @@ async fn journeys_bench(customers: usize) {
     let mut config = Config::default();
     config.database.url = url.clone();
     let texts = Arc::new(encore::i18n::Texts::load().expect("texts"));
-    let ctx = encore::app::AppContext::new(
+    let ctx = encore::context::AppContext::new(
         config,
         store.clone(),
         Arc::new(encore::clock::SystemClock),

@@ -1,216 +1,29 @@
-//! Wiring: builds the shared context from configuration, starts the platforms, the HTTP API,
-//! the dispatcher, the scheduler and (with `shop.webhook_url`) the events-out sender, and stops
-//! them gracefully.
+//! Wiring only: builds the shared context from configuration, starts the platforms (each handed
+//! the router as its inbox), the HTTP API, the dispatcher, the scheduler and (with
+//! `shop.webhook_url`) the events-out sender, and stops them gracefully. It decides nothing.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::chat_roles::{ChatMoves, ChatRoles};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::context::AppContext;
 use crate::domain::Platform;
 use crate::domain::faq::{Faq, FaqError};
-use crate::domain::moderation::FloodGuard;
 use crate::i18n::{I18nError, Texts};
-use crate::outbox::Outbox;
 use crate::outbox::dispatcher::Dispatcher;
 use crate::outbox::render::Renderer;
 use crate::platforms::discord::DiscordAdapter;
-use crate::platforms::moves::ChatMoves;
 use crate::platforms::telegram::{TelegramAdapter, TelegramError};
-use crate::platforms::{Incoming, Messenger};
+use crate::platforms::{Inbox, Messenger};
+use crate::router::Router;
+use crate::shutdown::until_shutdown;
 use crate::store::{Store, StoreError};
-
-/// Resolves when the shutdown flag turns true (or its sender is gone).
-pub async fn until_shutdown(shutdown: &mut watch::Receiver<bool>) {
-    let _ = shutdown.wait_for(|stop| *stop).await;
-}
-
-/// What every handler, flow and task shares. No globals.
-#[derive(Clone)]
-pub struct AppContext {
-    pub config: Arc<Config>,
-    pub store: Store,
-    pub clock: Arc<dyn Clock>,
-    pub texts: Arc<Texts>,
-    pub outbox: Outbox,
-    /// The Telegram bot's username once known (for `t.me` links); the adapter fills it in.
-    pub telegram_username: Arc<OnceLock<String>>,
-    /// Whether a Discord adapter runs, so link answers can offer `/link` there.
-    pub discord_running: bool,
-    /// The FAQ answers (`[faq] path`); empty when the file is absent.
-    pub faq: Arc<Faq>,
-    /// Where configured chats live now (groups upgraded to supergroups).
-    pub chat_moves: ChatMoves,
-    /// Who is flooding a community room (`[moderation]`), per member.
-    pub flood: Arc<FloodGuard>,
-}
-
-impl AppContext {
-    pub fn new(
-        config: Config,
-        store: Store,
-        clock: Arc<dyn Clock>,
-        texts: Arc<Texts>,
-    ) -> AppContext {
-        let config_flood = (
-            config.moderation.flood_messages,
-            config.moderation.flood_seconds,
-        );
-        AppContext {
-            config: Arc::new(config),
-            store,
-            clock,
-            texts,
-            outbox: Outbox::new(),
-            telegram_username: Arc::new(OnceLock::new()),
-            discord_running: false,
-            faq: Arc::new(Faq::empty()),
-            chat_moves: ChatMoves::default(),
-            flood: Arc::new(FloodGuard::new(config_flood.0, config_flood.1)),
-        }
-    }
-
-    /// Every community room, where it lives now.
-    pub fn community_rooms(&self) -> Vec<(Platform, String)> {
-        let mut rooms = Vec::new();
-        if let Some(telegram) = &self.config.telegram {
-            for id in &telegram.community_chat_ids {
-                rooms.push((
-                    Platform::Telegram,
-                    self.chat_moves.current(Platform::Telegram, &id.to_string()),
-                ));
-            }
-        }
-        if let Some(discord) = &self.config.discord {
-            for id in &discord.community_channel_ids {
-                rooms.push((Platform::Discord, id.to_string()));
-            }
-        }
-        rooms
-    }
-
-    /// The VIP room of each platform (the Telegram VIP group, the Discord VIP channel).
-    pub fn vip_rooms(&self) -> Vec<(Platform, String)> {
-        let mut rooms = Vec::new();
-        if let Some(id) = self.config.telegram.as_ref().and_then(|t| t.vip_chat_id) {
-            rooms.push((
-                Platform::Telegram,
-                self.chat_moves.current(Platform::Telegram, &id.to_string()),
-            ));
-        }
-        if let Some(id) = self.config.discord.as_ref().and_then(|d| d.vip_channel_id) {
-            rooms.push((Platform::Discord, id.to_string()));
-        }
-        rooms
-    }
-
-    pub fn is_vip_room(&self, platform: Platform, chat_id: &str) -> bool {
-        self.vip_rooms()
-            .iter()
-            .any(|(p, room)| *p == platform && room == chat_id)
-    }
-
-    /// Whether `chat_id` is the configured chat `configured`, or where it moved.
-    fn is_configured_chat(&self, platform: Platform, configured: &str, chat_id: &str) -> bool {
-        configured == chat_id || self.chat_moves.current(platform, configured) == chat_id
-    }
-
-    pub fn is_staff_chat(&self, platform: Platform, chat_id: &str) -> bool {
-        match platform {
-            Platform::Telegram => self
-                .config
-                .telegram
-                .as_ref()
-                .and_then(|t| t.staff_chat_id)
-                .is_some_and(|id| self.is_configured_chat(platform, &id.to_string(), chat_id)),
-            Platform::Discord => self
-                .config
-                .discord
-                .as_ref()
-                .and_then(|d| d.staff_channel_id)
-                .is_some_and(|id| self.is_configured_chat(platform, &id.to_string(), chat_id)),
-            Platform::Emulator => chat_id == crate::platforms::emulator::STAFF_CHAT,
-        }
-    }
-
-    /// A community room (CONTRACT §2 `community_chat_ids` / `community_channel_ids`).
-    pub fn is_community_room(&self, platform: Platform, chat_id: &str) -> bool {
-        match platform {
-            Platform::Telegram => self.config.telegram.as_ref().is_some_and(|t| {
-                t.community_chat_ids
-                    .iter()
-                    .any(|id| self.is_configured_chat(platform, &id.to_string(), chat_id))
-            }),
-            Platform::Discord => self.config.discord.as_ref().is_some_and(|d| {
-                d.community_channel_ids
-                    .iter()
-                    .any(|id| self.is_configured_chat(platform, &id.to_string(), chat_id))
-            }),
-            Platform::Emulator => false,
-        }
-    }
-
-    /// The staff chat that hears about a viewer on `platform`: that platform's, else the other's.
-    pub fn staff_chat_for(&self, platform: Platform) -> Option<(Platform, String)> {
-        let telegram = self
-            .config
-            .telegram
-            .as_ref()
-            .and_then(|t| t.staff_chat_id)
-            .map(|id| {
-                (
-                    Platform::Telegram,
-                    self.chat_moves.current(Platform::Telegram, &id.to_string()),
-                )
-            });
-        let discord = self
-            .config
-            .discord
-            .as_ref()
-            .and_then(|d| d.staff_channel_id)
-            .map(|id| (Platform::Discord, id.to_string()));
-        match platform {
-            Platform::Telegram => telegram.or(discord),
-            Platform::Discord => discord.or(telegram),
-            Platform::Emulator => Some((
-                Platform::Emulator,
-                crate::platforms::emulator::STAFF_CHAT.to_string(),
-            )),
-        }
-    }
-
-    /// Staff are the listed users; on Telegram also an anonymous admin posting as the staff chat.
-    pub fn is_staff_member(&self, incoming: &Incoming) -> bool {
-        match incoming.platform {
-            Platform::Telegram => {
-                let Some(telegram) = &self.config.telegram else {
-                    return false;
-                };
-                let listed = incoming
-                    .user_id
-                    .parse::<i64>()
-                    .is_ok_and(|id| telegram.staff_user_ids.contains(&id));
-                listed
-                    || (incoming.sent_as_chat
-                        && self.is_staff_chat(Platform::Telegram, &incoming.chat_id))
-            }
-            Platform::Discord => {
-                let Some(discord) = &self.config.discord else {
-                    return false;
-                };
-                incoming
-                    .user_id
-                    .parse::<u64>()
-                    .is_ok_and(|id| discord.staff_user_ids.contains(&id))
-            }
-            Platform::Emulator => incoming.user_id == crate::platforms::emulator::STAFF_USER,
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -261,8 +74,8 @@ impl RunningApp {
             .filter_map(|(p, old, new)| p.parse::<Platform>().ok().map(|p| (p, old, new)));
         let mut ctx = AppContext::new(config, store, clock, texts.clone());
         ctx.faq = Arc::new(faq);
-        ctx.chat_moves = ChatMoves::new(moves);
-        let (shutdown, shutdown_rx) = watch::channel(false);
+        ctx.roles = ChatRoles::new(ctx.config.clone(), ChatMoves::new(moves));
+        let (shutdown, shutdown_rx) = crate::shutdown::channel();
         let mut tasks = JoinSet::new();
         let mut messengers: Vec<Arc<dyn Messenger>> = Vec::new();
 
@@ -297,21 +110,21 @@ impl RunningApp {
             source,
         })?;
 
+        let inbox: Arc<dyn Inbox> = Arc::new(Router::new(ctx.clone()));
         if let Some(adapter) = discord {
-            let (ctx, rx) = (ctx.clone(), shutdown_rx.clone());
+            let (inbox, texts, rx) = (inbox.clone(), ctx.texts.clone(), shutdown_rx.clone());
+            let default_locale = ctx.config.shop.default_locale;
             tasks.spawn(async move {
-                (
-                    "discord",
-                    adapter.run(ctx, rx).await.map_err(|e| e.to_string()),
-                )
+                let ran = adapter.run(inbox, texts, default_locale, rx).await;
+                ("discord", ran.map_err(|e| e.to_string()))
             });
         }
         if let Some(adapter) = telegram {
-            let (ctx, rx) = (ctx.clone(), shutdown_rx.clone());
+            let (inbox, rx) = (inbox.clone(), shutdown_rx.clone());
             tasks.spawn(async move {
                 (
                     "telegram",
-                    adapter.poll(ctx, rx).await.map_err(|e| e.to_string()),
+                    adapter.poll(inbox, rx).await.map_err(|e| e.to_string()),
                 )
             });
         }
@@ -323,7 +136,7 @@ impl RunningApp {
                 messengers,
                 ctx.clock.clone(),
                 ctx.outbox.doorbell(),
-                ctx.chat_moves.clone(),
+                ctx.roles.moves().clone(),
                 &ctx.config,
             )
             .with_events_out(crate::events_out::bell(&ctx)),

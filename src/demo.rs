@@ -10,9 +10,9 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use crate::app::AppContext;
 use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::context::AppContext;
 use crate::domain::faq::Faq;
 use crate::domain::{Lang, Platform};
 use crate::flows::linking::{MARKETING_NO, MARKETING_YES, NIGHT_NO, create_link_token};
@@ -157,7 +157,7 @@ async fn run_on(options: &DemoOptions, url: &str, out: &mut dyn Write) -> Result
         messengers,
         ctx.clock.clone(),
         ctx.outbox.doorbell(),
-        ctx.chat_moves.clone(),
+        ctx.roles.moves().clone(),
         &ctx.config,
     ));
     let (stop, stop_rx) = watch::channel(false);

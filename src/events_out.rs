@@ -28,10 +28,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use tokio::sync::{Notify, watch};
 
-use crate::app::{AppContext, until_shutdown};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::context::AppContext;
 use crate::domain::{Flow, Platform};
+use crate::shutdown::until_shutdown;
 use crate::store::customers::ConsentEntry;
 use crate::store::outbox::ClaimedMessage;
 use crate::store::tickets::Ticket;

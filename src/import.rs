@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::app::AppContext;
+use crate::context::AppContext;
 use crate::domain::events::{OrderItem, OrderRecord, OrderStatusChanged, validate_order};
 use crate::domain::{Lang, OrderStatus};
 use crate::flows::{Effects, after_broadcast, order_notes};

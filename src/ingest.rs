@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppContext;
+use crate::context::AppContext;
 use crate::domain::events::{Event, EventBody, EventShapeError, parse_event};
 use crate::flows::community::{self, AnnouncementStage};
 use crate::flows::journeys::{self, LiveAlert};
@@ -217,7 +217,7 @@ async fn apply_one(
             .await?;
             let starts = crate::domain::policy::shop_minute(b.starts_at, ctx.config.shop.timezone);
             community::announce_broadcast(
-                &ctx.community_rooms(),
+                &ctx.roles.community_rooms(),
                 conn,
                 AnnouncementStage::Scheduled {
                     broadcast_id: &b.id,
@@ -260,7 +260,7 @@ async fn apply_one(
                 .clone()
                 .or_else(|| known.as_ref().and_then(|k| k.url.clone()));
             community::announce_broadcast(
-                &ctx.community_rooms(),
+                &ctx.roles.community_rooms(),
                 conn,
                 AnnouncementStage::Started {
                     broadcast_id: &b.id,

@@ -23,8 +23,10 @@
 
 pub mod api;
 pub mod app;
+pub mod chat_roles;
 pub mod clock;
 pub mod config;
+pub mod context;
 pub mod demo;
 pub mod domain;
 pub mod events_out;
@@ -37,4 +39,5 @@ pub mod platforms;
 pub mod report;
 pub mod router;
 pub mod scheduler;
+pub mod shutdown;
 pub mod store;

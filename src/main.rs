@@ -6,9 +6,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use encore::app::{AppContext, RunningApp};
+use encore::app::RunningApp;
 use encore::clock::SystemClock;
 use encore::config::Config;
+use encore::context::AppContext;
 use encore::domain::Lang;
 use encore::i18n::Texts;
 use encore::store::Store;

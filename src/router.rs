@@ -7,7 +7,9 @@
 //! In the staff chat: staff commands, and replies in a ticket's thread. In community rooms:
 //! FAQ answers.
 
-use crate::app::AppContext;
+use futures::future::BoxFuture;
+
+use crate::context::AppContext;
 use crate::domain::Platform;
 use crate::domain::person_request::{PersonRequest, person_request};
 use crate::flows::conversation::Conversation;
@@ -15,7 +17,7 @@ use crate::flows::handoff::{self, OPEN_TICKET};
 use crate::flows::journeys as journeys_commands;
 use crate::flows::{community, faq, feedback, linking, privacy, staff, vip};
 use crate::outbox::Payload;
-use crate::platforms::{Incoming, IncomingContent};
+use crate::platforms::{Inbox, InboxError, Incoming, IncomingContent};
 use crate::store::{
     Conn, StoreError, StoreResult, customers, events, feedback as stored_feedback, tickets,
 };
@@ -46,7 +48,8 @@ pub async fn handle(ctx: &AppContext, incoming: &Incoming) -> Result<(), StoreEr
         )
         .await?;
         tx.commit().await?;
-        ctx.chat_moves
+        ctx.roles
+            .moves()
             .record(incoming.platform, &incoming.chat_id, to);
         tracing::info!(platform = %incoming.platform, "a group was upgraded to a supergroup; following it");
         return Ok(());
@@ -64,7 +67,7 @@ pub async fn handle(ctx: &AppContext, incoming: &Incoming) -> Result<(), StoreEr
     let (platform, chat) = (incoming.platform, incoming.chat_id.as_str());
     match &incoming.content {
         IncomingContent::MembersJoined { members } => {
-            let room = if ctx.is_community_room(platform, chat) {
+            let room = if ctx.roles.is_community_room(platform, chat) {
                 Some(chat.to_string())
             } else {
                 community::welcome_room(&ctx.config, platform, chat)
@@ -78,13 +81,13 @@ pub async fn handle(ctx: &AppContext, incoming: &Incoming) -> Result<(), StoreEr
                 }
             }
         }
-        IncomingContent::JoinRequest { invite_link } if ctx.is_vip_room(platform, chat) => {
+        IncomingContent::JoinRequest { invite_link } if ctx.roles.is_vip_room(platform, chat) => {
             vip::join_requested(&mut conv, &mut tx, invite_link.as_deref()).await?;
         }
         IncomingContent::JoinRequest { .. } => {}
         _ if incoming.chat_is_private => viewer(&mut conv, &mut tx).await?,
-        _ if ctx.is_staff_chat(platform, chat) => staff_chat(&mut conv, &mut tx).await?,
-        _ if ctx.is_community_room(platform, chat) => room(&mut conv, &mut tx).await?,
+        _ if ctx.roles.is_staff_chat(platform, chat) => staff_chat(&mut conv, &mut tx).await?,
+        _ if ctx.roles.is_community_room(platform, chat) => room(&mut conv, &mut tx).await?,
         _ => {}
     }
     tx.commit().await?;
@@ -276,7 +279,7 @@ async fn staff_chat(conv: &mut Conversation<'_>, conn: &mut Conn) -> StoreResult
         IncomingContent::Photo { file, caption } => (caption.clone(), Some(file.clone())),
         _ => return Ok(()),
     };
-    let authorised = conv.ctx.is_staff_member(conv.incoming);
+    let authorised = conv.ctx.roles.is_staff_member(conv.incoming);
     if let Some((command, args)) = parse_command(&text) {
         if staff::is_staff_command(&command) {
             return staff::run(conv, conn, &command, &args, authorised).await;
@@ -301,6 +304,33 @@ async fn staff_chat(conv: &mut Conversation<'_>, conn: &mut Conn) -> StoreResult
         handoff::staff_reply(conv, conn, ticket, &text, photo).await?;
     }
     Ok(())
+}
+
+/// The router as the platforms' [`Inbox`]: what an adapter hands over goes to [`handle`].
+pub struct Router {
+    ctx: AppContext,
+}
+
+impl Router {
+    pub fn new(ctx: AppContext) -> Router {
+        Router { ctx }
+    }
+}
+
+impl Inbox for Router {
+    fn handle<'a>(&'a self, incoming: &'a Incoming) -> BoxFuture<'a, Result<(), InboxError>> {
+        Box::pin(async move {
+            handle(&self.ctx, incoming)
+                .await
+                .map_err(|err| InboxError(err.to_string()))
+        })
+    }
+
+    fn bot_username_known(&self, platform: Platform, username: &str) {
+        if platform == Platform::Telegram {
+            let _ = self.ctx.telegram_username.set(username.to_string());
+        }
+    }
 }
 
 #[cfg(test)]

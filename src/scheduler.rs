@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::app::AppContext;
+use crate::context::AppContext;
 use crate::store::StoreError;
 
 pub async fn run(ctx: AppContext, mut shutdown: watch::Receiver<bool>) -> Result<(), StoreError> {
@@ -18,7 +18,7 @@ pub async fn run(ctx: AppContext, mut shutdown: watch::Receiver<bool>) -> Result
         tick(&ctx).await;
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
-            _ = crate::app::until_shutdown(&mut shutdown) => return Ok(()),
+            _ = crate::shutdown::until_shutdown(&mut shutdown) => return Ok(()),
         }
     }
 }

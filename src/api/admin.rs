@@ -8,7 +8,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 use super::ApiError;
-use crate::app::AppContext;
+use crate::context::AppContext;
 use crate::store::outbox as rows;
 
 pub async fn healthz(State(ctx): State<AppContext>) -> impl IntoResponse {

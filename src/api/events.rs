@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::signing::{SignatureProblem, verify};
 use super::{ApiError, MAX_BODY_BYTES, MAX_EVENTS};
-use crate::app::AppContext;
+use crate::context::AppContext;
 use crate::ingest::{BatchOutcome, IngestError, ingest};
 use secrecy::ExposeSecret;
 

@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-use crate::app::AppContext;
+use crate::context::AppContext;
 
 pub use errors::ApiError;
 pub use signing::{sign, verify};

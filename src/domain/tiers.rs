@@ -12,6 +12,11 @@ pub fn tier_for(tiers: &[TierConfig], orders: u32, spend: i64) -> Option<&str> {
         .map(|t| t.name.as_str())
 }
 
+/// The VIP tier is the highest one listed; `None` without tiers.
+pub fn vip_tier(tiers: &[TierConfig]) -> Option<&str> {
+    tiers.last().map(|t| t.name.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

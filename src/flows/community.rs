@@ -223,7 +223,7 @@ pub async fn moderate(
 ) -> StoreResult<bool> {
     let ctx = conv.ctx;
     let incoming = conv.incoming;
-    if incoming.from_admin || incoming.sent_as_chat || ctx.is_staff_member(incoming) {
+    if incoming.from_admin || incoming.sent_as_chat || ctx.roles.is_staff_member(incoming) {
         return Ok(false);
     }
     let platform = incoming.platform;
@@ -281,7 +281,7 @@ pub async fn moderate(
             now,
         )
         .await?;
-        if let Some((staff_platform, staff_chat)) = ctx.staff_chat_for(platform) {
+        if let Some((staff_platform, staff_chat)) = ctx.roles.staff_chat_for(platform) {
             let note = Payload::text("staff-member-muted")
                 .arg("name", name)
                 .arg("user", user.to_string())

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::app::AppContext;
+use crate::context::AppContext;
 use crate::domain::{Flow, Lane, Lang};
 use crate::outbox::{self, Envelope, Payload, Recipient};
 use crate::platforms::Incoming;

@@ -148,7 +148,7 @@ pub async fn take_comment(
         .await?
         .map(|c| c.name)
         .unwrap_or_default();
-    if let Some((platform, chat_id)) = conv.ctx.staff_chat_for(conv.incoming.platform) {
+    if let Some((platform, chat_id)) = conv.ctx.roles.staff_chat_for(conv.incoming.platform) {
         let payload = Payload::text("staff-feedback-comment")
             .arg("feedback", feedback_id)
             .arg("broadcast", entry.subject_id.clone())

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::conversation::Conversation;
-use crate::app::AppContext;
+use crate::context::AppContext;
 use crate::domain::tiers::tier_for;
 use crate::domain::{Flow, Lane, Platform};
 use crate::events_out::{self, ClosedBy};
@@ -47,7 +47,7 @@ fn to_staff(
     lane: Lane,
     payload: Payload,
 ) -> Option<Envelope> {
-    let (platform, chat_id) = ctx.staff_chat_for(platform)?;
+    let (platform, chat_id) = ctx.roles.staff_chat_for(platform)?;
     let to = match ticket {
         Some(id) => Recipient::Thread {
             platform,

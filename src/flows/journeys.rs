@@ -12,8 +12,8 @@ use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 
 use super::Effects;
-use crate::app::AppContext;
 use crate::config::Config;
+use crate::context::AppContext;
 use crate::domain::policy::{birthday_today, journey_window};
 use crate::domain::{Flow, Lane, Lang};
 use crate::i18n::Texts;

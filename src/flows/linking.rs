@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::after_broadcast::send_missed_thank_yous;
 pub use super::conversation::Conversation;
-use crate::app::AppContext;
+use crate::context::AppContext;
 use crate::domain::Lang;
 use crate::events_out;
 use crate::i18n::Arg;

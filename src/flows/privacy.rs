@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use super::conversation::Conversation;
 use super::{Effects, vip};
-use crate::app::AppContext;
 use crate::config::Config;
+use crate::context::AppContext;
 use crate::domain::Lang;
 use crate::domain::events::{Event, EventBody};
 use crate::outbox::{ButtonSpec, Payload};

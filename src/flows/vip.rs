@@ -12,17 +12,12 @@ use chrono::{DateTime, Duration, Utc};
 use super::Effects;
 use super::conversation::Conversation;
 use crate::config::{Config, TierConfig};
-use crate::domain::tiers::tier_for;
+use crate::domain::tiers::{self, tier_for};
 use crate::domain::{Flow, Lane, Platform};
 use crate::outbox::{self, Envelope, Payload, Recipient};
 use crate::platforms::ChatAction;
 use crate::store::vip::{self as stored, CodeSend};
 use crate::store::{Conn, StoreResult, customers};
-
-/// The highest tier: the VIP room is for it.
-pub fn vip_tier(config: &Config) -> Option<&str> {
-    config.tiers.last().map(|t| t.name.as_str())
-}
 
 fn rank(tiers: &[TierConfig], name: Option<&str>) -> Option<usize> {
     let name = name?;
@@ -78,7 +73,7 @@ pub async fn recompute_tier(
         "a higher tier was reached",
     )
     .await?;
-    let payload = if Some(tier.as_str()) == vip_tier(config) {
+    let payload = if Some(tier.as_str()) == tiers::vip_tier(&config.tiers) {
         Payload::VipWelcome { tier: tier.clone() }
     } else {
         Payload::text("tier-congratulation").arg("tier", tier.clone())
@@ -251,7 +246,7 @@ pub async fn send_codes(
     }
     if let CodeSource::Shared(code) = &command.code {
         // The VIP room hears about a shared code too.
-        for (platform, room) in conv.ctx.vip_rooms() {
+        for (platform, room) in conv.ctx.roles.vip_rooms() {
             let post = Payload::text("vip-room-code")
                 .arg("code", code.clone())
                 .arg("tier", command.tier.clone())
@@ -304,14 +299,14 @@ pub async fn post(conv: &mut Conversation<'_>, conn: &mut Conn, text: &str) -> S
             .await;
     }
     let config = conv.ctx.config.clone();
-    let Some(vip) = vip_tier(&config) else {
+    let Some(vip) = tiers::vip_tier(&config.tiers) else {
         return conv
             .reply_to_staff(conn, Payload::text("staff-vippost-no-tiers"))
             .await;
     };
     let now = conv.now;
     let post_id = format!("{}:{}", conv.incoming.platform, conv.incoming.update_id);
-    for (platform, room) in conv.ctx.vip_rooms() {
+    for (platform, room) in conv.ctx.roles.vip_rooms() {
         let envelope = Envelope {
             key: format!("vippost-room:{post_id}:{platform}:{room}"),
             to: Recipient::Chat {

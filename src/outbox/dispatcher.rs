@@ -26,11 +26,11 @@ use super::access::{self, AccessError, RoomAccess, VipRooms};
 use super::gate;
 use super::pacing::Pacer;
 use super::render::{Rendered, Renderer};
+use crate::chat_roles::ChatMoves;
 use crate::clock::Clock;
 use crate::config::{Config, PolicyConfig};
 use crate::domain::policy::{Gate, advertising_gate, journey_window};
 use crate::domain::{Flow, Lane, Lang, Platform};
-use crate::platforms::moves::ChatMoves;
 use crate::platforms::{ActionDone, ChatAction, Delivered, Messenger, SendError};
 use crate::store::customers::{self, Customer, Identity};
 use crate::store::outbox::{self as rows, ClaimedMessage};
@@ -110,7 +110,7 @@ impl Dispatcher {
             policy: config.policy.clone(),
             timezone: config.shop.timezone,
             vip_rooms: VipRooms::from_config(config),
-            vip_tier: crate::flows::vip::vip_tier(config).map(str::to_string),
+            vip_tier: crate::domain::tiers::vip_tier(&config.tiers).map(str::to_string),
             events_out: None,
         }
     }
@@ -244,7 +244,7 @@ impl Dispatcher {
         let mut first_turn = match &pacer {
             Some(pacer) => tokio::select! {
                 turn = pacer.wait_turn(&route.chat_id, is_group, lane) => Some(turn),
-                _ = crate::app::until_shutdown(shutdown) => {
+                _ = crate::shutdown::until_shutdown(shutdown) => {
                     rows::release(&self.store, message.id).await?;
                     return Ok(Outcome::Released);
                 }

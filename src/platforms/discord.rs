@@ -1,6 +1,6 @@
 //! Discord, through serenity: the gateway for messages and interactions, global slash commands
 //! usable in DMs, and REST for sends. The only module that knows serenity. It turns gateway
-//! events into [`Incoming`] for the router and REST answers into [`SendError`]; it decides
+//! events into [`Incoming`] for the [`Inbox`] it is handed and REST answers into [`SendError`]; it decides
 //! nothing.
 //!
 //! Message sends go straight to `POST /channels/{id}/messages` with reqwest instead of
@@ -26,16 +26,15 @@ use serenity::all::{
     EditInteractionResponse, EventHandler, GatewayIntents, HttpBuilder, InstallationContext,
     Interaction, InteractionContext, Member as GuildMember, Message, Ready, UserId,
 };
-use tokio::sync::watch;
 
 use super::{
-    ActionDone, ChatAction, Delivered, Incoming, IncomingContent, Member, Messenger, Part,
+    ActionDone, ChatAction, Delivered, Inbox, Incoming, IncomingContent, Member, Messenger, Part,
     PlatformLimits, SendError,
 };
-use crate::app::AppContext;
 use crate::config::{DiscordConfig, LimitsConfig};
 use crate::domain::{Lang, Platform};
-use crate::i18n::Markup;
+use crate::i18n::{Markup, Texts};
+use crate::shutdown::{Shutdown, until_shutdown};
 
 /// Discord's own JSON error codes that change what we do.
 const CANNOT_MESSAGE_USER: i64 = 50007;
@@ -116,8 +115,10 @@ impl DiscordAdapter {
     /// reconnects by itself when the connection drops.
     pub async fn run(
         self,
-        ctx: AppContext,
-        mut shutdown: watch::Receiver<bool>,
+        inbox: Arc<dyn Inbox>,
+        texts: Arc<Texts>,
+        default_locale: Lang,
+        mut shutdown: Shutdown,
     ) -> Result<(), DiscordError> {
         let http = HttpBuilder::new(self.token.expose_secret())
             .proxy(self.api_url.clone())
@@ -125,7 +126,9 @@ impl DiscordAdapter {
             .ratelimiter_disabled(true)
             .build();
         let handler = Handler {
-            ctx,
+            inbox,
+            texts,
+            default_locale,
             dm_opens: self.dm_opens.clone(),
         };
         let mut client = serenity::client::ClientBuilder::new_with_http(http, intents())
@@ -135,7 +138,7 @@ impl DiscordAdapter {
         let shards = client.shard_manager.clone();
         tokio::select! {
             result = client.start() => result.map_err(|e| DiscordError::Gateway(e.to_string())),
-            _ = crate::app::until_shutdown(&mut shutdown) => {
+            _ = until_shutdown(&mut shutdown) => {
                 shards.shutdown_all().await;
                 Ok(())
             }
@@ -144,7 +147,10 @@ impl DiscordAdapter {
 }
 
 struct Handler {
-    ctx: AppContext,
+    inbox: Arc<dyn Inbox>,
+    /// For the few words of a deferred slash-command answer ("see your DMs").
+    texts: Arc<Texts>,
+    default_locale: Lang,
     dm_opens: Arc<DefaultDirectRateLimiter>,
 }
 
@@ -250,12 +256,12 @@ impl EventHandler for Handler {
                 None => IncomingContent::Text(message.content.clone()),
             },
         };
-        route(&self.ctx, &incoming).await;
+        route(self.inbox.as_ref(), &incoming).await;
     }
 
     async fn guild_member_addition(&self, _ctx: Context, new_member: GuildMember) {
         if let Some(incoming) = member_joined(&new_member) {
-            route(&self.ctx, &incoming).await;
+            route(self.inbox.as_ref(), &incoming).await;
         }
     }
 
@@ -294,15 +300,13 @@ impl Handler {
             Some(command.channel_id)
         };
         if in_guild {
-            let lang =
-                Lang::from_tag(&command.locale).unwrap_or(self.ctx.config.shop.default_locale);
+            let lang = Lang::from_tag(&command.locale).unwrap_or(self.default_locale);
             let id = if chat_id.is_some() {
                 "discord-dm-sent"
             } else {
                 "discord-dm-closed"
             };
             let text = self
-                .ctx
                 .texts
                 .render(lang, id, &[])
                 .unwrap_or_else(|_| "✓".to_string());
@@ -341,7 +345,7 @@ impl Handler {
             reply_to: None,
             content: IncomingContent::Text(text),
         };
-        route(&self.ctx, &incoming).await;
+        route(self.inbox.as_ref(), &incoming).await;
     }
 
     async fn component(&self, ctx: &Context, component: ComponentInteraction) {
@@ -373,7 +377,7 @@ impl Handler {
                 data: component.data.custom_id.clone(),
             },
         };
-        route(&self.ctx, &incoming).await;
+        route(self.inbox.as_ref(), &incoming).await;
     }
 
     /// Opens (or finds) the DM channel for a viewer who used a command in the guild. Opening is
@@ -452,9 +456,9 @@ fn discord_code(err: &serenity::Error) -> Option<i64> {
 
 /// Discord does not deliver an event twice, so a failure to store it (a busy database) is
 /// retried here; the processed-update record makes a retry after a partial success harmless.
-async fn route(ctx: &AppContext, incoming: &Incoming) -> bool {
+async fn route(inbox: &dyn Inbox, incoming: &Incoming) -> bool {
     for attempt in 1..=4u64 {
-        match crate::router::handle(ctx, incoming).await {
+        match inbox.handle(incoming).await {
             Ok(()) => return true,
             Err(err) => {
                 tracing::error!(error = %err, attempt, update_id = %incoming.update_id, "a Discord event could not be handled");

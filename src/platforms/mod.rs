@@ -1,10 +1,10 @@
 //! The edge where encore meets messengers. Each adapter turns platform updates into
-//! [`Incoming`] values for the router and sends prepared message parts; it never decides what
-//! to send. Only `telegram.rs` knows teloxide.
+//! [`Incoming`] values for the [`Inbox`] it was handed and sends prepared message parts; it never
+//! decides what to send. Adapters are leaves: they import neither the router, the wiring nor any
+//! flow. Only `telegram.rs` knows teloxide, only `discord.rs` serenity.
 
 pub mod discord;
 pub mod emulator;
-pub mod moves;
 pub mod rights;
 pub mod telegram;
 
@@ -192,6 +192,21 @@ pub trait Messenger: Send + Sync {
         })
     }
 }
+
+/// Where an adapter hands what arrives: the router, given to each adapter when it starts. The
+/// adapter knows nothing of what happens next, which keeps it a leaf.
+pub trait Inbox: Send + Sync {
+    /// Handles one update durably. An error means nothing was stored: the adapter may offer the
+    /// same update again (a handled update offered again changes nothing).
+    fn handle<'a>(&'a self, incoming: &'a Incoming) -> BoxFuture<'a, Result<(), InboxError>>;
+    /// The adapter learned the bot's own username (Telegram: for `t.me` links).
+    fn bot_username_known(&self, platform: Platform, username: &str);
+}
+
+/// An update the inbox could not store (a busy or broken database), in words for the log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the update could not be stored: {0}")]
+pub struct InboxError(pub String);
 
 /// What a viewer or staff member did, as the router sees it.
 #[derive(Debug, Clone, PartialEq)]

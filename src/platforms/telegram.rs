@@ -1,8 +1,9 @@
 //! Telegram, through teloxide: long polling for updates, `sendMessage` with HTML for sends.
-//! The only module that knows teloxide. It turns updates into [`Incoming`] for the router and
-//! teloxide's errors into [`SendError`]; it decides nothing.
+//! The only module that knows teloxide. It turns updates into [`Incoming`] for the [`Inbox`] it
+//! is handed and teloxide's errors into [`SendError`]; it decides nothing.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
@@ -18,16 +19,15 @@ use teloxide::types::{
     User, UserId,
 };
 use teloxide::{ApiError, Bot, RequestError};
-use tokio::sync::watch;
 
 use super::{
-    ActionDone, ChatAction, Delivered, Incoming, IncomingContent, Member, Messenger, Part,
+    ActionDone, ChatAction, Delivered, Inbox, Incoming, IncomingContent, Member, Messenger, Part,
     PlatformLimits, SendError,
 };
-use crate::app::AppContext;
 use crate::config::{LimitsConfig, TelegramConfig};
 use crate::domain::Platform;
 use crate::i18n::Markup;
+use crate::shutdown::{Shutdown, until_shutdown};
 
 /// How long one `getUpdates` call waits for news (long polling).
 const POLL_TIMEOUT_SECONDS: u32 = 10;
@@ -127,8 +127,8 @@ impl TelegramAdapter {
     /// of processed updates makes the re-delivery harmless.
     pub async fn poll(
         mut self,
-        ctx: AppContext,
-        mut shutdown: watch::Receiver<bool>,
+        inbox: Arc<dyn Inbox>,
+        mut shutdown: Shutdown,
     ) -> Result<(), TelegramError> {
         let mut offset: i32 = 0;
         let mut backoff = Duration::from_secs(1);
@@ -141,7 +141,7 @@ impl TelegramAdapter {
                 .allowed_updates(ALLOWED_UPDATES.to_vec());
             let updates = tokio::select! {
                 result = request => result,
-                _ = crate::app::until_shutdown(&mut shutdown) => return Ok(()),
+                _ = until_shutdown(&mut shutdown) => return Ok(()),
             };
             let updates = match updates {
                 Ok(updates) => {
@@ -152,7 +152,7 @@ impl TelegramAdapter {
                         if let Ok(me) = self.bot.get_me().await {
                             self.username = me.user.username.clone();
                             if let Some(name) = &self.username {
-                                let _ = ctx.telegram_username.set(name.clone());
+                                inbox.bot_username_known(Platform::Telegram, name);
                             }
                         }
                     }
@@ -170,7 +170,7 @@ impl TelegramAdapter {
                     backoff = (backoff * 2).min(Duration::from_secs(30));
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => continue,
-                        _ = crate::app::until_shutdown(&mut shutdown) => return Ok(()),
+                        _ = until_shutdown(&mut shutdown) => return Ok(()),
                     }
                 }
             };
@@ -180,7 +180,7 @@ impl TelegramAdapter {
                     self.look_up_admin(&update, incoming).await;
                 }
                 if let Some(incoming) = &incoming
-                    && let Err(err) = crate::router::handle(&ctx, incoming).await
+                    && let Err(err) = inbox.handle(incoming).await
                 {
                     // Not confirmed: Telegram will deliver it again on the next poll.
                     tracing::error!(error = %err, update_id = update.id.0, "update could not be handled; will retry");

@@ -247,7 +247,7 @@ impl TestApp {
         self.dir.path().join("encore.db")
     }
 
-    pub fn ctx(&self) -> &encore::app::AppContext {
+    pub fn ctx(&self) -> &encore::context::AppContext {
         &self.app.as_ref().expect("app is running").ctx
     }
 

@@ -1,0 +1,61 @@
+//! The shared context handed to the router, the flows, the API and the scheduler: configuration,
+//! store, clock, texts, the outbox's bell and the roles of chats. No globals. It sits below the
+//! flows and imports none of them; `app` builds it.
+
+use std::sync::{Arc, OnceLock};
+
+use crate::chat_roles::{ChatMoves, ChatRoles};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::domain::faq::Faq;
+use crate::domain::moderation::FloodGuard;
+use crate::i18n::Texts;
+use crate::outbox::Outbox;
+use crate::store::Store;
+
+/// What every handler, flow and task shares.
+#[derive(Clone)]
+pub struct AppContext {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub texts: Arc<Texts>,
+    pub outbox: Outbox,
+    /// The Telegram bot's username once known (for `t.me` links); the adapter reports it.
+    pub telegram_username: Arc<OnceLock<String>>,
+    /// Whether a Discord adapter runs, so link answers can offer `/link` there.
+    pub discord_running: bool,
+    /// The FAQ answers (`[faq] path`); empty when the file is absent.
+    pub faq: Arc<Faq>,
+    /// Which chat is staff, community or VIP, and where configured chats live now.
+    pub roles: ChatRoles,
+    /// Who is flooding a community room (`[moderation]`), per member.
+    pub flood: Arc<FloodGuard>,
+}
+
+impl AppContext {
+    pub fn new(
+        config: Config,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        texts: Arc<Texts>,
+    ) -> AppContext {
+        let flood = FloodGuard::new(
+            config.moderation.flood_messages,
+            config.moderation.flood_seconds,
+        );
+        let config = Arc::new(config);
+        AppContext {
+            roles: ChatRoles::new(config.clone(), ChatMoves::default()),
+            config,
+            store,
+            clock,
+            texts,
+            outbox: Outbox::new(),
+            telegram_username: Arc::new(OnceLock::new()),
+            discord_running: false,
+            faq: Arc::new(Faq::empty()),
+            flood: Arc::new(flood),
+        }
+    }
+}
