@@ -37,4 +37,5 @@ pub mod platforms;
 pub mod report;
 pub mod router;
 pub mod scheduler;
+pub mod signing;
 pub mod store;
