@@ -40,4 +40,5 @@ pub mod report;
 pub mod router;
 pub mod scheduler;
 pub mod shutdown;
+pub mod signing;
 pub mod store;

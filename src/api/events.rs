@@ -6,10 +6,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde_json::Value;
 
-use super::signing::{SignatureProblem, verify};
 use super::{ApiError, MAX_BODY_BYTES, MAX_EVENTS};
 use crate::context::AppContext;
 use crate::ingest::{BatchOutcome, IngestError, ingest};
+use crate::signing::{self, verify};
 use secrecy::ExposeSecret;
 
 pub async fn post_events(
@@ -30,22 +30,17 @@ pub async fn post_events(
     let secret = ctx.config.http.webhook_secret.expose_secret().as_bytes();
     verify(
         secret,
-        header_text("x-encore-timestamp"),
-        header_text("x-encore-signature"),
+        header_text(signing::TIMESTAMP_HEADER),
+        header_text(signing::SIGNATURE_HEADER),
         &body,
         ctx.clock.now().timestamp(),
     )
-    .map_err(|problem| match problem {
-        SignatureProblem::Stale => ApiError::new(
+    .map_err(|problem| {
+        ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "stale_timestamp",
-            "X-Encore-Timestamp is more than 300 seconds from the server's clock",
-        ),
-        SignatureProblem::Missing | SignatureProblem::Wrong => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "bad_signature",
-            "X-Encore-Signature is missing or does not match the body (HMAC-SHA256 of \"<timestamp>.<body>\")",
-        ),
+            problem.code(),
+            problem.to_string(),
+        )
     })?;
     let is_json = header_text(header::CONTENT_TYPE.as_str())
         .and_then(|ct| ct.split(';').next())
