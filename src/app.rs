@@ -66,7 +66,7 @@ impl RunningApp {
     ) -> Result<RunningApp, AppError> {
         let store = Store::open_and_migrate(&config.database.url).await?;
         let texts = Arc::new(Texts::load()?);
-        let faq = Faq::load(std::path::Path::new(&config.faq.path))?;
+        let faq = crate::flows::faq::load_file(std::path::Path::new(&config.faq.path))?;
         let moves = store
             .chat_moves()
             .await?

@@ -221,7 +221,7 @@ async fn faq_answers_other_phrasings_and_a_second_miss_offers_a_person() {
     let user = TgUser::new(6004, "Doyun").with_language("ko");
     t.post_events(&[customer("c-4", "도윤")]).await;
     t.link_viewer("c-4", &user).await;
-    let shipping = encore::domain::faq::Faq::load(std::path::Path::new(concat!(
+    let shipping = encore::flows::faq::load_file(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/faq.toml"
     )))

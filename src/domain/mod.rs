@@ -9,6 +9,7 @@ pub mod order;
 pub mod person_request;
 pub mod platform;
 pub mod policy;
+pub mod text;
 pub mod tiers;
 
 pub use lang::Lang;

@@ -34,7 +34,10 @@
 //! - a clear request is negated (`상담원 연결 안 해도 돼요`, `I don't need an agent`) or asks
 //!   whether the bot is a person (`진짜 사람이에요?`, `are you human?`).
 //!
-//! Everything below is data; the functions only walk it.
+//! Everything below is data; the functions only walk it. Reading the message (Hangul run
+//! together, English words, walking Korean without spaces) is [`crate::domain::text`]'s.
+
+use crate::domain::text::{ascii_words, can_segment, contains, hangul_syllables, starts_with};
 
 /// How a message relates to asking for a person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -412,13 +415,9 @@ const EN_I_AM: &[&str] = &["im", "youre", "ur"];
 
 /// Does this message ask for a human? Korean (particles, spacing, polite/plain endings) and English.
 pub fn person_request(text: &str) -> PersonRequest {
-    let lower = text.to_lowercase();
-    let hangul: Vec<char> = lower.chars().filter(|c| is_syllable(*c)).collect();
-    let latin: Vec<String> = lower
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '\'' || c == '\u{2019}'))
-        .map(|w| w.replace(['\'', '\u{2019}'], ""))
-        .filter(|w| !w.is_empty())
-        .collect();
+    // Korean is read with the spaces taken out (`사람 좀 불러` = `사람좀불러`), English by words.
+    let hangul = hangul_syllables(text);
+    let latin = ascii_words(text);
     let latin: Vec<&str> = latin.iter().map(String::as_str).collect();
 
     let korean_is_glue = only_glue(&hangul, KO_GLUE);
@@ -449,34 +448,14 @@ impl PersonRequest {
     }
 }
 
-fn is_syllable(c: char) -> bool {
-    ('\u{AC00}'..='\u{D7A3}').contains(&c)
-}
-
-fn starts_with(s: &[char], word: &str) -> bool {
-    let mut chars = s.iter();
-    word.chars().all(|w| chars.next() == Some(&w))
-}
-
-fn contains(s: &[char], word: &str) -> bool {
-    (0..s.len()).any(|i| starts_with(&s[i..], word))
-}
-
 /// Whether `s` is made entirely of glue pieces (an empty `s` is).
 fn only_glue(s: &[char], glue: &[&str]) -> bool {
-    let mut reach = vec![false; s.len() + 1];
-    reach[0] = true;
-    for i in 0..s.len() {
-        if !reach[i] {
-            continue;
-        }
-        for piece in glue {
-            if starts_with(&s[i..], piece) {
-                reach[i + piece.chars().count()] = true;
-            }
-        }
-    }
-    reach[s.len()]
+    can_segment(s, |rest| {
+        glue.iter()
+            .filter(|piece| starts_with(rest, piece))
+            .map(|piece| piece.chars().count())
+            .collect()
+    })
 }
 
 /// What follows a Korean who-word once honorifics, particles and fillers are skipped.

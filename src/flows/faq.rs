@@ -1,12 +1,17 @@
 //! FAQ answers: in a DM, the best matching answer, else "I did not find that" with a
 //! talk-to-a-person button (and after two misses in a row, a person is offered outright); in a
 //! community room, the answer as a reply — at most once per question per room every 10 minutes.
+//! It also reads the FAQ file from disk at start-up ([`load_file`]); checking and matching it
+//! are `domain::faq`'s, which never touches the filesystem.
+
+use std::path::Path;
 
 use chrono::Duration;
 
 use super::conversation::Conversation;
 use super::handoff::talk_to_a_person_button;
 use crate::domain::Lang;
+use crate::domain::faq::{Faq, FaqError};
 use crate::outbox::{Payload, ReplyTo};
 use crate::store::{Conn, StoreResult, feedback};
 
@@ -15,6 +20,19 @@ pub const ROOM_MIN_SCORE: f64 = 0.6;
 
 /// A room hears the same answer at most this often.
 pub const ROOM_ANSWER_EVERY_MINUTES: i64 = 10;
+
+/// Reads the FAQ file (`[faq] path`). A missing file is an empty FAQ (Ok); a file that is there
+/// but wrong is an error naming it.
+pub fn load_file(path: &Path) -> Result<Faq, FaqError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Faq::from_toml(&text, &path.display().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Faq::empty()),
+        Err(source) => Err(FaqError::Read {
+            path: path.display().to_string(),
+            source,
+        }),
+    }
+}
 
 /// Answers a viewer's question in a DM. Returns whether an answer was found.
 pub async fn answer_in_dm(
@@ -90,4 +108,41 @@ pub async fn answer_in_room(
         payload = payload.replying_to(ReplyTo::Message(message_id.clone()));
     }
     conv.reply(conn, None, payload).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHIPPED: &str = include_str!("../../faq.toml");
+
+    fn temp_path(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("encore-faq-test-{}-{name}", std::process::id()))
+    }
+
+    #[test]
+    fn a_missing_file_loads_as_an_empty_faq() {
+        let faq = load_file(&temp_path("does-not-exist.toml")).unwrap();
+        assert!(faq.is_empty());
+    }
+
+    #[test]
+    fn a_broken_file_is_an_error_that_names_it() {
+        let path = temp_path("broken.toml");
+        std::fs::write(&path, "[[entry]]\nid = \"a\"\n").unwrap();
+        let result = load_file(&path);
+        std::fs::remove_file(&path).unwrap();
+        let msg = result.unwrap_err().to_string();
+        assert!(msg.starts_with(&path.display().to_string()), "{msg}");
+        assert!(msg.contains("entry 1 (id \"a\")"), "{msg}");
+    }
+
+    #[test]
+    fn a_good_file_loads_from_disk() {
+        let path = temp_path("good.toml");
+        std::fs::write(&path, SHIPPED).unwrap();
+        let result = load_file(&path);
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(result.unwrap().len(), 10);
+    }
 }
