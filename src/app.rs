@@ -14,7 +14,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::context::AppContext;
 use crate::domain::Platform;
-use crate::domain::faq::{Faq, FaqError};
+use crate::domain::faq::FaqError;
 use crate::i18n::{I18nError, Texts};
 use crate::outbox::dispatcher::Dispatcher;
 use crate::outbox::render::Renderer;
