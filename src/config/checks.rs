@@ -1,0 +1,114 @@
+//! Checks that can only be judged once every source has been applied and read: a configured
+//! platform has a token, no limit is raised above the platform's published one, and tiers are
+//! listed lowest to highest with names that differ.
+//!
+//! Rules about one value on its own are on the field (`rules.rs`); this module never changes a
+//! value, it only refuses a configuration, naming the key or variable to fix.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::env::EnvKeys;
+use super::error::ConfigError;
+use super::{Config, LimitsConfig, TierConfig};
+
+pub(super) fn check(config: &Config, env: &EnvKeys) -> Result<(), ConfigError> {
+    check_limits(&config.limits, env)?;
+    if config.telegram.as_ref().is_some_and(|t| is_blank(&t.token)) {
+        return Err(ConfigError::MissingToken {
+            section: "telegram",
+            var: "ENCORE_TELEGRAM_TOKEN",
+        });
+    }
+    if config.discord.as_ref().is_some_and(|d| is_blank(&d.token)) {
+        return Err(ConfigError::MissingToken {
+            section: "discord",
+            var: "ENCORE_DISCORD_TOKEN",
+        });
+    }
+    check_tiers(&config.tiers)
+}
+
+pub(super) fn is_blank(secret: &SecretString) -> bool {
+    secret.expose_secret().trim().is_empty()
+}
+
+/// Every `[limits]` key's default is the platform's published limit; the platform is the key's
+/// first word (`telegram_per_second` → Telegram). Walked through serde so that a new limit is
+/// checked without being named here.
+fn check_limits(limits: &LimitsConfig, env: &EnvKeys) -> Result<(), ConfigError> {
+    let (Ok(serde_json::Value::Object(values)), Ok(serde_json::Value::Object(published))) = (
+        serde_json::to_value(limits),
+        serde_json::to_value(LimitsConfig::default()),
+    ) else {
+        return Ok(());
+    };
+    for (key, value) in &values {
+        let (Some(value), Some(max)) = (
+            value.as_u64(),
+            published
+                .get(key)
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|max| u32::try_from(max).ok()),
+        ) else {
+            continue;
+        };
+        if value > u64::from(max) {
+            return Err(ConfigError::LimitTooHigh {
+                origin: env.origin(&format!("limits.{key}")),
+                value: i128::from(value),
+                max,
+                platform: platform_of(key),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn platform_of(limit_key: &str) -> &'static str {
+    match limit_key.split('_').next() {
+        Some("telegram") => "Telegram",
+        Some("discord") => "Discord",
+        _ => "the platform",
+    }
+}
+
+fn check_tiers(tiers: &[TierConfig]) -> Result<(), ConfigError> {
+    let invalid = |key: String, reason: String| ConfigError::Invalid {
+        origin: super::Origin::File(key),
+        reason,
+    };
+    for (i, tier) in tiers.iter().enumerate() {
+        if let Some(j) = tiers[..i]
+            .iter()
+            .position(|earlier| earlier.name.eq_ignore_ascii_case(&tier.name))
+        {
+            return Err(invalid(
+                format!("tiers[{i}].name"),
+                format!("`{}` is already the name of tiers[{j}]", tier.name),
+            ));
+        }
+        let Some(previous) = i.checked_sub(1).and_then(|j| tiers.get(j)) else {
+            continue;
+        };
+        let lower = |key: &str, this: i64, before: i64| {
+            invalid(
+                format!("tiers[{i}].{key}"),
+                format!(
+                    "{this} is lower than {before} for the tier before it (`{}`); list tiers lowest to highest",
+                    previous.name
+                ),
+            )
+        };
+        if tier.min_orders < previous.min_orders {
+            return Err(lower(
+                "min_orders",
+                i64::from(tier.min_orders),
+                i64::from(previous.min_orders),
+            ));
+        }
+        if tier.min_spend < previous.min_spend {
+            return Err(lower("min_spend", tier.min_spend, previous.min_spend));
+        }
+    }
+    Ok(())
+}

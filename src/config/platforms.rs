@@ -1,0 +1,111 @@
+//! The platform sections: `[telegram]`, `[discord]` (each optional: absent means that platform is
+//! off) and `[limits]`, the platforms' published rate limits, with their defaults.
+//!
+//! A key is one field here. That a configured platform has a token and that a limit is never
+//! raised above its default are checked in `checks.rs`.
+
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use super::rules::{self, AtLeast, ChatId, HttpUrl, Snowflake, TelegramUserId};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelegramConfig {
+    /// Never empty once loaded: a configured `[telegram]` needs a token.
+    #[serde(with = "rules::secret")]
+    pub token: SecretString,
+    /// Without a trailing `/`.
+    #[serde(deserialize_with = "rules::one::<HttpUrl, _>")]
+    pub api_url: String,
+    #[serde(deserialize_with = "rules::optional::<ChatId, _>")]
+    pub staff_chat_id: Option<i64>,
+    #[serde(deserialize_with = "rules::list::<TelegramUserId, _>")]
+    pub staff_user_ids: Vec<i64>,
+    #[serde(deserialize_with = "rules::list::<ChatId, _>")]
+    pub community_chat_ids: Vec<i64>,
+    #[serde(deserialize_with = "rules::optional::<ChatId, _>")]
+    pub vip_chat_id: Option<i64>,
+}
+
+impl Default for TelegramConfig {
+    /// Everything but the token, which has no default.
+    fn default() -> Self {
+        TelegramConfig {
+            token: SecretString::default(),
+            api_url: "https://api.telegram.org".to_string(),
+            staff_chat_id: None,
+            staff_user_ids: Vec::new(),
+            community_chat_ids: Vec::new(),
+            vip_chat_id: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscordConfig {
+    /// Never empty once loaded: a configured `[discord]` needs a token.
+    #[serde(with = "rules::secret")]
+    pub token: SecretString,
+    /// Without a trailing `/`.
+    #[serde(deserialize_with = "rules::one::<HttpUrl, _>")]
+    pub api_url: String,
+    #[serde(deserialize_with = "rules::optional::<Snowflake, _>")]
+    pub guild_id: Option<u64>,
+    #[serde(deserialize_with = "rules::optional::<Snowflake, _>")]
+    pub staff_channel_id: Option<u64>,
+    #[serde(deserialize_with = "rules::list::<Snowflake, _>")]
+    pub staff_user_ids: Vec<u64>,
+    #[serde(deserialize_with = "rules::list::<Snowflake, _>")]
+    pub community_channel_ids: Vec<u64>,
+    #[serde(deserialize_with = "rules::optional::<Snowflake, _>")]
+    pub vip_channel_id: Option<u64>,
+    #[serde(deserialize_with = "rules::optional::<Snowflake, _>")]
+    pub vip_role_id: Option<u64>,
+}
+
+impl Default for DiscordConfig {
+    /// Everything but the token, which has no default.
+    fn default() -> Self {
+        DiscordConfig {
+            token: SecretString::default(),
+            api_url: "https://discord.com".to_string(),
+            guild_id: None,
+            staff_channel_id: None,
+            staff_user_ids: Vec::new(),
+            community_channel_ids: Vec::new(),
+            vip_channel_id: None,
+            vip_role_id: None,
+        }
+    }
+}
+
+/// The platforms' published limits: the defaults are the published values, and each may be
+/// lowered, never raised above its default (`checks.rs`). A key's platform is its first word.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    #[serde(deserialize_with = "rules::one::<AtLeast<u32, 1>, _>")]
+    pub telegram_per_second: u32,
+    #[serde(deserialize_with = "rules::one::<AtLeast<u32, 1>, _>")]
+    pub telegram_per_chat_per_second: u32,
+    #[serde(deserialize_with = "rules::one::<AtLeast<u32, 1>, _>")]
+    pub telegram_per_group_per_minute: u32,
+    #[serde(deserialize_with = "rules::one::<AtLeast<u32, 1>, _>")]
+    pub discord_per_second: u32,
+    #[serde(deserialize_with = "rules::one::<AtLeast<u32, 1>, _>")]
+    pub discord_dm_opens_per_minute: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            telegram_per_second: 30,
+            telegram_per_chat_per_second: 1,
+            telegram_per_group_per_minute: 20,
+            discord_per_second: 50,
+            discord_dm_opens_per_minute: 10,
+        }
+    }
+}

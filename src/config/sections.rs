@@ -1,0 +1,119 @@
+//! The sections about the shop and the process itself: `[database]`, `[http]`, `[shop]`,
+//! `[scheduler]` and `[faq]`, with their defaults.
+//!
+//! A key is one field here: serde reads it from the file and the environment, the summary shows
+//! it. A field's rule, if it needs one beyond its type, is named on the field (`rules.rs`).
+
+use chrono_tz::Tz;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use super::rules::{self, DatabaseUrl, HttpUrl, Language, ListenAddress, NonEmpty};
+use super::summary::mask_database_url;
+use crate::domain::lang::Lang;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite:…` or `postgres://…`.
+    #[serde(
+        deserialize_with = "rules::one::<DatabaseUrl, _>",
+        serialize_with = "mask_database_url"
+    )]
+    pub url: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "sqlite://encore.db?mode=rwc".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// `host:port` the HTTP API binds to.
+    #[serde(deserialize_with = "rules::one::<ListenAddress, _>")]
+    pub listen: String,
+    /// HMAC-SHA256 key for `POST /v1/events` and outbound webhooks. Empty when not set.
+    #[serde(with = "rules::secret")]
+    pub webhook_secret: SecretString,
+    /// Bearer token for the admin endpoints. Empty when not set.
+    #[serde(with = "rules::secret")]
+    pub admin_token: SecretString,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: "127.0.0.1:8080".to_string(),
+            webhook_secret: SecretString::default(),
+            admin_token: SecretString::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShopConfig {
+    /// Advertising must name the shop, so it cannot be blank.
+    #[serde(deserialize_with = "rules::one::<NonEmpty, _>")]
+    pub name: String,
+    #[serde(with = "rules::time_zone")]
+    pub timezone: Tz,
+    #[serde(deserialize_with = "rules::one::<Language, _>")]
+    pub default_locale: Lang,
+    /// Three capital letters (ISO 4217), e.g. `KRW`.
+    #[serde(deserialize_with = "rules::one::<rules::Currency, _>")]
+    pub currency: String,
+    /// Shown in advertising messages; may be empty.
+    pub contact: String,
+    /// Where encore POSTs its own events; `None` when empty.
+    #[serde(deserialize_with = "rules::optional::<HttpUrl, _>")]
+    pub webhook_url: Option<String>,
+}
+
+impl Default for ShopConfig {
+    fn default() -> Self {
+        ShopConfig {
+            name: "My Shop".to_string(),
+            timezone: Tz::Asia__Seoul,
+            default_locale: Lang::Ko,
+            currency: "KRW".to_string(),
+            contact: String::new(),
+            webhook_url: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SchedulerConfig {
+    /// How often due journeys, held messages and timers are checked; at least 1.
+    #[serde(deserialize_with = "rules::one::<rules::AtLeast<u64, 1>, _>")]
+    pub tick_seconds: u64,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig { tick_seconds: 30 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaqConfig {
+    /// The FAQ file (§8); a missing file means no FAQ answers.
+    #[serde(deserialize_with = "rules::one::<NonEmpty, _>")]
+    pub path: String,
+}
+
+impl Default for FaqConfig {
+    fn default() -> Self {
+        FaqConfig {
+            path: "faq.toml".to_string(),
+        }
+    }
+}

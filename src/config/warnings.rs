@@ -1,0 +1,200 @@
+//! Warnings: things a host should see but that do not stop encore (secrets not chosen yet, no
+//! platform, nowhere for staff work to go, settings the law or advertising rules need).
+//!
+//! This module only reads a loaded configuration; it never refuses one (that is `checks.rs`) and
+//! never puts a secret's value in a warning, except an example value the host copied.
+
+use secrecy::ExposeSecret;
+
+use super::Config;
+
+/// The values the README's example uses; a host who copied it has not chosen a secret yet.
+const EXAMPLE_SECRETS: [&str; 2] = ["change-me", "change-me-too"];
+/// 정보통신망법 asks for a consent re-notice every two years.
+const RENOTICE_LEGAL_DAYS: u32 = 730;
+
+impl Config {
+    /// Things a host should see but that do not stop encore: secrets not chosen yet, no
+    /// platform, nowhere for staff work to go, settings the law or advertising rules need.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        let http_secrets = [
+            (
+                "http.webhook_secret",
+                "ENCORE_HTTP_WEBHOOK_SECRET",
+                &self.http.webhook_secret,
+                "every POST /v1/events is refused (401) until it is set",
+                "anyone who knows the example can send events",
+            ),
+            (
+                "http.admin_token",
+                "ENCORE_HTTP_ADMIN_TOKEN",
+                &self.http.admin_token,
+                "the admin endpoints refuse every request (401) until it is set",
+                "anyone who knows the example can use the admin endpoints",
+            ),
+        ];
+        for (key, var, secret, when_unset, when_example) in http_secrets {
+            let value = secret.expose_secret();
+            if value.trim().is_empty() {
+                warnings.push(format!(
+                    "{key} is not set: {when_unset}; set a long random value in the file or with {var}"
+                ));
+            } else if EXAMPLE_SECRETS.contains(&value) {
+                warnings.push(format!(
+                    "{key} is still the example value `{value}`: {when_example}; set a long random value"
+                ));
+            } else if value.chars().count() < 16 {
+                warnings.push(format!(
+                    "{key} is shorter than 16 characters; a long random value is safer"
+                ));
+            }
+        }
+        let webhook_secret = self.http.webhook_secret.expose_secret();
+        if !webhook_secret.trim().is_empty()
+            && webhook_secret == self.http.admin_token.expose_secret()
+        {
+            warnings.push(
+                "http.webhook_secret and http.admin_token are the same; use two different values"
+                    .to_string(),
+            );
+        }
+
+        let mut secrets = vec![
+            ("http.webhook_secret", &self.http.webhook_secret),
+            ("http.admin_token", &self.http.admin_token),
+        ];
+        if let Some(t) = &self.telegram {
+            secrets.push(("telegram.token", &t.token));
+        }
+        if let Some(d) = &self.discord {
+            secrets.push(("discord.token", &d.token));
+        }
+        for (key, secret) in secrets {
+            let value = secret.expose_secret();
+            if value.trim() != value {
+                warnings.push(format!(
+                    "{key} starts or ends with a space or line break; it is used exactly as given"
+                ));
+            }
+        }
+
+        if self.telegram.is_none() && self.discord.is_none() {
+            warnings.push(
+                "no platform is configured (no [telegram] or [discord] section): encore serve will only run the HTTP API"
+                    .to_string(),
+            );
+        }
+        if let Some(t) = &self.telegram {
+            if t.staff_chat_id.is_none() {
+                warnings.push(
+                    "telegram.staff_chat_id is not set: hand-offs, reports and staff commands have no chat on Telegram"
+                        .to_string(),
+                );
+            }
+            if t.staff_user_ids.is_empty() {
+                warnings.push(
+                    "telegram.staff_user_ids is empty: only anonymous admins of the staff chat can use staff commands"
+                        .to_string(),
+                );
+            }
+        }
+        if let Some(d) = &self.discord {
+            if d.guild_id.is_none() {
+                warnings.push(
+                    "discord.guild_id is not set: encore cannot find the shop's server on Discord"
+                        .to_string(),
+                );
+            }
+            if d.staff_channel_id.is_none() {
+                warnings.push(
+                    "discord.staff_channel_id is not set: hand-offs, reports and staff commands have no channel on Discord"
+                        .to_string(),
+                );
+            }
+            if d.staff_user_ids.is_empty() {
+                warnings.push(
+                    "discord.staff_user_ids is empty: nobody can use staff commands on Discord"
+                        .to_string(),
+                );
+            }
+        }
+        if self.shop.contact.trim().is_empty() {
+            warnings.push(
+                "shop.contact is empty: advertising messages must show the shop's contact"
+                    .to_string(),
+            );
+        }
+        if self.policy.consent_renotice_days > RENOTICE_LEGAL_DAYS {
+            warnings.push(format!(
+                "policy.consent_renotice_days is {}: the law asks for a re-notice at least every 2 years ({RENOTICE_LEGAL_DAYS} days)",
+                self.policy.consent_renotice_days
+            ));
+        }
+        warnings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+    use crate::config::tests::{CONTRACT_EXAMPLE, NO_ENV, env};
+
+    #[test]
+    fn warnings_point_at_example_secrets_and_missing_staff_settings() {
+        let warnings = Config::default().warnings();
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("http.webhook_secret is not set"))
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("http.admin_token is not set"))
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("no platform is configured"))
+        );
+
+        let c = Config::from_sources(CONTRACT_EXAMPLE, NO_ENV).unwrap();
+        let warnings = c.warnings();
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("http.webhook_secret is still the example value"))
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("http.admin_token is still the example value"))
+        );
+        assert!(!warnings.iter().any(|w| w.starts_with("no platform")));
+        assert!(
+            !warnings.iter().any(|w| w.contains("staff")),
+            "{warnings:?}"
+        );
+
+        let c = Config::from_sources("", env(&[("ENCORE_TELEGRAM_TOKEN", "1:A")])).unwrap();
+        let warnings = c.warnings();
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("telegram.staff_chat_id is not set"))
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("telegram.staff_user_ids is empty"))
+        );
+
+        let c = Config::from_sources(
+            "[http]\nwebhook_secret = \"0123456789abcdef0123\"\nadmin_token = \"fedcba9876543210fedc\"\n[shop]\ncontact = \"010\"\n[telegram]\ntoken = \"1:A\"\nstaff_chat_id = -1\nstaff_user_ids = [1]\n",
+            NO_ENV,
+        )
+        .unwrap();
+        assert_eq!(c.warnings(), Vec::<String>::new());
+    }
+}
