@@ -4,7 +4,7 @@
 //! What it measures:
 //!
 //! * `send [--dms 3000]`: sending throughput against the configured Telegram limit. It starts
-//!   the Telegram Bot API stand-in (`tests/support/telegram.rs`, real HTTP, Telegram's published
+//!   the Telegram Bot API stand-in (`tests/it/support/telegram.rs`, real HTTP, Telegram's published
 //!   limits enforced with 429) and a real `encore` app (`RunningApp`: dispatcher, pacer, teloxide)
 //!   pointed at it, on a temporary SQLite file. It seeds N customers, each linked to their own
 //!   private Telegram chat with one order in broadcast `bench-b`, ends the broadcast (the
@@ -36,7 +36,7 @@
 //! `RUST_LOG` (default `warn,sqlx::query=error`) shows the app's own log on stderr. Linux only for the memory
 //! figure (it reads `/proc/self/status`).
 
-#[path = "../tests/support/telegram.rs"]
+#[path = "../tests/it/support/telegram.rs"]
 mod telegram;
 
 use std::path::{Path, PathBuf};

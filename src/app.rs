@@ -51,6 +51,8 @@ pub struct RunningApp {
     pub http_addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<(&'static str, Result<(), String>)>,
+    /// The dispatcher's claiming passes, for [`RunningApp::settle`].
+    dispatcher_passes: watch::Receiver<crate::outbox::dispatcher::DispatcherPass>,
 }
 
 impl RunningApp {
@@ -141,6 +143,7 @@ impl RunningApp {
             )
             .with_events_out(crate::events_out::bell(&ctx)),
         );
+        let dispatcher_passes = dispatcher.passes();
         let rx = shutdown_rx.clone();
         tasks.spawn(async move {
             (
@@ -180,6 +183,7 @@ impl RunningApp {
             http_addr,
             shutdown,
             tasks,
+            dispatcher_passes,
         })
     }
 
@@ -215,5 +219,37 @@ impl RunningApp {
             Some(err) => Err(err),
             None => Ok(()),
         }
+    }
+}
+
+/// For tests: let everything that is due happen, so that a check that something did *not*
+/// happen means something without sleeping.
+impl RunningApp {
+    /// Runs one scheduler tick at the clock's now, then waits until the dispatcher is idle:
+    /// nothing due at that clock and nothing in flight. False if it is still busy after `limit`.
+    /// Work caused by an inbound platform update counts only once the update was handled.
+    pub async fn settle(&self, limit: std::time::Duration) -> bool {
+        crate::scheduler::tick(&self.ctx).await;
+        let mut passes = self.dispatcher_passes.clone();
+        // The pass under way may have claimed before the tick committed; the one after it began
+        // later, so its report covers everything the tick enqueued.
+        let first_after_tick = passes.borrow_and_update().number + 2;
+        let idle = async {
+            loop {
+                let pass = *passes.borrow_and_update();
+                if pass.number >= first_after_tick && pass.idle {
+                    return true;
+                }
+                // Ring rather than wait for the dispatcher's once-a-second look; later passes
+                // follow each finished delivery by themselves.
+                if pass.number < first_after_tick {
+                    self.ctx.outbox.wake();
+                }
+                if passes.changed().await.is_err() {
+                    return false;
+                }
+            }
+        };
+        tokio::time::timeout(limit, idle).await.unwrap_or(false)
     }
 }

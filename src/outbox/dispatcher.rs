@@ -57,6 +57,18 @@ pub struct Dispatcher {
     vip_tier: Option<String>,
     /// The events-out sender's doorbell when `shop.webhook_url` is set (`code.sent`).
     events_out: Option<Arc<Notify>>,
+    /// What the last claiming pass found, for whoever must know the dispatcher is idle.
+    passes: watch::Sender<DispatcherPass>,
+}
+
+/// One claiming pass of the dispatcher, as [`Dispatcher::passes`] reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DispatcherPass {
+    /// Counts passes since start; a pass numbered higher began after a lower one was reported.
+    pub number: u64,
+    /// Nothing was due at the dispatcher's clock and nothing is in flight (claimed, waiting for
+    /// its turn, on the wire or being recorded).
+    pub idle: bool,
 }
 
 /// Where and how one claimed message goes.
@@ -112,7 +124,13 @@ impl Dispatcher {
             vip_rooms: VipRooms::from_config(config),
             vip_tier: crate::domain::tiers::vip_tier(&config.tiers).map(str::to_string),
             events_out: None,
+            passes: watch::Sender::new(DispatcherPass::default()),
         }
+    }
+
+    /// Reports each claiming pass, so a caller can wait until the dispatcher is idle.
+    pub fn passes(&self) -> watch::Receiver<DispatcherPass> {
+        self.passes.subscribe()
     }
 
     /// Reports delivered VIP codes to the shop (`code.sent`), ringing `bell` (None: does not).
@@ -143,6 +161,7 @@ impl Dispatcher {
             }
             while tasks.try_join_next().is_some() {}
             let room = self.max_in_flight.saturating_sub(tasks.len());
+            let mut claim_failed = false;
             if room > 0 {
                 match rows::claim(&self.store, self.clock.now(), room as i64).await {
                     Ok(claimed) => {
@@ -157,10 +176,16 @@ impl Dispatcher {
                         }
                     }
                     Err(err) => {
+                        claim_failed = true;
                         tracing::error!(error = %err, "could not claim messages; trying again shortly")
                     }
                 }
             }
+            // Idle: this pass found nothing due and no delivery task is left.
+            self.passes.send_modify(|pass| {
+                pass.number += 1;
+                pass.idle = !claim_failed && tasks.is_empty();
+            });
             tokio::select! {
                 _ = self.doorbell.notified() => {}
                 _ = task_done.notified() => {}

@@ -2,14 +2,10 @@
 //! `customer.merged`, `GET /v1/customers/{id}`), against the Telegram stand-in through the real
 //! app: signed events over HTTP, stand-in users, and the SQLite file read back at the end.
 
-mod support;
-
-use std::time::Duration;
-
+use crate::support::app::*;
+use crate::support::telegram::{SentMessage, TgUser};
 use serde_json::{Value, json};
 use sqlx::Row;
-use support::app::*;
-use support::telegram::{SentMessage, TgUser};
 
 /// The viewer's name and the things they wrote: none may survive forgetting.
 const NAME: &str = "한결민수";
@@ -45,13 +41,6 @@ fn customer_with_consent(id: &str, name: &str) -> Value {
     json!({"id": format!("cu-{id}"), "type": "customer.upserted", "occurred_at": now(),
         "customer": {"id": id, "name": name, "locale": "ko", "birthday": "03-14",
             "consent": {"marketing": true, "at": yesterday, "source": "checkout", "wording": SHOP_WORDING}}})
-}
-
-async fn idle(t: &TestApp) {
-    let idle = encore::outbox::dispatcher::wait_until_idle(&t.ctx().store, Duration::from_secs(30))
-        .await
-        .expect("store answers");
-    assert!(idle, "every message went out");
 }
 
 /// A linked buyer of `b-1` with everything `/mydata` shows: two consent records (the shop's and
@@ -95,7 +84,7 @@ async fn customer_with_history(t: &TestApp, customer_id: &str, user: &TgUser) ->
     let staff = TgUser::new(STAFF_USER, "호스트");
     t.tg.push_group_text(STAFF_CHAT, "staff", &staff, "/close 1", None);
     wait_text(&t.tg, user.id, "상담이 끝났어요").await;
-    idle(t).await;
+    t.settle().await;
     upserted
 }
 
@@ -220,7 +209,7 @@ async fn assert_forgotten(
     assert_eq!(tombstones, 1);
     pool.close().await;
 
-    idle(t).await;
+    t.settle().await;
     let (_, report_after) = t.get_admin("/v1/broadcasts/b-1/report").await;
     assert_eq!(
         &report_after, report_before,
@@ -253,7 +242,7 @@ async fn assert_forgotten(
     // The same event id again is still recognised as a duplicate.
     let (_, answer) = t.post_events(std::slice::from_ref(upserted)).await;
     assert_eq!(answer["duplicates"], json!(1), "{answer}");
-    idle(t).await;
+    t.settle().await;
     let (_, report_after) = t.get_admin("/v1/broadcasts/b-1/report").await;
     assert_eq!(&report_after, report_before, "the replays changed no count");
 }
@@ -411,7 +400,7 @@ async fn customer_merged_moves_identities_orders_and_consents_and_mydata_shows_t
             .expect("consent question");
     t.tg.push_callback(&user, ask.message_id, user.id, "consent:marketing:yes");
     wait_text(&t.tg, user.id, "밤 시간").await;
-    idle(&t).await;
+    t.settle().await;
 
     let merged = json!({"id": "m-1", "type": "customer.merged", "occurred_at": now(), "from": "c-old", "into": "c-new"});
     let (status, answer) = t.post_events(&[merged]).await;

@@ -1,12 +1,12 @@
 //! Events out to `shop.webhook_url` (CONTRACT §3), through the real app and the Telegram
 //! stand-in, with a small shop endpoint that checks every signature.
 
-mod support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::app::*;
+use crate::support::telegram::TgUser;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -14,8 +14,6 @@ use encore::clock::{Clock, ManualClock, SystemClock};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use support::app::*;
-use support::telegram::TgUser;
 
 /// One request the shop received.
 #[derive(Debug, Clone)]
@@ -212,11 +210,6 @@ fn rfc3339(value: &Value) -> bool {
         .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok())
 }
 
-fn staff_says(t: &TestApp, text: &str) {
-    let staff = TgUser::new(STAFF_USER, "매니저");
-    t.tg.push_group_text(STAFF_CHAT, "staff", &staff, text, None);
-}
-
 /// A customer the shop knows, linked on Telegram (the consent question is waiting).
 async fn linked(t: &TestApp, customer_id: &str, user: &TgUser) {
     assert_eq!(t.post_events(&[customer(customer_id, "민수")]).await.0, 202);
@@ -238,6 +231,19 @@ async fn metric(t: &TestApp, state: &str) -> i64 {
         .find_map(|l| l.strip_prefix(&line))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("{line} in /metrics:\n{text}"))
+}
+
+/// Waits until no event for the shop is pending. A row being posted stays pending until its
+/// answer is recorded, so after this nothing is in flight and nothing can be posted again.
+async fn events_out_drained(t: &TestApp) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while metric(t, "pending").await > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "every event for the shop was delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn rows_recorded(t: &TestApp) -> i64 {
@@ -458,7 +464,7 @@ async fn a_shop_answering_500_twice_gets_the_same_event_three_times_and_then_not
 
     // Delivered: no more attempts, however long we wait.
     clock.advance(chrono::Duration::hours(2));
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    events_out_drained(&t).await;
     assert_eq!(shop.received().len(), 3);
     assert_eq!(metric(&t, "delivered").await, 1);
     assert_eq!(metric(&t, "pending").await, 0);
@@ -514,7 +520,7 @@ async fn a_closed_shop_port_never_delays_replies_and_the_events_arrive_once_it_i
         r.iter().filter(|r| r.status == 200).count() >= 2
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    events_out_drained(&t).await;
     let kinds: Vec<String> = shop
         .received()
         .iter()
@@ -620,7 +626,8 @@ async fn a_vip_code_that_reached_the_viewer_is_reported_as_code_sent() {
     assert_eq!(sent.body["campaign"], Value::Null);
     assert_eq!(sent.body["customer_id"], json!("c-7"));
     assert!(rfc3339(&sent.body["sent_at"]));
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    t.settle().await;
+    events_out_drained(&t).await;
     assert!(
         shop.received().iter().all(|r| r.kind() == "code.sent"),
         "the shop's own consent record is not echoed back"

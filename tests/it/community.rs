@@ -1,13 +1,11 @@
 //! Community rooms, tiers, the VIP room and VIP codes (issue #5), against the Telegram
 //! stand-in: what members, viewers and staff see.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::app::*;
+use crate::support::telegram::{FakeTelegram, MemberStatus, TgUser};
 use serde_json::{Value, json};
-use support::app::*;
-use support::telegram::{FakeTelegram, MemberStatus, TgUser};
 
 fn make_bot_admin(tg: &FakeTelegram, chat: i64) {
     tg.set_chat_member_status(chat, tg.bot_user_id(), MemberStatus::Administrator);
@@ -31,15 +29,11 @@ fn customer_with_consent(id: &str, name: &str, consent: bool) -> Value {
                 "source": "checkout", "wording": "광고성 정보 수신에 동의합니다"}}})
 }
 
-fn staff_says(t: &TestApp, text: &str) {
-    let staff = TgUser::new(STAFF_USER, "매니저");
-    t.tg.push_group_text(STAFF_CHAT, "staff", &staff, text, None);
-}
-
 #[tokio::test]
 async fn a_raid_of_fifty_joins_gets_at_most_three_welcomes_and_everyone_is_welcomed_once_across_restarts()
  {
-    let mut t = TestApp::start().await;
+    let clock = WallClock::default();
+    let mut t = TestApp::start_with_clock(std::sync::Arc::new(clock.clone())).await;
     make_bot_admin(&t.tg, ROOM);
     let members: Vec<TgUser> = (0..50)
         .map(|i| {
@@ -114,7 +108,11 @@ async fn a_raid_of_fifty_joins_gets_at_most_three_welcomes_and_everyone_is_welco
         t.tg.redeliver_from(first);
     }
     t.tg.push_chat_member_joined(ROOM, "라이브 수다방", &members[3]);
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    // A welcome waits a moment to gather a burst of joins: any welcome these updates queued is
+    // due once the clock has moved past that moment.
+    t.updates_handled().await;
+    clock.advance(chrono::Duration::seconds(10));
+    t.settle().await;
     assert_eq!(
         t.tg.sent_to(ROOM).len(),
         welcomes.len(),
@@ -155,7 +153,7 @@ async fn a_scheduled_broadcast_replayed_is_announced_once_per_room_and_pinned_wh
         live.text
     );
     wait_text(&t.tg, COMMUNITY_CHAT, "지금 라이브").await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    t.settle().await;
     for room in [ROOM, COMMUNITY_CHAT] {
         assert_eq!(
             texts_to(&t.tg, room, "다음 라이브 예고").len(),
@@ -271,7 +269,7 @@ async fn links_from_members_who_just_joined_are_removed_with_a_notice() {
         .await;
     assert!(removed, "the newcomer's link is removed");
     wait_text(&t.tg, ROOM, "링크를 올릴 수 있어서").await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    t.settle().await;
     assert!(
         !t.tg.deleted_messages().contains(&(ROOM, fine)),
         "a member we did not see join just now keeps their link"
@@ -439,7 +437,7 @@ async fn vip_codes_reach_exactly_the_consenting_customers_of_the_tier_or_higher_
         found,
         "each consenting gold-or-higher customer got a pool code"
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    t.settle().await;
     let pool_code = |chat: i64| -> Vec<String> {
         t.tg.sent_to(chat)
             .iter()
@@ -512,7 +510,7 @@ async fn vipcode_from_anyone_but_staff_gets_only_a_polite_refusal() {
     wait_text(&t.tg, gold.id, "직원만 쓸 수 있어요").await;
     t.tg.push_group_text(ROOM, "라이브 수다방", &outsider, "/vipcode FREE gold", None);
     wait_text(&t.tg, ROOM, "직원만 쓸 수 있어요").await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    t.settle().await;
     assert!(
         t.tg.sent().iter().all(|m| !m.text.contains("FREE")),
         "no code went anywhere"
@@ -568,7 +566,7 @@ async fn a_vip_post_goes_to_the_vip_room_and_to_vips_who_are_not_in_it_once() {
         "{}",
         dm.text
     );
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    t.settle().await;
     assert!(
         texts_to(&t.tg, inside.id, "신상 미리보기").is_empty(),
         "a VIP in the room is not sent a DM"

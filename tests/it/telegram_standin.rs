@@ -1,7 +1,6 @@
 //! Self-test of the Telegram stand-in, driven by the real teloxide `Bot`, so that what the
 //! stand-in answers is proven to deserialise the way teloxide expects.
-mod support;
-use support::telegram::*;
+use crate::support::telegram::*;
 
 use std::time::{Duration, Instant};
 

@@ -1,14 +1,12 @@
 //! Feedback, hand-off to a person and FAQ answers, against the Telegram stand-in (issue #4).
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::app::*;
+use crate::support::telegram::{SentMessage, TgUser};
 use encore::clock::ManualClock;
 use serde_json::json;
-use support::app::*;
-use support::telegram::{SentMessage, TgUser};
 
 /// A linked buyer of `b-1` who was thanked; returns the thank-you.
 async fn thanked_buyer(t: &TestApp, customer_id: &str, user: &TgUser) -> SentMessage {
@@ -111,7 +109,7 @@ async fn a_request_for_a_person_opens_a_ticket_relays_both_ways_and_closes_with_
         Some(card.message_id),
         "relays are replies to the card"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    t.settle().await;
     assert_eq!(
         t.tg.sent_to(user.id).len(),
         viewer_before,
@@ -184,7 +182,7 @@ async fn an_unanswered_ticket_gets_one_staff_reminder_and_one_progress_note_per_
     wait_text(&t.tg, STAFF_CHAT, "문의 #1").await;
 
     clock.advance(chrono::Duration::hours(23));
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    t.settle().await;
     assert!(
         !t.tg
             .sent_to(user.id)
@@ -197,7 +195,7 @@ async fn an_unanswered_ticket_gets_one_staff_reminder_and_one_progress_note_per_
     wait_text(&t.tg, STAFF_CHAT, "답이 없어요").await;
     wait_text(&t.tg, user.id, "답변이 늦어지고 있어요").await;
     clock.advance(chrono::Duration::hours(30));
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    t.settle().await;
     let reminders =
         t.tg.sent_to(STAFF_CHAT)
             .iter()
@@ -327,7 +325,7 @@ async fn reflected_reaches_exactly_the_viewers_who_gave_that_feedback_once_each(
     for user in &raters {
         wait_text(&t.tg, user.id, "사이즈표를 먼저").await;
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    t.settle().await;
     for user in &raters {
         let told =
             t.tg.sent_to(user.id)
@@ -376,7 +374,7 @@ async fn a_question_in_a_community_room_is_answered_as_a_reply_at_most_once_in_t
         "오늘 방송 너무 재밌었어요",
         None,
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    t.settle().await;
     assert_eq!(
         t.tg.sent_to(COMMUNITY_CHAT).len(),
         1,

@@ -1,16 +1,14 @@
 //! Consent, the advertising gate and lifecycle journeys (issue #6), against the Telegram
 //! stand-in with a moved clock: what viewers receive, and when.
 
-mod support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::app::*;
+use crate::support::telegram::{FakeTelegram, TgUser};
 use chrono::{DateTime, TimeZone, Utc};
 use encore::clock::ManualClock;
 use serde_json::{Value, json};
-use support::app::*;
-use support::telegram::{FakeTelegram, TgUser};
 
 fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
@@ -93,11 +91,6 @@ fn count(tg: &FakeTelegram, chat: i64, needle: &str) -> usize {
         .count()
 }
 
-/// Lets the scheduler (1 s ticks) and the dispatcher see the moved clock.
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(3_500)).await;
-}
-
 async fn period_report(t: &TestApp, since: &str) -> Value {
     let (status, report) = t.get_admin(&format!("/v1/report?since={since}")).await;
     assert_eq!(status, 200, "{report}");
@@ -155,7 +148,7 @@ async fn advertising_at_night_waits_for_the_morning_unless_night_consent_and_a_l
     // Transactional messages are never held, even behind held advertising.
     t.tg.push_private_text(&day_only, "/help");
     wait_any(&t.tg, day_only.id, &["무엇을 도와드릴까요"]).await;
-    settle().await;
+    t.settle().await;
     assert_eq!(
         count(&t.tg, day_only.id, "📺 라이브 예고"),
         0,
@@ -171,7 +164,7 @@ async fn advertising_at_night_waits_for_the_morning_unless_night_consent_and_a_l
     wait_any(&t.tg, stopper.id, &["철회했어요"]).await;
 
     clock.set(at(2026, 12, 1, 22, 59)); // 07:59
-    settle().await;
+    t.settle().await;
     assert_eq!(
         count(&t.tg, day_only.id, "📺 라이브 예고"),
         0,
@@ -181,7 +174,7 @@ async fn advertising_at_night_waits_for_the_morning_unless_night_consent_and_a_l
     clock.set(at(2026, 12, 1, 23, 0)); // 08:00
     let morning = wait_any(&t.tg, day_only.id, &["점심 라이브"]).await;
     assert!(morning.starts_with("(광고)"), "{morning}");
-    settle().await;
+    t.settle().await;
     assert_eq!(
         count(&t.tg, day_only.id, "새벽 특가"),
         0,
@@ -258,7 +251,7 @@ async fn a_third_advertisement_in_a_week_is_postponed_to_the_next_week_and_engli
         last_line.contains("무료수신거부") && last_line.contains("/stop"),
         "{second}"
     );
-    settle().await;
+    t.settle().await;
     assert_eq!(
         count(&t.tg, viewer.id, "Live number 3"),
         0,
@@ -272,7 +265,7 @@ async fn a_third_advertisement_in_a_week_is_postponed_to_the_next_week_and_engli
     );
 
     clock.set(at(2026, 12, 6, 14, 59)); // Sunday 23:59
-    settle().await;
+    t.settle().await;
     assert_eq!(count(&t.tg, viewer.id, "Live number 3"), 0, "not this week");
     clock.set(at(2026, 12, 6, 15, 0)); // Monday 00:00, night consent given
     wait_any(&t.tg, viewer.id, &["Live number 3"]).await;
@@ -356,7 +349,7 @@ async fn win_back_writes_twice_a_week_apart_and_stops_at_a_reply_an_order_or_sto
     wait_any(&t.tg, users[2].id, &["다시 찾아 주셔서"]).await;
     t.tg.push_private_text(&users[3], "/stop");
     wait_any(&t.tg, users[3].id, &["철회했어요"]).await;
-    settle().await;
+    t.settle().await;
 
     let winbacks = |chat: i64| {
         t.tg.sent_to(chat)
@@ -370,9 +363,9 @@ async fn win_back_writes_twice_a_week_apart_and_stops_at_a_reply_an_order_or_sto
             .await;
     assert!(second, "no reply for 7 days: message 2");
     clock.set(t0 + chrono::Duration::days(104));
-    settle().await;
+    t.settle().await;
     clock.set(t0 + chrono::Duration::days(130));
-    settle().await;
+    t.settle().await;
     assert_eq!(winbacks(users[0].id), 2, "no message 3");
     assert_eq!(winbacks(users[1].id), 1, "a reply stops it");
     assert_eq!(winbacks(users[2].id), 1, "an order stops it");
@@ -479,7 +472,7 @@ async fn birthday_and_check_in_fire_once_on_the_right_local_day_inside_the_send_
             && d["due_at"].as_str().is_some()),
         "{listed:?}"
     );
-    settle().await;
+    t.settle().await;
     assert_eq!(
         count(&t.tg, viewer.id, "생일 축하"),
         0,
@@ -487,7 +480,7 @@ async fn birthday_and_check_in_fire_once_on_the_right_local_day_inside_the_send_
     );
 
     clock.set(at(2026, 6, 9, 15, 5)); // 00:05 on 06-10: the birthday, but outside the window
-    settle().await;
+    t.settle().await;
     assert_eq!(count(&t.tg, viewer.id, "생일 축하"), 0, "not before 09:00");
     clock.set(at(2026, 6, 10, 0, 0)); // 09:00
     let birthday = wait_any(&t.tg, viewer.id, &["생일 축하"]).await;
@@ -517,9 +510,9 @@ async fn birthday_and_check_in_fire_once_on_the_right_local_day_inside_the_send_
 
     t.restart().await;
     clock.set(at(2026, 6, 10, 5, 0));
-    settle().await;
+    t.settle().await;
     clock.set(at(2026, 6, 11, 3, 0));
-    settle().await;
+    t.settle().await;
     assert_eq!(count(&t.tg, viewer.id, "생일 축하"), 1, "once");
     assert_eq!(count(&t.tg, viewer.id, "잘 쓰고 계신가요"), 1, "once");
 }
@@ -566,7 +559,7 @@ async fn an_older_shop_consent_does_not_undo_stop_and_consent_is_re_noticed_once
         )],
     )
     .await;
-    settle().await;
+    t.settle().await;
     assert_eq!(
         count(&t.tg, viewer.id, "동의하신 것으로 기록했어요"),
         0,
@@ -626,7 +619,7 @@ async fn an_older_shop_consent_does_not_undo_stop_and_consent_is_re_noticed_once
     let renotice = wait_any(&t.tg, viewer.id, &["수신 동의 안내"]).await;
     assert!(renotice.contains("/stop"), "{renotice}");
     clock.set(again + chrono::Duration::days(701));
-    settle().await;
+    t.settle().await;
     assert_eq!(
         count(&t.tg, viewer.id, "수신 동의 안내"),
         1,
@@ -689,7 +682,7 @@ async fn viewers_who_watched_but_did_not_buy_are_thanked_and_can_ask_for_live_al
         )],
     )
     .await;
-    settle().await;
+    t.settle().await;
     assert_eq!(
         count(&t.tg, users[0].id, "함께 봐 주셔서"),
         0,
@@ -709,7 +702,7 @@ async fn viewers_who_watched_but_did_not_buy_are_thanked_and_can_ask_for_live_al
     .await;
     let thanks = wait_any(&t.tg, users[0].id, &["함께 봐 주셔서"]).await;
     assert!(thanks.starts_with("(광고)"), "advertising: {thanks}");
-    settle().await;
+    t.settle().await;
     assert_eq!(
         count(&t.tg, users[1].id, "함께 봐 주셔서"),
         0,

@@ -22,6 +22,27 @@ pub const ROOM: i64 = -1_001_000_000_002;
 pub const VIP_CHAT: i64 = -1_001_000_000_003;
 /// The Discord VIP channel (visible to the VIP role).
 pub const DISCORD_VIP_CHANNEL: u64 = 1_150_000_000_000_000_105;
+/// Words every thank-you after a broadcast carries, in Korean.
+pub const THANKS: &str = "방송에 함께해 주셔서";
+
+/// The wall clock, plus however far the test has moved it on: the app runs in real time, and a
+/// test can still make work that waits for a later time (a welcome gathering joins) due now.
+#[derive(Debug, Clone, Default)]
+pub struct WallClock {
+    ahead: std::sync::Arc<std::sync::Mutex<chrono::Duration>>,
+}
+
+impl WallClock {
+    pub fn advance(&self, by: chrono::Duration) {
+        *self.ahead.lock().expect("clock lock") += by;
+    }
+}
+
+impl encore::clock::Clock for WallClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + *self.ahead.lock().expect("clock lock")
+    }
+}
 
 pub struct TestApp {
     pub tg: FakeTelegram,
@@ -208,6 +229,35 @@ impl TestApp {
         self.app = Some(app);
     }
 
+    /// Lets everything that is due happen: every Telegram update pushed so far handled, one
+    /// scheduler tick at the app's clock, then the dispatcher idle (nothing due, nothing in
+    /// flight). Call it before checking that something did *not* happen. Work that waits for a
+    /// later time (a welcome gathering joins) needs the clock moved first ([`WallClock`]).
+    pub async fn settle(&self) {
+        if self.platforms.telegram {
+            self.updates_handled().await;
+        }
+        let app = self.app.as_ref().expect("app is running");
+        assert!(
+            app.settle(Duration::from_secs(60)).await,
+            "the dispatcher became idle within 60 s"
+        );
+    }
+
+    /// Waits until encore has handled every Telegram update pushed so far: it confirms an update
+    /// (the next `getUpdates` offset) only after the router stored its effects.
+    pub async fn updates_handled(&self) {
+        let handled = self
+            .tg
+            .wait_until(Duration::from_secs(30), |tg| tg.pending_updates() == 0)
+            .await;
+        assert!(
+            handled,
+            "encore confirmed every update ({} pending)",
+            self.tg.pending_updates()
+        );
+    }
+
     /// The broadcast report once `ready` holds (sends are recorded a moment after the platform
     /// has them), or as it is after 10 s.
     pub async fn report_when(&self, broadcast: &str, ready: impl Fn(&Value) -> bool) -> Value {
@@ -327,6 +377,12 @@ impl TestApp {
             .await;
         assert!(asked, "the consent question reached every viewer");
     }
+}
+
+/// A staff member writes `text` in the Telegram staff chat.
+pub fn staff_says(t: &TestApp, text: &str) {
+    let staff = TgUser::new(STAFF_USER, "매니저");
+    t.tg.push_group_text(STAFF_CHAT, "staff", &staff, text, None);
 }
 
 /// The callback data of a Telegram message's inline buttons, row by row, in order.

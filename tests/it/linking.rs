@@ -1,13 +1,11 @@
 //! A viewer links their Telegram to their shop account, answers the consent questions, and
 //! uses the viewer commands — against the Telegram stand-in.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::app::*;
+use crate::support::telegram::TgUser;
 use serde_json::json;
-use support::app::*;
-use support::telegram::TgUser;
 
 fn button_labels(markup: &serde_json::Value) -> Vec<(String, String)> {
     markup["inline_keyboard"][0]
@@ -123,7 +121,7 @@ async fn stop_lang_unlink_and_a_redelivered_update_behave_as_a_viewer_expects() 
     // Telegram re-delivers every update since the first (as after a crash): nothing happens again.
     let before = count(&t);
     t.tg.redeliver_from(first_update);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    t.settle().await;
     assert_eq!(count(&t), before, "a re-delivered update changes nothing");
 
     t.tg.push_private_text(&user, "/stop");

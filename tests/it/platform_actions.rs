@@ -1,21 +1,20 @@
 //! The chat actions and the join updates of both adapters, driven through the real adapter code
 //! (teloxide and reqwest/serenity) against the platform stand-ins.
-mod support;
 
 use std::time::Duration;
 
+use crate::support::app::{DISCORD_ONLY, TestApp, config_for};
+use crate::support::discord::{
+    self as dc_support, BOT_ROLE_ID, COMMUNITY_CHANNEL_ID, DcUser, FakeDiscord, GUILD_ID, OWNER_ID,
+    VIP_ROLE_ID,
+};
+use crate::support::telegram::{self as tg_support, FakeTelegram, MemberStatus, TgUser};
 use chrono::Utc;
 use encore::platforms::discord::{DiscordAdapter, DiscordSender, member_joined};
 use encore::platforms::telegram::{ALLOWED_UPDATES, TelegramAdapter, TelegramSender, to_incoming};
 use encore::platforms::{
     ActionDone, ChatAction, Incoming, IncomingContent, Member, Messenger, Part, SendError,
 };
-use support::app::{DISCORD_ONLY, TestApp, config_for};
-use support::discord::{
-    self as dc_support, BOT_ROLE_ID, COMMUNITY_CHANNEL_ID, DcUser, FakeDiscord, GUILD_ID, OWNER_ID,
-    VIP_ROLE_ID,
-};
-use support::telegram::{self as tg_support, FakeTelegram, MemberStatus, TgUser};
 use teloxide::prelude::*;
 
 /// A supergroup (a community room) and the VIP room.

@@ -1,12 +1,10 @@
 //! `encore config check --online` asks each platform whether the bot has what it needs
 //! (CONTRACT §9), against the stand-ins.
 
-mod support;
-
 use std::process::Command;
 
-use support::discord::{self, FakeDiscord};
-use support::telegram::{self, FakeTelegram, MemberStatus};
+use crate::support::discord::{self, FakeDiscord};
+use crate::support::telegram::{self, FakeTelegram, MemberStatus};
 
 /// Runs the check off the async runtime (it is a blocking child process).
 async fn check_in_background(envs: &[(&'static str, String)]) -> (bool, String) {

@@ -1,13 +1,11 @@
 //! Community rooms and the VIP room on Discord (issue #5): the same flows as on Telegram, through
 //! the real serenity client and the Discord stand-in.
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::app::*;
+use crate::support::discord::{self, DcUser, FakeDiscord};
 use serde_json::{Value, json};
-use support::app::*;
-use support::discord::{self, DcUser, FakeDiscord};
 
 fn member(i: u64, name: &str) -> DcUser {
     DcUser::new(1_170_000_000_000_000_000 + i, name).with_locale("ko")

@@ -2,8 +2,7 @@
 //! that what the stand-in sends is proven to deserialise the way serenity expects: every test
 //! that expects an event fails if serenity's handler did not run (an event with a missing
 //! field silently becomes `Event::Unknown` in serenity and reaches no handler).
-mod support;
-use support::discord::*;
+use crate::support::discord::*;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -1,15 +1,11 @@
 //! The after-broadcast follow-up on Telegram, end to end: the real app, signed events over
 //! HTTP, and the Telegram stand-in on 127.0.0.1 (issue #2).
 
-mod support;
-
 use std::time::Duration;
 
+use crate::support::app::*;
+use crate::support::telegram::{Fault, TgUser};
 use serde_json::{Value, json};
-use support::app::*;
-use support::telegram::{Fault, TgUser};
-
-const THANKS: &str = "방송에 함께해 주셔서";
 
 fn viewer(i: usize) -> TgUser {
     TgUser::new(50_000 + i as i64, format!("시청자{i}")).with_language("ko")
@@ -92,7 +88,7 @@ async fn two_hundred_linked_buyers_get_one_thank_you_each_naming_their_items_and
         "{}",
         String::from_utf8_lossy(&cli.stdout)
     );
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    t.settle().await;
     assert_eq!(t.tg.sent().len(), before + buyers, "nothing was sent twice");
 
     let (status, report) = t.get_admin("/v1/broadcasts/b-1/report").await;
@@ -196,6 +192,7 @@ async fn rate_limits_server_errors_and_a_blocked_viewer_lose_nothing() {
     );
     let (status, _) = t.post_events(&[ended("end", "b-1")]).await;
     assert_eq!(status, 202);
+    // The 429 window is the stand-in's real time: the 500s are scripted once it has passed.
     tokio::time::sleep(Duration::from_millis(1600)).await;
     t.tg.fail_next(3, Fault::ServerError);
 
@@ -260,7 +257,7 @@ async fn rate_limits_server_errors_and_a_blocked_viewer_lose_nothing() {
         json!(false),
         "{record}"
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    t.settle().await;
     let to_blocked: Vec<_> =
         t.tg.requests()
             .into_iter()
@@ -424,7 +421,7 @@ async fn staff_commands_work_for_staff_and_anonymous_admins_and_refuse_everyone_
         t.tg.sent_to(STAFF_CHAT)[0].text.contains("직원만"),
         "a polite refusal"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    t.settle().await;
     assert!(t.tg.sent_to(80_000).is_empty(), "nothing happened");
 
     t.tg.push_anonymous_admin_text(STAFF_CHAT, "staff", "/ended@encore_test_bot b-7");
