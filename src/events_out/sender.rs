@@ -20,9 +20,9 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::{Notify, watch};
 
+use crate::clock::Clock;
 use crate::context::AppContext;
 use crate::shutdown::until_shutdown;
-use crate::clock::Clock;
 use crate::signing;
 use crate::store::webhooks::{self as rows, TakenEvent};
 use crate::store::{Store, StoreError, StoreResult};
