@@ -1,25 +1,42 @@
 //! encore keeps live-commerce viewers close after the broadcast ends.
 //!
-//! The house (DESIGN.md): inputs become events, flows decide, the outbox remembers, the
-//! dispatcher delivers.
+//! The house (DESIGN.md, docs/ARCHITECTURE.md): inputs become events, flows decide, the outbox
+//! remembers, the dispatcher delivers. Data travels one way; each module below names what it
+//! owns.
 //!
-//! - [`config`]: the TOML file and `ENCORE_*` environment, checked.
-//! - [`domain`]: plain types and rules (events, order states, message kinds, languages); no I/O.
-//! - [`api`]: the HTTP API (signed events in, link tokens, reports, customers).
+//! Wiring and shared state:
+//! - [`app`]: wiring only — builds the context, starts the tasks, stops them.
+//! - [`context`]: `AppContext`, what the router, flows, API and scheduler share.
+//! - [`chat_roles`]: which chat is staff, community or VIP, who is staff, where chats moved.
+//! - [`shutdown`]: the signal every loop selects on. [`clock`]: injected time.
+//! - [`config`]: the TOML file and `ENCORE_*` environment as serde types, checked and summarised.
+//!
+//! Inputs:
+//! - [`api`]: the HTTP API (signed events in, link tokens, reports, customers, metrics).
+//! - [`signing`]: HMAC signatures, checked on events in and made on events out.
 //! - [`ingest`]: events in — idempotent, all or nothing, pending until what they refer to exists.
-//! - [`import`]: the order CSV import.
-//! - [`router`]: a viewer's or staff member's update → the flow that answers it.
-//! - [`flows`]: one file per flow (thank-you after a broadcast, order notes, linking and
-//!   consent, privacy — `/mydata`, `/forget`, merges —, staff commands). Flows never call a
-//!   platform.
-//! - [`outbox`]: durable messages, rendering at send time, pacing and the dispatcher.
-//! - [`i18n`]: Fluent texts from `locales/`, Korean particles, per-platform escaping/splitting.
-//! - [`platforms`]: the `Messenger` trait; Telegram (teloxide) and the local emulator.
-//! - [`store`]: persistence (SQLite; SQL kept portable for PostgreSQL).
+//! - [`import`]: the order and code CSV imports.
+//! - [`router`]: a viewer's or staff member's update → the flow that answers it; the platforms'
+//!   `Inbox`.
 //! - [`scheduler`]: the tick loop for work that is due by time.
-//! - [`events_out`]: events for the shop's `webhook_url` (consent, tickets, feedback, codes),
-//!   recorded with the change they report, signed and posted by their own task with retries.
-//! - [`report`]: the broadcast report. [`demo`]: `encore demo`. [`app`]: wiring and shutdown.
+//!
+//! Decisions:
+//! - [`domain`]: plain types and rules (events, orders, message kinds, flows, idempotency keys,
+//!   policy, tiers, moderation, FAQ matching, text normalisation); no I/O.
+//! - [`flows`]: one file per flow (thank-you, order notes, linking and consent, feedback,
+//!   hand-off, FAQ, community rooms, VIP, journeys, privacy, staff commands). Flows never call a
+//!   platform.
+//!
+//! Delivery:
+//! - [`outbox`]: durable messages, the send-time gate, rendering, pacing and the dispatcher.
+//! - [`events_out`]: events for the shop's `webhook_url`, recorded with the change they report
+//!   and posted by their own task with retries.
+//! - [`i18n`]: Fluent texts from `locales/`, Korean particles, per-platform escaping/splitting.
+//! - [`platforms`]: the `Messenger` and `Inbox` ports; Telegram (teloxide), Discord
+//!   (serenity), the local emulator — leaves that decide nothing.
+//!
+//! Under everything: [`store`], persistence behind one seam (SQLite). Reports: [`report`];
+//! `encore demo`: [`demo`].
 
 pub mod api;
 pub mod app;
