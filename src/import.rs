@@ -293,7 +293,7 @@ pub async fn import_orders(
         .await?;
         bar.inc(1);
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     bar.finish_and_clear();
     ctx.outbox.wake();
     Ok(summary)
@@ -338,7 +338,7 @@ pub async fn import_codes(
     let codes = parse_codes(text)?;
     let mut tx = ctx.store.begin().await?;
     let added = crate::flows::vip::add_codes(&mut tx, campaign, &codes, ctx.clock.now()).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     Ok((codes.len(), added))
 }
 

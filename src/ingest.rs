@@ -116,7 +116,7 @@ pub async fn ingest(ctx: &AppContext, raw: &[Value]) -> Result<BatchOutcome, Ing
             }
         }
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     ctx.outbox.wake();
     Ok(outcome)
 }

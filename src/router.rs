@@ -300,7 +300,10 @@ async fn staff_chat(conv: &mut Conversation<'_>, conn: &mut Conn) -> StoreResult
         &reply_to,
     )
     .await?;
-    if let Some(ticket) = key.as_deref().and_then(handoff::ticket_of_key) {
+    if let Some(ticket) = key
+        .as_deref()
+        .and_then(crate::domain::keys::IdemKey::ticket_of)
+    {
         handoff::staff_reply(conv, conn, ticket, &text, photo).await?;
     }
     Ok(())

@@ -176,12 +176,7 @@ pub async fn metrics(State(ctx): State<AppContext>) -> Result<impl IntoResponse,
             "encore_invalid_requests_total{{platform=\"{platform}\"}} {n}\n"
         ));
     }
-    let mut conn = ctx
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(ApiError::internal)?;
+    let mut conn = ctx.store.conn().await.map_err(ApiError::internal)?;
     out.push_str("# HELP encore_events Events by state.\n# TYPE encore_events gauge\n");
     for state in ["applied", "pending", "expired"] {
         let n = crate::store::events::count_by_state(&mut conn, state)

@@ -1,6 +1,24 @@
 //! What kind of message a flow writes, and how urgently it travels.
 
 use std::fmt;
+use std::str::FromStr;
+
+/// A stored name (a flow, a kind, a state) that no version of encore wrote.
+#[derive(Debug, thiserror::Error)]
+#[error("`{name}` is not a known {what}")]
+pub struct UnknownName {
+    pub what: &'static str,
+    pub name: String,
+}
+
+impl UnknownName {
+    fn of(what: &'static str, name: &str) -> UnknownName {
+        UnknownName {
+            what,
+            name: name.to_string(),
+        }
+    }
+}
 
 /// CONTRACT §6: every message is one or the other, decided by the flow that writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +32,17 @@ impl MessageKind {
         match self {
             MessageKind::Transactional => "transactional",
             MessageKind::Advertising => "advertising",
+        }
+    }
+}
+
+impl FromStr for MessageKind {
+    type Err = UnknownName;
+    fn from_str(name: &str) -> Result<MessageKind, UnknownName> {
+        match name {
+            "transactional" => Ok(MessageKind::Transactional),
+            "advertising" => Ok(MessageKind::Advertising),
+            other => Err(UnknownName::of("message kind", other)),
         }
     }
 }
@@ -184,6 +213,13 @@ impl Flow {
     }
 }
 
+impl FromStr for Flow {
+    type Err = UnknownName;
+    fn from_str(name: &str) -> Result<Flow, UnknownName> {
+        Flow::from_name(name).ok_or_else(|| UnknownName::of("flow", name))
+    }
+}
+
 impl fmt::Display for Flow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -213,6 +249,80 @@ impl Lane {
             1 => Lane::Staff,
             _ => Lane::Bulk,
         }
+    }
+
+    /// The lane a stored number names; `None` for a number no version of encore wrote.
+    pub fn try_from_i64(value: i64) -> Option<Lane> {
+        [Lane::Interactive, Lane::Staff, Lane::Bulk]
+            .into_iter()
+            .find(|lane| lane.as_i64() == value)
+    }
+}
+
+/// Where an outbox message is in its life: `queued` → `claimed` → `sending` → `sent`, or back
+/// to `queued`, or one of the final states (store/outbox.rs describes each step).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutboxState {
+    Queued,
+    /// Taken by a dispatcher, not yet on the wire.
+    Claimed,
+    /// The platform call is under way: only these can be duplicated by a crash.
+    Sending,
+    Sent,
+    Failed,
+    /// The viewer blocked the bot on every linked platform.
+    Blocked,
+    /// No usable messenger identity.
+    Unreachable,
+    Cancelled,
+    /// Advertising without consent (or switched off).
+    Refused,
+    Expired,
+}
+
+impl OutboxState {
+    pub const ALL: [OutboxState; 10] = [
+        OutboxState::Queued,
+        OutboxState::Claimed,
+        OutboxState::Sending,
+        OutboxState::Sent,
+        OutboxState::Failed,
+        OutboxState::Blocked,
+        OutboxState::Unreachable,
+        OutboxState::Cancelled,
+        OutboxState::Refused,
+        OutboxState::Expired,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Queued => "queued",
+            OutboxState::Claimed => "claimed",
+            OutboxState::Sending => "sending",
+            OutboxState::Sent => "sent",
+            OutboxState::Failed => "failed",
+            OutboxState::Blocked => "blocked",
+            OutboxState::Unreachable => "unreachable",
+            OutboxState::Cancelled => "cancelled",
+            OutboxState::Refused => "refused",
+            OutboxState::Expired => "expired",
+        }
+    }
+}
+
+impl FromStr for OutboxState {
+    type Err = UnknownName;
+    fn from_str(name: &str) -> Result<OutboxState, UnknownName> {
+        OutboxState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == name)
+            .ok_or_else(|| UnknownName::of("outbox state", name))
+    }
+}
+
+impl fmt::Display for OutboxState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -276,6 +386,26 @@ mod tests {
                 "{flow} round-trips"
             );
         }
+    }
+
+    #[test]
+    fn stored_names_read_back_as_what_was_written() {
+        for state in OutboxState::ALL {
+            assert_eq!(state.as_str().parse::<OutboxState>().ok(), Some(state));
+        }
+        for kind in [MessageKind::Transactional, MessageKind::Advertising] {
+            assert_eq!(kind.as_str().parse::<MessageKind>().ok(), Some(kind));
+        }
+        for flow in Flow::ALL {
+            assert_eq!(flow.as_str().parse::<Flow>().ok(), Some(flow));
+        }
+        for lane in [Lane::Interactive, Lane::Staff, Lane::Bulk] {
+            assert_eq!(Lane::try_from_i64(lane.as_i64()), Some(lane));
+        }
+        assert!("shipped".parse::<OutboxState>().is_err());
+        assert!("promo".parse::<MessageKind>().is_err());
+        assert!("nonsense".parse::<Flow>().is_err());
+        assert_eq!(Lane::try_from_i64(3), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod events;
 pub mod faq;
+pub mod keys;
 pub mod lang;
 pub mod message;
 pub mod moderation;
@@ -13,6 +14,6 @@ pub mod text;
 pub mod tiers;
 
 pub use lang::Lang;
-pub use message::{Flow, Lane, MessageKind};
+pub use message::{Flow, Lane, MessageKind, OutboxState};
 pub use order::OrderStatus;
 pub use platform::Platform;

@@ -305,7 +305,7 @@ pub async fn mark_sent(
     platform_message_id: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let reports_a_code = message.flow == Flow::VipCode.as_str() && message.customer_id.is_some();
+    let reports_a_code = message.flow == Flow::VipCode && message.customer_id.is_some();
     let Some(bell) = bell.filter(|_| reports_a_code) else {
         return crate::store::outbox::mark_sent(
             store,

@@ -5,7 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::Effects;
 use crate::domain::events::OrderRecord;
-use crate::domain::{Flow, Lane};
+use crate::domain::keys::IdemKey;
+use crate::domain::{Flow, Lane, OutboxState};
 use crate::outbox::{self, Envelope, Payload, Recipient, payload_json};
 use crate::store::orders;
 use crate::store::outbox as rows;
@@ -14,8 +15,11 @@ use crate::store::{Conn, StoreResult};
 /// How far back a newly linked viewer's missed thank-yous go (CONTRACT §4).
 pub const MISSED_NOTES_DAYS: i64 = 14;
 
-fn thank_you_key(broadcast_id: &str, customer_id: &str) -> String {
-    format!("thank_you:{broadcast_id}:{customer_id}")
+fn thank_you_key(broadcast_id: &str, customer_id: &str) -> IdemKey {
+    IdemKey::ThankYou {
+        broadcast_id: broadcast_id.to_string(),
+        customer_id: customer_id.to_string(),
+    }
 }
 
 fn thank_you(broadcast_id: &str, customer_id: &str, lane: Lane) -> Envelope {
@@ -74,7 +78,7 @@ pub async fn order_placed(
         return Ok(());
     }
     let key = thank_you_key(broadcast_id, &order.customer_id);
-    match rows::state_of(conn, &key).await?.as_deref() {
+    match rows::state_of(conn, &key).await? {
         // Not thanked yet: the thank-you names this order too.
         None => {
             outbox::enqueue(
@@ -86,10 +90,10 @@ pub async fn order_placed(
         }
         // Not rendered yet (rendering and `sending` are one transaction in the dispatcher): it
         // will name this order.
-        Some("queued") | Some("claimed") => {}
+        Some(OutboxState::Queued | OutboxState::Claimed) => {}
         // Nothing was sent (nothing to thank for then, or no messenger linked then): now there
         // is, so the same thank-you goes out after all.
-        Some("cancelled") | Some("unreachable") => {
+        Some(OutboxState::Cancelled | OutboxState::Unreachable) => {
             rows::requeue_unsent(conn, &key, now).await?;
         }
         // Thanked already: a short note instead of a second thank-you.
@@ -99,6 +103,7 @@ pub async fn order_placed(
                 &order.customer_id,
                 Some(broadcast_id),
                 "placed",
+                None,
             );
             outbox::enqueue(conn, note, now).await?;
         }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::conversation::Conversation;
 use crate::config::Config;
+use crate::domain::keys::{BroadcastStage, IdemKey};
 use crate::domain::moderation::{contains_link, is_new_member};
 use crate::domain::{Flow, Lane, Platform};
 use crate::outbox::{self, Envelope, Payload, Recipient, ReplyTo};
@@ -18,7 +19,7 @@ const GATHER_JOINS: Duration = Duration::seconds(2);
 
 /// A message to a room: it speaks to no one person, so it is transactional.
 fn room_message(
-    key: String,
+    key: IdemKey,
     platform: Platform,
     chat_id: &str,
     flow: Flow,
@@ -39,7 +40,7 @@ fn room_message(
 }
 
 /// Actions travel apart from the room's messages, so a mute does not wait behind welcomes.
-fn room_action(key: String, platform: Platform, chat_id: &str, action: ChatAction) -> Envelope {
+fn room_action(key: IdemKey, platform: Platform, chat_id: &str, action: ChatAction) -> Envelope {
     Envelope {
         key,
         to: Recipient::Thread {
@@ -102,7 +103,11 @@ pub async fn members_joined(
         return Ok(());
     }
     let welcome = room_message(
-        format!("welcome:{platform}:{room}:{first}"),
+        IdemKey::Welcome {
+            platform,
+            room: room.to_string(),
+            first_member: first,
+        },
         platform,
         room,
         Flow::Welcome,
@@ -143,14 +148,15 @@ pub async fn announce_broadcast(
         return Ok(());
     }
     for (platform, room) in ctx_rooms {
-        let (name, payload) = match &stage {
+        let (stage_of_key, broadcast_id, payload) = match &stage {
             AnnouncementStage::Scheduled {
                 broadcast_id,
                 title,
                 starts_at,
                 url,
             } => (
-                format!("scheduled:{broadcast_id}"),
+                BroadcastStage::Scheduled,
+                broadcast_id.to_string(),
                 Payload::text("room-broadcast-scheduled")
                     .arg("title", title.to_string())
                     .arg("starts", starts_at.to_string())
@@ -161,13 +167,19 @@ pub async fn announce_broadcast(
                 title,
                 url,
             } => (
-                format!("started:{broadcast_id}"),
+                BroadcastStage::Started,
+                broadcast_id.to_string(),
                 Payload::text("room-broadcast-started")
                     .arg("title", title.to_string())
                     .arg("url", url.unwrap_or_default().to_string()),
             ),
         };
-        let key = format!("announce:{name}:{platform}:{room}");
+        let key = IdemKey::Announcement {
+            stage: stage_of_key,
+            broadcast_id: broadcast_id.clone(),
+            platform: *platform,
+            room: room.clone(),
+        };
         let announcement = room_message(key.clone(), *platform, room, Flow::Announcement, payload);
         // "Live tomorrow at 8" is not posted at 9.
         let announcement = Envelope {
@@ -179,11 +191,18 @@ pub async fn announce_broadcast(
         if new && matches!(stage, AnnouncementStage::Scheduled { .. }) {
             // After the announcement: messages to one chat keep their order.
             let pin = room_message(
-                format!("pin:{name}:{platform}:{room}"),
+                IdemKey::AnnouncementPin {
+                    stage: stage_of_key,
+                    broadcast_id,
+                    platform: *platform,
+                    room: room.clone(),
+                },
                 *platform,
                 room,
                 Flow::Announcement,
-                Payload::Pin { key },
+                Payload::Pin {
+                    key: key.to_string(),
+                },
             );
             outbox::enqueue(
                 conn,
@@ -236,7 +255,11 @@ pub async fn moderate(
             let delete = ChatAction::Delete {
                 message_id: message_id.clone(),
             };
-            let key = format!("delete:{platform}:{room}:{message_id}");
+            let key = IdemKey::Delete {
+                platform,
+                room: room.to_string(),
+                message_id: message_id.clone(),
+            };
             outbox::enqueue(conn, room_action(key, platform, room, delete), now).await?;
         }
         return Ok(true);
@@ -257,7 +280,7 @@ pub async fn moderate(
         };
         outbox::enqueue(
             conn,
-            room_action(format!("mute:{mute_id}"), platform, &mute_in, mute),
+            room_action(IdemKey::Mute { mute_id }, platform, &mute_in, mute),
             now,
         )
         .await?;
@@ -272,7 +295,7 @@ pub async fn moderate(
         outbox::enqueue(
             conn,
             room_message(
-                format!("mute-notice:{mute_id}"),
+                IdemKey::MuteNotice { mute_id },
                 platform,
                 room,
                 Flow::Moderation,
@@ -289,7 +312,7 @@ pub async fn moderate(
                 .arg("minutes", i64::from(minutes))
                 .in_lang(ctx.config.shop.default_locale);
             let note = room_message(
-                format!("mute-staff:{mute_id}"),
+                IdemKey::MuteStaff { mute_id },
                 staff_platform,
                 &staff_chat,
                 Flow::Moderation,
@@ -316,8 +339,12 @@ pub async fn moderate(
             let delete = ChatAction::Delete {
                 message_id: message_id.clone(),
             };
-            let key = format!("delete:{platform}:{room}:{message_id}");
-            outbox::enqueue(conn, room_action(key.clone(), platform, room, delete), now).await?;
+            let key = IdemKey::Delete {
+                platform,
+                room: room.to_string(),
+                message_id: message_id.clone(),
+            };
+            outbox::enqueue(conn, room_action(key, platform, room, delete), now).await?;
             let notice = Payload::text("room-link-removed")
                 .arg("name", name)
                 .arg(
@@ -328,7 +355,12 @@ pub async fn moderate(
             outbox::enqueue(
                 conn,
                 room_message(
-                    format!("link-notice:{platform}:{user}:{room}:{message_id}"),
+                    IdemKey::LinkNotice {
+                        platform,
+                        user_id: user.to_string(),
+                        room: room.to_string(),
+                        message_id: message_id.clone(),
+                    },
                     platform,
                     room,
                     Flow::Moderation,
@@ -361,7 +393,7 @@ pub async fn unmute(conv: &mut Conversation<'_>, conn: &mut Conn, user: &str) ->
             };
             outbox::enqueue(
                 conn,
-                room_action(format!("unmute:{mute_id}"), platform, &unmute_in, action),
+                room_action(IdemKey::Unmute { mute_id }, platform, &unmute_in, action),
                 now,
             )
             .await?;

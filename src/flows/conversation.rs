@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::context::AppContext;
+use crate::domain::keys::IdemKey;
 use crate::domain::{Flow, Lane, Lang};
 use crate::outbox::{self, Envelope, Payload, Recipient};
 use crate::platforms::Incoming;
@@ -62,10 +63,11 @@ impl<'a> Conversation<'a> {
                 payload
             };
         let envelope = Envelope {
-            key: format!(
-                "reply:{}:{}:{}",
-                incoming.platform, incoming.update_id, self.replies
-            ),
+            key: IdemKey::Reply {
+                platform: incoming.platform,
+                update_id: incoming.update_id.clone(),
+                n: self.replies,
+            },
             to,
             flow: Flow::Reply,
             lane: Lane::Interactive,

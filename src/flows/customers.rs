@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Config;
 use crate::domain::events::CustomerRecord;
+use crate::domain::keys::IdemKey;
 use crate::domain::{Flow, Lane};
 use crate::outbox::{self, Envelope, Payload, Recipient};
 use crate::store::customers::{self, ConsentEntry, ConsentPurpose};
@@ -83,11 +84,11 @@ async fn confirm_change_from_shop(
     };
     let date = crate::domain::policy::shop_day(entry.given_at, config.shop.timezone);
     let envelope = Envelope {
-        key: format!(
-            "consent-changed:{}:{}:{customer_id}",
-            entry.purpose.as_str(),
-            entry.given_at.timestamp_micros()
-        ),
+        key: IdemKey::ConsentChanged {
+            purpose: entry.purpose.as_str().to_string(),
+            given_at_micros: entry.given_at.timestamp_micros(),
+            customer_id: customer_id.to_string(),
+        },
         to: Recipient::Customer(customer_id.to_string()),
         flow: Flow::ConsentChanged,
         lane: Lane::Bulk,

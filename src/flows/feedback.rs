@@ -6,6 +6,7 @@ use chrono::Duration;
 
 use super::conversation::Conversation;
 use super::handoff::{RATE_TICKET, talk_to_a_person_button};
+use crate::domain::keys::IdemKey;
 use crate::domain::{Flow, Lane};
 use crate::events_out;
 use crate::outbox::render::{RATE_CHECKIN, RATE_THANK_YOU};
@@ -157,10 +158,11 @@ pub async fn take_comment(
             .arg("text", text)
             .in_lang(conv.ctx.config.shop.default_locale);
         let envelope = Envelope {
-            key: format!(
-                "feedback_comment:{feedback_id}:{}:{}",
-                conv.incoming.platform, conv.incoming.update_id
-            ),
+            key: IdemKey::FeedbackComment {
+                feedback_id,
+                platform: conv.incoming.platform,
+                update_id: conv.incoming.update_id.clone(),
+            },
             to: Recipient::Chat { platform, chat_id },
             flow: Flow::FeedbackComment,
             lane: Lane::Staff,
@@ -200,7 +202,9 @@ pub async fn reflected(
             .clone()
             .unwrap_or_else(|| format!("★{}", entry.rating));
         let envelope = Envelope {
-            key: format!("reflected:{}", entry.id),
+            key: IdemKey::FeedbackReflected {
+                feedback_id: entry.id,
+            },
             to: Recipient::Customer(entry.customer_id.clone()),
             flow: Flow::FeedbackReflected,
             lane: Lane::Bulk,

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::conversation::Conversation;
 use crate::context::AppContext;
+use crate::domain::keys::IdemKey;
 use crate::domain::tiers::tier_for;
 use crate::domain::{Flow, Lane, Platform};
 use crate::events_out::{self, ClosedBy};
@@ -22,16 +23,8 @@ pub fn talk_to_a_person_button() -> Vec<Vec<ButtonSpec>> {
     vec![vec![ButtonSpec::new("button-talk-to-person", OPEN_TICKET)]]
 }
 
-fn card_key(ticket: i64) -> String {
-    format!("ticket_card:{ticket}")
-}
-
-/// The ticket a staff-chat message belongs to: a card or a relay we sent there.
-pub fn ticket_of_key(key: &str) -> Option<i64> {
-    let rest = key
-        .strip_prefix("ticket_card:")
-        .or_else(|| key.strip_prefix("ticket_relay:"))?;
-    rest.split(':').next()?.parse().ok()
+fn card_key(ticket: i64) -> IdemKey {
+    IdemKey::TicketCard { ticket }
 }
 
 /// A message for the staff chat. A ticket's card and relays form a thread: they keep their
@@ -42,7 +35,7 @@ fn to_staff(
     ctx: &AppContext,
     platform: Platform,
     ticket: Option<i64>,
-    key: String,
+    key: IdemKey,
     flow: Flow,
     lane: Lane,
     payload: Payload,
@@ -67,7 +60,7 @@ fn to_staff(
     })
 }
 
-fn to_viewer(key: String, customer_id: &str, flow: Flow, payload: Payload) -> Envelope {
+fn to_viewer(key: IdemKey, customer_id: &str, flow: Flow, payload: Payload) -> Envelope {
     Envelope {
         key,
         to: Recipient::Customer(customer_id.to_string()),
@@ -239,8 +232,9 @@ pub async fn relay_to_staff(
     // Relays follow the card: to the staff chat where the ticket began.
     let ticket_platform = ticket.platform.parse().unwrap_or(conv.incoming.platform);
     tickets::touch(conn, ticket.id, now).await?;
-    let prefix = format!("ticket_relay:{}:", ticket.id);
-    if photo.is_none() && crate::store::outbox::append_to_queued_relay(conn, &prefix, text).await? {
+    if photo.is_none()
+        && crate::store::outbox::append_to_queued_relay(conn, ticket.id, text).await?
+    {
         return Ok(());
     }
     let name = customers::customer(conn, &ticket.customer_id)
@@ -251,12 +245,13 @@ pub async fn relay_to_staff(
         .arg("ticket", ticket.id)
         .arg("name", name)
         .arg("text", text)
-        .replying_to(ReplyTo::Sent(card_key(ticket.id)))
+        .replying_to(ReplyTo::Sent(card_key(ticket.id).to_string()))
         .with_photo(photo);
-    let key = format!(
-        "{prefix}{}:{}",
-        conv.incoming.platform, conv.incoming.update_id
-    );
+    let key = IdemKey::TicketRelay {
+        ticket: ticket.id,
+        platform: conv.incoming.platform,
+        update_id: conv.incoming.update_id.clone(),
+    };
     if let Some(envelope) = to_staff(
         conv.ctx,
         ticket_platform,
@@ -283,10 +278,10 @@ pub async fn staff_reply(
         return Ok(());
     };
     tickets::answered(conn, ticket.id, conv.now).await?;
-    let key = format!(
-        "staff_reply:{}:{}",
-        conv.incoming.platform, conv.incoming.update_id
-    );
+    let key = IdemKey::StaffReply {
+        platform: conv.incoming.platform,
+        update_id: conv.incoming.update_id.clone(),
+    };
     let payload = Payload::text("handoff-staff-reply")
         .arg("text", text)
         .with_photo(photo);
@@ -336,7 +331,7 @@ pub async fn close(
     outbox::enqueue(
         conn,
         to_viewer(
-            format!("ticket_closed:{}", ticket.id),
+            IdemKey::TicketClosed { ticket: ticket.id },
             &ticket.customer_id,
             Flow::TicketClosed,
             payload,
@@ -370,7 +365,7 @@ pub async fn keep_promises(
             ctx,
             platform,
             None,
-            format!("ticket_reminder:{}", ticket.id),
+            IdemKey::TicketReminder { ticket: ticket.id },
             Flow::TicketReminder,
             Lane::Staff,
             reminder,
@@ -381,7 +376,7 @@ pub async fn keep_promises(
         outbox::enqueue(
             conn,
             to_viewer(
-                format!("ticket_progress:{}", ticket.id),
+                IdemKey::TicketProgress { ticket: ticket.id },
                 &ticket.customer_id,
                 Flow::TicketProgress,
                 note,
@@ -400,7 +395,7 @@ pub async fn keep_promises(
         outbox::enqueue(
             conn,
             to_viewer(
-                format!("ticket_idle:{}", ticket.id),
+                IdemKey::TicketIdle { ticket: ticket.id },
                 &ticket.customer_id,
                 Flow::TicketClosed,
                 notice,
@@ -410,16 +405,4 @@ pub async fn keep_promises(
         .await?;
     }
     Ok((overdue.len(), idle.len()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cards_and_relays_name_their_ticket() {
-        assert_eq!(ticket_of_key("ticket_card:12"), Some(12));
-        assert_eq!(ticket_of_key("ticket_relay:7:telegram:10001"), Some(7));
-        assert_eq!(ticket_of_key("thank_you:b-1:c-1"), None);
-    }
 }

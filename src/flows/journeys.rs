@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use super::Effects;
 use crate::config::Config;
 use crate::context::AppContext;
+use crate::domain::keys::{BroadcastStage, IdemKey};
 use crate::domain::policy::{birthday_today, journey_window};
 use crate::domain::{Flow, Lane, Lang};
 use crate::i18n::Texts;
@@ -40,7 +41,7 @@ pub struct DueJourney {
     /// When it goes out: now, or when the send window opens.
     pub due_at: DateTime<Utc>,
     #[serde(skip)]
-    pub key: String,
+    pub key: IdemKey,
     #[serde(skip)]
     pub flow: Flow,
     #[serde(skip)]
@@ -70,7 +71,9 @@ pub async fn due(
                 kind: Flow::Checkin.kind().as_str(),
                 language: "",
                 due_at: goes_at,
-                key: format!("checkin:{}", delivered.order_id),
+                key: IdemKey::Checkin {
+                    order_id: delivered.order_id.clone(),
+                },
                 flow: Flow::Checkin,
                 payload: Payload::Checkin {
                     order_id: delivered.order_id,
@@ -85,7 +88,10 @@ pub async fn due(
             if !birthday_today(&birthday, today) {
                 continue;
             }
-            let key = format!("birthday:{}:{customer_id}", today.format("%Y"));
+            let key = IdemKey::Birthday {
+                year: chrono::Datelike::year(&today),
+                customer_id: customer_id.clone(),
+            };
             if crate::store::outbox::state_of(conn, &key).await?.is_some() {
                 continue;
             }
@@ -124,11 +130,11 @@ pub async fn due(
             }
             let customer_id = silence.customer_id;
             // Keys end with the customer id, so forgetting and merging can rename them.
-            let key = format!(
-                "winback:{}:{}:{customer_id}",
-                silence.last_activity.timestamp(),
-                attempts + 1
-            );
+            let key = IdemKey::Winback {
+                last_activity: silence.last_activity.timestamp(),
+                attempt: attempts + 1,
+                customer_id: customer_id.clone(),
+            };
             let category = stored::last_category(conn, &customer_id).await?;
             let base = if category.is_some() {
                 "journey-winback-category"
@@ -183,7 +189,7 @@ fn next_midnight(now: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<DateTime<Utc>>
 
 /// `encore journeys preview`: what would be due at `at`, sending nothing.
 pub async fn preview(ctx: &AppContext, at: DateTime<Utc>) -> StoreResult<Vec<DueJourney>> {
-    let mut conn = ctx.store.pool().acquire().await?;
+    let mut conn = ctx.store.conn().await?;
     due(&ctx.config, &ctx.texts, &mut conn, at).await
 }
 
@@ -212,7 +218,7 @@ pub fn variant_of(texts: &Texts, base: &str, customer_id: &str) -> (String, Opti
 /// by two ticks is written once: the keys are unique.
 pub async fn enqueue_due(ctx: &AppContext, now: DateTime<Utc>) -> StoreResult<usize> {
     let (steps, consents) = {
-        let mut conn = ctx.store.pool().acquire().await?;
+        let mut conn = ctx.store.conn().await?;
         let steps = due(&ctx.config, &ctx.texts, &mut conn, now).await?;
         (steps, stored::consents_given(&mut conn).await?)
     };
@@ -317,7 +323,11 @@ fn renotices_due(
         }
         let date = crate::domain::policy::shop_day(given_at, config.shop.timezone);
         due.push(Envelope {
-            key: format!("renotice:{}:{periods}:{customer_id}", given_at.timestamp()),
+            key: IdemKey::ConsentRenotice {
+                given_at: given_at.timestamp(),
+                periods,
+                customer_id: customer_id.clone(),
+            },
             to: Recipient::Customer(customer_id),
             flow: Flow::ConsentRenotice,
             lane: Lane::Bulk,
@@ -353,7 +363,10 @@ pub async fn viewer_engaged(
         .and_then(|b| b.title)
         .unwrap_or_else(|| event.broadcast_id.clone());
     let envelope = Envelope {
-        key: format!("engaged:{}:{}", event.broadcast_id, event.customer_id),
+        key: IdemKey::EngagedThanks {
+            broadcast_id: event.broadcast_id.clone(),
+            customer_id: event.customer_id.clone(),
+        },
         to: Recipient::Customer(event.customer_id.clone()),
         flow: Flow::EngagedThanks,
         lane: Lane::Bulk,
@@ -384,7 +397,9 @@ pub async fn order_placed(
         return Ok(());
     };
     let envelope = Envelope {
-        key: format!("welcome_back:{winback}"),
+        key: IdemKey::WelcomeBack {
+            winback_key: winback,
+        },
         to: Recipient::Customer(customer_id.to_string()),
         flow: Flow::WelcomeBack,
         lane: Lane::Bulk,
@@ -415,7 +430,7 @@ pub async fn next_live_alerts(
             url,
         } => (
             broadcast_id,
-            format!("scheduled:{broadcast_id}"),
+            BroadcastStage::Scheduled,
             Payload::text("alert-live-scheduled")
                 .arg("title", title.to_string())
                 .arg(
@@ -432,7 +447,7 @@ pub async fn next_live_alerts(
             url,
         } => (
             broadcast_id,
-            format!("started:{broadcast_id}"),
+            BroadcastStage::Started,
             Payload::text("alert-live-now")
                 .arg("title", title.to_string())
                 .arg("url", url.unwrap_or_default().to_string()),
@@ -444,7 +459,11 @@ pub async fn next_live_alerts(
     }
     for customer_id in stored::alert_subscribers(conn).await? {
         let envelope = Envelope {
-            key: format!("alert:{stage}:{customer_id}"),
+            key: IdemKey::NextLiveAlert {
+                stage,
+                broadcast_id: broadcast_id.to_string(),
+                customer_id: customer_id.clone(),
+            },
             to: Recipient::Customer(customer_id),
             flow: Flow::NextLiveAlert,
             lane: Lane::Bulk,

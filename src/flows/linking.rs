@@ -218,10 +218,7 @@ pub async fn stop(
         customers::record_consent(conn, customer_id, &entry, conv.now).await?;
         events_out::consent_changed(conn, &conv.ctx.config, customer_id, &entry, conv.now).await?;
     }
-    sqlx::query("UPDATE outbox SET state = 'cancelled', last_error = 'consent withdrawn (/stop)' WHERE customer_id = $1 AND kind = 'advertising' AND state IN ('queued', 'claimed')")
-        .bind(customer_id)
-        .execute(&mut *conn)
-        .await?;
+    crate::store::outbox::cancel_advertising_on_stop(conn, customer_id).await?;
     let date = conv.today(lang);
     conv.reply(
         conn,

@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Effects;
 use crate::domain::events::{Delay, OrderStatusChanged};
+use crate::domain::keys::IdemKey;
 use crate::domain::{Flow, Lane, OrderStatus};
 use crate::outbox::{self, Envelope, Payload, Recipient};
 use crate::store::orders::{self, StatusApplied};
@@ -17,9 +18,14 @@ pub fn note(
     customer_id: &str,
     broadcast_id: Option<&str>,
     status: &str,
+    delay_eta: Option<NaiveDate>,
 ) -> Envelope {
     Envelope {
-        key: format!("order_note:{status}:{order_id}"),
+        key: IdemKey::OrderNote {
+            status: status.to_string(),
+            delay_eta,
+            order_id: order_id.to_string(),
+        },
         to: Recipient::Customer(customer_id.to_string()),
         flow: Flow::OrderNote,
         lane: Lane::Bulk,
@@ -29,13 +35,6 @@ pub fn note(
         },
         broadcast_id: broadcast_id.map(str::to_string),
         expires_at: None,
-    }
-}
-
-fn status_key(status: OrderStatus, eta: Option<NaiveDate>) -> String {
-    match (status, eta) {
-        (OrderStatus::Delayed, Some(eta)) => format!("delayed@{eta}"),
-        (status, _) => status.to_string(),
     }
 }
 
@@ -66,12 +65,16 @@ pub async fn status_changed(
         // Not linked: the viewer sees the order's state in the thank-you when they link.
         return Ok(true);
     }
-    let key_status = status_key(change.status, order.delay_eta);
+    // Only a delay names its date: a second delay with a new date is a new note.
+    let delay_eta = order
+        .delay_eta
+        .filter(|_| change.status == OrderStatus::Delayed);
     let envelope = note(
         &order.id,
         &order.customer_id,
         order.broadcast_id.as_deref(),
-        &key_status,
+        &change.status.to_string(),
+        delay_eta,
     );
     let envelope = Envelope {
         payload: Payload::OrderNote {

@@ -245,7 +245,7 @@ pub async fn screen<'a>(conn: &mut Conn, event: &'a Event) -> StoreResult<Screen
 /// `GET /v1/customers/{id}`: the same content as `/mydata`, as JSON. `None` when the customer
 /// is unknown, merged away or forgotten.
 pub async fn stored_about(ctx: &AppContext, customer_id: &str) -> StoreResult<Option<Value>> {
-    let mut conn = ctx.store.pool().acquire().await?;
+    let mut conn = ctx.store.conn().await?;
     let Some(record) = stored::stored_record(&mut conn, customer_id).await? else {
         return Ok(None);
     };

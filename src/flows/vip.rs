@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::Effects;
 use super::conversation::Conversation;
 use crate::config::{Config, TierConfig};
+use crate::domain::keys::IdemKey;
 use crate::domain::tiers::{self, tier_for};
 use crate::domain::{Flow, Lane, Platform};
 use crate::outbox::{self, Envelope, Payload, Recipient};
@@ -25,7 +26,7 @@ fn rank(tiers: &[TierConfig], name: Option<&str>) -> Option<usize> {
 }
 
 fn to_customer(
-    key: String,
+    key: IdemKey,
     customer_id: &str,
     flow: Flow,
     payload: Payload,
@@ -81,7 +82,10 @@ pub async fn recompute_tier(
     outbox::enqueue(
         conn,
         to_customer(
-            format!("tier:{tier}:{customer_id}"),
+            IdemKey::Tier {
+                tier: tier.clone(),
+                customer_id: customer_id.to_string(),
+            },
             customer_id,
             Flow::Tier,
             payload,
@@ -193,9 +197,19 @@ pub async fn send_codes(
     let mut without_code = 0_i64;
     for (customer_id, tier) in &eligible {
         let (code, campaign, key) = match &command.code {
-            CodeSource::Shared(code) => (code.clone(), None, format!("code:{code}:{customer_id}")),
+            CodeSource::Shared(code) => (
+                code.clone(),
+                None,
+                IdemKey::SharedCode {
+                    code: code.clone(),
+                    customer_id: customer_id.clone(),
+                },
+            ),
             CodeSource::Pool(campaign) => {
-                let key = format!("code:pool:{campaign}:{customer_id}");
+                let key = IdemKey::PoolCode {
+                    campaign: campaign.clone(),
+                    customer_id: customer_id.clone(),
+                };
                 if crate::store::outbox::state_of(conn, &key).await?.is_some() {
                     continue;
                 }
@@ -252,7 +266,11 @@ pub async fn send_codes(
                 .arg("tier", command.tier.clone())
                 .in_lang(config.shop.default_locale);
             let envelope = Envelope {
-                key: format!("code-room:{code}:{platform}:{room}"),
+                key: IdemKey::CodeInRoom {
+                    code: code.clone(),
+                    platform,
+                    room: room.clone(),
+                },
                 to: Recipient::Chat {
                     platform,
                     chat_id: room,
@@ -305,10 +323,14 @@ pub async fn post(conv: &mut Conversation<'_>, conn: &mut Conn, text: &str) -> S
             .await;
     };
     let now = conv.now;
-    let post_id = format!("{}:{}", conv.incoming.platform, conv.incoming.update_id);
     for (platform, room) in conv.ctx.roles.vip_rooms() {
         let envelope = Envelope {
-            key: format!("vippost-room:{post_id}:{platform}:{room}"),
+            key: IdemKey::VipPostInRoom {
+                posted_on: conv.incoming.platform,
+                update_id: conv.incoming.update_id.clone(),
+                platform,
+                room: room.clone(),
+            },
             to: Recipient::Chat {
                 platform,
                 chat_id: room,
@@ -328,7 +350,11 @@ pub async fn post(conv: &mut Conversation<'_>, conn: &mut Conn, text: &str) -> S
         outbox::enqueue(
             conn,
             to_customer(
-                format!("vippost:{post_id}:{customer_id}"),
+                IdemKey::VipPost {
+                    posted_on: conv.incoming.platform,
+                    update_id: conv.incoming.update_id.clone(),
+                    customer_id: customer_id.clone(),
+                },
                 customer_id,
                 Flow::VipPost,
                 Payload::VipPost {
@@ -380,7 +406,10 @@ pub async fn join_requested(
     }
     tracing::info!(%platform, approved, "a VIP room join request was answered");
     let envelope = Envelope {
-        key: format!("join:{platform}:{}", incoming.update_id),
+        key: IdemKey::JoinAnswer {
+            platform,
+            update_id: incoming.update_id.clone(),
+        },
         to: Recipient::Thread {
             platform,
             chat_id: incoming.chat_id.clone(),
@@ -418,7 +447,9 @@ pub async fn joined_guild(
     }
     stored::mark_granted(conn, &identity.customer_id, "discord", now).await?;
     let envelope = Envelope {
-        key: format!("vip-role:{}", identity.customer_id),
+        key: IdemKey::VipRole {
+            customer_id: identity.customer_id.clone(),
+        },
         to: Recipient::Thread {
             platform: Platform::Discord,
             chat_id: guild.to_string(),

@@ -81,7 +81,7 @@ pub async fn vip_room_access(
     now: DateTime<Utc>,
 ) -> Result<RoomAccess, AccessError> {
     let platform = messenger.platform();
-    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = store.conn().await?;
     let known = vip::vip_access(&mut conn, customer_id, platform.as_str()).await?;
     drop(conn);
     match platform {
@@ -124,7 +124,7 @@ pub async fn vip_room_access(
                         },
                     )
                     .await?;
-                let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+                let mut conn = store.conn().await?;
                 vip::record_invite(&mut conn, customer_id, platform.as_str(), None, true, now)
                     .await?;
                 return Ok(RoomAccess::Granted(room));
@@ -156,7 +156,7 @@ async fn make_link(
     let ActionDone::Link(link) = messenger.act(chat, action).await? else {
         return Err(SendError::Permanent("no invite link came back".into()).into());
     };
-    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+    let mut conn = store.conn().await?;
     vip::record_invite(
         &mut conn,
         customer_id,
@@ -195,7 +195,7 @@ pub async fn in_vip_room(
         }
         Platform::Discord => {
             // The VIP channel is visible to the role: granted means in the room.
-            let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
+            let mut conn = store.conn().await?;
             Ok(vip::vip_access(&mut conn, customer_id, "discord")
                 .await?
                 .is_some_and(|a| a.granted_at.is_some()))

@@ -30,7 +30,7 @@ use crate::chat_roles::ChatMoves;
 use crate::clock::Clock;
 use crate::config::{Config, PolicyConfig};
 use crate::domain::policy::{Gate, advertising_gate, journey_window};
-use crate::domain::{Flow, Lane, Lang, Platform};
+use crate::domain::{Lang, MessageKind, OutboxState, Platform};
 use crate::platforms::{ActionDone, ChatAction, Delivered, Messenger, SendError};
 use crate::store::customers::{self, Customer, Identity};
 use crate::store::outbox::{self as rows, ClaimedMessage};
@@ -225,7 +225,7 @@ impl Dispatcher {
                 rows::finish_unsent(
                     &self.store,
                     message.id,
-                    "failed",
+                    OutboxState::Failed,
                     &format!("damaged payload: {err}"),
                     None,
                 )
@@ -257,11 +257,18 @@ impl Dispatcher {
             }
         };
         if let Some(reason) = &access.skip {
-            rows::finish_unsent(&self.store, message.id, "cancelled", reason, None).await?;
+            rows::finish_unsent(
+                &self.store,
+                message.id,
+                OutboxState::Cancelled,
+                reason,
+                None,
+            )
+            .await?;
             return Ok(Outcome::Sent);
         }
         let platform = route.messenger.platform();
-        let lane = Lane::from_i64(message.lane);
+        let lane = message.lane;
         let pacer = self.pacers.get(&platform).cloned();
         let is_group = route.messenger.is_group(&route.chat_id);
         // The first part's turn comes before rendering, so the words are the current state at
@@ -282,7 +289,7 @@ impl Dispatcher {
         let mut tx = self.store.begin().await?;
         // Consent is checked once more right before the words are written: a `/stop` that came
         // while this message waited for its turn wins.
-        if message.kind == "advertising"
+        if message.kind == MessageKind::Advertising
             && let Some(customer) = &route.customer
             && !gate::has_marketing_consent(&mut tx, &customer.id).await?
         {
@@ -290,7 +297,7 @@ impl Dispatcher {
             rows::finish_unsent(
                 &self.store,
                 message.id,
-                "refused",
+                OutboxState::Refused,
                 "no marketing consent",
                 None,
             )
@@ -306,7 +313,7 @@ impl Dispatcher {
                     payload: &payload,
                     customer: route.customer.as_ref(),
                     lang: route.lang,
-                    advertising: message.kind == "advertising",
+                    advertising: message.kind == MessageKind::Advertising,
                     platform,
                     chat_id: message.target_chat.as_deref(),
                     room_access: access.room.as_ref(),
@@ -324,7 +331,14 @@ impl Dispatcher {
         let outgoing = match rendered {
             Ok(Rendered::Send(outgoing)) => outgoing,
             Ok(Rendered::Nothing(reason)) => {
-                rows::finish_unsent(&self.store, message.id, "cancelled", &reason, None).await?;
+                rows::finish_unsent(
+                    &self.store,
+                    message.id,
+                    OutboxState::Cancelled,
+                    &reason,
+                    None,
+                )
+                .await?;
                 return Ok(Outcome::Sent);
             }
             Err(err) => {
@@ -332,7 +346,7 @@ impl Dispatcher {
                 rows::finish_unsent(
                     &self.store,
                     message.id,
-                    "failed",
+                    OutboxState::Failed,
                     &err.to_string(),
                     Some(platform.as_str()),
                 )
@@ -430,7 +444,7 @@ impl Dispatcher {
         &self,
         message: &ClaimedMessage,
         payload: &Payload,
-    ) -> Result<Result<Route, (&'static str, String)>, StoreError> {
+    ) -> Result<Result<Route, (OutboxState, String)>, StoreError> {
         if let (Some(platform), Some(chat_id)) = (&message.target_platform, &message.target_chat) {
             let Some(messenger) = platform
                 .parse::<Platform>()
@@ -438,7 +452,7 @@ impl Dispatcher {
                 .and_then(|p| self.messengers.get(&p))
             else {
                 return Ok(Err((
-                    "failed",
+                    OutboxState::Failed,
                     format!("platform {platform} is not configured"),
                 )));
             };
@@ -458,12 +472,15 @@ impl Dispatcher {
             }));
         }
         let Some(customer_id) = &message.customer_id else {
-            return Ok(Err(("failed", "message has no recipient".to_string())));
+            return Ok(Err((
+                OutboxState::Failed,
+                "message has no recipient".to_string(),
+            )));
         };
-        let mut conn = self.store.pool().acquire().await?;
+        let mut conn = self.store.conn().await?;
         let Some(customer) = customers::customer(&mut conn, customer_id).await? else {
             return Ok(Err((
-                "unreachable",
+                OutboxState::Unreachable,
                 "the customer is unknown or forgotten".to_string(),
             )));
         };
@@ -476,12 +493,12 @@ impl Dispatcher {
         let Some((identity, messenger)) = chosen else {
             let (state, reason) = if identities.iter().any(|i| i.unreachable_at.is_some()) {
                 (
-                    "blocked",
+                    OutboxState::Blocked,
                     "the viewer blocked the bot on every linked platform",
                 )
             } else {
                 (
-                    "unreachable",
+                    OutboxState::Unreachable,
                     "the customer has no linked messenger on a configured platform",
                 )
             };
@@ -506,7 +523,7 @@ impl Dispatcher {
         route: &Route,
     ) -> Result<Option<Outcome>, StoreError> {
         let now = self.clock.now();
-        let journey = Flow::from_name(&message.flow).is_some_and(Flow::is_journey);
+        let journey = message.flow.is_journey();
         if journey
             && route.customer.is_some()
             && let Some(opens) = journey_window(&self.policy, now, self.timezone)
@@ -519,7 +536,7 @@ impl Dispatcher {
         let Some(customer) = route
             .customer
             .as_ref()
-            .filter(|_| message.kind == "advertising")
+            .filter(|_| message.kind == MessageKind::Advertising)
         else {
             // A post in a room speaks to no one person, and transactional messages pass freely;
             // only an expiry applies (a "live at 8" post is not sent at 9).
@@ -527,7 +544,7 @@ impl Dispatcher {
                 rows::finish_unsent(
                     &self.store,
                     message.id,
-                    "expired",
+                    OutboxState::Expired,
                     "expired before it could be sent",
                     None,
                 )
@@ -536,7 +553,7 @@ impl Dispatcher {
             }
             return Ok(None);
         };
-        let mut conn = self.store.pool().acquire().await?;
+        let mut conn = self.store.conn().await?;
         let facts = gate::ad_facts(
             &mut conn,
             &customer.id,
@@ -549,11 +566,11 @@ impl Dispatcher {
         let (state, reason) = match advertising_gate(&facts, now, self.timezone, &self.policy) {
             Gate::Send => return Ok(None),
             Gate::Refuse if facts.marketing_consent => (
-                "refused",
+                OutboxState::Refused,
                 "advertising is switched off (policy.marketing_per_week = 0)",
             ),
-            Gate::Refuse => ("refused", "no marketing consent"),
-            Gate::Expire => ("expired", "expired before it could be sent"),
+            Gate::Refuse => (OutboxState::Refused, "no marketing consent"),
+            Gate::Expire => (OutboxState::Expired, "expired before it could be sent"),
             Gate::Hold { until } => {
                 tracing::debug!(message_id = message.id, %until, "advertising held through quiet hours");
                 rows::hold(&self.store, message.id, until, "quiet_hours").await?;
@@ -578,12 +595,7 @@ impl Dispatcher {
         let wants_room = match payload {
             Payload::VipWelcome { .. } => true,
             Payload::VipStatus => {
-                let mut conn = self
-                    .store
-                    .pool()
-                    .acquire()
-                    .await
-                    .map_err(StoreError::from)?;
+                let mut conn = self.store.conn().await?;
                 let tier = crate::store::vip::stored_tier(&mut conn, &customer.id).await?;
                 tier.is_some() && tier == self.vip_tier
             }
@@ -632,7 +644,7 @@ impl Dispatcher {
         let action = match payload {
             Payload::Act { action } => action.clone(),
             Payload::Pin { key } => {
-                let mut conn = self.store.pool().acquire().await?;
+                let mut conn = self.store.conn().await?;
                 match rows::platform_id_of(&mut conn, key).await? {
                     Some(message_id) => ChatAction::Pin { message_id },
                     None => {
@@ -640,7 +652,7 @@ impl Dispatcher {
                         rows::finish_unsent(
                             &self.store,
                             message.id,
-                            "cancelled",
+                            OutboxState::Cancelled,
                             "the message to pin was not sent",
                             None,
                         )
@@ -654,7 +666,7 @@ impl Dispatcher {
         if let Some(pacer) = self.pacers.get(&platform) {
             pacer.on_the_wire().await;
         }
-        let mut conn = self.store.pool().acquire().await?;
+        let mut conn = self.store.conn().await?;
         if !rows::mark_sending(&mut conn, message.id, platform.as_str()).await? {
             return Ok(Outcome::Sent);
         }
@@ -719,7 +731,7 @@ impl Dispatcher {
             }
             SendError::Moved(new_chat) => {
                 tracing::info!(message_id = message.id, %platform, "the group was upgraded; following it");
-                let mut conn = self.store.pool().acquire().await?;
+                let mut conn = self.store.conn().await?;
                 crate::store::chats::record_move(
                     &mut conn,
                     platform.as_str(),
@@ -740,7 +752,7 @@ impl Dispatcher {
             }
             SendError::Blocked => {
                 let elsewhere = {
-                    let mut conn = self.store.pool().acquire().await?;
+                    let mut conn = self.store.conn().await?;
                     customers::mark_unreachable(&mut conn, platform, chat_id, now).await?;
                     match &message.customer_id {
                         Some(customer) => customers::identities_of(&mut conn, customer)
@@ -761,7 +773,7 @@ impl Dispatcher {
                 rows::finish_unsent(
                     &self.store,
                     message.id,
-                    "blocked",
+                    OutboxState::Blocked,
                     "the viewer blocked the bot",
                     Some(platform.as_str()),
                 )
@@ -783,7 +795,7 @@ impl Dispatcher {
                 rows::finish_unsent(
                     &self.store,
                     message.id,
-                    "failed",
+                    OutboxState::Failed,
                     &reason,
                     Some(platform.as_str()),
                 )

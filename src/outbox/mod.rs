@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
+use crate::domain::keys::IdemKey;
 use crate::domain::{Flow, Lane, Lang, MessageKind, Platform};
 use crate::platforms::ChatAction;
 use crate::store::outbox::NewMessage;
@@ -195,7 +196,7 @@ pub enum Recipient {
 #[derive(Debug, Clone)]
 pub struct Envelope {
     /// The idempotency key: flow, the thing it is about, the customer — never the platform.
-    pub key: String,
+    pub key: IdemKey,
     pub to: Recipient,
     /// Who writes it; its kind (transactional or advertising) follows from it.
     pub flow: Flow,
@@ -228,7 +229,7 @@ impl Envelope {
             ),
         };
         NewMessage {
-            idem_key: self.key,
+            idem_key: self.key.to_string(),
             recipient,
             customer_id,
             target_platform,

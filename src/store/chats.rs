@@ -20,7 +20,7 @@ pub async fn record_move(
     .bind(old)
     .bind(new)
     .bind(ts(now))
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }

@@ -70,7 +70,7 @@ pub async fn upsert_customer(
     .bind(locale)
     .bind(birthday)
     .bind(ts(now))
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(!existed)
 }
@@ -78,7 +78,7 @@ pub async fn upsert_customer(
 pub async fn customer_exists(conn: &mut Conn, id: &str) -> StoreResult<bool> {
     let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM customers WHERE id = $1")
         .bind(id)
-        .fetch_optional(conn)
+        .fetch_optional(conn.db())
         .await?;
     Ok(found.is_some())
 }
@@ -88,7 +88,7 @@ pub async fn customer(conn: &mut Conn, id: &str) -> StoreResult<Option<Customer>
         "SELECT id, name, locale, lang_override, birthday FROM customers WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.db())
     .await?;
     row.map(|row| {
         let lang_override: Option<String> = row.try_get("lang_override")?;
@@ -107,7 +107,7 @@ pub async fn set_lang_override(conn: &mut Conn, customer_id: &str, lang: Lang) -
     sqlx::query("UPDATE customers SET lang_override = $1 WHERE id = $2")
         .bind(lang.code())
         .bind(customer_id)
-        .execute(conn)
+        .execute(conn.db())
         .await?;
     Ok(())
 }
@@ -142,7 +142,7 @@ pub async fn create_link_token(
     .bind(customer_id)
     .bind(ts(now))
     .bind(ts(expires_at))
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -167,7 +167,7 @@ pub async fn use_link_token(
     let row =
         sqlx::query("SELECT customer_id, expires_at, used_at FROM link_tokens WHERE token = $1")
             .bind(token)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(conn.db())
             .await?;
     let Some(row) = row else {
         return Ok(TokenUse::Unknown);
@@ -184,7 +184,7 @@ pub async fn use_link_token(
         sqlx::query("UPDATE link_tokens SET used_at = $1 WHERE token = $2 AND used_at IS NULL")
             .bind(ts(now))
             .bind(token)
-            .execute(&mut *conn)
+            .execute(conn.db())
             .await?;
     if updated.rows_affected() == 0 {
         return Ok(TokenUse::AlreadyUsed);
@@ -225,13 +225,13 @@ pub async fn link_identity(
     )
     .bind(new.platform.as_str())
     .bind(new.user_id)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn.db())
     .await?;
     sqlx::query("DELETE FROM identities WHERE (platform = $1 AND user_id = $2) OR (platform = $1 AND customer_id = $3)")
         .bind(new.platform.as_str())
         .bind(new.user_id)
         .bind(customer_id)
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?;
     sqlx::query(
         "INSERT INTO identities (platform, user_id, customer_id, chat_id, display_name, platform_lang, last_seen_at, linked_at)
@@ -244,7 +244,7 @@ pub async fn link_identity(
     .bind(new.display_name)
     .bind(new.platform_lang)
     .bind(ts(now))
-    .execute(&mut *conn)
+    .execute(conn.db())
     .await?;
     Ok(LinkChange {
         moved_from: previous.filter(|p| p != customer_id),
@@ -261,7 +261,7 @@ pub async fn unlink_identity(
     )
     .bind(platform.as_str())
     .bind(user_id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.db())
     .await?;
     Ok(customer)
 }
@@ -276,7 +276,7 @@ pub async fn identity(
     ))
     .bind(platform.as_str())
     .bind(user_id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.db())
     .await?;
     row.as_ref().map(identity_from_row).transpose()
 }
@@ -293,7 +293,7 @@ pub async fn touch_identity(
         .bind(ts(now))
         .bind(platform.as_str())
         .bind(user_id)
-        .execute(conn)
+        .execute(conn.db())
         .await?;
     Ok(())
 }
@@ -309,7 +309,7 @@ pub async fn mark_unreachable(
         .bind(ts(now))
         .bind(platform.as_str())
         .bind(chat_id)
-        .execute(conn)
+        .execute(conn.db())
         .await?;
     Ok(())
 }
@@ -320,7 +320,7 @@ pub async fn identities_of(conn: &mut Conn, customer_id: &str) -> StoreResult<Ve
         "SELECT {IDENTITY_COLUMNS} FROM identities WHERE customer_id = $1 ORDER BY last_seen_at DESC"
     ))
     .bind(customer_id)
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     rows.iter().map(identity_from_row).collect()
 }
@@ -373,7 +373,7 @@ pub async fn record_consent(
     .bind(&entry.wording)
     .bind(&entry.method)
     .bind(ts(now))
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -390,7 +390,7 @@ pub async fn latest_consent(
     )
     .bind(customer_id)
     .bind(purpose.as_str())
-    .fetch_optional(conn)
+    .fetch_optional(conn.db())
     .await?;
     row.map(|row| {
         let given_at: String = row.try_get("given_at")?;
@@ -408,12 +408,12 @@ pub async fn latest_consent(
 
 impl Store {
     pub async fn customer(&self, id: &str) -> StoreResult<Option<Customer>> {
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.conn().await?;
         customer(&mut conn, id).await
     }
 
     pub async fn identities_of(&self, customer_id: &str) -> StoreResult<Vec<Identity>> {
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.conn().await?;
         identities_of(&mut conn, customer_id).await
     }
 

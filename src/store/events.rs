@@ -19,7 +19,7 @@ pub enum EventSeen {
 pub async fn seen(conn: &mut Conn, id: &str, body_hash: &str) -> StoreResult<EventSeen> {
     let stored: Option<String> = sqlx::query_scalar("SELECT body_hash FROM events WHERE id = $1")
         .bind(id)
-        .fetch_optional(conn)
+        .fetch_optional(conn.db())
         .await?;
     Ok(match stored {
         None => EventSeen::New,
@@ -56,7 +56,7 @@ pub async fn insert(conn: &mut Conn, event: &NewEvent<'_>, now: DateTime<Utc>) -
     .bind(state)
     .bind(event.waiting_for)
     .bind(applied_at)
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -73,7 +73,7 @@ pub async fn waiting_for(conn: &mut Conn, key: &str) -> StoreResult<Vec<PendingE
         "SELECT id, payload FROM events WHERE state = 'pending' AND waiting_for = $1 ORDER BY occurred_at, received_at, id",
     )
     .bind(key)
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     rows.iter()
         .map(|row| {
@@ -91,7 +91,7 @@ pub async fn mark_applied(conn: &mut Conn, id: &str, now: DateTime<Utc>) -> Stor
     )
     .bind(ts(now))
     .bind(id)
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -101,7 +101,7 @@ pub async fn wait_for(conn: &mut Conn, id: &str, key: &str) -> StoreResult<()> {
     sqlx::query("UPDATE events SET waiting_for = $1 WHERE id = $2")
         .bind(key)
         .bind(id)
-        .execute(conn)
+        .execute(conn.db())
         .await?;
     Ok(())
 }
@@ -115,7 +115,7 @@ pub async fn expire_pending(
         "UPDATE events SET state = 'expired' WHERE state = 'pending' AND received_at < $1 RETURNING id",
     )
     .bind(ts(received_before))
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     Ok(ids)
 }
@@ -123,7 +123,7 @@ pub async fn expire_pending(
 pub async fn count_by_state(conn: &mut Conn, state: &str) -> StoreResult<i64> {
     let n = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE state = $1")
         .bind(state)
-        .fetch_one(conn)
+        .fetch_one(conn.db())
         .await?;
     Ok(n)
 }
@@ -143,7 +143,7 @@ pub async fn record_update(
     .bind(platform.as_str())
     .bind(update_id)
     .bind(ts(now))
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(done.rows_affected() > 0)
 }

@@ -49,14 +49,14 @@ pub async fn rate(
     .bind(subject)
     .bind(subject_id)
     .bind(customer_id)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn.db())
     .await?;
     if let Some(id) = existing {
         sqlx::query("UPDATE feedback SET rating = $1, updated_at = $2 WHERE id = $3")
             .bind(rating)
             .bind(ts(now))
             .bind(id)
-            .execute(conn)
+            .execute(conn.db())
             .await?;
         return Ok((id, true));
     }
@@ -70,7 +70,7 @@ pub async fn rate(
     .bind(customer_id)
     .bind(rating)
     .bind(ts(now))
-    .fetch_one(conn)
+    .fetch_one(conn.db())
     .await?;
     Ok((id, false))
 }
@@ -85,7 +85,7 @@ pub async fn set_comment(
         .bind(comment)
         .bind(ts(now))
         .bind(id)
-        .execute(conn)
+        .execute(conn.db())
         .await?;
     Ok(())
 }
@@ -95,7 +95,7 @@ pub async fn feedback(conn: &mut Conn, id: i64) -> StoreResult<Option<Feedback>>
         "SELECT {FEEDBACK_COLUMNS} FROM feedback WHERE id = $1"
     ))
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.db())
     .await?;
     row.as_ref().map(feedback_from_row).transpose()
 }
@@ -106,7 +106,7 @@ pub async fn on_broadcast(conn: &mut Conn, broadcast_id: &str) -> StoreResult<Ve
         "SELECT {FEEDBACK_COLUMNS} FROM feedback WHERE subject = 'broadcast' AND subject_id = $1 ORDER BY id"
     ))
     .bind(broadcast_id)
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     rows.iter().map(feedback_from_row).collect()
 }
@@ -120,7 +120,7 @@ async fn ensure_state(conn: &mut Conn, customer_id: &str, now: DateTime<Utc>) ->
     )
     .bind(customer_id)
     .bind(ts(now))
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -142,7 +142,7 @@ pub async fn await_comment(
     .bind(ts(until))
     .bind(ts(now))
     .bind(customer_id)
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -157,7 +157,7 @@ pub async fn awaited_comment(
         "SELECT awaiting_comment_for, awaiting_comment_until FROM conversation_state WHERE customer_id = $1",
     )
     .bind(customer_id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.db())
     .await?;
     let Some(row) = row else { return Ok(None) };
     let id: Option<i64> = row.try_get("awaiting_comment_for")?;
@@ -173,7 +173,7 @@ pub async fn stop_awaiting_comment(conn: &mut Conn, customer_id: &str) -> StoreR
         "UPDATE conversation_state SET awaiting_comment_for = NULL, awaiting_comment_until = NULL WHERE customer_id = $1",
     )
     .bind(customer_id)
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -191,7 +191,7 @@ pub async fn faq_missed(
     )
     .bind(ts(now))
     .bind(customer_id)
-    .fetch_one(conn)
+    .fetch_one(conn.db())
     .await?;
     Ok(misses)
 }
@@ -199,7 +199,7 @@ pub async fn faq_missed(
 pub async fn faq_answered(conn: &mut Conn, customer_id: &str) -> StoreResult<()> {
     sqlx::query("UPDATE conversation_state SET faq_misses = 0 WHERE customer_id = $1")
         .bind(customer_id)
-        .execute(conn)
+        .execute(conn.db())
         .await?;
     Ok(())
 }
@@ -218,7 +218,7 @@ pub async fn remember_message(
         .bind(customer_id)
         .bind(text)
         .bind(ts(now))
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?;
     sqlx::query(
         "DELETE FROM viewer_messages WHERE customer_id = $1 AND id NOT IN
@@ -226,7 +226,7 @@ pub async fn remember_message(
     )
     .bind(customer_id)
     .bind(KEEP_MESSAGES)
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -238,7 +238,7 @@ pub async fn last_messages(conn: &mut Conn, customer_id: &str, n: i64) -> StoreR
     )
     .bind(customer_id)
     .bind(n)
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     texts.reverse();
     Ok(texts)
@@ -262,7 +262,7 @@ pub async fn may_answer_in_room(
     .bind(platform)
     .bind(chat_id)
     .bind(entry_id)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn.db())
     .await?;
     if let Some(last) = last
         && parse_ts(&last)? + every > now
@@ -277,7 +277,7 @@ pub async fn may_answer_in_room(
     .bind(chat_id)
     .bind(entry_id)
     .bind(ts(now))
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(true)
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Conn, Store, StoreResult, parse_ts, ts};
+use crate::domain::keys::IdemKey;
 
 /// A delivered order of a linked customer, delivered after they linked, with no check-in yet.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,11 +23,12 @@ pub async fn delivered_without_checkin(
         "SELECT o.id, o.customer_id, o.status_at FROM orders o
          WHERE o.status = 'delivered' AND o.status_at <= $1
            AND o.status_at >= (SELECT MIN(i.linked_at) FROM identities i WHERE i.customer_id = o.customer_id)
-           AND NOT EXISTS (SELECT 1 FROM outbox x WHERE x.idem_key = 'checkin:' || o.id)
+           AND NOT EXISTS (SELECT 1 FROM outbox x WHERE x.idem_key = $2 || o.id)
          ORDER BY o.status_at, o.id",
     )
     .bind(ts(delivered_before))
-    .fetch_all(conn)
+    .bind(IdemKey::checkin_prefix())
+    .fetch_all(conn.db())
     .await?;
     rows.iter()
         .map(|row| {
@@ -48,7 +50,7 @@ pub async fn linked_birthdays(conn: &mut Conn) -> StoreResult<Vec<(String, Strin
            AND EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.id)
          ORDER BY c.id",
     )
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     rows.iter()
         .map(|row| Ok((row.try_get("id")?, row.try_get("birthday")?)))
@@ -95,7 +97,7 @@ pub async fn silent_customers(
          FROM activity a WHERE a.last_activity <= $1 ORDER BY a.customer_id",
     )
     .bind(ts(silent_since))
-    .fetch_all(&mut *conn)
+    .fetch_all(conn.db())
     .await?;
     rows.iter()
         .map(|row| {
@@ -122,7 +124,7 @@ pub async fn last_category(conn: &mut Conn, customer_id: &str) -> StoreResult<Op
          FROM orders o WHERE o.customer_id = $1 ORDER BY o.placed_at DESC, o.id DESC LIMIT 1",
     )
     .bind(customer_id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.db())
     .await?;
     Ok(category.flatten())
 }
@@ -140,7 +142,7 @@ pub async fn winback_answered_by(
          ORDER BY sent_at DESC LIMIT 1",
     )
     .bind(customer_id)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn.db())
     .await?;
     let Some(row) = row else { return Ok(None) };
     let key: String = row.try_get("idem_key")?;
@@ -151,7 +153,7 @@ pub async fn winback_answered_by(
     .bind(customer_id)
     .bind(&sent_at)
     .bind(this_order)
-    .fetch_one(conn)
+    .fetch_one(conn.db())
     .await?;
     Ok((orders_after == 0).then_some(key))
 }
@@ -167,7 +169,7 @@ pub async fn bought_in(
     )
     .bind(customer_id)
     .bind(broadcast_id)
-    .fetch_one(conn)
+    .fetch_one(conn.db())
     .await?;
     Ok(n > 0)
 }
@@ -180,7 +182,7 @@ pub async fn linked_since(
     let at: Option<String> =
         sqlx::query_scalar("SELECT MIN(linked_at) FROM identities WHERE customer_id = $1")
             .bind(customer_id)
-            .fetch_one(conn)
+            .fetch_one(conn.db())
             .await?;
     at.as_deref().map(parse_ts).transpose()
 }
@@ -198,7 +200,7 @@ pub async fn set_alerts(
     .bind(customer_id)
     .bind(subscribed)
     .bind(ts(now))
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -208,7 +210,7 @@ pub async fn alert_subscribers(conn: &mut Conn) -> StoreResult<Vec<String>> {
     let ids = sqlx::query_scalar(
         "SELECT customer_id FROM alert_subscriptions WHERE subscribed = TRUE ORDER BY customer_id",
     )
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     Ok(ids)
 }
@@ -228,7 +230,7 @@ pub async fn record_checkin_rating(
     .bind(customer_id)
     .bind(rating)
     .bind(ts(now))
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -243,7 +245,7 @@ pub async fn consents_given(conn: &mut Conn) -> StoreResult<Vec<(String, DateTim
            AND EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = k.customer_id)
          ORDER BY k.customer_id",
     )
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     let mut given = Vec::new();
     for row in &rows {
@@ -296,11 +298,11 @@ impl Store {
 }
 
 /// Stores which A/B variant a journey message was written in.
-pub async fn set_variant(conn: &mut Conn, idem_key: &str, variant: &str) -> StoreResult<()> {
+pub async fn set_variant(conn: &mut Conn, key: &IdemKey, variant: &str) -> StoreResult<()> {
     sqlx::query("UPDATE outbox SET variant = $1 WHERE idem_key = $2")
         .bind(variant)
-        .bind(idem_key)
-        .execute(conn)
+        .bind(key.to_string())
+        .execute(conn.db())
         .await?;
     Ok(())
 }

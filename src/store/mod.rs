@@ -3,7 +3,11 @@
 //! fixed UTC format) so the PostgreSQL backend is an addition, not a rewrite.
 //!
 //! Functions that must run inside a caller's transaction take `&mut Conn`; the rest take
-//! `&Store`. The store never decides anything: flows do.
+//! `&Store`. `Conn` (a pooled connection or a transaction) and `Tx` (`Store::begin`, derefs to
+//! `Conn`) are the store's own types: nothing outside `store/` names the driver or reaches the
+//! pool, so a PostgreSQL backend fills them without touching a flow. Stored names (flows,
+//! kinds, states) are read back as their enums here, at the boundary. The store never decides
+//! anything: flows do.
 
 pub mod chats;
 pub mod customers;
@@ -23,12 +27,74 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
-/// A connection a caller may hold a transaction on.
-pub type Conn = sqlx::SqliteConnection;
-pub type Tx = sqlx::Transaction<'static, Sqlite>;
+/// The store's own handle on the database: a pooled connection or an open transaction. Callers
+/// outside `store/` only pass `&mut Conn` on to store functions; they never see the driver, so
+/// a second backend (PostgreSQL) can fill it without touching a flow.
+pub struct Conn {
+    held: Held,
+}
+
+enum Held {
+    Pooled(PoolConnection<Sqlite>),
+    Transaction(sqlx::Transaction<'static, Sqlite>),
+}
+
+impl Conn {
+    /// The driver's connection, for the SQL in `store/` only.
+    pub(in crate::store) fn db(&mut self) -> &mut SqliteConnection {
+        match &mut self.held {
+            Held::Pooled(conn) => conn,
+            Held::Transaction(tx) => tx,
+        }
+    }
+
+    /// Raw SQL for integration tests and benchmarks that seed or inspect tables directly,
+    /// inside this connection's transaction. The application never uses it.
+    #[doc(hidden)]
+    pub fn sqlite_for_tests(&mut self) -> &mut SqliteConnection {
+        self.db()
+    }
+}
+
+/// A store transaction: use it as `&mut Conn`, then `commit()`. Dropped without a commit, it
+/// rolls back.
+pub struct Tx {
+    conn: Conn,
+}
+
+impl Tx {
+    pub async fn commit(self) -> StoreResult<()> {
+        match self.conn.held {
+            Held::Transaction(tx) => Ok(tx.commit().await?),
+            // Only `Store::begin` builds a `Tx`, always around a transaction.
+            Held::Pooled(_) => Ok(()),
+        }
+    }
+
+    pub async fn rollback(self) -> StoreResult<()> {
+        match self.conn.held {
+            Held::Transaction(tx) => Ok(tx.rollback().await?),
+            Held::Pooled(_) => Ok(()),
+        }
+    }
+}
+
+impl std::ops::Deref for Tx {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Conn {
+        &mut self.conn
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -111,10 +177,30 @@ impl Store {
     /// transaction that reads before it writes waits its turn (busy_timeout) instead of failing
     /// with "database is locked" when another connection wrote in between.
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(Tx {
+            conn: Conn {
+                held: Held::Transaction(tx),
+            },
+        })
     }
 
-    pub fn pool(&self) -> &SqlitePool {
+    /// A connection from the pool, for work that needs no transaction of its own.
+    pub async fn conn(&self) -> StoreResult<Conn> {
+        Ok(Conn {
+            held: Held::Pooled(self.pool.acquire().await?),
+        })
+    }
+
+    /// The pool itself, for the SQL in `store/` only.
+    pub(in crate::store) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Raw SQL for integration tests and benchmarks that seed or inspect tables directly. The
+    /// application never uses it: its SQL lives in `store/`.
+    #[doc(hidden)]
+    pub fn sqlite_pool_for_tests(&self) -> &SqlitePool {
         &self.pool
     }
 
@@ -147,14 +233,14 @@ pub async fn bump_counter(conn: &mut Conn, name: &str, by: i64) -> StoreResult<(
     )
     .bind(name)
     .bind(by)
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
 
 impl Store {
     pub async fn bump_counter(&self, name: &str, by: i64) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.conn().await?;
         bump_counter(&mut conn, name, by).await
     }
 

@@ -63,7 +63,7 @@ pub async fn upsert_broadcast(
     .bind(starts_at.map(ts))
     .bind(url)
     .bind(ts(now))
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -76,7 +76,7 @@ pub async fn mark_broadcast_started(
     sqlx::query("UPDATE broadcasts SET started_at = COALESCE(started_at, $1) WHERE id = $2")
         .bind(ts(at))
         .bind(id)
-        .execute(conn)
+        .execute(conn.db())
         .await?;
     Ok(())
 }
@@ -91,7 +91,7 @@ pub async fn mark_broadcast_ended(
         sqlx::query("UPDATE broadcasts SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL")
             .bind(ts(at))
             .bind(id)
-            .execute(conn)
+            .execute(conn.db())
             .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -99,7 +99,7 @@ pub async fn mark_broadcast_ended(
 pub async fn broadcast(conn: &mut Conn, id: &str) -> StoreResult<Option<Broadcast>> {
     let row = sqlx::query("SELECT id, title, url, ended_at FROM broadcasts WHERE id = $1")
         .bind(id)
-        .fetch_optional(conn)
+        .fetch_optional(conn.db())
         .await?;
     row.map(|row| {
         let ended: Option<String> = row.try_get("ended_at")?;
@@ -126,7 +126,7 @@ pub async fn recent_broadcasts_of_customer(
     )
     .bind(customer_id)
     .bind(ts(since))
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     Ok(ids)
 }
@@ -136,7 +136,7 @@ pub async fn recent_broadcasts_of_customer(
 pub async fn order_exists(conn: &mut Conn, id: &str) -> StoreResult<bool> {
     let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM orders WHERE id = $1")
         .bind(id)
-        .fetch_optional(conn)
+        .fetch_optional(conn.db())
         .await?;
     Ok(found.is_some())
 }
@@ -165,11 +165,11 @@ pub async fn upsert_order(
     .bind(&order.currency)
     .bind(ts(placed_at))
     .bind(ts(now))
-    .execute(&mut *conn)
+    .execute(conn.db())
     .await?;
     sqlx::query("DELETE FROM order_items WHERE order_id = $1")
         .bind(&order.id)
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?;
     for (position, item) in order.items.iter().enumerate() {
         sqlx::query(
@@ -183,7 +183,7 @@ pub async fn upsert_order(
         .bind(item.category.as_deref().filter(|c| !c.is_empty()))
         .bind(item.quantity)
         .bind(item.unit_price)
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?;
     }
     Ok(!existed)
@@ -210,7 +210,7 @@ pub async fn apply_status(
 ) -> StoreResult<StatusApplied> {
     let row = sqlx::query("SELECT status, status_at FROM orders WHERE id = $1")
         .bind(&change.order_id)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(conn.db())
         .await?
         .ok_or_else(|| StoreError::Corrupt(format!("order {} vanished", change.order_id)))?;
     let current: String = row.try_get("status")?;
@@ -228,7 +228,7 @@ pub async fn apply_status(
         .bind(newer)
         .bind(ts(now))
         .bind(source)
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?;
     if !newer {
         return Ok(StatusApplied::Stale);
@@ -253,7 +253,7 @@ pub async fn apply_status(
     .bind(change.delay.as_ref().map(|d| d.new_eta.to_string()))
     .bind(change.payment_deadline.map(ts))
     .bind(&change.order_id)
-    .execute(&mut *conn)
+    .execute(conn.db())
     .await?;
     Ok(StatusApplied::Applied { previous: current })
 }
@@ -291,7 +291,7 @@ async fn with_items(conn: &mut Conn, mut orders: Vec<Order>) -> StoreResult<Vec<
             "SELECT sku, name, category, quantity, unit_price FROM order_items WHERE order_id = $1 ORDER BY position",
         )
         .bind(&order.id)
-        .fetch_all(&mut *conn)
+        .fetch_all(conn.db())
         .await?;
         order.items = rows
             .iter()
@@ -312,7 +312,7 @@ async fn with_items(conn: &mut Conn, mut orders: Vec<Order>) -> StoreResult<Vec<
 pub async fn order(conn: &mut Conn, id: &str) -> StoreResult<Option<Order>> {
     let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
         .bind(id)
-        .fetch_optional(&mut *conn)
+        .fetch_optional(conn.db())
         .await?;
     let orders = row
         .as_ref()
@@ -342,7 +342,7 @@ pub async fn open_order_ids_of_broadcast(
     let rows =
         sqlx::query("SELECT id, status FROM orders WHERE broadcast_id = $1 ORDER BY placed_at, id")
             .bind(broadcast_id)
-            .fetch_all(conn)
+            .fetch_all(conn.db())
             .await?;
     let mut open = Vec::new();
     for row in rows {
@@ -360,12 +360,12 @@ pub async fn open_order_ids_of_broadcast(
 
 impl Store {
     pub async fn order(&self, id: &str) -> StoreResult<Option<Order>> {
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.conn().await?;
         order(&mut conn, id).await
     }
 
     pub async fn orders_of_customer(&self, customer_id: &str) -> StoreResult<Vec<Order>> {
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.conn().await?;
         orders_of(&mut conn, customer_id).await
     }
 }
@@ -376,7 +376,7 @@ pub async fn orders_of(conn: &mut Conn, customer_id: &str) -> StoreResult<Vec<Or
         "SELECT {ORDER_COLUMNS} FROM orders WHERE customer_id = $1 ORDER BY placed_at, id"
     ))
     .bind(customer_id)
-    .fetch_all(&mut *conn)
+    .fetch_all(conn.db())
     .await?;
     let orders = rows
         .iter()
@@ -399,7 +399,7 @@ pub async fn latest_broadcast_of_customer(
     )
     .bind(customer_id)
     .bind(ts(since))
-    .fetch_optional(conn)
+    .fetch_optional(conn.db())
     .await?;
     Ok(id)
 }
@@ -411,7 +411,7 @@ pub async fn status_set_live(conn: &mut Conn, order_id: &str) -> StoreResult<boo
         "SELECT 1 FROM order_status_history WHERE order_id = $1 AND applied AND source <> 'import' LIMIT 1",
     )
     .bind(order_id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.db())
     .await?;
     Ok(found.is_some())
 }

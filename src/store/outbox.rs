@@ -8,8 +8,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Conn, Store, StoreResult, ts};
-use crate::domain::Flow;
+use super::{Conn, Store, StoreError, StoreResult, ts};
+use crate::domain::keys::IdemKey;
+use crate::domain::{Flow, Lane, MessageKind, OutboxState};
 
 /// A message to enqueue. The payload says what to render (at send time, from current state).
 #[derive(Debug, Clone)]
@@ -72,7 +73,7 @@ async fn insert(
     .bind(ts(now))
     .bind(state)
     .bind(msg.expires_at.map(ts))
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -89,7 +90,7 @@ pub async fn enqueue_thank_yous(
     let done = sqlx::query(
         "INSERT INTO outbox (idem_key, recipient, customer_id, flow, kind, lane, payload, broadcast_id,
                              state, attempts, not_before, created_at)
-         SELECT DISTINCT 'thank_you:' || $1 || ':' || o.customer_id, 'customer:' || o.customer_id,
+         SELECT DISTINCT $7 || o.customer_id, 'customer:' || o.customer_id,
                 o.customer_id, $5, $6, $2, $3, $1, 'queued', 0, $4, $4
          FROM orders o
          WHERE o.broadcast_id = $1 AND o.status NOT IN ('cancelled', 'refunded')
@@ -102,7 +103,8 @@ pub async fn enqueue_thank_yous(
     .bind(ts(now))
     .bind(Flow::ThankYou.as_str())
     .bind(Flow::ThankYou.kind().as_str())
-    .execute(conn)
+    .bind(IdemKey::thank_you_prefix(broadcast_id))
+    .execute(conn.db())
     .await?;
     Ok(done.rows_affected())
 }
@@ -115,7 +117,7 @@ pub async fn has_waiting(conn: &mut Conn, recipient: &str, flow: &str) -> StoreR
     )
     .bind(recipient)
     .bind(flow)
-    .fetch_one(conn)
+    .fetch_one(conn.db())
     .await?;
     Ok(n > 0)
 }
@@ -134,18 +136,39 @@ pub async fn cancel_queued_of_flow(
     .bind(reason)
     .bind(customer_id)
     .bind(flow)
-    .execute(conn)
+    .execute(conn.db())
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// `/stop`: cancels a customer's advertising that is waiting or claimed but not yet sending.
+pub async fn cancel_advertising_on_stop(conn: &mut Conn, customer_id: &str) -> StoreResult<u64> {
+    let done = sqlx::query(
+        "UPDATE outbox SET state = 'cancelled', last_error = 'consent withdrawn (/stop)'
+         WHERE customer_id = $1 AND kind = 'advertising' AND state IN ('queued', 'claimed')",
+    )
+    .bind(customer_id)
+    .execute(conn.db())
     .await?;
     Ok(done.rows_affected())
 }
 
 /// The state of a message by key, if it exists.
-pub async fn state_of(conn: &mut Conn, idem_key: &str) -> StoreResult<Option<String>> {
-    let state = sqlx::query_scalar("SELECT state FROM outbox WHERE idem_key = $1")
-        .bind(idem_key)
-        .fetch_optional(conn)
+pub async fn state_of(conn: &mut Conn, key: &IdemKey) -> StoreResult<Option<OutboxState>> {
+    let state: Option<String> = sqlx::query_scalar("SELECT state FROM outbox WHERE idem_key = $1")
+        .bind(key.to_string())
+        .fetch_optional(conn.db())
         .await?;
-    Ok(state)
+    state.as_deref().map(parse_name).transpose()
+}
+
+/// A stored name read back as the enum that wrote it; anything else is damage.
+fn parse_name<T: std::str::FromStr>(name: &str) -> StoreResult<T>
+where
+    T::Err: std::fmt::Display,
+{
+    name.parse()
+        .map_err(|err: T::Err| StoreError::Corrupt(format!("outbox: {err}")))
 }
 
 #[derive(Debug, Clone)]
@@ -156,9 +179,9 @@ pub struct ClaimedMessage {
     pub customer_id: Option<String>,
     pub target_platform: Option<String>,
     pub target_chat: Option<String>,
-    pub flow: String,
-    pub kind: String,
-    pub lane: i64,
+    pub flow: Flow,
+    pub kind: MessageKind,
+    pub lane: Lane,
     pub payload: String,
     pub broadcast_id: Option<String>,
     pub attempts: i64,
@@ -184,7 +207,7 @@ pub async fn claim(
          WHERE state = 'queued' AND lane > 0
            AND recipient IN (SELECT recipient FROM outbox WHERE state = 'queued' AND lane = 0)",
     )
-    .execute(&mut *tx)
+    .execute(tx.db())
     .await?;
     let rows = sqlx::query(
         "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, claimed_at = $1, hold_reason = NULL
@@ -203,7 +226,7 @@ pub async fn claim(
     )
     .bind(ts(now))
     .bind(limit)
-    .fetch_all(&mut *tx)
+    .fetch_all(tx.db())
     .await?;
     tx.commit().await?;
     let mut claimed = rows
@@ -216,9 +239,14 @@ pub async fn claim(
                 customer_id: row.try_get("customer_id")?,
                 target_platform: row.try_get("target_platform")?,
                 target_chat: row.try_get("target_chat")?,
-                flow: row.try_get("flow")?,
-                kind: row.try_get("kind")?,
-                lane: row.try_get("lane")?,
+                flow: parse_name(row.try_get("flow")?)?,
+                kind: parse_name(row.try_get("kind")?)?,
+                lane: {
+                    let lane: i64 = row.try_get("lane")?;
+                    Lane::try_from_i64(lane).ok_or_else(|| {
+                        StoreError::Corrupt(format!("outbox: lane {lane} is not a known lane"))
+                    })?
+                },
                 payload: row.try_get("payload")?,
                 broadcast_id: row.try_get("broadcast_id")?,
                 attempts: row.try_get("attempts")?,
@@ -265,7 +293,7 @@ pub async fn advertising_sent_since(
     )
     .bind(customer_id)
     .bind(ts(since))
-    .fetch_one(conn)
+    .fetch_one(conn.db())
     .await?;
     Ok(n)
 }
@@ -279,7 +307,7 @@ pub async fn mark_sending(conn: &mut Conn, id: i64, platform: &str) -> StoreResu
     )
     .bind(platform)
     .bind(id)
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -362,7 +390,7 @@ pub async fn mark_sent(
     message_id: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let mut conn = store.pool().acquire().await?;
+    let mut conn = store.conn().await?;
     mark_sent_in(&mut conn, id, platform, message_id, now).await
 }
 
@@ -381,7 +409,7 @@ pub async fn mark_sent_in(
     .bind(message_id)
     .bind(ts(now))
     .bind(id)
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -436,12 +464,12 @@ pub async fn release(store: &Store, id: i64) -> StoreResult<()> {
 pub async fn finish_unsent(
     store: &Store,
     id: i64,
-    state: &str,
+    state: OutboxState,
     reason: &str,
     platform: Option<&str>,
 ) -> StoreResult<()> {
     sqlx::query("UPDATE outbox SET state = $1, last_error = $2, platform = COALESCE($3, platform) WHERE id = $4")
-        .bind(state)
+        .bind(state.as_str())
         .bind(reason)
         .bind(platform)
         .bind(id)
@@ -461,13 +489,13 @@ pub async fn recover_after_restart(
     let claimed = sqlx::query(
         "UPDATE outbox SET state = 'queued', attempts = attempts - 1 WHERE state = 'claimed'",
     )
-    .execute(&mut *tx)
+    .execute(tx.db())
     .await?
     .rows_affected();
     let in_flight =
         sqlx::query("UPDATE outbox SET state = 'queued', not_before = $1 WHERE state = 'sending'")
             .bind(ts(retry_at))
-            .execute(&mut *tx)
+            .execute(tx.db())
             .await?
             .rows_affected();
     tx.commit().await?;
@@ -514,7 +542,7 @@ pub async fn platform_id_of(conn: &mut Conn, idem_key: &str) -> StoreResult<Opti
     let id: Option<Option<String>> =
         sqlx::query_scalar("SELECT platform_message_id FROM outbox WHERE idem_key = $1")
             .bind(idem_key)
-            .fetch_optional(conn)
+            .fetch_optional(conn.db())
             .await?;
     Ok(id.flatten())
 }
@@ -534,7 +562,7 @@ pub async fn key_of_sent(
     .bind(platform)
     .bind(chat_id)
     .bind(platform_message_id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.db())
     .await?;
     Ok(key)
 }
@@ -550,9 +578,9 @@ pub async fn checkin_subject(
     )
     .bind(id)
     .bind(customer_id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.db())
     .await?;
-    Ok(key.and_then(|k| k.strip_prefix("checkin:").map(str::to_string)))
+    Ok(key.as_deref().and_then(IdemKey::checkin_order_of))
 }
 
 /// What a thank-you was about: (broadcast, customer), by its outbox id.
@@ -561,25 +589,21 @@ pub async fn thank_you_subject(conn: &mut Conn, id: i64) -> StoreResult<Option<(
         "SELECT broadcast_id, customer_id FROM outbox WHERE id = $1 AND flow = 'thank_you'",
     )
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.db())
     .await?;
     row.map(|row| Ok((row.try_get("broadcast_id")?, row.try_get("customer_id")?)))
         .transpose()
 }
 
-/// Adds text to a relay that is still waiting in the queue, so a burst of viewer messages
-/// reaches the staff chat as one message. Returns false when there is none to add to.
-pub async fn append_to_queued_relay(
-    conn: &mut Conn,
-    key_prefix: &str,
-    text: &str,
-) -> StoreResult<bool> {
+/// Adds text to a relay of `ticket` that is still waiting in the queue, so a burst of viewer
+/// messages reaches the staff chat as one message. Returns false when there is none to add to.
+pub async fn append_to_queued_relay(conn: &mut Conn, ticket: i64, text: &str) -> StoreResult<bool> {
     let row = sqlx::query(
         "SELECT id, payload FROM outbox WHERE idem_key LIKE $1 AND state = 'queued'
          ORDER BY id DESC LIMIT 1",
     )
-    .bind(format!("{key_prefix}%"))
-    .fetch_optional(&mut *conn)
+    .bind(format!("{}%", IdemKey::ticket_relay_prefix(ticket)))
+    .fetch_optional(conn.db())
     .await?;
     let Some(row) = row else { return Ok(false) };
     let id: i64 = row.try_get("id")?;
@@ -598,7 +622,7 @@ pub async fn append_to_queued_relay(
     sqlx::query("UPDATE outbox SET payload = $1 WHERE id = $2 AND state = 'queued'")
         .bind(value.to_string())
         .bind(id)
-        .execute(conn)
+        .execute(conn.db())
         .await?;
     Ok(true)
 }
@@ -608,7 +632,7 @@ pub async fn append_to_queued_relay(
 /// whether it did.
 pub async fn requeue_unsent(
     conn: &mut Conn,
-    idem_key: &str,
+    key: &IdemKey,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
     let done = sqlx::query(
@@ -616,8 +640,8 @@ pub async fn requeue_unsent(
          WHERE idem_key = $2 AND state IN ('cancelled', 'unreachable')",
     )
     .bind(ts(now))
-    .bind(idem_key)
-    .execute(conn)
+    .bind(key.to_string())
+    .execute(conn.db())
     .await?;
     Ok(done.rows_affected() > 0)
 }

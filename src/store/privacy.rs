@@ -13,6 +13,7 @@ use super::customers::{self, ConsentEntry, ConsentPurpose, Customer};
 use super::orders::{self, Order};
 use super::{Conn, StoreError, StoreResult, parse_ts, ts};
 use crate::domain::Platform;
+use crate::domain::keys::IdemKey;
 
 /// Hex SHA-256 of a customer id: what a tombstone keeps instead of the id.
 pub fn id_hash(customer_id: &str) -> String {
@@ -38,21 +39,13 @@ fn like_escape(text: &str) -> String {
     out
 }
 
-/// `key` with its last `:`-separated part `from` replaced by `to`. Every idempotency key that
-/// names a customer names them last (`thank_you:<broadcast>:<customer>`, `tier:<tier>:<customer>`,
-/// `code:<code>:<customer>`, `vip-role:<customer>`); `None` when the key does not end so.
-pub fn rekey(key: &str, from: &str, to: &str) -> Option<String> {
-    let head = key.strip_suffix(from)?.strip_suffix(':')?;
-    Some(format!("{head}:{to}"))
-}
-
 // ---- tombstones and aliases ----------------------------------------------------------------
 
 /// Whether this customer id was forgotten (it, or an id merged into it).
 pub async fn is_forgotten(conn: &mut Conn, customer_id: &str) -> StoreResult<bool> {
     let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM tombstones WHERE id_hash = $1")
         .bind(id_hash(customer_id))
-        .fetch_optional(conn)
+        .fetch_optional(conn.db())
         .await?;
     Ok(found.is_some())
 }
@@ -62,7 +55,7 @@ pub async fn is_pseudonym(conn: &mut Conn, id: &str) -> StoreResult<bool> {
     let found: Option<i64> =
         sqlx::query_scalar("SELECT 1 FROM tombstones WHERE pseudonym = $1 LIMIT 1")
             .bind(id)
-            .fetch_optional(conn)
+            .fetch_optional(conn.db())
             .await?;
     Ok(found.is_some())
 }
@@ -71,7 +64,7 @@ pub async fn is_pseudonym(conn: &mut Conn, id: &str) -> StoreResult<bool> {
 pub async fn alias_target(conn: &mut Conn, alias: &str) -> StoreResult<Option<String>> {
     let target = sqlx::query_scalar("SELECT customer_id FROM customer_aliases WHERE alias = $1")
         .bind(alias)
-        .fetch_optional(conn)
+        .fetch_optional(conn.db())
         .await?;
     Ok(target)
 }
@@ -87,7 +80,7 @@ pub async fn record_alias(
     sqlx::query("UPDATE customer_aliases SET customer_id = $1 WHERE customer_id = $2")
         .bind(into)
         .bind(alias)
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?;
     sqlx::query(
         "INSERT INTO customer_aliases (alias, customer_id, merged_at) VALUES ($1, $2, $3)
@@ -96,7 +89,7 @@ pub async fn record_alias(
     .bind(alias)
     .bind(into)
     .bind(ts(now))
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -170,7 +163,7 @@ pub async fn stored_record(
          FROM identities WHERE customer_id = $1 ORDER BY linked_at, platform",
     )
     .bind(customer_id)
-    .fetch_all(&mut *conn)
+    .fetch_all(conn.db())
     .await?
     .iter()
     .map(|row| {
@@ -192,7 +185,7 @@ pub async fn stored_record(
         "SELECT id, opened_at, closed_at FROM tickets WHERE customer_id = $1 ORDER BY id",
     )
     .bind(customer_id)
-    .fetch_all(&mut *conn)
+    .fetch_all(conn.db())
     .await?
     .iter()
     .map(|row| {
@@ -209,7 +202,7 @@ pub async fn stored_record(
          WHERE customer_id = $1 ORDER BY created_at, id",
     )
     .bind(customer_id)
-    .fetch_all(&mut *conn)
+    .fetch_all(conn.db())
     .await?
     .iter()
     .map(|row| {
@@ -241,7 +234,7 @@ async fn consent_records(conn: &mut Conn, customer_id: &str) -> StoreResult<Vec<
          WHERE customer_id = $1 ORDER BY given_at, id",
     )
     .bind(customer_id)
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     rows.iter()
         .map(|row| {
@@ -310,7 +303,7 @@ pub async fn forget(
     let accounts: Vec<(String, String)> =
         sqlx::query("SELECT platform, user_id FROM identities WHERE customer_id = $1")
             .bind(customer_id)
-            .fetch_all(&mut *conn)
+            .fetch_all(conn.db())
             .await?
             .iter()
             .map(|row| Ok((row.try_get("platform")?, row.try_get("user_id")?)))
@@ -319,7 +312,7 @@ pub async fn forget(
     let aliases: Vec<String> =
         sqlx::query_scalar("SELECT alias FROM customer_aliases WHERE customer_id = $1")
             .bind(customer_id)
-            .fetch_all(&mut *conn)
+            .fetch_all(conn.db())
             .await?;
 
     // The staff chat's messages about them, found by what they are about.
@@ -327,33 +320,31 @@ pub async fn forget(
     let mut staff_prefixes: Vec<String> = Vec::new();
     let tickets: Vec<i64> = sqlx::query_scalar("SELECT id FROM tickets WHERE customer_id = $1")
         .bind(customer_id)
-        .fetch_all(&mut *conn)
+        .fetch_all(conn.db())
         .await?;
     for ticket in tickets {
-        staff_keys.push(format!("ticket_card:{ticket}"));
-        staff_prefixes.push(format!("ticket_relay:{ticket}:"));
+        staff_keys.push(IdemKey::TicketCard { ticket }.to_string());
+        staff_prefixes.push(IdemKey::ticket_relay_prefix(ticket));
     }
     let feedback: Vec<i64> = sqlx::query_scalar("SELECT id FROM feedback WHERE customer_id = $1")
         .bind(customer_id)
-        .fetch_all(&mut *conn)
+        .fetch_all(conn.db())
         .await?;
     for id in feedback {
-        staff_prefixes.push(format!("feedback_comment:{id}:"));
+        staff_prefixes.push(IdemKey::feedback_comment_prefix(id));
     }
     for (platform, user_id) in &accounts {
         let mutes: Vec<i64> =
             sqlx::query_scalar("SELECT id FROM mutes WHERE platform = $1 AND user_id = $2")
                 .bind(platform)
                 .bind(user_id)
-                .fetch_all(&mut *conn)
+                .fetch_all(conn.db())
                 .await?;
         for mute in mutes {
-            for kind in ["mute", "unmute", "mute-notice", "mute-staff"] {
-                staff_keys.push(format!("{kind}:{mute}"));
-            }
+            staff_keys.extend(IdemKey::keys_of_mute(mute).iter().map(IdemKey::to_string));
         }
         // Notices about a removed link name the member.
-        staff_prefixes.push(format!("link-notice:{platform}:{user_id}:"));
+        staff_prefixes.push(IdemKey::link_notice_prefix(platform, user_id));
     }
 
     let mut messages_cancelled = 0;
@@ -373,7 +364,7 @@ pub async fn forget(
              WHERE payload LIKE $1 ESCAPE '\\' AND state NOT IN ('queued', 'claimed', 'sending')",
         )
         .bind(format!("%\"user_id\":{}%", like_escape(&quoted)))
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?;
     }
 
@@ -382,20 +373,25 @@ pub async fn forget(
         "SELECT id, idem_key, state FROM outbox WHERE customer_id = $1 OR idem_key = $2",
     )
     .bind(customer_id)
-    .bind(format!("vip-role:{customer_id}"))
-    .fetch_all(&mut *conn)
+    .bind(
+        IdemKey::VipRole {
+            customer_id: customer_id.to_string(),
+        }
+        .to_string(),
+    )
+    .fetch_all(conn.db())
     .await?;
     for row in &rows {
         let id: i64 = row.try_get("id")?;
         let key: String = row.try_get("idem_key")?;
         let state: String = row.try_get("state")?;
-        let new_key = rekey(&key, customer_id, &pseudonym);
+        let new_key = IdemKey::rename_customer(&key, customer_id, &pseudonym);
         if let Some(new_key) = &new_key {
             // Code records join their message by key: they follow it.
             sqlx::query("UPDATE code_sends SET message_key = $1 WHERE message_key = $2")
                 .bind(new_key)
                 .bind(&key)
-                .execute(&mut *conn)
+                .execute(conn.db())
                 .await?;
         }
         if state == "queued" {
@@ -413,7 +409,7 @@ pub async fn forget(
         .bind(&pseudonym)
         .bind(FORGOTTEN)
         .bind(id)
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?;
     }
 
@@ -427,7 +423,7 @@ pub async fn forget(
     let has_orders: Option<i64> =
         sqlx::query_scalar("SELECT 1 FROM orders WHERE customer_id = $1 LIMIT 1")
             .bind(customer_id)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(conn.db())
             .await?;
     if has_orders.is_some() {
         sqlx::query(
@@ -436,7 +432,7 @@ pub async fn forget(
         )
         .bind(&pseudonym)
         .bind(ts(now))
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?;
     }
     for table in [
@@ -453,7 +449,7 @@ pub async fn forget(
         ))
         .bind(&pseudonym)
         .bind(customer_id)
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?;
     }
     sqlx::query(
@@ -463,7 +459,7 @@ pub async fn forget(
     )
     .bind(&pseudonym)
     .bind(customer_id)
-    .execute(&mut *conn)
+    .execute(conn.db())
     .await?;
 
     // Removed.
@@ -474,7 +470,7 @@ pub async fn forget(
             ))
             .bind(platform)
             .bind(user_id)
-            .execute(&mut *conn)
+            .execute(conn.db())
             .await?;
         }
     }
@@ -489,12 +485,12 @@ pub async fn forget(
     ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE customer_id = $1"))
             .bind(customer_id)
-            .execute(&mut *conn)
+            .execute(conn.db())
             .await?;
     }
     sqlx::query("DELETE FROM customers WHERE id = $1")
         .bind(customer_id)
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?;
 
     for (id, linked) in std::iter::once((customer_id, was_linked))
@@ -508,7 +504,7 @@ pub async fn forget(
         .bind(&pseudonym)
         .bind(linked)
         .bind(ts(now))
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?;
     }
     Ok(ForgetSummary {
@@ -528,14 +524,14 @@ async fn scrub_messages(conn: &mut Conn, filter: &str, value: &str) -> StoreResu
     ))
     .bind(value)
     .bind(FORGOTTEN)
-    .execute(&mut *conn)
+    .execute(conn.db())
     .await?
     .rows_affected();
     sqlx::query(&format!(
         "UPDATE outbox SET payload = '{{}}' WHERE {filter}"
     ))
     .bind(value)
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(cancelled)
 }
@@ -570,7 +566,7 @@ pub async fn settle_event(conn: &mut Conn, event_id: &str, now: DateTime<Utc>) -
     )
     .bind(ts(now))
     .bind(event_id)
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -582,7 +578,7 @@ async fn scrub_events(conn: &mut Conn, customer_id: &str, now: DateTime<Utc>) ->
     let quoted = serde_json::Value::String(customer_id.to_string()).to_string();
     let rows = sqlx::query("SELECT id, payload FROM events WHERE payload LIKE $1 ESCAPE '\\'")
         .bind(format!("%{}%", like_escape(&quoted)))
-        .fetch_all(&mut *conn)
+        .fetch_all(conn.db())
         .await?;
     let mut scrubbed = 0;
     for row in &rows {
@@ -642,7 +638,7 @@ pub async fn merge(
             sqlx::query("DELETE FROM identities WHERE platform = $1 AND user_id = $2")
                 .bind(goes.platform.as_str())
                 .bind(&goes.user_id)
-                .execute(&mut *conn)
+                .execute(conn.db())
                 .await?;
             summary.identities_dropped += 1;
         }
@@ -653,7 +649,7 @@ pub async fn merge(
             .bind(into)
             .bind(stays.platform.as_str())
             .bind(&stays.user_id)
-            .execute(&mut *conn)
+            .execute(conn.db())
             .await?;
             summary.identities_moved += 1;
         }
@@ -667,7 +663,7 @@ pub async fn merge(
     )
     .bind(from)
     .bind(into)
-    .execute(&mut *conn)
+    .execute(conn.db())
     .await?;
     sqlx::query(
         "DELETE FROM code_sends WHERE customer_id = $1 AND EXISTS (
@@ -675,7 +671,7 @@ pub async fn merge(
     )
     .bind(from)
     .bind(into)
-    .execute(&mut *conn)
+    .execute(conn.db())
     .await?;
     sqlx::query(
         "DELETE FROM vip_access WHERE customer_id = $1 AND EXISTS (
@@ -683,30 +679,35 @@ pub async fn merge(
     )
     .bind(from)
     .bind(into)
-    .execute(&mut *conn)
+    .execute(conn.db())
     .await?;
     sqlx::query("DELETE FROM conversation_state WHERE customer_id = $1")
         .bind(from)
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?;
 
     let rows = sqlx::query(
         "SELECT id, idem_key, state FROM outbox WHERE customer_id = $1 OR idem_key = $2",
     )
     .bind(from)
-    .bind(format!("vip-role:{from}"))
-    .fetch_all(&mut *conn)
+    .bind(
+        IdemKey::VipRole {
+            customer_id: from.to_string(),
+        }
+        .to_string(),
+    )
+    .fetch_all(conn.db())
     .await?;
     for row in &rows {
         let id: i64 = row.try_get("id")?;
         let key: String = row.try_get("idem_key")?;
         let state: String = row.try_get("state")?;
-        let Some(new_key) = rekey(&key, from, into) else {
+        let Some(new_key) = IdemKey::rename_customer(&key, from, into) else {
             continue;
         };
         let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM outbox WHERE idem_key = $1")
             .bind(&new_key)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(conn.db())
             .await?;
         if taken.is_some() {
             if state == "queued" {
@@ -714,7 +715,7 @@ pub async fn merge(
                     "UPDATE outbox SET state = 'cancelled', last_error = 'merged into a customer who has the same message' WHERE id = $1",
                 )
                 .bind(id)
-                .execute(&mut *conn)
+                .execute(conn.db())
                 .await?;
             }
             continue;
@@ -722,12 +723,12 @@ pub async fn merge(
         sqlx::query("UPDATE outbox SET idem_key = $1 WHERE id = $2")
             .bind(&new_key)
             .bind(id)
-            .execute(&mut *conn)
+            .execute(conn.db())
             .await?;
         sqlx::query("UPDATE code_sends SET message_key = $1 WHERE message_key = $2")
             .bind(&new_key)
             .bind(&key)
-            .execute(&mut *conn)
+            .execute(conn.db())
             .await?;
     }
     summary.messages_moved = sqlx::query(
@@ -735,14 +736,14 @@ pub async fn merge(
     )
     .bind(into)
     .bind(from)
-    .execute(&mut *conn)
+    .execute(conn.db())
     .await?
     .rows_affected();
 
     summary.orders_moved = sqlx::query("UPDATE orders SET customer_id = $1 WHERE customer_id = $2")
         .bind(into)
         .bind(from)
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?
         .rows_affected();
     for table in [
@@ -762,7 +763,7 @@ pub async fn merge(
         ))
         .bind(into)
         .bind(from)
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?;
     }
     // Next-live alerts: `into`'s own choice wins; otherwise `from`'s moves.
@@ -772,11 +773,11 @@ pub async fn merge(
     )
     .bind(into)
     .bind(from)
-    .execute(&mut *conn)
+    .execute(conn.db())
     .await?;
     sqlx::query("DELETE FROM alert_subscriptions WHERE customer_id = $1")
         .bind(from)
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?;
     sqlx::query(
         "UPDATE customers SET
@@ -789,11 +790,11 @@ pub async fn merge(
     .bind(into)
     .bind(from)
     .bind(ts(now))
-    .execute(&mut *conn)
+    .execute(conn.db())
     .await?;
     sqlx::query("DELETE FROM customers WHERE id = $1")
         .bind(from)
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?;
     record_alias(conn, from, into, now).await?;
     Ok(summary)
@@ -802,21 +803,6 @@ pub async fn merge(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_are_renamed_only_where_they_name_the_customer_last() {
-        assert_eq!(
-            rekey("thank_you:b-1:c-1", "c-1", "p").as_deref(),
-            Some("thank_you:b-1:p")
-        );
-        assert_eq!(
-            rekey("vip-role:c-1", "c-1", "p").as_deref(),
-            Some("vip-role:p")
-        );
-        assert_eq!(rekey("thank_you:b-1:c-10", "c-1", "p"), None);
-        assert_eq!(rekey("thank_you:b-1:xc-1", "c-1", "p"), None);
-        assert_eq!(rekey("c-1", "c-1", "p"), None);
-    }
 
     #[test]
     fn a_pseudonym_is_stable_and_does_not_contain_the_id() {

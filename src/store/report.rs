@@ -6,6 +6,7 @@ use sqlx::Row;
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Store, StoreResult, ts};
+use crate::domain::keys::IdemKey;
 use crate::report::{
     AdvertisingCounts, BroadcastReport, CodeCounts, DeliveryCounts, FeedbackCounts, PeriodReport,
 };
@@ -37,7 +38,7 @@ impl Store {
         broadcast_id: &str,
         promise_hours: i64,
     ) -> StoreResult<Option<BroadcastReport>> {
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.conn().await?;
         broadcast_report(&mut conn, broadcast_id, promise_hours).await
     }
 }
@@ -51,7 +52,7 @@ pub async fn broadcast_report(
     let title: Option<Option<String>> =
         sqlx::query_scalar("SELECT title FROM broadcasts WHERE id = $1")
             .bind(broadcast_id)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(conn.db())
             .await?;
     // A forgotten buyer's identities are gone, but their tombstone remembers they were linked,
     // so forgetting someone does not change the counts (CONTRACT §6).
@@ -63,7 +64,7 @@ pub async fn broadcast_report(
              FROM orders o WHERE o.broadcast_id = $1",
         )
         .bind(broadcast_id)
-        .fetch_one(&mut *conn)
+        .fetch_one(conn.db())
         .await?;
     let buyers: i64 = row.try_get("buyers")?;
     let linked: i64 = row.try_get("linked")?;
@@ -82,7 +83,7 @@ pub async fn broadcast_report(
     let rows =
         sqlx::query("SELECT flow, kind, state, idem_key FROM outbox WHERE broadcast_id = $1")
             .bind(broadcast_id)
-            .fetch_all(&mut *conn)
+            .fetch_all(conn.db())
             .await?;
     for row in rows {
         let flow: String = row.try_get("flow")?;
@@ -93,10 +94,9 @@ pub async fn broadcast_report(
         match flow.as_str() {
             "thank_you" => add_outcome(&mut report.thank_you, &state, 1),
             "order_note" if state == "sent" => {
-                // order_note:<status>[@<eta>]:<order id> (see flows::order_notes).
                 let notes = &mut report.order_notes;
-                let status = key.split(':').nth(1).and_then(|s| s.split('@').next());
-                match status {
+                let status = IdemKey::order_note_status_of(&key);
+                match status.as_deref() {
                     Some("shipped") => notes.shipped += 1,
                     Some("delayed") => notes.delayed += 1,
                     Some("delivered") => notes.delivered += 1,
@@ -129,7 +129,7 @@ async fn broadcast_codes(conn: &mut Conn, broadcast_id: &str) -> StoreResult<Cod
              WHERE o.broadcast_id = $1 AND r.violation) AS violations",
     )
     .bind(broadcast_id)
-    .fetch_one(conn)
+    .fetch_one(conn.db())
     .await?;
     Ok(CodeCounts {
         sent: row.try_get("sent")?,
@@ -153,7 +153,7 @@ async fn advertising_counts(
            COALESCE(SUM(CASE WHEN state = 'expired' THEN 1 ELSE 0 END), 0) AS expired
          FROM outbox WHERE kind = 'advertising' AND {filter}"
     );
-    let row = sqlx::query(&sql).bind(value).fetch_one(conn).await?;
+    let row = sqlx::query(&sql).bind(value).fetch_one(conn.db()).await?;
     Ok(AdvertisingCounts {
         held_for_quiet_hours: row.try_get("held")?,
         postponed_by_cap: row.try_get("postponed")?,
@@ -167,7 +167,7 @@ impl Store {
     pub async fn period_report(&self, since: DateTime<Utc>) -> StoreResult<PeriodReport> {
         let campaigns = self.codes_by_campaign(since).await?;
         let journeys = self.journey_outcomes(since).await?;
-        let mut conn = self.pool().acquire().await?;
+        let mut conn = self.conn().await?;
         let row = sqlx::query(
             "SELECT
                (SELECT COUNT(*) FROM code_sends s JOIN outbox o ON o.idem_key = s.message_key
@@ -176,7 +176,7 @@ impl Store {
                (SELECT COUNT(*) FROM code_redemptions WHERE redeemed_at >= $1 AND violation) AS violations",
         )
         .bind(ts(since))
-        .fetch_one(&mut *conn)
+        .fetch_one(conn.db())
         .await?;
         let codes = CodeCounts {
             sent: row.try_get("sent")?,
@@ -206,7 +206,7 @@ async fn fill_feedback(conn: &mut Conn, report: &mut BroadcastReport) -> StoreRe
         "SELECT COUNT(*) FROM feedback WHERE subject = 'broadcast' AND subject_id = $1 AND comment_removed",
     )
     .bind(&report.broadcast_id)
-    .fetch_one(&mut *conn)
+    .fetch_one(conn.db())
     .await?;
     let fb = &mut report.feedback;
     for entry in &entries {

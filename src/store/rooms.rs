@@ -27,7 +27,7 @@ pub async fn member_joined(
     .bind(name)
     .bind(lang)
     .bind(ts(now))
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -44,7 +44,7 @@ pub async fn joined_at(
     )
     .bind(platform)
     .bind(user_id)
-    .fetch_one(conn)
+    .fetch_one(conn.db())
     .await?;
     at.as_deref().map(parse_ts).transpose()
 }
@@ -72,7 +72,7 @@ pub async fn claim_newcomers(
     .bind(welcome_id)
     .bind(platform)
     .bind(chat_id)
-    .execute(&mut *conn)
+    .execute(conn.db())
     .await?;
     let rows = sqlx::query(
         "SELECT name, lang FROM room_members WHERE welcome_id = $1 AND platform = $2 AND chat_id = $3
@@ -81,7 +81,7 @@ pub async fn claim_newcomers(
     .bind(welcome_id)
     .bind(platform)
     .bind(chat_id)
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     rows.iter()
         .map(|row| {
@@ -109,7 +109,7 @@ pub async fn is_muted(
     .bind(chat_id)
     .bind(user_id)
     .bind(ts(now))
-    .fetch_one(conn)
+    .fetch_one(conn.db())
     .await?;
     Ok(n > 0)
 }
@@ -132,7 +132,7 @@ pub async fn record_mute(
     .bind(user_id)
     .bind(ts(now))
     .bind(ts(until))
-    .fetch_one(conn)
+    .fetch_one(conn.db())
     .await?;
     Ok(id)
 }
@@ -153,7 +153,7 @@ pub async fn lift_mutes(
     .bind(ts(now))
     .bind(platform)
     .bind(user_id)
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     rows.iter()
         .map(|row| Ok((row.try_get("id")?, row.try_get("chat_id")?)))

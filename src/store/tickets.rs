@@ -41,7 +41,7 @@ pub async fn open_ticket_of(conn: &mut Conn, customer_id: &str) -> StoreResult<O
         "SELECT {COLUMNS} FROM tickets WHERE customer_id = $1 AND closed_at IS NULL ORDER BY id DESC LIMIT 1"
     ))
     .bind(customer_id)
-    .fetch_optional(conn)
+    .fetch_optional(conn.db())
     .await?;
     row.as_ref().map(from_row).transpose()
 }
@@ -49,7 +49,7 @@ pub async fn open_ticket_of(conn: &mut Conn, customer_id: &str) -> StoreResult<O
 pub async fn ticket(conn: &mut Conn, id: i64) -> StoreResult<Option<Ticket>> {
     let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tickets WHERE id = $1"))
         .bind(id)
-        .fetch_optional(conn)
+        .fetch_optional(conn.db())
         .await?;
     row.as_ref().map(from_row).transpose()
 }
@@ -71,7 +71,7 @@ pub async fn open(
     .bind(reason)
     .bind(broadcast_id)
     .bind(ts(now))
-    .fetch_one(conn)
+    .fetch_one(conn.db())
     .await?;
     Ok(id)
 }
@@ -80,7 +80,7 @@ pub async fn touch(conn: &mut Conn, id: i64, now: DateTime<Utc>) -> StoreResult<
     sqlx::query("UPDATE tickets SET last_activity_at = $1 WHERE id = $2")
         .bind(ts(now))
         .bind(id)
-        .execute(conn)
+        .execute(conn.db())
         .await?;
     Ok(())
 }
@@ -92,7 +92,7 @@ pub async fn answered(conn: &mut Conn, id: i64, now: DateTime<Utc>) -> StoreResu
     )
     .bind(ts(now))
     .bind(id)
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -110,7 +110,7 @@ pub async fn close(
     .bind(ts(now))
     .bind(reason)
     .bind(id)
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -129,7 +129,7 @@ pub async fn take_overdue(
     ))
     .bind(ts(now))
     .bind(ts(cutoff))
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     rows.iter().map(from_row).collect()
 }
@@ -147,7 +147,7 @@ pub async fn close_idle(
     ))
     .bind(ts(now))
     .bind(ts(cutoff))
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     rows.iter().map(from_row).collect()
 }
@@ -158,7 +158,7 @@ pub async fn of_broadcast(conn: &mut Conn, broadcast_id: &str) -> StoreResult<Ve
         "SELECT {COLUMNS} FROM tickets WHERE broadcast_id = $1"
     ))
     .bind(broadcast_id)
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     rows.iter().map(from_row).collect()
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Conn, Store, StoreResult, parse_ts, ts};
+use crate::domain::keys::IdemKey;
 
 /// Orders and spend that count for tiers: in the shop's currency, not cancelled or refunded.
 pub async fn tier_basis(
@@ -17,7 +18,7 @@ pub async fn tier_basis(
     )
     .bind(customer_id)
     .bind(currency)
-    .fetch_one(conn)
+    .fetch_one(conn.db())
     .await?;
     let n: i64 = row.try_get("n")?;
     Ok((u32::try_from(n).unwrap_or(u32::MAX), row.try_get("spend")?))
@@ -27,7 +28,7 @@ pub async fn stored_tier(conn: &mut Conn, customer_id: &str) -> StoreResult<Opti
     let tier: Option<Option<String>> =
         sqlx::query_scalar("SELECT tier FROM customers WHERE id = $1")
             .bind(customer_id)
-            .fetch_optional(conn)
+            .fetch_optional(conn.db())
             .await?;
     Ok(tier.flatten())
 }
@@ -36,7 +37,7 @@ pub async fn set_tier(conn: &mut Conn, customer_id: &str, tier: Option<&str>) ->
     sqlx::query("UPDATE customers SET tier = $1 WHERE id = $2")
         .bind(tier)
         .bind(customer_id)
-        .execute(conn)
+        .execute(conn.db())
         .await?;
     Ok(())
 }
@@ -66,7 +67,7 @@ pub async fn consenting_customers_in_tiers(
     for tier in tiers {
         query = query.bind(tier);
     }
-    let rows = query.fetch_all(conn).await?;
+    let rows = query.fetch_all(conn.db()).await?;
     rows.iter()
         .map(|row| Ok((row.try_get("id")?, row.try_get("tier")?)))
         .collect()
@@ -81,7 +82,7 @@ pub async fn customers_in_tiers(conn: &mut Conn, tiers: &[String]) -> StoreResul
                AND EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.id) ORDER BY c.id",
         )
         .bind(tier)
-        .fetch_all(&mut *conn)
+        .fetch_all(conn.db())
         .await?;
         all.extend(ids);
     }
@@ -117,7 +118,7 @@ pub async fn vip_access(
     )
     .bind(customer_id)
     .bind(platform)
-    .fetch_optional(conn)
+    .fetch_optional(conn.db())
     .await?;
     row.as_ref().map(access_from_row).transpose()
 }
@@ -133,7 +134,7 @@ pub async fn vip_access_by_link(
     )
     .bind(platform)
     .bind(invite_link)
-    .fetch_optional(conn)
+    .fetch_optional(conn.db())
     .await?;
     row.as_ref().map(access_from_row).transpose()
 }
@@ -159,7 +160,7 @@ pub async fn record_invite(
     .bind(invite_link)
     .bind(ts(now))
     .bind(granted.then(|| ts(now)))
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -176,7 +177,7 @@ pub async fn mark_granted(
     .bind(ts(now))
     .bind(customer_id)
     .bind(platform)
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -197,7 +198,7 @@ pub async fn add_to_pool(
         .bind(campaign)
         .bind(code)
         .bind(ts(now))
-        .execute(&mut *conn)
+        .execute(conn.db())
         .await?
         .rows_affected();
     }
@@ -216,7 +217,7 @@ pub async fn assign_pool_code(
         sqlx::query_scalar("SELECT code FROM code_pool WHERE campaign = $1 AND customer_id = $2")
             .bind(campaign)
             .bind(customer_id)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(conn.db())
             .await?;
     if given.is_some() {
         return Ok(given);
@@ -226,7 +227,7 @@ pub async fn assign_pool_code(
          ORDER BY added_at, code LIMIT 1",
     )
     .bind(campaign)
-    .fetch_optional(&mut *conn)
+    .fetch_optional(conn.db())
     .await?;
     if let Some(code) = &free {
         sqlx::query(
@@ -236,7 +237,7 @@ pub async fn assign_pool_code(
         .bind(ts(now))
         .bind(campaign)
         .bind(code)
-        .execute(conn)
+        .execute(conn.db())
         .await?;
     }
     Ok(free)
@@ -248,7 +249,7 @@ pub async fn pool_left(conn: &mut Conn, campaign: &str) -> StoreResult<i64> {
         "SELECT COUNT(*) FROM code_pool WHERE campaign = $1 AND customer_id IS NULL",
     )
     .bind(campaign)
-    .fetch_one(conn)
+    .fetch_one(conn.db())
     .await?;
     Ok(n)
 }
@@ -259,7 +260,7 @@ pub struct CodeSend<'a> {
     pub campaign: Option<&'a str>,
     pub customer_id: &'a str,
     pub tier: &'a str,
-    pub message_key: &'a str,
+    pub message_key: &'a IdemKey,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -276,10 +277,10 @@ pub async fn record_code_send(
     .bind(send.campaign)
     .bind(send.customer_id)
     .bind(send.tier)
-    .bind(send.message_key)
+    .bind(send.message_key.to_string())
     .bind(send.expires_at.map(ts))
     .bind(ts(now))
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -298,7 +299,7 @@ pub async fn codes_sent_to(conn: &mut Conn, customer_id: &str) -> StoreResult<Ve
          WHERE s.customer_id = $1 AND o.state = 'sent' ORDER BY s.created_at DESC, s.code",
     )
     .bind(customer_id)
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     rows.iter()
         .map(|row| {
@@ -325,7 +326,7 @@ pub async fn record_redemption(
         sqlx::query_scalar("SELECT COUNT(*) FROM code_sends WHERE code = $1 AND customer_id = $2")
             .bind(code)
             .bind(customer_id)
-            .fetch_one(&mut *conn)
+            .fetch_one(conn.db())
             .await?;
     let violation = sent == 0;
     sqlx::query(
@@ -338,7 +339,7 @@ pub async fn record_redemption(
     .bind(order_id)
     .bind(ts(at))
     .bind(violation)
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(violation)
 }

@@ -33,7 +33,7 @@ pub async fn insert(
     .bind(event.customer_id)
     .bind(event.body)
     .bind(ts(now))
-    .execute(conn)
+    .execute(conn.db())
     .await?;
     Ok(())
 }
@@ -145,7 +145,7 @@ pub async fn undelivered_of(conn: &mut Conn, customer_id: &str) -> StoreResult<V
         "SELECT seq, body FROM events_out WHERE customer_id = $1 AND state <> 'delivered' ORDER BY seq",
     )
     .bind(customer_id)
-    .fetch_all(conn)
+    .fetch_all(conn.db())
     .await?;
     rows.iter()
         .map(|row| Ok((row.try_get("seq")?, row.try_get("body")?)))
@@ -156,7 +156,7 @@ pub async fn replace_body(conn: &mut Conn, seq: i64, body: &str) -> StoreResult<
     sqlx::query("UPDATE events_out SET body = $1 WHERE seq = $2")
         .bind(body)
         .bind(seq)
-        .execute(conn)
+        .execute(conn.db())
         .await?;
     Ok(())
 }
@@ -165,7 +165,7 @@ pub async fn replace_body(conn: &mut Conn, seq: i64, body: &str) -> StoreResult<
 pub async fn unlink_customer(conn: &mut Conn, customer_id: &str) -> StoreResult<()> {
     sqlx::query("UPDATE events_out SET customer_id = NULL WHERE customer_id = $1")
         .bind(customer_id)
-        .execute(conn)
+        .execute(conn.db())
         .await?;
     Ok(())
 }
@@ -180,7 +180,7 @@ pub async fn code_of_message(
         "SELECT code, campaign, customer_id FROM code_sends WHERE message_key = $1 LIMIT 1",
     )
     .bind(message_key)
-    .fetch_optional(conn)
+    .fetch_optional(conn.db())
     .await?;
     row.map(|row| {
         Ok((

@@ -248,7 +248,7 @@ async fn events_out_drained(t: &TestApp) {
 
 async fn rows_recorded(t: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM events_out")
-        .fetch_one(t.ctx().store.pool())
+        .fetch_one(t.ctx().store.sqlite_pool_for_tests())
         .await
         .expect("count")
 }
@@ -503,7 +503,7 @@ async fn a_closed_shop_port_never_delays_replies_and_the_events_arrive_once_it_i
         for _ in 0..100 {
             let attempts: i64 =
                 sqlx::query_scalar("SELECT COALESCE(SUM(attempts), 0) FROM events_out")
-                    .fetch_one(t.ctx().store.pool())
+                    .fetch_one(t.ctx().store.sqlite_pool_for_tests())
                     .await
                     .expect("attempts");
             if attempts >= 1 {
@@ -613,7 +613,7 @@ async fn a_vip_code_that_reached_the_viewer_is_reported_as_code_sent() {
     assert_eq!(t.post_events(&[record]).await.0, 202);
     t.link_viewer("c-7", &user).await;
     {
-        let mut conn = t.ctx().store.pool().acquire().await.expect("conn");
+        let mut conn = t.ctx().store.conn().await.expect("conn");
         encore::store::vip::set_tier(&mut conn, "c-7", Some("silver"))
             .await
             .expect("tier");
@@ -679,7 +679,7 @@ async fn forgetting_blanks_a_comment_not_yet_delivered_and_tells_the_shop() {
     let named: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM events_out WHERE customer_id = 'c-10' OR body LIKE '%010-1234%'",
     )
-    .fetch_one(ctx.store.pool())
+    .fetch_one(ctx.store.sqlite_pool_for_tests())
     .await
     .expect("count");
     assert_eq!(named, 0, "no stored row names them any more");
