@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use super::ApiError;
 use crate::context::AppContext;
@@ -22,7 +23,8 @@ pub async fn healthz(State(ctx): State<AppContext>) -> impl IntoResponse {
     }
 }
 
-/// Bearer auth with the admin token, compared in constant time.
+/// Bearer auth with the admin token, compared in constant time. Both sides are hashed first so
+/// that neither the comparison nor an early length check tells a caller the token's length.
 fn authorise(ctx: &AppContext, headers: &HeaderMap) -> Result<(), ApiError> {
     let expected = ctx.config.http.admin_token.expose_secret().as_bytes();
     let given = headers
@@ -31,10 +33,11 @@ fn authorise(ctx: &AppContext, headers: &HeaderMap) -> Result<(), ApiError> {
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::as_bytes);
     let ok = match given {
-        Some(given) if !expected.is_empty() && given.len() == expected.len() => {
+        Some(given) if !expected.is_empty() => {
+            let (given, expected) = (Sha256::digest(given), Sha256::digest(expected));
             given
                 .iter()
-                .zip(expected)
+                .zip(expected.iter())
                 .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                 == 0
         }
