@@ -74,6 +74,12 @@ enum Command {
         #[command(subcommand)]
         what: ConfigCommand,
     },
+    /// Apply [retention] now: scrub old message texts and payloads, keep the counts
+    Prune {
+        /// Only say what would be removed
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -212,7 +218,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             print_out(&format!(
                 "database is up to date: {}",
-                mask_url(&config.database.url)
+                encore::config::masked_database_url(&config.database.url)
             ))?;
             Ok(())
         }
@@ -344,6 +350,18 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Prune { dry_run } => {
+            let ctx = context(load_config(cli.config.as_ref())?).await?;
+            let pruned = encore::store::retention::prune(
+                &ctx.store,
+                &ctx.config.retention,
+                ctx.clock.now(),
+                dry_run,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            print_out(&pruned.summary(dry_run))
+        }
         Command::Config {
             what: ConfigCommand::Check { online },
         } => {
@@ -374,6 +392,9 @@ async fn run(cli: Cli) -> Result<(), String> {
 }
 
 async fn serve(config: Config) -> Result<(), String> {
+    if let Some(unsafe_secret) = config.unsafe_secrets().first() {
+        return Err(unsafe_secret.to_string());
+    }
     for warning in config.warnings() {
         tracing::warn!("{warning}");
     }
@@ -405,15 +426,5 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = terminate => {}
-    }
-}
-
-fn mask_url(url: &str) -> String {
-    match url.split_once('@') {
-        Some((before, after)) => match before.rsplit_once(':') {
-            Some((user, _)) if !user.ends_with('/') => format!("{user}:****@{after}"),
-            _ => url.to_string(),
-        },
-        None => url.to_string(),
     }
 }

@@ -1,7 +1,7 @@
 //! The scheduler: one tick loop (every `scheduler.tick_seconds`) for work that is due by time
 //! rather than caused by an input: giving up on events that waited too long, and keeping the
 //! hand-off promise (reminders, progress notes, closing idle tickets), due journeys and consent
-//! re-notices. Held and postponed advertising needs no tick: it waits in the outbox with its
+//! re-notices; and once a day `[retention]`. Held and postponed advertising needs no tick: it waits in the outbox with its
 //! `not_before`, which the dispatcher compares with the same clock. Time comes from the
 //! injected clock.
 
@@ -14,8 +14,10 @@ use crate::store::StoreError;
 
 pub async fn run(ctx: AppContext, mut shutdown: watch::Receiver<bool>) -> Result<(), StoreError> {
     let every = Duration::from_secs(ctx.config.scheduler.tick_seconds.max(1));
+    let mut pruned_at = None;
     loop {
         tick(&ctx).await;
+        prune_daily(&ctx, &mut pruned_at).await;
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
             _ = crate::shutdown::until_shutdown(&mut shutdown) => return Ok(()),
@@ -77,4 +79,17 @@ async fn keep_handoff_promises(ctx: &AppContext) -> Result<(usize, usize), Store
         ctx.outbox.wake();
     }
     Ok(done)
+}
+
+/// `[retention]` once a day (at start, then every 24 hours by the clock), as `encore prune`.
+async fn prune_daily(ctx: &AppContext, pruned_at: &mut Option<chrono::DateTime<chrono::Utc>>) {
+    let now = ctx.clock.now();
+    if pruned_at.is_some_and(|at| now - at < chrono::Duration::days(1)) {
+        return;
+    }
+    *pruned_at = Some(now);
+    match crate::store::retention::prune(&ctx.store, &ctx.config.retention, now, false).await {
+        Ok(pruned) => tracing::info!(?pruned, "retention applied"),
+        Err(err) => tracing::error!(error = %err, "applying [retention] failed"),
+    }
 }

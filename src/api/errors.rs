@@ -50,7 +50,10 @@ impl IntoResponse for ApiError {
         error.insert("message".into(), json!(self.message));
         error.extend(self.extra);
         let mut response = (self.status, Json(json!({ "error": error }))).into_response();
-        if self.status == StatusCode::PAYLOAD_TOO_LARGE {
+        if matches!(
+            self.status,
+            StatusCode::PAYLOAD_TOO_LARGE | StatusCode::REQUEST_TIMEOUT
+        ) {
             // The rest of the body was never read: the connection cannot carry another request.
             response
                 .headers_mut()

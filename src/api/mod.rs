@@ -5,9 +5,15 @@ mod admin;
 mod errors;
 mod events;
 
+use std::time::Duration;
+
 use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::{BoxError, ServiceBuilder};
 
 use crate::context::AppContext;
 
@@ -21,6 +27,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const MAX_EVENTS: usize = 1000;
 
 pub fn router(ctx: AppContext) -> Router {
+    let time_limit = Duration::from_secs(ctx.config.http.request_timeout_seconds);
+    let at_once = ctx.config.http.max_concurrent_requests;
     Router::new()
         .route("/healthz", get(admin::healthz))
         .route("/metrics", get(admin::metrics))
@@ -40,5 +48,34 @@ pub fn router(ctx: AppContext) -> Router {
         })
         // The events handler reads the body itself, to answer 413 in the contract's shape.
         .layer(DefaultBodyLimit::disable())
+        // Every request is bounded in time, its body included (a slow client is cut off), and
+        // in number: one over the limit is answered at once rather than queued (CONTRACT §3).
+        // One semaphore is shared by every route, so the limit is on the whole server.
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(limit_answer))
+                .load_shed()
+                .layer(GlobalConcurrencyLimitLayer::new(at_once))
+                .timeout(time_limit),
+        )
         .with_state(ctx)
+}
+
+/// The contract's error shape for a request the limits stopped.
+async fn limit_answer(err: BoxError) -> ApiError {
+    if err.is::<tower::timeout::error::Elapsed>() {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the request took too long to arrive or to answer; send it again",
+        )
+    } else if err.is::<tower::load_shed::error::Overloaded>() {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "too many requests are being served at once; try again in a moment",
+        )
+    } else {
+        ApiError::internal(err)
+    }
 }

@@ -1,6 +1,7 @@
 //! Checks that can only be judged once every source has been applied and read: a configured
 //! platform has a token, no limit is raised above the platform's published one, and tiers are
-//! listed lowest to highest with names that differ.
+//! listed lowest to highest with names that differ. Also the secrets `encore serve` refuses
+//! (`Config::unsafe_secrets`): other commands and the demo run without them.
 //!
 //! Rules about one value on its own are on the field (`rules.rs`); this module never changes a
 //! value, it only refuses a configuration, naming the key or variable to fix.
@@ -30,6 +31,47 @@ pub(super) fn check(config: &Config, env: &EnvKeys) -> Result<(), ConfigError> {
 
 pub(super) fn is_blank(secret: &SecretString) -> bool {
     secret.expose_secret().trim().is_empty()
+}
+
+/// The shortest HTTP secret `encore serve` starts with (CONTRACT §2).
+pub const MIN_SECRET_CHARS: usize = 16;
+/// The values CONTRACT's example uses; a host who copied it has not chosen a secret yet.
+const EXAMPLE_SECRETS: [&str; 2] = ["change-me", "change-me-too"];
+
+impl Config {
+    /// The HTTP secrets `encore serve` refuses to start with: empty, shorter than
+    /// [`MIN_SECRET_CHARS`], or one of CONTRACT's examples. Each error names the key and the
+    /// variable, never the value. `config check` shows the same lines as warnings; the demo
+    /// and the tests build their configuration without going through `serve`, so they run.
+    pub fn unsafe_secrets(&self) -> Vec<ConfigError> {
+        let http_secrets = [
+            (
+                "http.webhook_secret",
+                "ENCORE_HTTP_WEBHOOK_SECRET",
+                &self.http.webhook_secret,
+            ),
+            (
+                "http.admin_token",
+                "ENCORE_HTTP_ADMIN_TOKEN",
+                &self.http.admin_token,
+            ),
+        ];
+        let mut problems = Vec::new();
+        for (key, var, secret) in http_secrets {
+            let value = secret.expose_secret();
+            let problem = if value.trim().is_empty() {
+                "is not set"
+            } else if EXAMPLE_SECRETS.contains(&value) {
+                "is still the example value from the documentation"
+            } else if value.chars().count() < MIN_SECRET_CHARS {
+                "is shorter than 16 characters"
+            } else {
+                continue;
+            };
+            problems.push(ConfigError::UnsafeSecret { key, var, problem });
+        }
+        problems
+    }
 }
 
 /// Every `[limits]` key's default is the platform's published limit; the platform is the key's

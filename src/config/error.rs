@@ -66,6 +66,15 @@ pub enum ConfigError {
         section: &'static str,
         var: &'static str,
     },
+    #[error(
+        "{key} {problem}: encore serve refuses to start until it is a long random value (at least 16 characters; set it in the file or with {var})"
+    )]
+    UnsafeSecret {
+        key: &'static str,
+        var: &'static str,
+        /// What is wrong, never the value: "is not set", "is shorter than 16 characters", …
+        problem: &'static str,
+    },
 }
 
 fn syntax_source(file: Option<&str>) -> String {

@@ -37,10 +37,14 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use checks::MIN_SECRET_CHARS;
 pub use error::{ConfigError, Origin};
 pub use platforms::{DiscordConfig, LimitsConfig, TelegramConfig};
 pub use policy::{JourneysConfig, ModerationConfig, PolicyConfig, TierConfig};
-pub use sections::{DatabaseConfig, FaqConfig, HttpConfig, SchedulerConfig, ShopConfig};
+pub use sections::{
+    DatabaseConfig, FaqConfig, HttpConfig, RetentionConfig, SchedulerConfig, ShopConfig,
+};
+pub use summary::masked_database_url;
 pub use time_range::TimeRange;
 
 use layered::Node;
@@ -66,6 +70,7 @@ pub struct Config {
     pub moderation: ModerationConfig,
     pub scheduler: SchedulerConfig,
     pub faq: FaqConfig,
+    pub retention: RetentionConfig,
     /// Lowest to highest; a customer gets the highest tier whose thresholds are all met.
     pub tiers: Vec<TierConfig>,
 }
@@ -84,6 +89,7 @@ impl Default for Config {
             moderation: ModerationConfig::default(),
             scheduler: SchedulerConfig::default(),
             faq: FaqConfig::default(),
+            retention: RetentionConfig::default(),
             tiers: policy::default_tiers(),
         }
     }

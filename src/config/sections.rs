@@ -1,5 +1,5 @@
 //! The sections about the shop and the process itself: `[database]`, `[http]`, `[shop]`,
-//! `[scheduler]` and `[faq]`, with their defaults.
+//! `[scheduler]`, `[faq]` and `[retention]`, with their defaults.
 //!
 //! A key is one field here: serde reads it from the file and the environment, the summary shows
 //! it. A field's rule, if it needs one beyond its type, is named on the field (`rules.rs`).
@@ -43,6 +43,13 @@ pub struct HttpConfig {
     /// Bearer token for the admin endpoints. Empty when not set.
     #[serde(with = "rules::secret")]
     pub admin_token: SecretString,
+    /// A request not answered within this many seconds (a client sending its body slowly
+    /// included) is cut off with 408 (CONTRACT §3: 30 s); at least 1.
+    #[serde(deserialize_with = "rules::one::<rules::AtLeast<u64, 1>, _>")]
+    pub request_timeout_seconds: u64,
+    /// Requests served at once; one more is answered 503 at once rather than queued; at least 1.
+    #[serde(deserialize_with = "rules::one::<rules::AtLeast<usize, 1>, _>")]
+    pub max_concurrent_requests: usize,
 }
 
 impl Default for HttpConfig {
@@ -51,6 +58,31 @@ impl Default for HttpConfig {
             listen: "127.0.0.1:8080".to_string(),
             webhook_secret: SecretString::default(),
             admin_token: SecretString::default(),
+            request_timeout_seconds: 30,
+            max_concurrent_requests: 256,
+        }
+    }
+}
+
+/// `[retention]` (CONTRACT §2): how long texts and payloads are kept. The counts reports need
+/// are kept for good; `encore prune` and a daily pass in `serve` apply it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Days after which the texts and payloads of finished messages are scrubbed (0: at once).
+    pub message_days: u32,
+    /// Days after which stored event payloads (of applied or expired events) are scrubbed.
+    pub event_days: u32,
+    /// Days after which processed platform update ids are forgotten.
+    pub update_days: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            message_days: 90,
+            event_days: 90,
+            update_days: 7,
         }
     }
 }

@@ -140,7 +140,8 @@ pub(super) fn mask_database_url<S: Serializer>(url: &str, s: S) -> Result<S::Ok,
     s.serialize_str(&masked_database_url(url))
 }
 
-fn masked_database_url(url: &str) -> String {
+/// A database URL with its password masked, for every error, log line and page that names it.
+pub fn masked_database_url(url: &str) -> String {
     let mut masked = url.to_string();
     if let Some(scheme_end) = url.find("://") {
         let authority_start = scheme_end + 3;

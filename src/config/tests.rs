@@ -657,7 +657,7 @@ fn as_env_text(shown: &str) -> String {
 fn the_masked_summary_shows_every_field_of_every_section() {
     let c = Config::from_sources(CONTRACT_EXAMPLE, NO_ENV).unwrap();
     let shown = summary_keys(&c.masked_summary());
-    let sections: [(&str, &[&str]); 11] = [
+    let sections: [(&str, &[&str]); 12] = [
         ("database", layered::field_names::<DatabaseConfig>()),
         ("http", layered::field_names::<HttpConfig>()),
         ("shop", layered::field_names::<ShopConfig>()),
@@ -669,6 +669,7 @@ fn the_masked_summary_shows_every_field_of_every_section() {
         ("moderation", layered::field_names::<ModerationConfig>()),
         ("scheduler", layered::field_names::<SchedulerConfig>()),
         ("faq", layered::field_names::<FaqConfig>()),
+        ("retention", layered::field_names::<RetentionConfig>()),
     ];
     let top_level = layered::field_names::<Config>();
     assert_eq!(
@@ -714,4 +715,71 @@ fn every_key_in_the_summary_can_be_set_from_the_environment() {
             as_env_text(value)
         );
     }
+}
+
+#[test]
+fn retention_and_the_http_limits_read_as_the_contract_names_them() {
+    let c = Config::default();
+    assert_eq!(
+        (
+            c.retention.message_days,
+            c.retention.event_days,
+            c.retention.update_days
+        ),
+        (90, 90, 7)
+    );
+    assert_eq!(c.http.request_timeout_seconds, 30, "CONTRACT §3: 30 s");
+    let c = Config::from_sources(
+        "[retention]\nmessage_days = 0\nevent_days = 30\nupdate_days = 1\n",
+        env(&[("ENCORE_HTTP_REQUEST_TIMEOUT_SECONDS", "5")]),
+    )
+    .unwrap();
+    assert_eq!(c.retention.message_days, 0, "0: scrubbed at once");
+    assert_eq!(c.retention.event_days, 30);
+    assert_eq!(c.http.request_timeout_seconds, 5);
+    let message = error("[http]\nrequest_timeout_seconds = 0\n", &[]);
+    assert!(
+        message.contains("http.request_timeout_seconds"),
+        "{message}"
+    );
+    let message = error("[retention]\nmessage_dayz = 1\n", &[]);
+    assert!(message.contains("retention.message_dayz"), "{message}");
+}
+
+#[test]
+fn serve_refuses_empty_short_and_example_secrets_naming_the_key_and_never_the_value() {
+    let problems = |toml: &str| -> Vec<String> {
+        Config::from_sources(toml, NO_ENV)
+            .unwrap()
+            .unsafe_secrets()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    let example = problems(CONTRACT_EXAMPLE);
+    assert_eq!(example.len(), 2, "{example:?}");
+    assert!(example[0].starts_with("http.webhook_secret is still the example value"));
+    assert!(example[1].starts_with("http.admin_token is still the example value"));
+    assert!(
+        example.iter().all(|p| !p.contains("change-me")),
+        "{example:?}"
+    );
+    assert!(example[0].contains("encore serve refuses to start"));
+
+    let short =
+        problems("[http]\nwebhook_secret = \"short-secret\"\nadmin_token = \"0123456789abcdef\"\n");
+    assert_eq!(short.len(), 1, "{short:?}");
+    assert!(short[0].starts_with("http.webhook_secret is shorter than 16 characters"));
+    assert!(!short[0].contains("short-secret"));
+
+    let unset = problems("");
+    assert!(unset[0].starts_with("http.webhook_secret is not set"));
+    assert!(unset[0].contains("ENCORE_HTTP_WEBHOOK_SECRET"));
+
+    assert!(
+        problems(
+            "[http]\nwebhook_secret = \"0123456789abcdef\"\nadmin_token = \"fedcba9876543210\"\n"
+        )
+        .is_empty()
+    );
 }

@@ -2,14 +2,12 @@
 //! platform, nowhere for staff work to go, settings the law or advertising rules need).
 //!
 //! This module only reads a loaded configuration; it never refuses one (that is `checks.rs`) and
-//! never puts a secret's value in a warning, except an example value the host copied.
+//! never puts a secret's value in a warning.
 
 use secrecy::ExposeSecret;
 
 use super::Config;
 
-/// The values the README's example uses; a host who copied it has not chosen a secret yet.
-const EXAMPLE_SECRETS: [&str; 2] = ["change-me", "change-me-too"];
 /// 정보통신망법 asks for a consent re-notice every two years.
 const RENOTICE_LEGAL_DAYS: u32 = 730;
 
@@ -17,39 +15,12 @@ impl Config {
     /// Things a host should see but that do not stop encore: secrets not chosen yet, no
     /// platform, nowhere for staff work to go, settings the law or advertising rules need.
     pub fn warnings(&self) -> Vec<String> {
-        let mut warnings = Vec::new();
-        let http_secrets = [
-            (
-                "http.webhook_secret",
-                "ENCORE_HTTP_WEBHOOK_SECRET",
-                &self.http.webhook_secret,
-                "every POST /v1/events is refused (401) until it is set",
-                "anyone who knows the example can send events",
-            ),
-            (
-                "http.admin_token",
-                "ENCORE_HTTP_ADMIN_TOKEN",
-                &self.http.admin_token,
-                "the admin endpoints refuse every request (401) until it is set",
-                "anyone who knows the example can use the admin endpoints",
-            ),
-        ];
-        for (key, var, secret, when_unset, when_example) in http_secrets {
-            let value = secret.expose_secret();
-            if value.trim().is_empty() {
-                warnings.push(format!(
-                    "{key} is not set: {when_unset}; set a long random value in the file or with {var}"
-                ));
-            } else if EXAMPLE_SECRETS.contains(&value) {
-                warnings.push(format!(
-                    "{key} is still the example value `{value}`: {when_example}; set a long random value"
-                ));
-            } else if value.chars().count() < 16 {
-                warnings.push(format!(
-                    "{key} is shorter than 16 characters; a long random value is safer"
-                ));
-            }
-        }
+        // The same lines `encore serve` stops with, so `config check` shows them first.
+        let mut warnings: Vec<String> = self
+            .unsafe_secrets()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         let webhook_secret = self.http.webhook_secret.expose_secret();
         if !webhook_secret.trim().is_empty()
             && webhook_secret == self.http.admin_token.expose_secret()

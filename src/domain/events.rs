@@ -360,8 +360,100 @@ fn non_empty(field: &str, value: &str) -> Result<(), EventShapeError> {
     }
 }
 
-/// The rules serde cannot say: non-empty ids, positive quantities, a delay for `delayed`.
+/// CONTRACT §3: names and titles (and the ids, codes and other short texts beside them).
+pub const MAX_NAME_CHARS: usize = 200;
+/// CONTRACT §3: reasons and comments (and consent wordings and links).
+pub const MAX_TEXT_CHARS: usize = 2_000;
+/// CONTRACT §3: item lists.
+pub const MAX_LIST_ENTRIES: usize = 200;
+
+fn at_most(field: &str, value: &str, max: usize) -> Result<(), EventShapeError> {
+    let chars = value.chars().count();
+    if chars > max {
+        Err(EventShapeError::new(
+            field,
+            format!("must be at most {max} characters, not {chars}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+fn optional_at_most(field: &str, value: Option<&str>, max: usize) -> Result<(), EventShapeError> {
+    value.map_or(Ok(()), |value| at_most(field, value, max))
+}
+
+/// Every text an event carries is bounded before anything is stored (CONTRACT §3, §12); the
+/// error names the field by its dotted path.
+fn bounds(body: &EventBody) -> Result<(), EventShapeError> {
+    const NAME: usize = MAX_NAME_CHARS;
+    const TEXT: usize = MAX_TEXT_CHARS;
+    match body {
+        EventBody::CustomerUpserted(e) => {
+            let c = &e.customer;
+            at_most("customer.id", &c.id, NAME)?;
+            at_most("customer.name", &c.name, NAME)?;
+            optional_at_most("customer.locale", c.locale.as_deref(), NAME)?;
+            if let Some(consent) = &c.consent {
+                at_most("customer.consent.source", &consent.source, NAME)?;
+                at_most("customer.consent.wording", &consent.wording, TEXT)?;
+            }
+        }
+        EventBody::CustomerMerged(e) => {
+            at_most("from", &e.from, NAME)?;
+            at_most("into", &e.into, NAME)?;
+        }
+        EventBody::CustomerDeleted(e) => at_most("customer_id", &e.customer_id, NAME)?,
+        EventBody::BroadcastScheduled(e) => {
+            at_most("broadcast.id", &e.broadcast.id, NAME)?;
+            at_most("broadcast.title", &e.broadcast.title, NAME)?;
+            optional_at_most("broadcast.url", e.broadcast.url.as_deref(), TEXT)?;
+        }
+        EventBody::BroadcastStarted(e) => {
+            at_most("broadcast.id", &e.broadcast.id, NAME)?;
+            optional_at_most("broadcast.title", e.broadcast.title.as_deref(), NAME)?;
+            optional_at_most("broadcast.url", e.broadcast.url.as_deref(), TEXT)?;
+        }
+        EventBody::BroadcastEnded(e) => {
+            at_most("broadcast.id", &e.broadcast.id, NAME)?;
+            optional_at_most("broadcast.title", e.broadcast.title.as_deref(), NAME)?;
+        }
+        EventBody::ViewerEngaged(e) => {
+            at_most("broadcast_id", &e.broadcast_id, NAME)?;
+            at_most("customer_id", &e.customer_id, NAME)?;
+        }
+        // The order's own texts are bounded in `validate_order`, shared with the CSV import.
+        EventBody::OrderPlaced(_) => {}
+        EventBody::OrderStatusChanged(e) => {
+            at_most("order_id", &e.order_id, NAME)?;
+            if let Some(tracking) = &e.tracking {
+                at_most("tracking.carrier", &tracking.carrier, NAME)?;
+                at_most("tracking.number", &tracking.number, NAME)?;
+                optional_at_most("tracking.url", tracking.url.as_deref(), TEXT)?;
+            }
+            if let Some(delay) = &e.delay {
+                at_most("delay.reason", &delay.reason, TEXT)?;
+            }
+        }
+        EventBody::CodePoolAdded(e) => {
+            at_most("campaign", &e.campaign, NAME)?;
+            for (i, code) in e.codes.iter().enumerate() {
+                at_most(&format!("codes[{i}]"), code, NAME)?;
+            }
+        }
+        EventBody::CodeRedeemed(e) => {
+            at_most("code", &e.code, NAME)?;
+            at_most("customer_id", &e.customer_id, NAME)?;
+            optional_at_most("order_id", e.order_id.as_deref(), NAME)?;
+        }
+    }
+    Ok(())
+}
+
+/// The rules serde cannot say: bounded texts, non-empty ids, positive quantities, a delay for
+/// `delayed`.
 fn validate(body: &EventBody) -> Result<(), EventShapeError> {
+    bounds(body)?;
     match body {
         EventBody::CustomerUpserted(e) => {
             non_empty("customer.id", &e.customer.id)?;
@@ -425,6 +517,14 @@ fn validate(body: &EventBody) -> Result<(), EventShapeError> {
 
 /// Shared with the CSV import, which builds the same record from a row.
 pub fn validate_order(order: &OrderRecord, prefix: &str) -> Result<(), EventShapeError> {
+    const NAME: usize = MAX_NAME_CHARS;
+    at_most(&format!("{prefix}.id"), &order.id, NAME)?;
+    at_most(&format!("{prefix}.customer_id"), &order.customer_id, NAME)?;
+    optional_at_most(
+        &format!("{prefix}.broadcast_id"),
+        order.broadcast_id.as_deref(),
+        NAME,
+    )?;
     non_empty(&format!("{prefix}.id"), &order.id)?;
     non_empty(&format!("{prefix}.customer_id"), &order.customer_id)?;
     if order.items.is_empty() {
@@ -433,7 +533,23 @@ pub fn validate_order(order: &OrderRecord, prefix: &str) -> Result<(), EventShap
             "must name at least one item",
         ));
     }
+    if order.items.len() > MAX_LIST_ENTRIES {
+        return Err(EventShapeError::new(
+            format!("{prefix}.items"),
+            format!(
+                "must list at most {MAX_LIST_ENTRIES} items, not {}",
+                order.items.len()
+            ),
+        ));
+    }
     for (i, item) in order.items.iter().enumerate() {
+        at_most(&format!("{prefix}.items[{i}].sku"), &item.sku, NAME)?;
+        at_most(&format!("{prefix}.items[{i}].name"), &item.name, NAME)?;
+        optional_at_most(
+            &format!("{prefix}.items[{i}].category"),
+            item.category.as_deref(),
+            NAME,
+        )?;
         non_empty(&format!("{prefix}.items[{i}].name"), &item.name)?;
         if item.quantity < 1 {
             return Err(EventShapeError::new(
@@ -512,6 +628,35 @@ mod tests {
         }))
         .unwrap_err();
         assert_eq!(err.field, "delay");
+    }
+
+    #[test]
+    fn texts_longer_than_the_contract_allows_are_refused_naming_the_field() {
+        let customer = |name: String| {
+            json!({"id": "e-1", "type": "customer.upserted", "occurred_at": "2026-11-20T12:00:00Z",
+                "customer": {"id": "c-1", "name": name}})
+        };
+        assert!(parse_event(&customer("가".repeat(MAX_NAME_CHARS))).is_ok());
+        let err = parse_event(&customer("가".repeat(MAX_NAME_CHARS + 1))).unwrap_err();
+        assert_eq!(err.field, "customer.name");
+        assert_eq!(err.message, "must be at most 200 characters, not 201");
+
+        let delayed = |reason: String| {
+            json!({"id": "e-1", "type": "order.status_changed", "occurred_at": "2026-11-20T12:00:00Z",
+                "order_id": "o-1", "status": "delayed", "delay": {"reason": reason, "new_eta": "2026-12-01"}})
+        };
+        assert!(parse_event(&delayed("x".repeat(MAX_TEXT_CHARS))).is_ok());
+        let err = parse_event(&delayed("x".repeat(MAX_TEXT_CHARS + 1))).unwrap_err();
+        assert_eq!(err.field, "delay.reason");
+
+        let item = json!({"sku": "S1", "name": "울 코트", "quantity": 1, "unit_price": 1});
+        let order = |items: Vec<Value>| {
+            json!({"id": "e-1", "type": "order.placed", "occurred_at": "2026-11-20T12:00:00Z",
+                "order": {"id": "o-1", "customer_id": "c-1", "items": items, "total": 1, "currency": "KRW"}})
+        };
+        assert!(parse_event(&order(vec![item.clone(); MAX_LIST_ENTRIES])).is_ok());
+        let err = parse_event(&order(vec![item; MAX_LIST_ENTRIES + 1])).unwrap_err();
+        assert_eq!(err.field, "order.items");
     }
 
     #[test]

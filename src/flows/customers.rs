@@ -12,6 +12,8 @@ use crate::store::{Conn, StoreResult};
 
 /// `customer.upserted`: stores the customer; a consent object is applied only if it is newer
 /// than what is stored, so a viewer's later `/stop` is never undone by an older shop record.
+/// A marketing withdrawal cancels queued advertising as `/stop` does; only a real change of
+/// the decision is confirmed to the viewer.
 pub async fn customer_upserted(
     config: &Config,
     conn: &mut Conn,
@@ -44,9 +46,13 @@ pub async fn customer_upserted(
         // A record dated in the future (a skewed clock) counts as given now, so a viewer's
         // `/stop` after this moment still wins.
         let given_at = consent.at.min(now);
-        if latest.is_some_and(|l| l.given_at >= given_at) {
+        if latest.as_ref().is_some_and(|l| l.given_at >= given_at) {
             continue;
         }
+        // No stored decision means no consent: only a yes, or a no after a yes, changes
+        // anything the viewer would notice. A shop that syncs the same answer every hour with
+        // a fresh `at` is recorded, and tells the viewer nothing.
+        let was_granted = latest.is_some_and(|l| l.granted);
         let entry = ConsentEntry {
             purpose,
             granted,
@@ -56,12 +62,18 @@ pub async fn customer_upserted(
             method: "shop_record".to_string(),
         };
         customers::record_consent(conn, &record.id, &entry, now).await?;
-        confirm_change_from_shop(config, conn, &record.id, &entry, now).await?;
+        if purpose == ConsentPurpose::Marketing && !granted {
+            // A withdrawal from the shop counts as `/stop` does (CONTRACT §6).
+            crate::store::outbox::cancel_advertising_on_stop(conn, &record.id).await?;
+        }
+        if granted != was_granted {
+            confirm_change_from_shop(config, conn, &record.id, &entry, now).await?;
+        }
     }
     Ok(())
 }
 
-/// Every consent change is confirmed to the viewer with the shop's name and the date — also
+/// Every real consent change is confirmed to the viewer with the shop's name and the date — also
 /// one the shop recorded (a box ticked at checkout). Nobody is written to before they linked.
 async fn confirm_change_from_shop(
     config: &Config,

@@ -18,6 +18,7 @@ pub mod orders;
 pub mod outbox;
 pub mod privacy;
 pub mod report;
+pub mod retention;
 pub mod rooms;
 pub mod tickets;
 pub mod vip;
@@ -98,6 +99,7 @@ impl std::ops::DerefMut for Tx {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// `url` is masked (no password): this error is printed as it is.
     #[error("the database URL `{url}` is not usable: {reason}")]
     BadUrl { url: String, reason: String },
     #[error("cannot open the database: {0}")]
@@ -125,15 +127,16 @@ impl Store {
     pub async fn open(url: &str) -> StoreResult<Store> {
         if !url.starts_with("sqlite:") {
             return Err(StoreError::BadUrl {
-                url: url.to_string(),
+                url: crate::config::masked_database_url(url),
                 reason: "only sqlite:// URLs are supported so far (PostgreSQL support comes later)"
                     .to_string(),
             });
         }
         let options = SqliteConnectOptions::from_str(url)
+            // sqlx's reason may quote the URL whole; name the URL once, masked, instead.
             .map_err(|err| StoreError::BadUrl {
-                url: url.to_string(),
-                reason: err.to_string(),
+                url: crate::config::masked_database_url(url),
+                reason: without(&err.to_string(), url),
             })?
             // WAL lets the CLI write while `encore serve` reads and sends.
             .journal_mode(SqliteJournalMode::Wal)
@@ -212,6 +215,11 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// `text` with every occurrence of the secret-bearing `url` replaced by its masked form.
+fn without(text: &str, url: &str) -> String {
+    text.replace(url, &crate::config::masked_database_url(url))
 }
 
 /// The one timestamp format in the database: fixed width, UTC, so text order is time order.
