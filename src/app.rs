@@ -195,7 +195,8 @@ impl RunningApp {
             .with_claimant(Claimant {
                 instance: ctx.instance.id.clone(),
                 fence: Some(lease.fence),
-            }),
+            })
+            .after_a_crash(lease.taken_from_the_dead),
         );
         let dispatcher_passes = dispatcher.passes();
         let rx = shutdown_rx.clone();

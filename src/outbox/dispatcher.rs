@@ -69,6 +69,8 @@ pub struct Dispatcher {
     passes: watch::Sender<DispatcherPass>,
     /// Who this dispatcher claims as (the instance, and the sender lease's fence when held).
     claimant: Claimant,
+    /// How long to wait before the first claim (see [`Dispatcher::after_a_crash`]).
+    first_claim_after: Duration,
 }
 
 /// One claiming pass of the dispatcher, as [`Dispatcher::passes`] reports it.
@@ -139,7 +141,21 @@ impl Dispatcher {
                 instance: crate::store::instances::Instance::this_process().id,
                 fence: None,
             },
+            first_claim_after: Duration::ZERO,
         }
+    }
+
+    /// The previous sender died mid-send (`kill -9`): its last second of sends still counts in
+    /// the platform's window, which this process's pacer never saw. Waiting one full window
+    /// (plus a margin for the stand-in's and the network's jitter) before the first claim keeps
+    /// a quick restart from provoking 429s.
+    pub fn after_a_crash(mut self, crashed: bool) -> Dispatcher {
+        self.first_claim_after = if crashed {
+            Duration::from_millis(1100)
+        } else {
+            Duration::ZERO
+        };
+        self
     }
 
     /// Claims as `claimant` (`serve`: the registered instance holding the sender lease).
@@ -173,6 +189,12 @@ impl Dispatcher {
                 in_flight = recovered.in_flight,
                 "messages were on the wire at the last stop; they are sent again and may arrive twice"
             );
+        }
+        if !self.first_claim_after.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(self.first_claim_after) => {}
+                _ = shutdown.changed() => {}
+            }
         }
         let mut tasks: JoinSet<()> = JoinSet::new();
         let task_done = Arc::new(Notify::new());
@@ -275,6 +297,12 @@ impl Dispatcher {
             Err(AccessError::Store(err)) => return Err(err),
             Err(AccessError::Platform(err)) => {
                 let platform = route.messenger.platform();
+                // The message itself was not written yet: an unanswered room call is only a
+                // temporary failure of this message.
+                let err = match err {
+                    SendError::Unknown(reason) => SendError::Transient(reason),
+                    other => other,
+                };
                 self.after_failure(message, platform, &route.chat_id, err, None)
                     .await?;
                 return Ok(Outcome::Sent);

@@ -98,6 +98,9 @@ pub struct Lease {
     pub expires: DateTime<Utc>,
     /// Grows by one every time the lease changes hands; a claim checks it.
     pub fence: i64,
+    /// Taken from a holder that died holding it (`kill -9`, a power cut): its last sends may
+    /// still count in the platform's current window.
+    pub taken_from_the_dead: bool,
 }
 
 /// Takes the sender lease for `me`, or says who holds it.
@@ -130,6 +133,9 @@ pub async fn acquire_lease(
         Some(lease) if lease.holder == me.id => lease.since,
         _ => now,
     };
+    let taken_from_the_dead = current
+        .as_ref()
+        .is_some_and(|lease| lease.holder != me.id && lease.expires > now);
     sqlx::query(
         "INSERT INTO sender_lease (name, holder, host, pid, since, expires, fence)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -154,6 +160,7 @@ pub async fn acquire_lease(
         since,
         expires: now + ttl,
         fence,
+        taken_from_the_dead,
     }))
 }
 
@@ -219,6 +226,7 @@ async fn lease_in(conn: &mut super::Conn, name: &str) -> StoreResult<Option<Leas
             since: parse_ts(&row.try_get::<String, _>("since")?)?,
             expires: parse_ts(&row.try_get::<String, _>("expires")?)?,
             fence: row.try_get("fence")?,
+            taken_from_the_dead: false,
         })
     })
     .transpose()
@@ -310,6 +318,7 @@ mod tests {
             .expect("store")
             .expect("a dead holder's lease is taken before it expires");
         assert_eq!(taken.fence, 2);
+        assert!(taken.taken_from_the_dead);
     }
 
     #[tokio::test]
@@ -328,6 +337,9 @@ mod tests {
         let next = acquire_lease(&store, &Instance::this_process(), now, ttl)
             .await
             .expect("store");
-        assert!(next.is_ok(), "released lease is free: {next:?}");
+        assert!(
+            next.is_ok_and(|lease| !lease.taken_from_the_dead),
+            "a released lease is free, and nobody died holding it"
+        );
     }
 }
