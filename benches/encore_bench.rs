@@ -23,6 +23,8 @@
 //!   database, HTTP or stand-in: 16 concurrent waiters (the dispatcher's `max_in_flight`) take
 //!   turns for distinct private chats. The rate it reaches is the ceiling `send` can reach.
 //! * `all`: `send`, `pacer`, `enqueue`, then a summary against the targets.
+//! * `crash [--buyers 10000] [--kills 20]`: `kill -9` of a real `encore serve` at random
+//!   moments during a send, a restart each time (`benches/crash.rs`).
 //!
 //! How to run it (release, or the figures mean nothing):
 //!
@@ -38,6 +40,8 @@
 
 #[path = "../tests/it/support/telegram.rs"]
 mod telegram;
+
+mod crash;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -128,6 +132,14 @@ enum Cmd {
         #[arg(long, default_value_t = 100_000)]
         customers: usize,
     },
+    /// Issue #11: N thank-yous, `kill -9` of the `encore serve` child at K random moments and a
+    /// restart each time: lost, duplicates against the messages in flight, time to resume.
+    Crash {
+        #[arg(long, default_value_t = 10_000)]
+        buyers: usize,
+        #[arg(long, default_value_t = 20)]
+        kills: usize,
+    },
     /// Internal: the measured half of `enqueue`, run as a child process on a seeded database.
     #[command(hide = true)]
     EnqueueChild {
@@ -180,6 +192,7 @@ fn main() {
         }
         Cmd::Latency { bulk, probes } => runtime.block_on(latency_bench(bulk, probes)),
         Cmd::Journeys { customers } => runtime.block_on(journeys_bench(customers)),
+        Cmd::Crash { buyers, kills } => runtime.block_on(crash::crash_bench(buyers, kills)),
         Cmd::EnqueueChild { db_url, expect } => runtime.block_on(enqueue_child(&db_url, expect)),
     }
 }

@@ -1,6 +1,10 @@
 //! Wiring only: builds the shared context from configuration, starts the platforms (each handed
 //! the router as its inbox), the HTTP API, the dispatcher, the scheduler and (with
 //! `shop.webhook_url`) the events-out sender, and stops them gracefully. It decides nothing.
+//!
+//! Before anything starts, `serve` takes the database's sender lease (`store::instances`): one
+//! `encore serve` sends per database. A second one stops here with an error naming the first;
+//! the lease task renews it with the heartbeat and ends the process's sending if it was lost.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +27,8 @@ use crate::platforms::telegram::{TelegramAdapter, TelegramError};
 use crate::platforms::{Inbox, Messenger};
 use crate::router::Router;
 use crate::shutdown::until_shutdown;
+use crate::store::instances::{self, Instance, Lease};
+use crate::store::outbox::Claimant;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +49,30 @@ pub enum AppError {
     Faq(#[from] FaqError),
     #[error("a task failed: {0}")]
     Task(String),
+    #[error(
+        "another `encore serve` is running on this database (host {host}, pid {pid}, since {since}); stop it first — if it died, this one may start {LEASE_SECONDS} s after its last heartbeat, or at once on the same host"
+    )]
+    AlreadyServing {
+        host: String,
+        pid: u32,
+        since: String,
+    },
+    #[error(
+        "this `encore serve` lost the database's sender lease (fence {fence}) to another one and stops sending"
+    )]
+    LeaseLost { fence: i64 },
+}
+
+use crate::store::instances::LEASE_SECONDS;
+
+impl AppError {
+    fn already_serving(holder: &Lease) -> AppError {
+        AppError::AlreadyServing {
+            host: holder.host.clone(),
+            pid: holder.pid,
+            since: holder.since.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        }
+    }
 }
 
 /// A running `encore serve`.
@@ -53,6 +83,8 @@ pub struct RunningApp {
     tasks: JoinSet<(&'static str, Result<(), String>)>,
     /// The dispatcher's claiming passes, for [`RunningApp::settle`].
     dispatcher_passes: watch::Receiver<crate::outbox::dispatcher::DispatcherPass>,
+    /// The fence of the sender lease this process holds (released on a graceful stop).
+    lease_fence: i64,
 }
 
 impl RunningApp {
@@ -75,6 +107,24 @@ impl RunningApp {
             .into_iter()
             .filter_map(|(p, old, new)| p.parse::<Platform>().ok().map(|p| (p, old, new)));
         let mut ctx = AppContext::new(config, store, clock, texts.clone());
+        // One sender per database, before any platform connects (CONTRACT §1). Liveness is
+        // wall-clock time, whatever clock the rules run on.
+        let lease = match instances::acquire_lease(
+            &ctx.store,
+            &ctx.instance,
+            chrono::Utc::now(),
+            chrono::Duration::seconds(LEASE_SECONDS),
+        )
+        .await?
+        {
+            Ok(lease) => lease,
+            Err(holder) => {
+                ctx.store.close().await;
+                return Err(AppError::already_serving(&holder));
+            }
+        };
+        instances::register(&ctx.store, &ctx.instance, chrono::Utc::now()).await?;
+        tracing::info!(instance = %ctx.instance.id, fence = lease.fence, "holding the sender lease");
         ctx.faq = Arc::new(faq);
         ctx.roles = ChatRoles::new(ctx.config.clone(), ChatMoves::new(moves));
         let (shutdown, shutdown_rx) = crate::shutdown::channel();
@@ -141,7 +191,12 @@ impl RunningApp {
                 ctx.roles.moves().clone(),
                 &ctx.config,
             )
-            .with_events_out(crate::events_out::bell(&ctx)),
+            .with_events_out(crate::events_out::bell(&ctx))
+            .with_claimant(Claimant {
+                instance: ctx.instance.id.clone(),
+                fence: Some(lease.fence),
+            })
+            .after_a_crash(lease.taken_from_the_dead),
         );
         let dispatcher_passes = dispatcher.passes();
         let rx = shutdown_rx.clone();
@@ -177,6 +232,17 @@ impl RunningApp {
             tasks.spawn(sender);
         }
 
+        let (store, instance, rx) = (ctx.store.clone(), ctx.instance.clone(), shutdown_rx.clone());
+        let fence = lease.fence;
+        tasks.spawn(async move {
+            (
+                "lease",
+                keep_lease(store, instance, fence, rx)
+                    .await
+                    .map_err(|e| e.to_string()),
+            )
+        });
+
         tracing::info!(%http_addr, platforms = ?ctx.config.platforms(), "encore is serving");
         Ok(RunningApp {
             ctx,
@@ -184,6 +250,7 @@ impl RunningApp {
             shutdown,
             tasks,
             dispatcher_passes,
+            lease_fence: lease.fence,
         })
     }
 
@@ -214,10 +281,50 @@ impl RunningApp {
                 }
             }
         }
+        // The next `serve` may start at once; this instance holds no claims any more.
+        let released = instances::release_lease(
+            &self.ctx.store,
+            &self.ctx.instance,
+            self.lease_fence,
+            chrono::Utc::now(),
+        )
+        .await;
+        let forgotten = instances::forget(&self.ctx.store, &self.ctx.instance).await;
+        if let Err(err) = released.and(forgotten) {
+            tracing::warn!(error = %err, "could not release the sender lease; the next serve waits for it to expire");
+        }
         self.ctx.store.close().await;
         match first_error {
             Some(err) => Err(err),
             None => Ok(()),
+        }
+    }
+}
+
+/// The heartbeat: renews the sender lease and this instance's `last_seen` every
+/// [`instances::HEARTBEAT_EVERY`]. A lease taken over by another `serve` (this process was
+/// thought dead) ends the task with an error, which stops `serve`; its claims are fenced anyway.
+async fn keep_lease(
+    store: Store,
+    instance: Arc<Instance>,
+    fence: i64,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), AppError> {
+    let ttl = chrono::Duration::seconds(LEASE_SECONDS);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(instances::HEARTBEAT_EVERY) => {}
+            _ = until_shutdown(&mut shutdown) => return Ok(()),
+        }
+        let now = chrono::Utc::now();
+        match instances::renew_lease(&store, &instance, fence, now, ttl).await {
+            Ok(true) => {}
+            Ok(false) => return Err(AppError::LeaseLost { fence }),
+            // A busy database: the lease has several heartbeats of slack; the next beat tries.
+            Err(err) => tracing::warn!(error = %err, "could not renew the sender lease"),
+        }
+        if let Err(err) = instances::heartbeat(&store, &instance, now).await {
+            tracing::warn!(error = %err, "could not record the heartbeat");
         }
     }
 }

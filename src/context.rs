@@ -12,6 +12,7 @@ use crate::domain::moderation::FloodGuard;
 use crate::i18n::Texts;
 use crate::outbox::Outbox;
 use crate::store::Store;
+use crate::store::instances::Instance;
 
 /// What every handler, flow and task shares.
 #[derive(Clone)]
@@ -31,6 +32,8 @@ pub struct AppContext {
     pub roles: ChatRoles,
     /// Who is flooding a community room (`[moderation]`), per member.
     pub flood: Arc<FloodGuard>,
+    /// This process, as its claims and the sender lease name it.
+    pub instance: Arc<Instance>,
 }
 
 impl AppContext {
@@ -56,6 +59,7 @@ impl AppContext {
             discord_running: false,
             faq: Arc::new(Faq::empty()),
             flood: Arc::new(flood),
+            instance: Arc::new(Instance::this_process()),
         }
     }
 }

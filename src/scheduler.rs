@@ -1,7 +1,8 @@
 //! The scheduler: one tick loop (every `scheduler.tick_seconds`) for work that is due by time
-//! rather than caused by an input: giving up on events that waited too long, and keeping the
-//! hand-off promise (reminders, progress notes, closing idle tickets), due journeys and consent
-//! re-notices; and once a day `[retention]`. Held and postponed advertising needs no tick: it waits in the outbox with its
+//! rather than caused by an input: recovering the messages of an instance that died, giving up
+//! on events that waited too long, and keeping the hand-off promise (reminders, progress notes,
+//! closing idle tickets), due journeys and consent re-notices; and once a day `[retention]`.
+//! Held and postponed advertising needs no tick: it waits in the outbox with its
 //! `not_before`, which the dispatcher compares with the same clock. Time comes from the
 //! injected clock.
 
@@ -25,19 +26,30 @@ pub async fn run(ctx: AppContext, mut shutdown: watch::Receiver<bool>) -> Result
     }
 }
 
-/// A delivery never takes this long; a row claimed longer ago was stranded by a failed task.
-const STRANDED_AFTER_MINUTES: i64 = 10;
-
 /// One pass over everything due. Errors are logged; the next tick tries again.
 pub async fn tick(ctx: &AppContext) {
     // Members who stopped writing need no flood window any more.
     ctx.flood.forget_idle();
-    let now = ctx.clock.now();
-    let cutoff = now - chrono::Duration::minutes(STRANDED_AFTER_MINUTES);
-    match crate::store::outbox::recover_stranded(&ctx.store, cutoff, now).await {
+    // Only rows of an instance that stopped beating are recovered, never this process's own,
+    // however long they wait (a flood wait, a message half-way through its parts). Liveness is
+    // wall-clock time: moving the business clock kills no one.
+    let dead_before =
+        chrono::Utc::now() - chrono::Duration::seconds(crate::store::instances::DEAD_AFTER_SECONDS);
+    match crate::store::outbox::recover_orphaned(
+        &ctx.store,
+        &ctx.instance.id,
+        dead_before,
+        ctx.clock.now(),
+    )
+    .await
+    {
         Ok((0, 0)) => {}
         Ok((claimed, sending)) => {
-            tracing::warn!(claimed, sending, "stranded messages went back to the queue");
+            tracing::warn!(
+                claimed,
+                sending,
+                "messages of a dead instance went back to the queue"
+            );
             ctx.outbox.wake();
         }
         Err(err) => tracing::error!(error = %err, "looking for stranded messages failed"),

@@ -278,10 +278,13 @@ pub enum OutboxState {
     /// Advertising without consent (or switched off).
     Refused,
     Expired,
+    /// The request was written but no answer came (timeout, reset): the platform may or may
+    /// not have it. Not sent again (docs/delivery.md says which kinds get one more try).
+    Unknown,
 }
 
 impl OutboxState {
-    pub const ALL: [OutboxState; 10] = [
+    pub const ALL: [OutboxState; 11] = [
         OutboxState::Queued,
         OutboxState::Claimed,
         OutboxState::Sending,
@@ -292,6 +295,7 @@ impl OutboxState {
         OutboxState::Cancelled,
         OutboxState::Refused,
         OutboxState::Expired,
+        OutboxState::Unknown,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -306,6 +310,7 @@ impl OutboxState {
             OutboxState::Cancelled => "cancelled",
             OutboxState::Refused => "refused",
             OutboxState::Expired => "expired",
+            OutboxState::Unknown => "unknown",
         }
     }
 }

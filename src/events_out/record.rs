@@ -309,7 +309,7 @@ pub async fn mark_sent(
     let Some(bell) = bell.filter(|_| reports_a_code) else {
         return crate::store::outbox::mark_sent(
             store,
-            message.id,
+            &message.claim,
             platform,
             platform_message_id,
             now,
@@ -317,7 +317,7 @@ pub async fn mark_sent(
         .await;
     };
     let mut tx = store.begin().await?;
-    crate::store::outbox::mark_sent_in(&mut tx, message.id, platform, platform_message_id, now)
+    crate::store::outbox::mark_sent_in(&mut tx, &message.claim, platform, platform_message_id, now)
         .await?;
     if let Some((code, campaign, customer_id)) =
         rows::code_of_message(&mut tx, &message.idem_key).await?

@@ -1,8 +1,10 @@
 //! The dispatcher: claims due messages from the outbox, renders them, paces them and hands them
 //! to the platform adapters, then records what happened.
 //!
-//! 1. At start, messages left `claimed` or `sending` by a stop or crash go back to the queue
-//!    (the `sending` ones may reach their viewer twice; they are counted and logged).
+//! 1. At start, messages left `claimed` or `sending` by a stop or crash of another instance go
+//!    back to the queue (the `sending` ones may reach their viewer twice; they are counted and
+//!    logged). Every claim names this instance and a token ([`rows::Claim`]); every change of
+//!    state shows it, so a row recovered by someone else is never written over.
 //! 2. It wakes when this process enqueues (the doorbell) and at least every second, so work
 //!    enqueued by another process (the CLI) is never stranded.
 //! 3. It claims at most `max_in_flight` messages at a time, interactive first; each is
@@ -12,6 +14,11 @@
 //!    the viewer unreachable on that platform and is not retried.
 //! 5. On shutdown it claims nothing more, lets sends on the wire finish, and puts messages
 //!    still waiting for their turn back in the queue.
+//! 6. Once the platform accepted a part, recording it is retried until it is stored (backoff,
+//!    for as long as the process lives): a database error then never sends the message again.
+//! 7. An unknown outcome (the request was written, no answer came) is not an ordinary failure:
+//!    an interactive reply is tried once more (a viewer waiting for an answer would rather have
+//!    it twice than not at all); anything else is finished as `unknown` and not repeated.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,11 +36,12 @@ use super::render::{Rendered, Renderer};
 use crate::chat_roles::ChatMoves;
 use crate::clock::Clock;
 use crate::config::{Config, PolicyConfig};
+use crate::domain::Lane;
 use crate::domain::policy::{Gate, advertising_gate, journey_window};
 use crate::domain::{Lang, MessageKind, OutboxState, Platform};
 use crate::platforms::{ActionDone, ChatAction, Delivered, Messenger, SendError};
 use crate::store::customers::{self, Customer, Identity};
-use crate::store::outbox::{self as rows, ClaimedMessage};
+use crate::store::outbox::{self as rows, Claimant, ClaimedMessage};
 use crate::store::{Store, StoreError};
 
 /// How many times a message meets a temporary failure before it is dead-lettered.
@@ -59,6 +67,10 @@ pub struct Dispatcher {
     events_out: Option<Arc<Notify>>,
     /// What the last claiming pass found, for whoever must know the dispatcher is idle.
     passes: watch::Sender<DispatcherPass>,
+    /// Who this dispatcher claims as (the instance, and the sender lease's fence when held).
+    claimant: Claimant,
+    /// How long to wait before the first claim (see [`Dispatcher::after_a_crash`]).
+    first_claim_after: Duration,
 }
 
 /// One claiming pass of the dispatcher, as [`Dispatcher::passes`] reports it.
@@ -125,7 +137,31 @@ impl Dispatcher {
             vip_tier: crate::domain::tiers::vip_tier(&config.tiers).map(str::to_string),
             events_out: None,
             passes: watch::Sender::new(DispatcherPass::default()),
+            claimant: Claimant {
+                instance: crate::store::instances::Instance::this_process().id,
+                fence: None,
+            },
+            first_claim_after: Duration::ZERO,
         }
+    }
+
+    /// The previous sender died mid-send (`kill -9`): its last second of sends still counts in
+    /// the platform's window, which this process's pacer never saw. Waiting one full window
+    /// (plus a margin for the stand-in's and the network's jitter) before the first claim keeps
+    /// a quick restart from provoking 429s.
+    pub fn after_a_crash(mut self, crashed: bool) -> Dispatcher {
+        self.first_claim_after = if crashed {
+            Duration::from_millis(1100)
+        } else {
+            Duration::ZERO
+        };
+        self
+    }
+
+    /// Claims as `claimant` (`serve`: the registered instance holding the sender lease).
+    pub fn with_claimant(mut self, claimant: Claimant) -> Dispatcher {
+        self.claimant = claimant;
+        self
     }
 
     /// Reports each claiming pass, so a caller can wait until the dispatcher is idle.
@@ -146,12 +182,19 @@ impl Dispatcher {
     ) -> Result<(), StoreError> {
         // A platform's per-chat interval is at most a few seconds (3 s for a Telegram group).
         let retry_at = self.clock.now() + chrono::Duration::seconds(3);
-        let recovered = rows::recover_after_restart(&self.store, retry_at).await?;
+        let recovered =
+            rows::recover_after_restart(&self.store, &self.claimant.instance, retry_at).await?;
         if recovered.in_flight > 0 {
             tracing::warn!(
                 in_flight = recovered.in_flight,
                 "messages were on the wire at the last stop; they are sent again and may arrive twice"
             );
+        }
+        if !self.first_claim_after.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(self.first_claim_after) => {}
+                _ = shutdown.changed() => {}
+            }
         }
         let mut tasks: JoinSet<()> = JoinSet::new();
         let task_done = Arc::new(Notify::new());
@@ -163,7 +206,8 @@ impl Dispatcher {
             let room = self.max_in_flight.saturating_sub(tasks.len());
             let mut claim_failed = false;
             if room > 0 {
-                match rows::claim(&self.store, self.clock.now(), room as i64).await {
+                match rows::claim(&self.store, &self.claimant, self.clock.now(), room as i64).await
+                {
                     Ok(claimed) => {
                         for message in claimed {
                             let this = self.clone();
@@ -203,10 +247,12 @@ impl Dispatcher {
         match self.try_deliver(&message, &mut shutdown).await {
             Ok(Outcome::Sent | Outcome::Released) => {}
             Err(err) => {
-                // A database error mid-delivery: put it back; the next claim tries again.
+                // A database error before anything was accepted (what was accepted is recorded
+                // until stored, never here): put it back; the next claim tries again.
                 tracing::error!(message_id = id, error = %err, "delivery bookkeeping failed");
                 let later = self.clock.now() + chrono::Duration::seconds(5);
-                if let Err(err) = rows::retry_later(&self.store, id, later, &err.to_string()).await
+                if let Err(err) =
+                    rows::retry_later(&self.store, &message.claim, later, &err.to_string()).await
                 {
                     tracing::error!(message_id = id, error = %err, "could not requeue message");
                 }
@@ -224,7 +270,7 @@ impl Dispatcher {
             Err(err) => {
                 rows::finish_unsent(
                     &self.store,
-                    message.id,
+                    &message.claim,
                     OutboxState::Failed,
                     &format!("damaged payload: {err}"),
                     None,
@@ -236,7 +282,7 @@ impl Dispatcher {
         let route = match self.route(message, &payload).await? {
             Ok(route) => route,
             Err((state, reason)) => {
-                rows::finish_unsent(&self.store, message.id, state, &reason, None).await?;
+                rows::finish_unsent(&self.store, &message.claim, state, &reason, None).await?;
                 return Ok(Outcome::Sent);
             }
         };
@@ -251,6 +297,12 @@ impl Dispatcher {
             Err(AccessError::Store(err)) => return Err(err),
             Err(AccessError::Platform(err)) => {
                 let platform = route.messenger.platform();
+                // The message itself was not written yet: an unanswered room call is only a
+                // temporary failure of this message.
+                let err = match err {
+                    SendError::Unknown(reason) => SendError::Transient(reason),
+                    other => other,
+                };
                 self.after_failure(message, platform, &route.chat_id, err, None)
                     .await?;
                 return Ok(Outcome::Sent);
@@ -259,7 +311,7 @@ impl Dispatcher {
         if let Some(reason) = &access.skip {
             rows::finish_unsent(
                 &self.store,
-                message.id,
+                &message.claim,
                 OutboxState::Cancelled,
                 reason,
                 None,
@@ -277,7 +329,7 @@ impl Dispatcher {
             Some(pacer) => tokio::select! {
                 turn = pacer.wait_turn(&route.chat_id, is_group, lane) => Some(turn),
                 _ = crate::shutdown::until_shutdown(shutdown) => {
-                    rows::release(&self.store, message.id).await?;
+                    rows::release(&self.store, &message.claim).await?;
                     return Ok(Outcome::Released);
                 }
             },
@@ -296,7 +348,7 @@ impl Dispatcher {
             tx.commit().await?;
             rows::finish_unsent(
                 &self.store,
-                message.id,
+                &message.claim,
                 OutboxState::Refused,
                 "no marketing consent",
                 None,
@@ -321,7 +373,7 @@ impl Dispatcher {
             )
             .await;
         if matches!(rendered, Ok(Rendered::Send(_)))
-            && !rows::mark_sending(&mut tx, message.id, platform.as_str()).await?
+            && !rows::mark_sending(&mut tx, &message.claim, platform.as_str()).await?
         {
             // Cancelled while it waited (`/stop`, forgetting): nothing goes out.
             tx.commit().await?;
@@ -333,7 +385,7 @@ impl Dispatcher {
             Ok(Rendered::Nothing(reason)) => {
                 rows::finish_unsent(
                     &self.store,
-                    message.id,
+                    &message.claim,
                     OutboxState::Cancelled,
                     &reason,
                     None,
@@ -345,7 +397,7 @@ impl Dispatcher {
                 tracing::error!(message_id = message.id, error = %err, "message could not be rendered");
                 rows::finish_unsent(
                     &self.store,
-                    message.id,
+                    &message.claim,
                     OutboxState::Failed,
                     &err.to_string(),
                     Some(platform.as_str()),
@@ -386,19 +438,24 @@ impl Dispatcher {
                 Ok(delivered) => {
                     // Staff answer a card or relay by replying to any of its parts.
                     if message.target_chat.is_some() {
-                        rows::record_sent_part(
-                            &self.store,
-                            platform.as_str(),
-                            &route.chat_id,
-                            &delivered.message_id,
-                            message.id,
-                        )
-                        .await?;
+                        self.until_stored(message.id, "the part's platform id", || {
+                            rows::record_sent_part(
+                                &self.store,
+                                platform.as_str(),
+                                &route.chat_id,
+                                &delivered.message_id,
+                                message.id,
+                            )
+                        })
+                        .await;
+                    }
+                    if parts.len() > 1 {
+                        self.until_stored(message.id, "the parts sent", || {
+                            rows::record_parts_sent(&self.store, &message.claim, index as i64 + 1)
+                        })
+                        .await;
                     }
                     last_id = Some(delivered.message_id);
-                    if parts.len() > 1 {
-                        rows::record_parts_sent(&self.store, message.id, index as i64 + 1).await?;
-                    }
                 }
                 Err(err) => {
                     self.after_failure(message, platform, &route.chat_id, err, pacer.as_deref())
@@ -410,9 +467,8 @@ impl Dispatcher {
         let message_id = last_id.unwrap_or_default();
         // The viewer has it now: recording that must not fail into a resend, so a busy
         // database is waited out rather than the message put back in the queue.
-        let mut attempt = 0;
-        loop {
-            let recorded = crate::events_out::mark_sent(
+        self.until_stored(message.id, "the message as sent", || {
+            crate::events_out::mark_sent(
                 &self.store,
                 self.events_out.as_ref(),
                 message,
@@ -420,21 +476,8 @@ impl Dispatcher {
                 &message_id,
                 self.clock.now(),
             )
-            .await;
-            match recorded {
-                Ok(()) => break,
-                Err(err) if attempt < 5 => {
-                    attempt += 1;
-                    tracing::warn!(message_id = message.id, error = %err, attempt, "recording a sent message failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
-                }
-                Err(err) => {
-                    // Left `sending`: after a restart it counts as in flight (it may repeat).
-                    tracing::error!(message_id = message.id, error = %err, "a sent message could not be recorded");
-                    return Ok(Outcome::Sent);
-                }
-            }
-        }
+        })
+        .await;
         tracing::debug!(message_id = message.id, flow = %message.flow, %platform, "sent");
         Ok(Outcome::Sent)
     }
@@ -530,7 +573,7 @@ impl Dispatcher {
         {
             // Journey messages of either kind go out only inside the send window.
             tracing::debug!(message_id = message.id, %opens, "journey message waits for the send window");
-            rows::hold(&self.store, message.id, opens, "send_window").await?;
+            rows::hold(&self.store, &message.claim, opens, "send_window").await?;
             return Ok(Some(Outcome::Sent));
         }
         let Some(customer) = route
@@ -543,7 +586,7 @@ impl Dispatcher {
             if message.expires_at.is_some_and(|at| at <= now) {
                 rows::finish_unsent(
                     &self.store,
-                    message.id,
+                    &message.claim,
                     OutboxState::Expired,
                     "expired before it could be sent",
                     None,
@@ -573,16 +616,16 @@ impl Dispatcher {
             Gate::Expire => (OutboxState::Expired, "expired before it could be sent"),
             Gate::Hold { until } => {
                 tracing::debug!(message_id = message.id, %until, "advertising held through quiet hours");
-                rows::hold(&self.store, message.id, until, "quiet_hours").await?;
+                rows::hold(&self.store, &message.claim, until, "quiet_hours").await?;
                 return Ok(Some(Outcome::Sent));
             }
             Gate::Postpone { until } => {
                 tracing::debug!(message_id = message.id, %until, "advertising postponed: weekly cap reached");
-                rows::hold(&self.store, message.id, until, "weekly_cap").await?;
+                rows::hold(&self.store, &message.claim, until, "weekly_cap").await?;
                 return Ok(Some(Outcome::Sent));
             }
         };
-        rows::finish_unsent(&self.store, message.id, state, reason, None).await?;
+        rows::finish_unsent(&self.store, &message.claim, state, reason, None).await?;
         Ok(Some(Outcome::Sent))
     }
 
@@ -651,7 +694,7 @@ impl Dispatcher {
                         drop(conn);
                         rows::finish_unsent(
                             &self.store,
-                            message.id,
+                            &message.claim,
                             OutboxState::Cancelled,
                             "the message to pin was not sent",
                             None,
@@ -667,7 +710,7 @@ impl Dispatcher {
             pacer.on_the_wire().await;
         }
         let mut conn = self.store.conn().await?;
-        if !rows::mark_sending(&mut conn, message.id, platform.as_str()).await? {
+        if !rows::mark_sending(&mut conn, &message.claim, platform.as_str()).await? {
             return Ok(Outcome::Sent);
         }
         drop(conn);
@@ -678,14 +721,16 @@ impl Dispatcher {
                     ActionDone::Member(member) => member.to_string(),
                     ActionDone::Done => String::new(),
                 };
-                rows::mark_sent(
-                    &self.store,
-                    message.id,
-                    platform.as_str(),
-                    &answer,
-                    self.clock.now(),
-                )
-                .await?;
+                self.until_stored(message.id, "the action as done", || {
+                    rows::mark_sent(
+                        &self.store,
+                        &message.claim,
+                        platform.as_str(),
+                        &answer,
+                        self.clock.now(),
+                    )
+                })
+                .await;
             }
             Err(err) => {
                 tracing::warn!(message_id = message.id, %platform, error = %err, "chat action failed");
@@ -727,7 +772,7 @@ impl Dispatcher {
                 tracing::warn!(message_id = message.id, %platform, retry_after = ?wait, "rate limited by the platform");
                 let later =
                     now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(1));
-                rows::retry_after_rate_limit(&self.store, message.id, later).await
+                rows::retry_after_rate_limit(&self.store, &message.claim, later).await
             }
             SendError::Moved(new_chat) => {
                 tracing::info!(message_id = message.id, %platform, "the group was upgraded; following it");
@@ -742,13 +787,13 @@ impl Dispatcher {
                 .await?;
                 drop(conn);
                 self.chat_moves.record(platform, chat_id, &new_chat);
-                rows::requeue_now(&self.store, message.id, now).await
+                rows::requeue_now(&self.store, &message.claim, now).await
             }
             SendError::Later(wait) => {
                 tracing::warn!(message_id = message.id, %platform, ?wait, "the platform said later");
                 let later =
                     now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(10));
-                rows::retry_after_rate_limit(&self.store, message.id, later).await
+                rows::retry_after_rate_limit(&self.store, &message.claim, later).await
             }
             SendError::Blocked => {
                 let elsewhere = {
@@ -768,23 +813,52 @@ impl Dispatcher {
                 tracing::info!(message_id = message.id, %platform, "viewer blocked the bot; marked unreachable");
                 if elsewhere {
                     // Linked and reachable on another platform: it goes there instead.
-                    return rows::requeue_now(&self.store, message.id, now).await;
+                    return rows::requeue_now(&self.store, &message.claim, now).await;
                 }
                 rows::finish_unsent(
                     &self.store,
-                    message.id,
+                    &message.claim,
                     OutboxState::Blocked,
                     "the viewer blocked the bot",
                     Some(platform.as_str()),
                 )
                 .await
             }
+            SendError::Unknown(reason) => {
+                // The request may have arrived: never an ordinary retry (see the module doc, 7).
+                let again = message.lane == Lane::Interactive && message.unknown_outcomes == 0;
+                let retry_at = again.then(|| now + chrono::Duration::seconds(2));
+                if again {
+                    tracing::warn!(message_id = message.id, %platform, %reason, "no answer to an interactive reply; trying once more (it may arrive twice)");
+                } else {
+                    tracing::warn!(message_id = message.id, %platform, %reason, "no answer from the platform; recorded as unknown, not sent again");
+                }
+                if let Err(err) = self
+                    .store
+                    .bump_counter(&format!("unknown_outcomes:{platform}"), 1)
+                    .await
+                {
+                    tracing::error!(message_id = message.id, error = %err, "could not count an unknown outcome");
+                }
+                // Recorded until stored: a failure here must not fall back into a plain retry.
+                self.until_stored(message.id, "an unknown outcome", || {
+                    rows::record_unknown_outcome(
+                        &self.store,
+                        &message.claim,
+                        retry_at,
+                        &reason,
+                        platform.as_str(),
+                    )
+                })
+                .await;
+                Ok(())
+            }
             SendError::Transient(reason) if message.attempts < MAX_ATTEMPTS => {
                 let backoff = 2_i64.saturating_pow(message.attempts.clamp(1, 6) as u32);
                 tracing::warn!(message_id = message.id, %platform, attempt = message.attempts, %reason, "send failed; retrying");
                 rows::retry_later(
                     &self.store,
-                    message.id,
+                    &message.claim,
                     now + chrono::Duration::seconds(backoff),
                     &reason,
                 )
@@ -794,12 +868,37 @@ impl Dispatcher {
                 tracing::error!(message_id = message.id, %platform, %reason, "send failed for good; dead-lettered");
                 rows::finish_unsent(
                     &self.store,
-                    message.id,
+                    &message.claim,
                     OutboxState::Failed,
                     &reason,
                     Some(platform.as_str()),
                 )
                 .await
+            }
+        }
+    }
+}
+
+impl Dispatcher {
+    /// Bookkeeping for what a platform already accepted: retried with backoff until it is
+    /// stored, for as long as the process lives. Giving up would leave the row to be claimed
+    /// and sent again; a database that stays down is better waited out.
+    async fn until_stored<F, Fut>(&self, message_id: i64, what: &'static str, mut write: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<(), StoreError>>,
+    {
+        let mut wait = Duration::from_millis(100);
+        let mut attempt: u32 = 0;
+        loop {
+            match write().await {
+                Ok(()) => return,
+                Err(err) => {
+                    attempt += 1;
+                    tracing::warn!(message_id, what, attempt, error = %err, "recording what the platform accepted failed; trying again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(10));
+                }
             }
         }
     }

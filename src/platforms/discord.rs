@@ -537,10 +537,15 @@ impl DiscordSender {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| SendError::Transient(format!("network: {e}")))?;
+        let response = request.send().await.map_err(|e| {
+            // A connection that never opened carried nothing; after that, Discord may
+            // have acted on the request without our hearing back.
+            if e.is_connect() {
+                SendError::Transient(format!("network: {e}"))
+            } else {
+                SendError::Unknown(format!("network: {e}"))
+            }
+        })?;
         let status = response.status();
         let headers = response.headers().clone();
         let body: Value = response.json().await.unwrap_or(Value::Null);

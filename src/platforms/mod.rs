@@ -96,6 +96,10 @@ pub enum SendError {
     Later(Duration),
     #[error("temporary failure: {0}")]
     Transient(String),
+    /// The request was written but no answer came (a timeout or a reset while waiting): the
+    /// platform may or may not have acted on it. Retrying blindly could send it twice.
+    #[error("outcome unknown: {0}")]
+    Unknown(String),
     #[error("refused: {0}")]
     Permanent(String),
 }

@@ -13,6 +13,7 @@ pub mod chats;
 pub mod customers;
 pub mod events;
 pub mod feedback;
+pub mod instances;
 pub mod journeys;
 pub mod orders;
 pub mod outbox;

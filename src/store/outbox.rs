@@ -2,8 +2,14 @@
 //!
 //! States: `queued` → `claimed` (taken by a dispatcher, not yet on the wire) → `sending` (the
 //! platform call is under way) → `sent`, or back to `queued` (retry later), or a final
-//! `failed` / `blocked` / `unreachable` / `cancelled`. Only `sending` rows can be duplicated by a
-//! crash: that is the "in flight" number DESIGN invariant 1 bounds.
+//! `failed` / `blocked` / `unreachable` / `cancelled`, or `unknown` (the request was written
+//! but no answer came: the platform may or may not have it). Only `sending` rows can be
+//! duplicated by a crash: that is the "in flight" number DESIGN invariant 1 bounds.
+//!
+//! Claims have owners: a claim writes the claiming instance and a fresh token on the row, and
+//! every later change of state names both ([`Claim`]), so a row that recovery gave to someone
+//! else is never written over by its old owner. Recovery only takes rows whose owner stopped
+//! beating (`store::instances`); a live process's rows are its own until it finishes them.
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -171,9 +177,44 @@ where
         .map_err(|err: T::Err| StoreError::Corrupt(format!("outbox: {err}")))
 }
 
+/// Who claims: this instance, and the fence of the sender lease it holds (`None` where no lease
+/// is taken, as in `encore demo` on its own database).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimant {
+    pub instance: String,
+    pub fence: Option<i64>,
+}
+
+/// One claim of one row: what every change of state to it must show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub id: i64,
+    pub owner: String,
+    pub token: String,
+}
+
+/// The claim check every change of state ends with (`$n`, `$n+1`, `$n+2` = id, owner, token).
+fn claim_check(first: usize) -> String {
+    format!(
+        "id = ${first} AND claim_owner = ${} AND claim_token = ${}",
+        first + 1,
+        first + 2
+    )
+}
+
+/// A change of state that found its claim gone: the row was recovered by another instance
+/// (this one was thought dead) and is theirs now; writing over it would undo their work.
+fn claim_lost(rows_affected: u64, claim: &Claim, what: &str) {
+    if rows_affected == 0 {
+        tracing::warn!(message_id = claim.id, owner = %claim.owner, what, "the claim on this message is gone; left as it is");
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ClaimedMessage {
     pub id: i64,
+    /// The claim every change of state to this row shows.
+    pub claim: Claim,
     pub idem_key: String,
     pub recipient: String,
     pub customer_id: Option<String>,
@@ -187,6 +228,8 @@ pub struct ClaimedMessage {
     pub attempts: i64,
     /// Parts of a split message already delivered by an earlier attempt.
     pub parts_sent: i64,
+    /// Sends of this message whose answer never came (each may or may not have arrived).
+    pub unknown_outcomes: i64,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -196,11 +239,16 @@ pub struct ClaimedMessage {
 /// messages arrive in the order they were caused. So that an interactive reply is not stuck
 /// behind its own viewer's bulk message far back in the queue, a viewer's queued bulk messages
 /// are promoted to the interactive lane while an interactive one waits for them.
+///
+/// The claim names `claimant` and a fresh token; with a fence, it is made only while the
+/// claimant still holds the sender lease with that fence (a deposed sender claims nothing).
 pub async fn claim(
     store: &Store,
+    claimant: &Claimant,
     now: DateTime<Utc>,
     limit: i64,
 ) -> StoreResult<Vec<ClaimedMessage>> {
+    let token = format!("{:016x}", rand::random::<u64>());
     let mut tx = store.begin().await?;
     sqlx::query(
         "UPDATE outbox SET lane = 0
@@ -210,8 +258,11 @@ pub async fn claim(
     .execute(tx.db())
     .await?;
     let rows = sqlx::query(
-        "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, claimed_at = $1, hold_reason = NULL
-         WHERE id IN (
+        "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, claimed_at = $1, hold_reason = NULL,
+             claim_owner = $3, claim_token = $5
+         WHERE ($4 IS NULL OR EXISTS (SELECT 1 FROM sender_lease l
+                                      WHERE l.name = 'sender' AND l.holder = $3 AND l.fence = $4))
+           AND id IN (
              SELECT o.id FROM outbox o
              WHERE o.state = 'queued' AND o.not_before <= $1
                AND NOT EXISTS (
@@ -222,18 +273,27 @@ pub async fn claim(
              ORDER BY o.lane, o.id
              LIMIT $2)
          RETURNING id, idem_key, recipient, customer_id, target_platform, target_chat, flow, kind, lane,
-                   payload, broadcast_id, attempts, parts_sent, expires_at",
+                   payload, broadcast_id, attempts, parts_sent, unknown_outcomes, expires_at",
     )
     .bind(ts(now))
     .bind(limit)
+    .bind(&claimant.instance)
+    .bind(claimant.fence)
+    .bind(&token)
     .fetch_all(tx.db())
     .await?;
     tx.commit().await?;
     let mut claimed = rows
         .iter()
         .map(|row| {
+            let id: i64 = row.try_get("id")?;
             Ok(ClaimedMessage {
-                id: row.try_get("id")?,
+                id,
+                claim: Claim {
+                    id,
+                    owner: claimant.instance.clone(),
+                    token: token.clone(),
+                },
                 idem_key: row.try_get("idem_key")?,
                 recipient: row.try_get("recipient")?,
                 customer_id: row.try_get("customer_id")?,
@@ -251,6 +311,7 @@ pub async fn claim(
                 broadcast_id: row.try_get("broadcast_id")?,
                 attempts: row.try_get("attempts")?,
                 parts_sent: row.try_get("parts_sent")?,
+                unknown_outcomes: row.try_get("unknown_outcomes")?,
                 expires_at: row
                     .try_get::<Option<String>, _>("expires_at")?
                     .as_deref()
@@ -266,18 +327,27 @@ pub async fn claim(
 /// The send gate holds an advertisement (`quiet_hours`) or postpones it (`weekly_cap`) until
 /// `until`: back to the queue with no attempt used; it does not hold up the viewer's other
 /// messages meanwhile, and the report counts it.
-pub async fn hold(store: &Store, id: i64, until: DateTime<Utc>, reason: &str) -> StoreResult<()> {
-    sqlx::query(
+pub async fn hold(
+    store: &Store,
+    claim: &Claim,
+    until: DateTime<Utc>,
+    reason: &str,
+) -> StoreResult<()> {
+    let done = sqlx::query(&format!(
         "UPDATE outbox SET state = 'queued', not_before = $1, attempts = attempts - 1, hold_reason = $2,
              held_for_quiet_hours = (held_for_quiet_hours OR $2 = 'quiet_hours'),
              postponed_by_cap = (postponed_by_cap OR $2 = 'weekly_cap')
-         WHERE id = $3",
-    )
+         WHERE {}",
+        claim_check(3)
+    ))
     .bind(ts(until))
     .bind(reason)
-    .bind(id)
+    .bind(claim.id)
+    .bind(&claim.owner)
+    .bind(&claim.token)
     .execute(store.pool())
     .await?;
+    claim_lost(done.rows_affected(), claim, "hold");
     Ok(())
 }
 
@@ -301,12 +371,15 @@ pub async fn advertising_sent_since(
 /// The platform call is about to start: from here a crash may duplicate this message. False
 /// when the message is no longer ours to send (cancelled by `/stop` or forgetting while it
 /// waited for its turn).
-pub async fn mark_sending(conn: &mut Conn, id: i64, platform: &str) -> StoreResult<bool> {
-    let done = sqlx::query(
-        "UPDATE outbox SET state = 'sending', platform = $1 WHERE id = $2 AND state = 'claimed'",
-    )
+pub async fn mark_sending(conn: &mut Conn, claim: &Claim, platform: &str) -> StoreResult<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE outbox SET state = 'sending', platform = $1 WHERE {} AND state = 'claimed'",
+        claim_check(2)
+    ))
     .bind(platform)
-    .bind(id)
+    .bind(claim.id)
+    .bind(&claim.owner)
+    .bind(&claim.token)
     .execute(conn.db())
     .await?;
     Ok(done.rows_affected() > 0)
@@ -334,101 +407,169 @@ pub async fn record_sent_part(
 }
 
 /// How many parts of a split message the platform accepted.
-pub async fn record_parts_sent(store: &Store, id: i64, parts: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE outbox SET parts_sent = $1 WHERE id = $2")
-        .bind(parts)
-        .bind(id)
-        .execute(store.pool())
-        .await?;
+pub async fn record_parts_sent(store: &Store, claim: &Claim, parts: i64) -> StoreResult<()> {
+    let done = sqlx::query(&format!(
+        "UPDATE outbox SET parts_sent = $1 WHERE {}",
+        claim_check(2)
+    ))
+    .bind(parts)
+    .bind(claim.id)
+    .bind(&claim.owner)
+    .bind(&claim.token)
+    .execute(store.pool())
+    .await?;
+    claim_lost(done.rows_affected(), claim, "record parts sent");
     Ok(())
 }
 
 /// Back to the queue at once, no attempt counted (the viewer is reachable elsewhere).
-pub async fn requeue_now(store: &Store, id: i64, now: DateTime<Utc>) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE outbox SET state = 'queued', not_before = $1, attempts = attempts - 1, parts_sent = 0 WHERE id = $2",
-    )
+pub async fn requeue_now(store: &Store, claim: &Claim, now: DateTime<Utc>) -> StoreResult<()> {
+    let done = sqlx::query(&format!(
+        "UPDATE outbox SET state = 'queued', not_before = $1, attempts = attempts - 1, parts_sent = 0
+         WHERE {}",
+        claim_check(2)
+    ))
     .bind(ts(now))
-    .bind(id)
+    .bind(claim.id)
+    .bind(&claim.owner)
+    .bind(&claim.token)
     .execute(store.pool())
     .await?;
+    claim_lost(done.rows_affected(), claim, "requeue");
     Ok(())
 }
 
-/// Rows a task left `claimed` or `sending` longer than any delivery takes (the task failed
-/// without putting them back) go back to the queue, so that viewer's later messages are not
-/// held up until a restart. Returns how many were `sending` (those may repeat).
-pub async fn recover_stranded(
+/// Rows claimed by an instance that stopped beating (its `instances.last_seen` is older than
+/// `dead_before`, wall clock, or it has no row at all) go back to the queue, so that viewer's
+/// later messages are not held up until a restart. Rows of `me` are never touched, however old
+/// their claim: a live process finishes what it put on the wire (a message waiting out a long
+/// flood wait, or half-way through its parts, is not sent twice). Returns how many were
+/// `claimed` and how many `sending` (those may repeat).
+pub async fn recover_orphaned(
     store: &Store,
-    claimed_before: DateTime<Utc>,
+    me: &str,
+    dead_before: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> StoreResult<(u64, u64)> {
-    let claimed = sqlx::query(
-        "UPDATE outbox SET state = 'queued', attempts = attempts - 1, not_before = $1
-         WHERE state = 'claimed' AND claimed_at < $2",
-    )
+    const ORPHANED: &str = "claim_owner IS NOT $2
+        AND NOT EXISTS (SELECT 1 FROM instances i
+                        WHERE i.id = outbox.claim_owner AND i.last_seen >= $3)";
+    let mut tx = store.begin().await?;
+    let claimed = sqlx::query(&format!(
+        "UPDATE outbox SET state = 'queued', attempts = attempts - 1, not_before = $1,
+             claim_owner = NULL, claim_token = NULL
+         WHERE state = 'claimed' AND {ORPHANED}"
+    ))
     .bind(ts(now))
-    .bind(ts(claimed_before))
-    .execute(store.pool())
+    .bind(me)
+    .bind(ts(dead_before))
+    .execute(tx.db())
     .await?
     .rows_affected();
-    let sending = sqlx::query(
-        "UPDATE outbox SET state = 'queued', not_before = $1 WHERE state = 'sending' AND claimed_at < $2",
-    )
+    let sending = sqlx::query(&format!(
+        "UPDATE outbox SET state = 'queued', not_before = $1, claim_owner = NULL, claim_token = NULL
+         WHERE state = 'sending' AND {ORPHANED}"
+    ))
     .bind(ts(now))
-    .bind(ts(claimed_before))
-    .execute(store.pool())
+    .bind(me)
+    .bind(ts(dead_before))
+    .execute(tx.db())
     .await?
     .rows_affected();
+    // The dead own nothing now.
+    sqlx::query("DELETE FROM instances WHERE last_seen < $1 AND id IS NOT $2")
+        .bind(ts(dead_before))
+        .bind(me)
+        .execute(tx.db())
+        .await?;
+    tx.commit().await?;
     Ok((claimed, sending))
 }
 
 pub async fn mark_sent(
     store: &Store,
-    id: i64,
+    claim: &Claim,
     platform: &str,
     message_id: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let mut conn = store.conn().await?;
-    mark_sent_in(&mut conn, id, platform, message_id, now).await
+    mark_sent_in(&mut conn, claim, platform, message_id, now).await
 }
 
 /// [`mark_sent`] inside the caller's transaction (with what it reports to the shop).
 pub async fn mark_sent_in(
     conn: &mut Conn,
-    id: i64,
+    claim: &Claim,
     platform: &str,
     message_id: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE outbox SET state = 'sent', platform = $1, platform_message_id = $2, sent_at = $3, last_error = NULL WHERE id = $4",
-    )
+    let done = sqlx::query(&format!(
+        "UPDATE outbox SET state = 'sent', platform = $1, platform_message_id = $2, sent_at = $3,
+             last_error = NULL WHERE {}",
+        claim_check(4)
+    ))
     .bind(platform)
     .bind(message_id)
     .bind(ts(now))
-    .bind(id)
+    .bind(claim.id)
+    .bind(&claim.owner)
+    .bind(&claim.token)
     .execute(conn.db())
     .await?;
+    claim_lost(done.rows_affected(), claim, "mark sent");
     Ok(())
 }
 
 /// Back to the queue, to be tried again no earlier than `not_before`.
 pub async fn retry_later(
     store: &Store,
-    id: i64,
+    claim: &Claim,
     not_before: DateTime<Utc>,
     reason: &str,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE outbox SET state = 'queued', not_before = $1, last_error = $2 WHERE id = $3",
-    )
+    let done = sqlx::query(&format!(
+        "UPDATE outbox SET state = 'queued', not_before = $1, last_error = $2 WHERE {}",
+        claim_check(3)
+    ))
     .bind(ts(not_before))
     .bind(reason)
-    .bind(id)
+    .bind(claim.id)
+    .bind(&claim.owner)
+    .bind(&claim.token)
     .execute(store.pool())
     .await?;
+    claim_lost(done.rows_affected(), claim, "retry later");
+    Ok(())
+}
+
+/// A send whose answer never came (timeout or reset after the request was written): counted
+/// on the row, then either tried again no earlier than `retry_at` (the viewer may get it
+/// twice) or, with `None`, finished as `unknown` (the viewer may not have it).
+pub async fn record_unknown_outcome(
+    store: &Store,
+    claim: &Claim,
+    retry_at: Option<DateTime<Utc>>,
+    reason: &str,
+    platform: &str,
+) -> StoreResult<()> {
+    let done = sqlx::query(&format!(
+        "UPDATE outbox SET unknown_outcomes = unknown_outcomes + 1, last_error = $1, platform = $2,
+             state = CASE WHEN $3 IS NULL THEN 'unknown' ELSE 'queued' END,
+             not_before = COALESCE($3, not_before)
+         WHERE {}",
+        claim_check(4)
+    ))
+    .bind(reason)
+    .bind(platform)
+    .bind(retry_at.map(ts))
+    .bind(claim.id)
+    .bind(&claim.owner)
+    .bind(&claim.token)
+    .execute(store.pool())
+    .await?;
+    claim_lost(done.rows_affected(), claim, "record an unknown outcome");
     Ok(())
 }
 
@@ -436,26 +577,35 @@ pub async fn retry_later(
 /// message, so it does not use up one of its attempts.
 pub async fn retry_after_rate_limit(
     store: &Store,
-    id: i64,
+    claim: &Claim,
     not_before: DateTime<Utc>,
 ) -> StoreResult<()> {
-    sqlx::query(
+    let done = sqlx::query(&format!(
         "UPDATE outbox SET state = 'queued', not_before = $1, attempts = attempts - 1,
-             last_error = 'rate limited (429)' WHERE id = $2",
-    )
+             last_error = 'rate limited (429)' WHERE {}",
+        claim_check(2)
+    ))
     .bind(ts(not_before))
-    .bind(id)
+    .bind(claim.id)
+    .bind(&claim.owner)
+    .bind(&claim.token)
     .execute(store.pool())
     .await?;
+    claim_lost(done.rows_affected(), claim, "retry after a 429");
     Ok(())
 }
 
 /// Back to the queue with no attempt counted: the message never reached the platform.
-pub async fn release(store: &Store, id: i64) -> StoreResult<()> {
-    sqlx::query("UPDATE outbox SET state = 'queued', attempts = attempts - 1 WHERE id = $1 AND state = 'claimed'")
-        .bind(id)
-        .execute(store.pool())
-        .await?;
+pub async fn release(store: &Store, claim: &Claim) -> StoreResult<()> {
+    sqlx::query(&format!(
+        "UPDATE outbox SET state = 'queued', attempts = attempts - 1 WHERE {} AND state = 'claimed'",
+        claim_check(1)
+    ))
+    .bind(claim.id)
+    .bind(&claim.owner)
+    .bind(&claim.token)
+    .execute(store.pool())
+    .await?;
     Ok(())
 }
 
@@ -463,41 +613,55 @@ pub async fn release(store: &Store, id: i64) -> StoreResult<()> {
 /// `unreachable` (no usable identity) or `cancelled`.
 pub async fn finish_unsent(
     store: &Store,
-    id: i64,
+    claim: &Claim,
     state: OutboxState,
     reason: &str,
     platform: Option<&str>,
 ) -> StoreResult<()> {
-    sqlx::query("UPDATE outbox SET state = $1, last_error = $2, platform = COALESCE($3, platform) WHERE id = $4")
-        .bind(state.as_str())
-        .bind(reason)
-        .bind(platform)
-        .bind(id)
-        .execute(store.pool())
-        .await?;
+    let done = sqlx::query(&format!(
+        "UPDATE outbox SET state = $1, last_error = $2, platform = COALESCE($3, platform) WHERE {}",
+        claim_check(4)
+    ))
+    .bind(state.as_str())
+    .bind(reason)
+    .bind(platform)
+    .bind(claim.id)
+    .bind(&claim.owner)
+    .bind(&claim.token)
+    .execute(store.pool())
+    .await?;
+    claim_lost(done.rows_affected(), claim, "finish unsent");
     Ok(())
 }
 
-/// After a stop or crash: messages that were claimed go back to the queue. Returns how many were
-/// on the wire (`sending`) — those may reach their viewer a second time, so they wait until
-/// `retry_at`: a copy sent right after a quick restart would break the per-chat limit.
+/// After a stop or crash: messages that were claimed by anyone but `me` go back to the queue.
+/// Called by the one sender of a database once it holds the sender lease, so every other owner
+/// is gone or fenced. Returns how many were on the wire (`sending`) — those may reach their
+/// viewer a second time, so they wait until `retry_at`: a copy sent right after a quick restart
+/// would break the per-chat limit.
 pub async fn recover_after_restart(
     store: &Store,
+    me: &str,
     retry_at: DateTime<Utc>,
 ) -> StoreResult<RecoveredMessages> {
     let mut tx = store.begin().await?;
     let claimed = sqlx::query(
-        "UPDATE outbox SET state = 'queued', attempts = attempts - 1 WHERE state = 'claimed'",
+        "UPDATE outbox SET state = 'queued', attempts = attempts - 1, claim_owner = NULL, claim_token = NULL
+         WHERE state = 'claimed' AND claim_owner IS NOT $1",
     )
+    .bind(me)
     .execute(tx.db())
     .await?
     .rows_affected();
-    let in_flight =
-        sqlx::query("UPDATE outbox SET state = 'queued', not_before = $1 WHERE state = 'sending'")
-            .bind(ts(retry_at))
-            .execute(tx.db())
-            .await?
-            .rows_affected();
+    let in_flight = sqlx::query(
+        "UPDATE outbox SET state = 'queued', not_before = $1, claim_owner = NULL, claim_token = NULL
+         WHERE state = 'sending' AND claim_owner IS NOT $2",
+    )
+    .bind(ts(retry_at))
+    .bind(me)
+    .execute(tx.db())
+    .await?
+    .rows_affected();
     tx.commit().await?;
     Ok(RecoveredMessages { claimed, in_flight })
 }
@@ -644,4 +808,204 @@ pub async fn requeue_unsent(
     .execute(conn.db())
     .await?;
     Ok(done.rows_affected() > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::instances::{self, Instance};
+
+    async fn store() -> Store {
+        Store::open_and_migrate("sqlite::memory:")
+            .await
+            .expect("in-memory store")
+    }
+
+    fn instance(name: &str) -> Instance {
+        Instance {
+            id: format!("{name}:1:1"),
+            host: name.to_string(),
+            pid: 1,
+        }
+    }
+
+    fn claimant(who: &Instance) -> Claimant {
+        Claimant {
+            instance: who.id.clone(),
+            fence: None,
+        }
+    }
+
+    async fn enqueue_one(store: &Store, key: &str, now: DateTime<Utc>) {
+        let message = NewMessage {
+            idem_key: key.to_string(),
+            recipient: format!("chat:telegram:{key}"),
+            customer_id: None,
+            target_platform: Some("telegram".to_string()),
+            target_chat: Some(key.to_string()),
+            flow: Flow::ThankYou.as_str(),
+            kind: Flow::ThankYou.kind().as_str(),
+            lane: Lane::Bulk.as_i64(),
+            payload: "{}".to_string(),
+            broadcast_id: None,
+            not_before: now,
+            expires_at: None,
+        };
+        let mut conn = store.conn().await.expect("conn");
+        assert!(enqueue(&mut conn, &message, now).await.expect("enqueue"));
+    }
+
+    async fn state(store: &Store, id: i64) -> String {
+        sqlx::query_scalar("SELECT state FROM outbox WHERE id = $1")
+            .bind(id)
+            .fetch_one(store.pool())
+            .await
+            .expect("state")
+    }
+
+    #[tokio::test]
+    async fn a_claim_names_its_owner_and_only_that_claim_changes_the_row() {
+        let store = store().await;
+        let now = Utc::now();
+        enqueue_one(&store, "k1", now).await;
+        let me = instance("a");
+        let claimed = claim(&store, &claimant(&me), now, 10).await.expect("claim");
+        assert_eq!(claimed.len(), 1);
+        let mine = claimed[0].claim.clone();
+        assert_eq!(mine.owner, me.id);
+        let stale = Claim {
+            token: "not-the-token".to_string(),
+            ..mine.clone()
+        };
+        finish_unsent(&store, &stale, OutboxState::Failed, "x", None)
+            .await
+            .expect("store");
+        assert_eq!(
+            state(&store, mine.id).await,
+            "claimed",
+            "a stale claim changes nothing"
+        );
+        let mut conn = store.conn().await.expect("conn");
+        assert!(
+            !mark_sending(&mut conn, &stale, "telegram")
+                .await
+                .expect("store")
+        );
+        assert!(
+            mark_sending(&mut conn, &mine, "telegram")
+                .await
+                .expect("store")
+        );
+        drop(conn);
+        mark_sent(&store, &mine, "telegram", "42", now)
+            .await
+            .expect("store");
+        assert_eq!(state(&store, mine.id).await, "sent");
+    }
+
+    #[tokio::test]
+    async fn recovery_takes_only_the_rows_of_a_dead_instance_never_a_live_or_its_own() {
+        let store = store().await;
+        let now = Utc::now();
+        let long_ago = now - chrono::Duration::hours(1);
+        for key in ["live", "dead-claimed", "dead-sending", "mine"] {
+            enqueue_one(&store, key, long_ago).await;
+        }
+        let (live, dead, me) = (instance("live"), instance("dead"), instance("me"));
+        // Claimed an hour ago, each by its owner; only `dead` stopped beating.
+        let take = |who: &Instance| claim_one(&store, claimant(who), long_ago);
+        let live_claim = take(&live).await;
+        let dead_claimed = take(&dead).await;
+        let dead_sending = take(&dead).await;
+        let my_claim = take(&me).await;
+        let mut conn = store.conn().await.expect("conn");
+        for on_the_wire in [&live_claim, &dead_sending, &my_claim] {
+            assert!(
+                mark_sending(&mut conn, on_the_wire, "telegram")
+                    .await
+                    .expect("store")
+            );
+        }
+        drop(conn);
+        instances::register(&store, &live, now).await.expect("beat");
+        instances::register(&store, &dead, now - chrono::Duration::minutes(1))
+            .await
+            .expect("beat");
+        // `me` beat long ago too: its own rows are still never touched.
+        instances::register(&store, &me, long_ago)
+            .await
+            .expect("beat");
+
+        let dead_before = now - chrono::Duration::seconds(instances::DEAD_AFTER_SECONDS);
+        let recovered = recover_orphaned(&store, &me.id, dead_before, now)
+            .await
+            .expect("recover");
+        assert_eq!(
+            recovered,
+            (1, 1),
+            "the dead instance's claimed and sending rows"
+        );
+        assert_eq!(state(&store, live_claim.id).await, "sending");
+        assert_eq!(state(&store, my_claim.id).await, "sending");
+        assert_eq!(state(&store, dead_claimed.id).await, "queued");
+        assert_eq!(state(&store, dead_sending.id).await, "queued");
+        // The dead owner's late write is refused: the row is someone else's to send now.
+        mark_sent(&store, &dead_sending, "telegram", "1", now)
+            .await
+            .expect("store");
+        assert_eq!(state(&store, dead_sending.id).await, "queued");
+    }
+
+    async fn claim_one(store: &Store, who: Claimant, now: DateTime<Utc>) -> Claim {
+        let claimed = claim(store, &who, now, 1).await.expect("claim");
+        assert_eq!(claimed.len(), 1, "one message was due");
+        claimed[0].claim.clone()
+    }
+
+    #[tokio::test]
+    async fn a_sender_whose_lease_moved_on_claims_nothing() {
+        let store = store().await;
+        let now = Utc::now();
+        enqueue_one(&store, "k1", now).await;
+        let ttl = chrono::Duration::seconds(instances::LEASE_SECONDS);
+        let old = instance("old");
+        let lease = instances::acquire_lease(&store, &old, now, ttl)
+            .await
+            .expect("store")
+            .expect("free");
+        let later = now + ttl + chrono::Duration::seconds(1);
+        instances::acquire_lease(&store, &instance("new"), later, ttl)
+            .await
+            .expect("store")
+            .expect("expired lease taken over");
+        let fenced = Claimant {
+            instance: old.id.clone(),
+            fence: Some(lease.fence),
+        };
+        let claimed = claim(&store, &fenced, later, 10).await.expect("claim");
+        assert!(claimed.is_empty(), "a deposed sender claims nothing");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_outcome_is_kept_as_unknown_or_queued_once_more() {
+        let store = store().await;
+        let now = Utc::now();
+        enqueue_one(&store, "k1", now).await;
+        enqueue_one(&store, "k2", now).await;
+        let me = instance("me");
+        let claimed = claim(&store, &claimant(&me), now, 10).await.expect("claim");
+        record_unknown_outcome(&store, &claimed[0].claim, None, "timeout", "telegram")
+            .await
+            .expect("store");
+        record_unknown_outcome(&store, &claimed[1].claim, Some(now), "timeout", "telegram")
+            .await
+            .expect("store");
+        assert_eq!(state(&store, claimed[0].id).await, "unknown");
+        assert_eq!(state(&store, claimed[1].id).await, "queued");
+        let again = claim(&store, &claimant(&me), now, 10).await.expect("claim");
+        assert_eq!(
+            again[0].unknown_outcomes, 1,
+            "the next try knows of the first"
+        );
+    }
 }

@@ -25,6 +25,8 @@ fn add_outcome(counts: &mut DeliveryCounts, state: &str, n: i64) {
             counts.sent += n;
             counts.blocked += n;
         }
+        // Written, no answer (docs/delivery.md): sent, but neither delivered nor failed.
+        "unknown" => counts.sent += n,
         _ => {}
     }
 }

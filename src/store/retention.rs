@@ -18,13 +18,14 @@ const BATCH: i64 = 500;
 
 /// Outbox states after which a message is never sent again. A state another part adds later
 /// is left alone until it is named here: keeping a payload too long is the safe mistake.
-const FINISHED: [OutboxState; 7] = [
+const FINISHED: [OutboxState; 8] = [
     OutboxState::Sent,
     OutboxState::Failed,
     OutboxState::Blocked,
     OutboxState::Unreachable,
     OutboxState::Cancelled,
     OutboxState::Refused,
+    OutboxState::Unknown,
     OutboxState::Expired,
 ];
 

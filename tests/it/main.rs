@@ -11,6 +11,7 @@
 mod support;
 
 mod after_broadcast;
+mod claims;
 mod cli;
 mod community;
 mod community_discord;
