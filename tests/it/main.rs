@@ -16,6 +16,7 @@ mod community;
 mod community_discord;
 mod config_online;
 mod crash_recovery;
+mod dead_letters;
 mod discord;
 mod discord_standin;
 mod events_out;
