@@ -10,25 +10,31 @@ use serde_json::{Value, json};
 use crate::support::app::*;
 use crate::support::telegram::{MemberStatus, TgUser};
 
-/// `encore --config <file naming the test database> ARGS`.
-fn encore(t: &TestApp, args: &[&str]) -> Output {
+/// `encore --config <file naming the test database> ARGS`, off the test's runtime (which also
+/// runs the app: blocking it would freeze the app mid-write, holding the lock the CLI needs).
+async fn encore(t: &TestApp, args: &[&str]) -> Output {
     let config = t.dir.path().join("cli.toml");
     std::fs::write(&config, format!("[database]\nurl = \"{}\"\n", t.db_url)).expect("cli config");
-    Command::new(env!("CARGO_BIN_EXE_encore"))
-        .arg("--config")
-        .arg(&config)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("encore runs")
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_encore"))
+            .arg("--config")
+            .arg(&config)
+            .args(&args)
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("encore runs")
+    })
+    .await
+    .expect("encore ran")
 }
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn dead_letters(t: &TestApp) -> Vec<Value> {
-    let out = encore(t, &["deadletters", "--json"]);
+async fn dead_letters(t: &TestApp) -> Vec<Value> {
+    let out = encore(t, &["deadletters", "--json"]).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("deadletters --json is a JSON array")
 }
@@ -67,7 +73,7 @@ async fn an_update_that_fails_every_time_is_set_aside_and_the_next_one_is_answer
     wait_text(&t.tg, next.id, "무엇을 도와드릴까요").await;
     t.updates_handled().await;
 
-    let letters = dead_letters(&t);
+    let letters = dead_letters(&t).await;
     assert_eq!(letters.len(), 1, "{letters:?}");
     let letter = &letters[0];
     assert_eq!(letter["platform"], json!("telegram"));
@@ -84,7 +90,7 @@ async fn an_update_that_fails_every_time_is_set_aside_and_the_next_one_is_answer
         "{letter}"
     );
     assert!(letter["when"].is_string(), "{letter}");
-    let listed = encore(&t, &["deadletters"]);
+    let listed = encore(&t, &["deadletters"]).await;
     assert!(
         text(&listed.stdout).contains("the disk refused this write"),
         "{}",
@@ -93,17 +99,17 @@ async fn an_update_that_fails_every_time_is_set_aside_and_the_next_one_is_answer
 
     // While the fault lasts, a retry fails again and the update stays set aside.
     let id = letter["id"].as_str().expect("id").to_string();
-    let again = encore(&t, &["deadletters", "retry", &id]);
+    let again = encore(&t, &["deadletters", "retry", &id]).await;
     assert!(!again.status.success());
     assert!(
         text(&again.stderr).contains("failed again"),
         "{}",
         text(&again.stderr)
     );
-    assert_eq!(dead_letters(&t).len(), 1);
+    assert_eq!(dead_letters(&t).await.len(), 1);
 
     repair_disk(&t).await;
-    let retried = encore(&t, &["deadletters", "retry", &id]);
+    let retried = encore(&t, &["deadletters", "retry", &id]).await;
     assert!(retried.status.success(), "{}", text(&retried.stderr));
     assert!(
         text(&retried.stdout).contains("handled again"),
@@ -111,8 +117,11 @@ async fn an_update_that_fails_every_time_is_set_aside_and_the_next_one_is_answer
         text(&retried.stdout)
     );
     wait_text(&t.tg, unlucky.id, "무엇을 도와드릴까요").await;
-    assert!(dead_letters(&t).is_empty(), "nothing waits after the retry");
-    let twice = encore(&t, &["deadletters", "retry", &id]);
+    assert!(
+        dead_letters(&t).await.is_empty(),
+        "nothing waits after the retry"
+    );
+    let twice = encore(&t, &["deadletters", "retry", &id]).await;
     assert!(
         text(&twice.stderr).contains("nothing set aside is called"),
         "{}",
@@ -145,7 +154,7 @@ async fn a_pin_without_the_right_is_set_aside_at_once_and_the_rooms_next_message
     t.settle().await;
     assert!(t.tg.pinned_in(ROOM).is_empty());
 
-    let letters = dead_letters(&t);
+    let letters = dead_letters(&t).await;
     let pin = letters
         .iter()
         .find(|l| l["kind"] == json!("message"))
@@ -162,7 +171,7 @@ async fn a_pin_without_the_right_is_set_aside_at_once_and_the_rooms_next_message
     // Given the right, the host puts it back and the announcement is pinned.
     t.tg.set_chat_member_status(ROOM, t.tg.bot_user_id(), MemberStatus::Administrator);
     let id = pin["id"].as_str().expect("id").to_string();
-    let retried = encore(&t, &["deadletters", "retry", &id]);
+    let retried = encore(&t, &["deadletters", "retry", &id]).await;
     assert!(retried.status.success(), "{}", text(&retried.stderr));
     let pinned =
         t.tg.wait_until(Duration::from_secs(10), |tg| {
@@ -170,6 +179,6 @@ async fn a_pin_without_the_right_is_set_aside_at_once_and_the_rooms_next_message
         })
         .await;
     assert!(pinned, "the retried pin went through");
-    assert!(dead_letters(&t).is_empty());
+    assert!(dead_letters(&t).await.is_empty());
     assert_eq!(t.tg.violations(), 0);
 }

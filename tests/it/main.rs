@@ -20,6 +20,7 @@ mod dead_letters;
 mod discord;
 mod discord_standin;
 mod events_out;
+mod import;
 mod journeys;
 mod linking;
 mod platform_actions;
