@@ -118,6 +118,14 @@ struct OrdersCsv<R: Read> {
 /// A row's fields in [`COLUMNS`] order, as read (trimmed): what is staged.
 type Fields = Vec<String>;
 
+/// One record as read: where it is, and its fields and checked row or what is wrong with it.
+struct ReadRow {
+    line: u64,
+    /// Bytes of the file read up to this record.
+    bytes: u64,
+    row: Result<(Fields, OrderRow), String>,
+}
+
 impl<R: Read> OrdersCsv<R> {
     fn open(input: R) -> Result<Self, ImportError> {
         let mut reader = csv::ReaderBuilder::new()
@@ -146,9 +154,8 @@ impl<R: Read> OrdersCsv<R> {
         })
     }
 
-    /// The next row: its line and bytes read so far, and its fields and checked row or what
-    /// is wrong with it. `None` at the end of the file.
-    fn next_row(&mut self) -> Option<(u64, u64, Result<(Fields, OrderRow), String>)> {
+    /// The next record, `None` at the end of the file.
+    fn next_row(&mut self) -> Option<ReadRow> {
         match self.reader.read_record(&mut self.record) {
             Ok(false) => None,
             Ok(true) => {
@@ -161,12 +168,16 @@ impl<R: Read> OrdersCsv<R> {
                     .map(|&i| self.record.get(i).unwrap_or("").trim().to_string())
                     .collect();
                 let row = parse_row(line, &fields_by_name(&fields)).map(|row| (fields, row));
-                Some((line, bytes, row))
+                Some(ReadRow { line, bytes, row })
             }
             Err(err) => {
                 let line = err.position().map(|p| p.line()).unwrap_or(0);
                 let bytes = err.position().map(|p| p.byte()).unwrap_or(0);
-                Some((line, bytes, Err(err.to_string())))
+                Some(ReadRow {
+                    line,
+                    bytes,
+                    row: Err(err.to_string()),
+                })
             }
         }
     }
@@ -185,7 +196,7 @@ pub fn parse_orders_csv(text: &str) -> Result<Vec<OrderRow>, ImportError> {
     let mut csv = OrdersCsv::open(text.as_bytes())?;
     let mut rows = Vec::new();
     let mut problems = Vec::new();
-    while let Some((line, _, row)) = csv.next_row() {
+    while let Some(ReadRow { line, row, .. }) = csv.next_row() {
         match row {
             Ok((_, row)) => rows.push(row),
             Err(problem) => problems.push(format!("line {line}: {problem}")),
@@ -358,7 +369,7 @@ async fn stage_checked_rows<R: Read>(
     let mut rows = 0u64;
     let mut problems = Vec::new();
     let mut batch: Vec<(u64, String)> = Vec::with_capacity(STAGE_BATCH);
-    while let Some((line, bytes, row)) = csv.next_row() {
+    while let Some(ReadRow { line, bytes, row }) = csv.next_row() {
         rows += 1;
         if rows > MAX_IMPORT_ROWS {
             return Err(ImportError::TooManyRows { path: path.into() });
