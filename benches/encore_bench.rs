@@ -22,6 +22,7 @@
 //! * `pacer [--sends 600]`: a diagnostic for the send figure. encore's own `Pacer` alone, with no
 //!   database, HTTP or stand-in: 16 concurrent waiters (the dispatcher's `max_in_flight`) take
 //!   turns for distinct private chats. The rate it reaches is the ceiling `send` can reach.
+//! * `import [--rows 100000]`: see `benches/import_bench.rs` (issue #11).
 //! * `all`: `send`, `pacer`, `enqueue`, then a summary against the targets.
 //! * `crash [--buyers 10000] [--kills 20]`: `kill -9` of a real `encore serve` at random
 //!   moments during a send, a restart each time (`benches/crash.rs`).
@@ -42,6 +43,7 @@
 mod telegram;
 
 mod crash;
+mod import_bench;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -140,6 +142,12 @@ enum Cmd {
         #[arg(long, default_value_t = 20)]
         kills: usize,
     },
+    /// Issue #11: an order CSV imported by `encore import orders` while `serve` runs and a
+    /// viewer sends `/help` every second: reply p50/p99 (target p99 < 2 s), import time, RSS.
+    Import {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+    },
     /// Internal: the measured half of `enqueue`, run as a child process on a seeded database.
     #[command(hide = true)]
     EnqueueChild {
@@ -193,6 +201,7 @@ fn main() {
         Cmd::Latency { bulk, probes } => runtime.block_on(latency_bench(bulk, probes)),
         Cmd::Journeys { customers } => runtime.block_on(journeys_bench(customers)),
         Cmd::Crash { buyers, kills } => runtime.block_on(crash::crash_bench(buyers, kills)),
+        Cmd::Import { rows } => runtime.block_on(import_bench::import_bench(rows)),
         Cmd::EnqueueChild { db_url, expect } => runtime.block_on(enqueue_child(&db_url, expect)),
     }
 }

@@ -1,9 +1,29 @@
-//! `encore import orders FILE.csv [--notify]` (CONTRACT §5): all or nothing. Every bad row is
-//! reported as `line N: <what is wrong>` and nothing is imported. History sends nothing unless
-//! `--notify`; a re-import of the same orders updates them and sends nothing twice.
+//! `encore import orders FILE.csv [--notify]` (CONTRACT §5): all or nothing, beside a running
+//! bot. Every bad row is reported as `line N: <what is wrong>` and nothing is imported. History
+//! sends nothing unless `--notify`; a re-import of the same orders updates them and sends
+//! nothing twice.
+//!
+//! How a file goes in without stopping the bot (CONTRACT §1: "it commits in short batches"):
+//!
+//! 1. The file is read as a stream, never whole, and refused beyond [`MAX_IMPORT_BYTES`] or
+//!    [`MAX_IMPORT_ROWS`].
+//! 2. Every row is checked. While none is bad, checked rows are staged (`import_rows`) in
+//!    transactions of [`STAGE_BATCH`] rows. One bad row anywhere: the staging is dropped, every
+//!    bad line is reported, and nothing was imported.
+//! 3. The staged rows are applied in file order, [`APPLY_BATCH`] rows per short transaction that
+//!    also removes them from the stage; after each, the importer pauses as long as the batch took,
+//!    so the running bot's writes (a viewer's reply, a send's bookkeeping) get the write lock.
+//! 4. A crash or a database error part-way through step 3 leaves the import `applying` with the
+//!    rest of its rows staged: the next `encore import orders` finishes it before its own file
+//!    (applying a row is idempotent: a re-import of an order updates it and sends nothing twice).
+//!
+//! This module decides nothing about orders: each row goes through the same flows as the shop's
+//! events (`after_broadcast`, `order_notes`, `vip`, `journeys`).
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -12,7 +32,7 @@ use crate::context::AppContext;
 use crate::domain::events::{OrderItem, OrderRecord, OrderStatusChanged, validate_order};
 use crate::domain::{Lang, OrderStatus};
 use crate::flows::{Effects, after_broadcast, order_notes};
-use crate::store::{StoreError, customers};
+use crate::store::{Conn, StoreError, customers, orders};
 
 pub const COLUMNS: [&str; 10] = [
     "order_id",
@@ -27,14 +47,45 @@ pub const COLUMNS: [&str; 10] = [
     "items",
 ];
 
+/// The largest file one import takes (512 MiB): a bigger export is split.
+pub const MAX_IMPORT_BYTES: u64 = 512 * 1024 * 1024;
+/// The most rows one import takes: a bigger export is split.
+pub const MAX_IMPORT_ROWS: u64 = 1_000_000;
+/// Checked rows staged per transaction.
+pub const STAGE_BATCH: usize = 1_000;
+/// Staged rows applied per transaction: a few hundred keep each hold of the write lock short.
+pub const APPLY_BATCH: i64 = 200;
+/// The shortest pause between two applied batches, for the bot's writes.
+const MIN_PAUSE: Duration = Duration::from_millis(10);
+/// The longest pause between two applied batches.
+const MAX_PAUSE: Duration = Duration::from_millis(250);
+/// A staging this old was left by a crash while a file was read (nothing of it was applied).
+const ABANDONED_STAGING_HOURS: i64 = 6;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("cannot read `{path}`: {reason}")]
     Read { path: String, reason: String },
+    #[error(
+        "`{path}` is larger than {MAX_IMPORT_BYTES} bytes (512 MiB), the most one import takes; nothing was imported: split the file"
+    )]
+    TooLarge { path: String },
+    #[error(
+        "`{path}` has more than {MAX_IMPORT_ROWS} rows, the most one import takes; nothing was imported: split the file"
+    )]
+    TooManyRows { path: String },
     #[error("the header row must name the columns {expected}; {problem}")]
     Header { expected: String, problem: String },
     #[error("{} bad row(s); nothing was imported:\n{}", .0.len(), .0.join("\n"))]
     BadRows(Vec<String>),
+    #[error(
+        "the import stopped after {applied} of {rows} rows: {reason}. Run `encore import orders` again: it finishes this import first, and a row applied twice changes nothing and sends nothing twice"
+    )]
+    Interrupted {
+        applied: u64,
+        rows: u64,
+        reason: StoreError,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -57,46 +108,97 @@ pub struct ImportSummary {
     pub updated_orders: usize,
 }
 
-/// Reads and checks every row; returns all problems at once.
-pub fn parse_orders_csv(text: &str) -> Result<Vec<OrderRow>, ImportError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let header_problem = |problem: String| ImportError::Header {
-        expected: COLUMNS.join(","),
-        problem,
-    };
-    let headers = reader
-        .headers()
-        .map_err(|e| header_problem(e.to_string()))?
-        .clone();
-    let mut index = HashMap::new();
-    for column in COLUMNS {
-        let at = headers
-            .iter()
-            .position(|h| h.trim().trim_start_matches('\u{feff}') == column)
-            .ok_or_else(|| header_problem(format!("`{column}` is missing")))?;
-        index.insert(column, at);
+/// An order CSV read one record at a time.
+struct OrdersCsv<R: Read> {
+    reader: csv::Reader<R>,
+    index: [usize; COLUMNS.len()],
+    record: csv::StringRecord,
+}
+
+/// A row's fields in [`COLUMNS`] order, as read (trimmed): what is staged.
+type Fields = Vec<String>;
+
+/// One record as read: where it is, and its fields and checked row or what is wrong with it.
+struct ReadRow {
+    line: u64,
+    /// Bytes of the file read up to this record.
+    bytes: u64,
+    row: Result<(Fields, OrderRow), String>,
+}
+
+impl<R: Read> OrdersCsv<R> {
+    fn open(input: R) -> Result<Self, ImportError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(input);
+        let header_problem = |problem: String| ImportError::Header {
+            expected: COLUMNS.join(","),
+            problem,
+        };
+        let headers = reader
+            .headers()
+            .map_err(|e| header_problem(e.to_string()))?
+            .clone();
+        let mut index = [0; COLUMNS.len()];
+        for (slot, column) in index.iter_mut().zip(COLUMNS) {
+            *slot = headers
+                .iter()
+                .position(|h| h.trim().trim_start_matches('\u{feff}') == column)
+                .ok_or_else(|| header_problem(format!("`{column}` is missing")))?;
+        }
+        Ok(OrdersCsv {
+            reader,
+            index,
+            record: csv::StringRecord::new(),
+        })
     }
-    let mut rows = Vec::new();
-    let mut problems = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(record) => record,
+
+    /// The next record, `None` at the end of the file.
+    fn next_row(&mut self) -> Option<ReadRow> {
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => None,
+            Ok(true) => {
+                let position = self.record.position();
+                let line = position.map(|p| p.line()).unwrap_or(0);
+                let bytes = position.map(|p| p.byte()).unwrap_or(0);
+                let fields: Fields = self
+                    .index
+                    .iter()
+                    .map(|&i| self.record.get(i).unwrap_or("").trim().to_string())
+                    .collect();
+                let row = parse_row(line, &fields_by_name(&fields)).map(|row| (fields, row));
+                Some(ReadRow { line, bytes, row })
+            }
             Err(err) => {
                 let line = err.position().map(|p| p.line()).unwrap_or(0);
-                problems.push(format!("line {line}: {err}"));
-                continue;
+                let bytes = err.position().map(|p| p.byte()).unwrap_or(0);
+                Some(ReadRow {
+                    line,
+                    bytes,
+                    row: Err(err.to_string()),
+                })
             }
-        };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        let values: HashMap<&str, String> = index
-            .iter()
-            .map(|(column, &i)| (*column, record.get(i).unwrap_or("").trim().to_string()))
-            .collect();
-        match parse_row(line, &values) {
-            Ok(row) => rows.push(row),
+        }
+    }
+}
+
+fn fields_by_name(fields: &[String]) -> HashMap<&'static str, String> {
+    COLUMNS
+        .iter()
+        .copied()
+        .zip(fields.iter().cloned())
+        .collect()
+}
+
+/// Reads and checks every row; returns all problems at once.
+pub fn parse_orders_csv(text: &str) -> Result<Vec<OrderRow>, ImportError> {
+    let mut csv = OrdersCsv::open(text.as_bytes())?;
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    while let Some(ReadRow { line, row, .. }) = csv.next_row() {
+        match row {
+            Ok((_, row)) => rows.push(row),
             Err(problem) => problems.push(format!("line {line}: {problem}")),
         }
     }
@@ -106,7 +208,6 @@ pub fn parse_orders_csv(text: &str) -> Result<Vec<OrderRow>, ImportError> {
         Err(ImportError::BadRows(problems))
     }
 }
-
 fn parse_row(line: u64, values: &HashMap<&str, String>) -> Result<OrderRow, String> {
     let field = |name: &str| values.get(name).map(String::as_str).unwrap_or("");
     let required = |name: &str| {
@@ -193,110 +294,309 @@ fn parse_item(entry: &str) -> Result<OrderItem, String> {
     })
 }
 
-/// Imports a file in one transaction. `show_progress` draws a bar on a terminal.
+/// Imports a file beside a running bot (see the module's doc). `show_progress` draws a bar on
+/// a terminal.
 pub async fn import_orders(
     ctx: &AppContext,
     path: &Path,
     notify: bool,
     show_progress: bool,
 ) -> Result<ImportSummary, ImportError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ImportError::Read {
-        path: path.display().to_string(),
+    let display = path.display().to_string();
+    let unreadable = |e: std::io::Error| ImportError::Read {
+        path: display.clone(),
         reason: e.to_string(),
-    })?;
-    let rows = parse_orders_csv(&text)?;
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let size = file.metadata().map_err(unreadable)?.len();
+    if size > MAX_IMPORT_BYTES {
+        return Err(ImportError::TooLarge { path: display });
+    }
+    finish_interrupted_imports(ctx, show_progress).await?;
+
+    // 1–2. Read, check and stage.
+    let bar = progress(
+        show_progress,
+        size,
+        "{bar:40} {percent}% of the file checked",
+    );
+    let mut csv = OrdersCsv::open(std::io::BufReader::new(file))?;
+    let import = {
+        let mut conn = ctx.store.conn().await?;
+        orders::begin_import(&mut conn, &display, notify, ctx.clock.now()).await?
+    };
+    let staged = stage_checked_rows(ctx, import, &mut csv, &bar, &display).await;
+    bar.finish_and_clear();
+    let rows = match staged {
+        Ok(rows) => rows,
+        Err(err) => {
+            let mut conn = ctx.store.conn().await?;
+            orders::drop_import(&mut conn, import).await?;
+            return Err(err);
+        }
+    };
+
+    // 3. Apply.
+    let bar = progress(show_progress, rows, "{bar:40} {pos}/{len} orders {elapsed}");
+    let applied = apply_staged_rows(ctx, import, rows, notify, &bar).await?;
+    bar.finish_and_clear();
+    Ok(ImportSummary {
+        rows: rows as usize,
+        new_orders: applied.new_orders as usize,
+        updated_orders: applied.updated_orders as usize,
+    })
+}
+
+fn progress(show: bool, len: u64, template: &str) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Checks every row and stages the good ones while no row is bad. Returns the number of rows.
+async fn stage_checked_rows<R: Read>(
+    ctx: &AppContext,
+    import: i64,
+    csv: &mut OrdersCsv<R>,
+    bar: &ProgressBar,
+    path: &str,
+) -> Result<u64, ImportError> {
+    let mut rows = 0u64;
+    let mut problems = Vec::new();
+    let mut batch: Vec<(u64, String)> = Vec::with_capacity(STAGE_BATCH);
+    while let Some(ReadRow { line, bytes, row }) = csv.next_row() {
+        rows += 1;
+        if rows > MAX_IMPORT_ROWS {
+            return Err(ImportError::TooManyRows { path: path.into() });
+        }
+        if bytes > MAX_IMPORT_BYTES {
+            return Err(ImportError::TooLarge { path: path.into() });
+        }
+        match row {
+            // Once a row is bad nothing will be applied: only checking goes on.
+            Ok((fields, _)) if problems.is_empty() => {
+                let fields = serde_json::to_string(&fields).map_err(|e| {
+                    StoreError::Corrupt(format!("line {line} cannot be staged: {e}"))
+                })?;
+                batch.push((line, fields));
+            }
+            Ok(_) => {}
+            Err(problem) => problems.push(format!("line {line}: {problem}")),
+        }
+        if batch.len() >= STAGE_BATCH {
+            let mut tx = ctx.store.begin().await?;
+            orders::stage_rows(&mut tx, import, &batch).await?;
+            tx.commit().await?;
+            batch.clear();
+            bar.set_position(bytes);
+            tokio::task::yield_now().await;
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ImportError::BadRows(problems));
+    }
+    let mut tx = ctx.store.begin().await?;
+    orders::stage_rows(&mut tx, import, &batch).await?;
+    orders::start_applying(&mut tx, import, rows).await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Applied {
+    rows: u64,
+    new_orders: u64,
+    updated_orders: u64,
+}
+
+/// Applies an import's staged rows in short batches, then marks it done.
+async fn apply_staged_rows(
+    ctx: &AppContext,
+    import: i64,
+    rows: u64,
+    notify: bool,
+    bar: &ProgressBar,
+) -> Result<Applied, ImportError> {
     let effects = if notify {
         Effects::Notify
     } else {
         Effects::Silent
     };
-    let bar = if show_progress {
-        let bar = ProgressBar::new(rows.len() as u64);
-        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} orders {elapsed}") {
-            bar.set_style(style);
+    let mut applied = Applied::default();
+    loop {
+        let started = Instant::now();
+        match apply_one_batch(ctx, import, effects).await {
+            Ok(Some(batch)) => {
+                applied.rows += batch.rows;
+                applied.new_orders += batch.new_orders;
+                applied.updated_orders += batch.updated_orders;
+                bar.inc(batch.rows);
+            }
+            Ok(None) => break,
+            Err(reason) => {
+                return Err(ImportError::Interrupted {
+                    applied: applied.rows,
+                    rows,
+                    reason,
+                });
+            }
         }
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    let now = ctx.clock.now();
-    let mut summary = ImportSummary {
-        rows: rows.len(),
-        ..ImportSummary::default()
-    };
-    let mut tx = ctx.store.begin().await?;
-    for row in &rows {
-        // A forgotten customer is not created again; a merged-away one means the other.
-        let Some(customer_id) =
-            crate::flows::privacy::resolve_customer(&mut tx, &row.order.customer_id).await?
-        else {
-            tracing::info!("an imported order of a forgotten customer was skipped");
-            bar.inc(1);
-            continue;
-        };
-        let resolved;
-        let order = if customer_id == row.order.customer_id {
-            &row.order
-        } else {
-            resolved = OrderRecord {
-                customer_id,
-                ..row.order.clone()
-            };
-            &resolved
-        };
-        customers::upsert_customer(
-            &mut tx,
-            &order.customer_id,
-            &row.customer_name,
-            row.locale.map(Lang::code),
-            None,
-            now,
-        )
-        .await?;
-        crate::ingest::release_waiting(
-            ctx,
-            &mut tx,
-            &format!("customer:{}", order.customer_id),
-            now,
-        )
-        .await?;
-        if crate::store::orders::order_exists(&mut tx, &order.id).await? {
-            summary.updated_orders += 1;
-        } else {
-            summary.new_orders += 1;
-        }
-        after_broadcast::order_placed(&mut tx, order, row.placed_at, effects, now).await?;
-        // The file's status is as of the import, but a file is an export from some earlier
-        // moment: it never overwrites a status the shop's events (or staff) set.
-        let live = crate::store::orders::status_set_live(&mut tx, &order.id).await?;
-        if row.status != OrderStatus::Placed && !live {
-            let change = OrderStatusChanged {
-                order_id: order.id.clone(),
-                status: row.status,
-                tracking: None,
-                delay: None,
-                payment_deadline: None,
-            };
-            order_notes::status_changed(&mut tx, &change, now, "import", effects, now).await?;
-        }
-        crate::ingest::release_waiting(ctx, &mut tx, &format!("order:{}", order.id), now).await?;
-        crate::flows::vip::recompute_tier(&ctx.config, &mut tx, &order.customer_id, effects, now)
-            .await?;
-        crate::flows::journeys::order_placed(
-            &ctx.config,
-            &mut tx,
-            &order.customer_id,
-            &order.id,
-            effects,
-            now,
-        )
-        .await?;
-        bar.inc(1);
+        ctx.outbox.wake();
+        // As long as the batch held the lock, others may have it (within bounds).
+        tokio::time::sleep(started.elapsed().clamp(MIN_PAUSE, MAX_PAUSE)).await;
     }
+    Ok(applied)
+}
+
+/// One transaction: the next staged rows applied and unstaged, or the import marked done when
+/// none is left (`None`).
+async fn apply_one_batch(
+    ctx: &AppContext,
+    import: i64,
+    effects: Effects,
+) -> Result<Option<Applied>, StoreError> {
+    let now = ctx.clock.now();
+    let mut tx = ctx.store.begin().await?;
+    let staged = orders::next_staged_rows(&mut tx, import, APPLY_BATCH).await?;
+    let Some(&(last_line, _)) = staged.last() else {
+        orders::finish_import(&mut tx, import, now).await?;
+        tx.commit().await?;
+        return Ok(None);
+    };
+    let mut batch = Applied {
+        rows: staged.len() as u64,
+        ..Applied::default()
+    };
+    for (line, fields) in &staged {
+        let row = unstage(*line, fields)?;
+        match apply_row(ctx, &mut tx, &row, effects, now).await? {
+            Some(true) => batch.new_orders += 1,
+            Some(false) => batch.updated_orders += 1,
+            None => {}
+        }
+    }
+    orders::rows_applied(
+        &mut tx,
+        import,
+        last_line,
+        batch.rows,
+        batch.new_orders,
+        batch.updated_orders,
+    )
+    .await?;
     tx.commit().await?;
-    bar.finish_and_clear();
-    ctx.outbox.wake();
-    Ok(summary)
+    Ok(Some(batch))
+}
+
+/// A staged row, checked again into an [`OrderRow`] (it passed when it was staged).
+fn unstage(line: u64, fields: &str) -> Result<OrderRow, StoreError> {
+    let fields: Fields = serde_json::from_str(fields)
+        .map_err(|e| StoreError::Corrupt(format!("staged import line {line}: {e}")))?;
+    parse_row(line, &fields_by_name(&fields))
+        .map_err(|problem| StoreError::Corrupt(format!("staged import line {line}: {problem}")))
+}
+
+/// Before a new file: imports a crash stopped part-way are finished, and stagings a crash
+/// left while a file was read are dropped.
+async fn finish_interrupted_imports(
+    ctx: &AppContext,
+    show_progress: bool,
+) -> Result<(), ImportError> {
+    let unfinished = {
+        let mut conn = ctx.store.conn().await?;
+        let stale = ctx.clock.now() - chrono::Duration::hours(ABANDONED_STAGING_HOURS);
+        orders::drop_abandoned_staging(&mut conn, stale).await?;
+        orders::unfinished_imports(&mut conn).await?
+    };
+    for import in unfinished {
+        tracing::warn!(
+            file = %import.file,
+            started_at = %import.started_at,
+            "an earlier import stopped after {} of {} rows; finishing it first",
+            import.applied_rows,
+            import.rows
+        );
+        let left = (import.rows - import.applied_rows).max(0) as u64;
+        let bar = progress(
+            show_progress,
+            left,
+            "{bar:40} {pos}/{len} orders left of an earlier import",
+        );
+        apply_staged_rows(ctx, import.id, left, import.notify, &bar).await?;
+        bar.finish_and_clear();
+    }
+    Ok(())
+}
+
+/// Applies one checked row inside the batch's transaction. Returns whether the order is new
+/// (`Some(true)`), updated (`Some(false)`), or skipped: a forgotten customer's (`None`).
+async fn apply_row(
+    ctx: &AppContext,
+    tx: &mut Conn,
+    row: &OrderRow,
+    effects: Effects,
+    now: DateTime<Utc>,
+) -> Result<Option<bool>, StoreError> {
+    // A forgotten customer is not created again; a merged-away one means the other.
+    let Some(customer_id) =
+        crate::flows::privacy::resolve_customer(tx, &row.order.customer_id).await?
+    else {
+        tracing::info!("an imported order of a forgotten customer was skipped");
+        return Ok(None);
+    };
+    let resolved;
+    let order = if customer_id == row.order.customer_id {
+        &row.order
+    } else {
+        resolved = OrderRecord {
+            customer_id,
+            ..row.order.clone()
+        };
+        &resolved
+    };
+    customers::upsert_customer(
+        tx,
+        &order.customer_id,
+        &row.customer_name,
+        row.locale.map(Lang::code),
+        None,
+        now,
+    )
+    .await?;
+    crate::ingest::release_waiting(ctx, tx, &format!("customer:{}", order.customer_id), now)
+        .await?;
+    let new = !orders::order_exists(tx, &order.id).await?;
+    after_broadcast::order_placed(tx, order, row.placed_at, effects, now).await?;
+    // The file's status is as of the import, but a file is an export from some earlier
+    // moment: it never overwrites a status the shop's events (or staff) set.
+    let live = orders::status_set_live(tx, &order.id).await?;
+    if row.status != OrderStatus::Placed && !live {
+        let change = OrderStatusChanged {
+            order_id: order.id.clone(),
+            status: row.status,
+            tracking: None,
+            delay: None,
+            payment_deadline: None,
+        };
+        order_notes::status_changed(tx, &change, now, "import", effects, now).await?;
+    }
+    crate::ingest::release_waiting(ctx, tx, &format!("order:{}", order.id), now).await?;
+    crate::flows::vip::recompute_tier(&ctx.config, tx, &order.customer_id, effects, now).await?;
+    crate::flows::journeys::order_placed(
+        &ctx.config,
+        tx,
+        &order.customer_id,
+        &order.id,
+        effects,
+        now,
+    )
+    .await?;
+    Ok(Some(new))
 }
 
 /// `encore import codes CAMPAIGN FILE.csv`: one code a line (an optional `code` header),

@@ -80,6 +80,19 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// List what failed for good and was set aside, or put one back
+    Deadletters {
+        #[command(subcommand)]
+        what: Option<DeadlettersCommand>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeadlettersCommand {
+    /// Put one set-aside update (handled again now) or message (queued again) back
+    Retry { id: String },
 }
 
 #[derive(Subcommand)]
@@ -361,6 +374,52 @@ async fn run(cli: Cli) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
             print_out(&pruned.summary(dry_run))
+        }
+        Command::Deadletters { what: None, json } => {
+            let ctx = context(load_config(cli.config.as_ref())?).await?;
+            let letters = encore::store::dead_letters::waiting(&ctx.store)
+                .await
+                .map_err(|e| e.to_string())?;
+            if json {
+                return print_out(
+                    &serde_json::to_string_pretty(&letters).map_err(|e| e.to_string())?,
+                );
+            }
+            if letters.is_empty() {
+                return print_out("nothing is set aside");
+            }
+            let tz = ctx.config.shop.timezone;
+            let mut lines = vec![format!("{} set aside:", letters.len())];
+            for letter in &letters {
+                lines.push(format!(
+                    "  {:<6} {:<9} {}  {}\n         why: {}",
+                    letter.id.to_string(),
+                    letter.platform,
+                    encore::domain::policy::shop_minute(letter.when, tz),
+                    letter.what,
+                    letter.why
+                ));
+            }
+            lines.push("put one back with: encore deadletters retry ID".to_string());
+            print_out(&lines.join("\n"))
+        }
+        Command::Deadletters {
+            what: Some(DeadlettersCommand::Retry { id }),
+            ..
+        } => {
+            let id: encore::store::dead_letters::DeadLetterId = id.parse()?;
+            let ctx = context(load_config(cli.config.as_ref())?).await?;
+            encore::router::retry_dead_letter(&ctx, id)
+                .await
+                .map_err(|e| e.to_string())?;
+            print_out(&match id {
+                encore::store::dead_letters::DeadLetterId::Update(_) => {
+                    format!("update {id} was handled again")
+                }
+                encore::store::dead_letters::DeadLetterId::Message(_) => {
+                    format!("message {id} is queued again")
+                }
+            })
         }
         Command::Config {
             what: ConfigCommand::Check { online },

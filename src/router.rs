@@ -6,6 +6,12 @@
 //! request for a person; an FAQ answer; "I did not find that" with a talk-to-a-person button.
 //! In the staff chat: staff commands, and replies in a ticket's thread. In community rooms:
 //! FAQ answers.
+//!
+//! An update that fails every time is set aside after [`UPDATE_ATTEMPTS`] tries (a dead letter,
+//! `encore deadletters`) and the adapter goes on to the next one: one update that cannot be
+//! stored never stops the bot.
+
+use std::time::Duration;
 
 use futures::future::BoxFuture;
 
@@ -18,6 +24,7 @@ use crate::flows::journeys as journeys_commands;
 use crate::flows::{community, faq, feedback, linking, privacy, staff, vip};
 use crate::outbox::Payload;
 use crate::platforms::{Inbox, InboxError, Incoming, IncomingContent};
+use crate::store::dead_letters::{self, DeadLetterId};
 use crate::store::{
     Conn, StoreError, StoreResult, customers, events, feedback as stored_feedback, tickets,
 };
@@ -309,6 +316,124 @@ async fn staff_chat(conv: &mut Conversation<'_>, conn: &mut Conn) -> StoreResult
     Ok(())
 }
 
+/// How many times an update is tried before it is set aside (CONTRACT §12).
+pub const UPDATE_ATTEMPTS: u32 = 3;
+/// The pause after a failed attempt, times the attempt's number: a busy database clears.
+const PAUSE_AFTER_FAILED_ATTEMPT: Duration = Duration::from_millis(250);
+
+/// Handles an update, or sets it aside so the next updates flow:
+///
+/// 1. Try it up to [`UPDATE_ATTEMPTS`] times, pausing a little longer after each failure.
+/// 2. Still failing: store it as a dead letter (the update itself, and the last error) and
+///    answer Ok, so the adapter confirms it and goes on. `encore deadletters retry` hands it
+///    to [`handle`] again.
+/// 3. Only if even the dead letter cannot be stored (the database is gone) is the error
+///    returned: nothing was stored, and the adapter offers the update again later.
+pub async fn handle_or_set_aside(ctx: &AppContext, incoming: &Incoming) -> Result<(), StoreError> {
+    let mut why = String::new();
+    for attempt in 1..=UPDATE_ATTEMPTS {
+        match handle(ctx, incoming).await {
+            Ok(()) => return Ok(()),
+            Err(err) => {
+                tracing::warn!(platform = %incoming.platform, update_id = %incoming.update_id, attempt, error = %err, "an update could not be handled");
+                why = err.to_string();
+            }
+        }
+        if attempt < UPDATE_ATTEMPTS {
+            tokio::time::sleep(PAUSE_AFTER_FAILED_ATTEMPT * attempt).await;
+        }
+    }
+    let update_json = serde_json::to_string(incoming)
+        .map_err(|err| StoreError::Corrupt(format!("an update cannot be written down: {err}")))?;
+    let mut conn = ctx.store.conn().await?;
+    let id = dead_letters::set_aside_update(
+        &mut conn,
+        incoming.platform.as_str(),
+        &describe(incoming),
+        &update_json,
+        &why,
+        ctx.clock.now(),
+    )
+    .await?;
+    tracing::error!(platform = %incoming.platform, update_id = %incoming.update_id, dead_letter = %id, "an update failed {UPDATE_ATTEMPTS} times and was set aside (encore deadletters)");
+    Ok(())
+}
+
+/// A set-aside update in a few words, for `encore deadletters` (the operator's own list).
+fn describe(incoming: &Incoming) -> String {
+    let content = match &incoming.content {
+        IncomingContent::Text(text) => format!("text {:?}", shorten(text)),
+        IncomingContent::Photo { caption, .. } => format!("a photo {:?}", shorten(caption)),
+        IncomingContent::Button { data } => format!("button {:?}", shorten(data)),
+        IncomingContent::ChatMoved { to } => format!("the group moved to {to}"),
+        IncomingContent::MembersJoined { members } => format!("{} joined", members.len()),
+        IncomingContent::JoinRequest { .. } => "a join request".to_string(),
+    };
+    format!(
+        "update {} from user {} in chat {}: {content}",
+        incoming.update_id, incoming.user_id, incoming.chat_id
+    )
+}
+
+fn shorten(text: &str) -> String {
+    const SHOWN: usize = 60;
+    if text.chars().count() <= SHOWN {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(SHOWN).collect::<String>())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RetryError {
+    #[error("nothing set aside is called {0}: `encore deadletters` lists what waits")]
+    NotWaiting(DeadLetterId),
+    #[error("the set-aside update {id} cannot be read back: {reason}")]
+    Unreadable { id: DeadLetterId, reason: String },
+    #[error("the set-aside update {id} failed again and stays set aside: {why}")]
+    FailedAgain { id: DeadLetterId, why: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// `encore deadletters retry ID`: an update is handled again here and now (its effects are
+/// stored, so a running `serve` sends the replies); a message goes back in the queue.
+pub async fn retry_dead_letter(ctx: &AppContext, id: DeadLetterId) -> Result<(), RetryError> {
+    let now = ctx.clock.now();
+    let mut conn = ctx.store.conn().await?;
+    match id {
+        DeadLetterId::Message(number) => {
+            if !dead_letters::requeue_message(&mut conn, number, now).await? {
+                return Err(RetryError::NotWaiting(id));
+            }
+            ctx.outbox.wake();
+            Ok(())
+        }
+        DeadLetterId::Update(number) => {
+            let json = dead_letters::update_json(&mut conn, number)
+                .await?
+                .ok_or(RetryError::NotWaiting(id))?;
+            drop(conn);
+            let incoming: Incoming =
+                serde_json::from_str(&json).map_err(|err| RetryError::Unreadable {
+                    id,
+                    reason: err.to_string(),
+                })?;
+            let mut conn = match handle(ctx, &incoming).await {
+                Ok(()) => ctx.store.conn().await?,
+                Err(err) => {
+                    let why = err.to_string();
+                    let mut conn = ctx.store.conn().await?;
+                    dead_letters::update_failed_again(&mut conn, number, &why).await?;
+                    return Err(RetryError::FailedAgain { id, why });
+                }
+            };
+            dead_letters::mark_update_retried(&mut conn, number, now).await?;
+            Ok(())
+        }
+    }
+}
+
 /// The router as the platforms' [`Inbox`]: what an adapter hands over goes to [`handle`].
 pub struct Router {
     ctx: AppContext,
@@ -323,7 +448,7 @@ impl Router {
 impl Inbox for Router {
     fn handle<'a>(&'a self, incoming: &'a Incoming) -> BoxFuture<'a, Result<(), InboxError>> {
         Box::pin(async move {
-            handle(&self.ctx, incoming)
+            handle_or_set_aside(&self.ctx, incoming)
                 .await
                 .map_err(|err| InboxError(err.to_string()))
         })

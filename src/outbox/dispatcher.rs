@@ -732,6 +732,14 @@ impl Dispatcher {
                 })
                 .await;
             }
+            // A room action tried again later holds nothing behind it: the room's next
+            // messages go meanwhile (a refusal for good is set aside in `after_failure`).
+            Err(SendError::Transient(reason)) if message.attempts < MAX_ATTEMPTS => {
+                tracing::warn!(message_id = message.id, %platform, error = %reason, "chat action failed; retrying without holding the room");
+                let backoff = 2_i64.saturating_pow(message.attempts.clamp(1, 6) as u32);
+                let later = self.clock.now() + chrono::Duration::seconds(backoff);
+                rows::retry_beside(&self.store, &message.claim, later, &reason).await?;
+            }
             Err(err) => {
                 tracing::warn!(message_id = message.id, %platform, error = %err, "chat action failed");
                 let pacer = self.pacers.get(&platform).cloned();

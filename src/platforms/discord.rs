@@ -454,19 +454,21 @@ fn discord_code(err: &serenity::Error) -> Option<i64> {
     }
 }
 
-/// Discord does not deliver an event twice, so a failure to store it (a busy database) is
-/// retried here; the processed-update record makes a retry after a partial success harmless.
+/// Discord does not deliver an event twice, so it is offered until it is stored. The inbox
+/// already sets aside an event that fails every time (a dead letter): an error here means
+/// nothing could be stored at all, and dropping the event would lose a `/stop`.
 async fn route(inbox: &dyn Inbox, incoming: &Incoming) -> bool {
-    for attempt in 1..=4u64 {
+    let mut attempt = 1u32;
+    loop {
         match inbox.handle(incoming).await {
             Ok(()) => return true,
             Err(err) => {
-                tracing::error!(error = %err, attempt, update_id = %incoming.update_id, "a Discord event could not be handled");
-                tokio::time::sleep(Duration::from_millis(500 * attempt)).await;
+                tracing::error!(error = %err, attempt, update_id = %incoming.update_id, "a Discord event could not be stored; offering it again");
+                tokio::time::sleep(Duration::from_millis(500) * attempt.min(60)).await;
+                attempt = attempt.saturating_add(1);
             }
         }
     }
-    false
 }
 
 /// A REST answer: status, headers and the JSON body (`Null` when there is none).

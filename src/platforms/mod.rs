@@ -213,7 +213,7 @@ pub trait Inbox: Send + Sync {
 pub struct InboxError(pub String);
 
 /// What a viewer or staff member did, as the router sees it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Incoming {
     pub platform: Platform,
     /// The platform's id for this update: processed ids are stored, so a re-delivery does nothing.
@@ -237,7 +237,7 @@ pub struct Incoming {
     pub content: IncomingContent,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum IncomingContent {
     Text(String),
     /// A photo (a platform file id or URL) with its caption, possibly empty.
@@ -265,7 +265,7 @@ pub enum IncomingContent {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Member {
     pub user_id: String,
     pub name: String,

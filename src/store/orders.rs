@@ -1,4 +1,4 @@
-//! Broadcasts, orders, their items and status history.
+//! Broadcasts, orders, their items and status history; the staged rows of an order import.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
@@ -414,4 +414,169 @@ pub async fn status_set_live(conn: &mut Conn, order_id: &str) -> StoreResult<boo
     .fetch_optional(conn.db())
     .await?;
     Ok(found.is_some())
+}
+
+/// An order import that stopped before it was done (a crash, a lost database): the next
+/// `encore import orders` applies the rest of its staged rows first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnfinishedImport {
+    pub id: i64,
+    pub file: String,
+    pub notify: bool,
+    pub rows: i64,
+    pub applied_rows: i64,
+    pub started_at: DateTime<Utc>,
+}
+
+/// A new import, `staging` until every row of its file is read and checked.
+pub async fn begin_import(
+    conn: &mut Conn,
+    file: &str,
+    notify: bool,
+    now: DateTime<Utc>,
+) -> StoreResult<i64> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO imports (file, notify, state, started_at) VALUES ($1, $2, 'staging', $3)
+         RETURNING id",
+    )
+    .bind(file)
+    .bind(notify)
+    .bind(ts(now))
+    .fetch_one(conn.db())
+    .await?;
+    Ok(id)
+}
+
+/// Keeps checked rows (their fields as read) until they are applied.
+pub async fn stage_rows(conn: &mut Conn, import: i64, rows: &[(u64, String)]) -> StoreResult<()> {
+    for (line, row) in rows {
+        sqlx::query("INSERT INTO import_rows (import_id, line, row) VALUES ($1, $2, $3)")
+            .bind(import)
+            .bind(*line as i64)
+            .bind(row)
+            .execute(conn.db())
+            .await?;
+    }
+    Ok(())
+}
+
+/// A file with a bad row, or an abandoned staging: the import and its staged rows go.
+pub async fn drop_import(conn: &mut Conn, import: i64) -> StoreResult<()> {
+    sqlx::query("DELETE FROM import_rows WHERE import_id = $1")
+        .bind(import)
+        .execute(conn.db())
+        .await?;
+    sqlx::query("DELETE FROM imports WHERE id = $1")
+        .bind(import)
+        .execute(conn.db())
+        .await?;
+    Ok(())
+}
+
+/// Every row is staged and good: from now on the import is applied, and finished if stopped.
+pub async fn start_applying(conn: &mut Conn, import: i64, rows: u64) -> StoreResult<()> {
+    sqlx::query("UPDATE imports SET state = 'applying', rows = $1 WHERE id = $2")
+        .bind(rows as i64)
+        .bind(import)
+        .execute(conn.db())
+        .await?;
+    Ok(())
+}
+
+/// The next staged rows to apply, in file order.
+pub async fn next_staged_rows(
+    conn: &mut Conn,
+    import: i64,
+    limit: i64,
+) -> StoreResult<Vec<(u64, String)>> {
+    let rows = sqlx::query(
+        "SELECT line, row FROM import_rows WHERE import_id = $1 ORDER BY line LIMIT $2",
+    )
+    .bind(import)
+    .bind(limit)
+    .fetch_all(conn.db())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let line: i64 = row.try_get("line")?;
+            Ok((line as u64, row.try_get("row")?))
+        })
+        .collect()
+}
+
+/// In the transaction that applied them: the rows up to `through_line` are done.
+pub async fn rows_applied(
+    conn: &mut Conn,
+    import: i64,
+    through_line: u64,
+    applied: u64,
+    new_orders: u64,
+    updated_orders: u64,
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM import_rows WHERE import_id = $1 AND line <= $2")
+        .bind(import)
+        .bind(through_line as i64)
+        .execute(conn.db())
+        .await?;
+    sqlx::query(
+        "UPDATE imports SET applied_rows = applied_rows + $1, new_orders = new_orders + $2,
+                            updated_orders = updated_orders + $3
+         WHERE id = $4",
+    )
+    .bind(applied as i64)
+    .bind(new_orders as i64)
+    .bind(updated_orders as i64)
+    .bind(import)
+    .execute(conn.db())
+    .await?;
+    Ok(())
+}
+
+/// Every staged row is applied.
+pub async fn finish_import(conn: &mut Conn, import: i64, now: DateTime<Utc>) -> StoreResult<()> {
+    sqlx::query("UPDATE imports SET state = 'done', finished_at = $1 WHERE id = $2")
+        .bind(ts(now))
+        .bind(import)
+        .execute(conn.db())
+        .await?;
+    Ok(())
+}
+
+/// Imports whose applying stopped part-way, oldest first.
+pub async fn unfinished_imports(conn: &mut Conn) -> StoreResult<Vec<UnfinishedImport>> {
+    let rows = sqlx::query(
+        "SELECT id, file, notify, rows, applied_rows, started_at FROM imports
+         WHERE state = 'applying' ORDER BY id",
+    )
+    .fetch_all(conn.db())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(UnfinishedImport {
+                id: row.try_get("id")?,
+                file: row.try_get("file")?,
+                notify: row.try_get("notify")?,
+                rows: row.try_get("rows")?,
+                applied_rows: row.try_get("applied_rows")?,
+                started_at: parse_ts(row.try_get("started_at")?)?,
+            })
+        })
+        .collect()
+}
+
+/// Imports left in `staging` since before `before` (a crash while reading a file; nothing of
+/// them was applied): their staged rows are dropped.
+pub async fn drop_abandoned_staging(conn: &mut Conn, before: DateTime<Utc>) -> StoreResult<u64> {
+    sqlx::query(
+        "DELETE FROM import_rows WHERE import_id IN
+             (SELECT id FROM imports WHERE state = 'staging' AND started_at < $1)",
+    )
+    .bind(ts(before))
+    .execute(conn.db())
+    .await?;
+    let done = sqlx::query("DELETE FROM imports WHERE state = 'staging' AND started_at < $1")
+        .bind(ts(before))
+        .execute(conn.db())
+        .await?;
+    Ok(done.rows_affected())
 }

@@ -544,6 +544,32 @@ pub async fn retry_later(
     Ok(())
 }
 
+/// A room action that failed for now goes back to the queue for `not_before` without holding
+/// the later messages to its room (the claim lets a message pass a held one): a pin that
+/// cannot be done yet must not keep the room silent through its retries.
+pub async fn retry_beside(
+    store: &Store,
+    claim: &Claim,
+    not_before: DateTime<Utc>,
+    reason: &str,
+) -> StoreResult<()> {
+    let done = sqlx::query(&format!(
+        "UPDATE outbox SET state = 'queued', not_before = $1, last_error = $2,
+                           hold_reason = 'action_retry'
+         WHERE {}",
+        claim_check(3)
+    ))
+    .bind(ts(not_before))
+    .bind(reason)
+    .bind(claim.id)
+    .bind(&claim.owner)
+    .bind(&claim.token)
+    .execute(store.pool())
+    .await?;
+    claim_lost(done.rows_affected(), claim, "retry beside");
+    Ok(())
+}
+
 /// A send whose answer never came (timeout or reset after the request was written): counted
 /// on the row, then either tried again no earlier than `retry_at` (the viewer may get it
 /// twice) or, with `None`, finished as `unknown` (the viewer may not have it).

@@ -18,10 +18,13 @@ mod community_discord;
 mod config_online;
 mod consent_from_shop;
 mod crash_recovery;
+mod dead_letters;
 mod discord;
 mod discord_standin;
 mod events_out;
 mod hardening;
+
+mod import;
 mod journeys;
 mod linking;
 mod platform_actions;
