@@ -45,6 +45,8 @@ pub struct Pruned {
     pub shop_event_bodies: u64,
     /// Processed platform update ids forgotten.
     pub update_ids: u64,
+    /// Set-aside updates and messages (`encore deadletters`) deleted: they hold viewers' words.
+    pub dead_letters: u64,
 }
 
 impl Pruned {
@@ -72,6 +74,10 @@ impl Pruned {
             format!(
                 "{forget} {} processed platform update id(s)",
                 self.update_ids
+            ),
+            format!(
+                "{forget} {} set-aside update(s) and message(s)",
+                self.dead_letters
             ),
             "report counts are kept".to_string(),
         ];
@@ -174,6 +180,7 @@ pub async fn prune(
         "state = 'failed' AND created_at < $1 AND body <> ''",
     );
     let updates = Scrub::delete("processed_updates", "rowid", "processed_at < $1");
+    let dead_letters = Scrub::delete("dead_letters", "id", "created_at < $1");
     let message_cutoff = before(retention.message_days);
     let event_cutoff = before(retention.event_days);
     Ok(Pruned {
@@ -184,5 +191,6 @@ pub async fn prune(
         update_ids: updates
             .run(store, before(retention.update_days), dry_run)
             .await?,
+        dead_letters: dead_letters.run(store, message_cutoff, dry_run).await?,
     })
 }
