@@ -283,43 +283,59 @@ pub async fn claim(
     .fetch_all(tx.db())
     .await?;
     tx.commit().await?;
-    let mut claimed = rows
-        .iter()
-        .map(|row| {
-            let id: i64 = row.try_get("id")?;
-            Ok(ClaimedMessage {
+    let read = |row: &sqlx::sqlite::SqliteRow| -> StoreResult<ClaimedMessage> {
+        let id: i64 = row.try_get("id")?;
+        Ok(ClaimedMessage {
+            id,
+            claim: Claim {
                 id,
-                claim: Claim {
+                owner: claimant.instance.clone(),
+                token: token.clone(),
+            },
+            idem_key: row.try_get("idem_key")?,
+            recipient: row.try_get("recipient")?,
+            customer_id: row.try_get("customer_id")?,
+            target_platform: row.try_get("target_platform")?,
+            target_chat: row.try_get("target_chat")?,
+            flow: parse_name(row.try_get("flow")?)?,
+            kind: parse_name(row.try_get("kind")?)?,
+            lane: {
+                let lane: i64 = row.try_get("lane")?;
+                Lane::try_from_i64(lane).ok_or_else(|| {
+                    StoreError::Corrupt(format!("outbox: lane {lane} is not a known lane"))
+                })?
+            },
+            payload: row.try_get("payload")?,
+            broadcast_id: row.try_get("broadcast_id")?,
+            attempts: row.try_get("attempts")?,
+            parts_sent: row.try_get("parts_sent")?,
+            unknown_outcomes: row.try_get("unknown_outcomes")?,
+            expires_at: row
+                .try_get::<Option<String>, _>("expires_at")?
+                .as_deref()
+                .map(super::parse_ts)
+                .transpose()?,
+        })
+    };
+    // One row this version cannot read (a flow or lane it does not know) is failed on its own,
+    // so the rest of the batch — and the recipients behind that row — still go out.
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in &rows {
+        match read(row) {
+            Ok(message) => claimed.push(message),
+            Err(err) => {
+                let id: i64 = row.try_get("id")?;
+                tracing::error!(message_id = id, error = %err, "an outbox row cannot be read; failing it");
+                let claim = Claim {
                     id,
                     owner: claimant.instance.clone(),
                     token: token.clone(),
-                },
-                idem_key: row.try_get("idem_key")?,
-                recipient: row.try_get("recipient")?,
-                customer_id: row.try_get("customer_id")?,
-                target_platform: row.try_get("target_platform")?,
-                target_chat: row.try_get("target_chat")?,
-                flow: parse_name(row.try_get("flow")?)?,
-                kind: parse_name(row.try_get("kind")?)?,
-                lane: {
-                    let lane: i64 = row.try_get("lane")?;
-                    Lane::try_from_i64(lane).ok_or_else(|| {
-                        StoreError::Corrupt(format!("outbox: lane {lane} is not a known lane"))
-                    })?
-                },
-                payload: row.try_get("payload")?,
-                broadcast_id: row.try_get("broadcast_id")?,
-                attempts: row.try_get("attempts")?,
-                parts_sent: row.try_get("parts_sent")?,
-                unknown_outcomes: row.try_get("unknown_outcomes")?,
-                expires_at: row
-                    .try_get::<Option<String>, _>("expires_at")?
-                    .as_deref()
-                    .map(super::parse_ts)
-                    .transpose()?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+                };
+                let reason = format!("unreadable row: {err}");
+                finish_unsent(store, &claim, OutboxState::Failed, &reason, None).await?;
+            }
+        }
+    }
     claimed.sort_by_key(|m| (m.lane, m.id));
     Ok(claimed)
 }
@@ -853,6 +869,34 @@ mod tests {
             host: name.to_string(),
             pid: 1,
         }
+    }
+
+    #[tokio::test]
+    async fn a_row_with_an_unknown_flow_is_failed_alone_and_the_rest_of_the_batch_is_claimed() {
+        let store = store().await;
+        let now = Utc::now();
+        enqueue_one(&store, "good", now).await;
+        enqueue_one(&store, "strange", now).await;
+        sqlx::query("UPDATE outbox SET flow = 'from_a_newer_version' WHERE idem_key = 'strange'")
+            .execute(store.pool())
+            .await
+            .expect("update");
+        let me = instance("a");
+        let claimed = claim(&store, &claimant(&me), now, 10).await.expect("claim");
+        assert_eq!(
+            claimed
+                .iter()
+                .map(|m| m.idem_key.as_str())
+                .collect::<Vec<_>>(),
+            ["good"]
+        );
+        let (state, error): (String, Option<String>) =
+            sqlx::query_as("SELECT state, last_error FROM outbox WHERE idem_key = 'strange'")
+                .fetch_one(store.pool())
+                .await
+                .expect("row");
+        assert_eq!(state, "failed");
+        assert!(error.unwrap_or_default().contains("from_a_newer_version"));
     }
 
     fn claimant(who: &Instance) -> Claimant {
