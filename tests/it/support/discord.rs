@@ -58,6 +58,10 @@
 //!   [`FakeDiscord::invalid_requests`] (Discord bans an IP for a while after 10,000 of them in
 //!   10 minutes).
 //!
+//! The windows count exactly, with no allowance for jitter: a request is counted at the instant
+//! the stand-in handles it, and no window of length W (`(now − W, now]`) may hold more than the
+//! limit, however close to the edge the requests fall.
+//!
 //! What the windows count: every request that passed authentication and the scripted faults
 //! and was not refused with 429 — a 403 to a closed DM or a 400 still uses up a place.
 //!
@@ -403,9 +407,6 @@ pub struct FakeDiscordOptions {
     pub channel_message_limit: Option<RateLimit>,
     /// Anti-spam budget for opening DMs with new users; `None` disables it.
     pub dm_open_limit: Option<RateLimit>,
-    /// Network jitter allowance: a window of length W counts the requests that arrived in
-    /// (now − (W − tolerance), now].
-    pub window_tolerance: Duration,
     /// How long after an interaction reached the bot its answer is accepted (Discord: 3 s).
     pub interaction_deadline: Duration,
     /// How long an interaction token stays valid for follow-ups (Discord: 15 minutes).
@@ -439,7 +440,6 @@ impl Default for FakeDiscordOptions {
                 max: 10,
                 per: Duration::from_secs(60),
             }),
-            window_tolerance: Duration::from_millis(50),
             interaction_deadline: Duration::from_secs(3),
             interaction_token_lifetime: Duration::from_secs(15 * 60),
             resume_window: Duration::from_secs(120),
@@ -1655,7 +1655,6 @@ impl ServerState {
                 global: options.global_limit,
                 channel: options.channel_message_limit,
                 dm_open: options.dm_open_limit,
-                tolerance: options.window_tolerance,
                 global_hits: VecDeque::new(),
                 channel_hits: HashMap::new(),
                 dm_open_hits: VecDeque::new(),
@@ -4101,7 +4100,6 @@ struct Limiter {
     global: Option<RateLimit>,
     channel: Option<RateLimit>,
     dm_open: Option<RateLimit>,
-    tolerance: Duration,
     global_hits: VecDeque<Instant>,
     channel_hits: HashMap<u64, VecDeque<Instant>>,
     dm_open_hits: VecDeque<Instant>,
@@ -4112,7 +4110,7 @@ impl Limiter {
         let Some(limit) = self.global else {
             return Ok(());
         };
-        let wait = window_wait(&mut self.global_hits, limit, self.tolerance, now);
+        let wait = window_wait(&mut self.global_hits, limit, now);
         if !wait.is_zero() {
             return Err(wait);
         }
@@ -4124,7 +4122,7 @@ impl Limiter {
         let Some(limit) = self.dm_open else {
             return Ok(());
         };
-        let wait = window_wait(&mut self.dm_open_hits, limit, self.tolerance, now);
+        let wait = window_wait(&mut self.dm_open_hits, limit, now);
         if !wait.is_zero() {
             return Err(wait);
         }
@@ -4143,11 +4141,11 @@ impl Limiter {
             return Ok(Vec::new());
         };
         let hits = self.channel_hits.entry(channel_id).or_default();
-        let wait = window_wait(hits, limit, self.tolerance, now);
+        let wait = window_wait(hits, limit, now);
         if wait.is_zero() {
             hits.push_back(now);
         }
-        let span = limit.per.saturating_sub(self.tolerance);
+        let span = limit.per;
         let reset_after = hits.front().map_or(span, |&oldest| {
             span.saturating_sub(now.saturating_duration_since(oldest))
         });
@@ -4177,13 +4175,9 @@ impl Limiter {
 }
 
 /// Forgets hits that left the window; how long until a place frees (zero if one is free).
-fn window_wait(
-    hits: &mut VecDeque<Instant>,
-    limit: RateLimit,
-    tolerance: Duration,
-    now: Instant,
-) -> Duration {
-    let span = limit.per.saturating_sub(tolerance);
+/// Exact, with no allowance for jitter: the window `(now − W, now]` holds at most `max`.
+fn window_wait(hits: &mut VecDeque<Instant>, limit: RateLimit, now: Instant) -> Duration {
+    let span = limit.per;
     while let Some(&oldest) = hits.front() {
         if now.saturating_duration_since(oldest) >= span {
             hits.pop_front();
