@@ -9,7 +9,8 @@
 //! 1. The budget has N slots. Each remembers the instant the response to its last request came
 //!    back, or that its request is still on the wire.
 //! 2. A request starts only on a slot that is not on the wire, and only once W has passed since
-//!    that slot's response came back. It holds the slot until its own response is back.
+//!    that slot's response came back. It holds the slot until its own response is back. Starts
+//!    are also spread W / N apart, so the sends flow evenly rather than in bursts.
 //! 3. Why no window can crowd: the platform saw a request after it started and before its
 //!    response came back. So two requests of one slot arrive at least W apart, and a window
 //!    `[t, t + W)` holds at most one arrival per slot: at most N. Jitter, late timers and slow
@@ -25,6 +26,10 @@
 //!    platform counts something this process does not see.
 //! 7. Interactive first: bulk sends step aside in `wait_turn` while an interactive reply waits,
 //!    and at the global slots interactive replies do not queue behind bulk ones.
+//! 8. A new pacer (a restart after a crash) cannot know what the previous process sent just
+//!    before it died, so it counts every slot and every chat as answered at the moment it was
+//!    made: the first sends wait one window (1 s; a group's interval), never a full budget on
+//!    top of the one the platform already counted.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -48,6 +53,8 @@ pub struct Slots {
     idle: Vec<Option<Instant>>,
     /// Slots whose request is on the wire.
     on_wire: usize,
+    /// The scheduled start of the latest request (step 2's spacing).
+    last_start: Option<Instant>,
 }
 
 /// When the next request of a budget may start.
@@ -66,17 +73,37 @@ impl Slots {
         Slots {
             idle: vec![None; limit.max(1)],
             on_wire: 0,
+            last_start: None,
+        }
+    }
+
+    /// Slots whose last responses all came back at `at` (step 8).
+    pub fn answered_at(limit: usize, at: Instant) -> Slots {
+        Slots {
+            idle: vec![Some(at); limit.max(1)],
+            on_wire: 0,
+            last_start: None,
         }
     }
 
     /// Step 2: when the earliest idle slot may be used, with `window` as W.
     pub fn next_start(&self, window: Duration, now: Instant) -> NextStart {
-        match self.earliest_idle() {
-            None => NextStart::AfterAResponse,
-            Some((_, None)) => NextStart::Now,
-            Some((_, Some(returned))) if returned + window <= now => NextStart::Now,
-            Some((_, Some(returned))) => NextStart::At(returned + window),
+        let Some((_, returned)) = self.earliest_idle() else {
+            return NextStart::AfterAResponse;
+        };
+        // Starts are also spread W / N apart. Not needed for the bound, but without it the
+        // slots freed by one burst of answers are ready together a window later, and the sends
+        // go out in bursts: more of them on the wire at once, more to repeat after a crash.
+        let spaced = self.last_start.map(|last| last + self.spacing(window));
+        match returned.map(|at| at + window).max(spaced) {
+            Some(at) if at > now => NextStart::At(at),
+            _ => NextStart::Now,
         }
+    }
+
+    fn spacing(&self, window: Duration) -> Duration {
+        let slots = u32::try_from(self.idle.len() + self.on_wire).unwrap_or(u32::MAX);
+        window / slots.max(1)
     }
 
     /// Takes the earliest idle slot for a request starting at `now`; false (nothing taken) when
@@ -88,6 +115,11 @@ impl Slots {
         if let Some((index, _)) = self.earliest_idle() {
             self.idle.swap_remove(index);
             self.on_wire += 1;
+            // Anchored on the schedule, so a late wake-up does not push every later start back,
+            // but at most one spacing behind `now`, so an idle spell does not allow a burst.
+            let spacing = self.spacing(window);
+            let scheduled = self.last_start.map_or(now, |last| last + spacing);
+            self.last_start = Some(scheduled.max(now.checked_sub(spacing).unwrap_or(now)));
             return true;
         }
         false
@@ -128,6 +160,8 @@ pub struct Pacer {
     paused_until: std::sync::Mutex<Option<Instant>>,
     slow_until: std::sync::Mutex<Option<Instant>>,
     interactive_waiting: AtomicUsize,
+    /// When this pacer was made: every chat counts as sent to then (step 8).
+    made_at: Instant,
 }
 
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -141,11 +175,12 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Pacer {
     pub fn new(limits: PlatformLimits) -> Pacer {
         let per_second = usize::try_from(limits.per_second.max(1)).unwrap_or(1);
+        let made_at = Instant::now();
         Pacer {
             limits,
             global: GlobalBudget {
                 window: Duration::from_secs(1),
-                slots: std::sync::Mutex::new(Slots::new(per_second)),
+                slots: std::sync::Mutex::new(Slots::answered_at(per_second, made_at)),
                 returned: Notify::new(),
                 queue: Mutex::new(()),
             },
@@ -153,6 +188,7 @@ impl Pacer {
             paused_until: std::sync::Mutex::new(None),
             slow_until: std::sync::Mutex::new(None),
             interactive_waiting: AtomicUsize::new(0),
+            made_at,
         }
     }
 
@@ -249,9 +285,7 @@ impl Pacer {
         } else {
             self.limits.per_chat_interval
         };
-        if let Some(previous) = *last_end {
-            sleep_until(previous + interval).await;
-        }
+        sleep_until(last_end.unwrap_or(self.made_at) + interval).await;
         let _interactive = (lane == Lane::Interactive).then(|| InteractiveWaiting::new(self));
         loop {
             if let Some(until) = self.paused_until() {
@@ -466,17 +500,19 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_global_budget_lets_per_second_calls_start_then_waits_a_window_after_an_answer() {
+    async fn a_new_pacer_waits_a_window_then_each_slot_waits_a_window_after_its_answer() {
         let pacer = Pacer::new(limits(5));
         let start = Instant::now();
         for _ in 0..5 {
             let turn = pacer.on_the_wire(Lane::Bulk).await;
+            // The previous process may have used the whole budget just before it died.
+            assert!(start.elapsed() >= Duration::from_secs(1));
             sleep(Duration::from_millis(10)).await;
             drop(turn);
         }
         let sixth = pacer.on_the_wire(Lane::Bulk).await;
-        // The first answer came back at 10 ms: the sixth call starts a full second after it.
-        assert!(start.elapsed() >= Duration::from_millis(1010));
+        // The first answer came back after 1.01 s: the sixth call starts a full second later.
+        assert!(start.elapsed() >= Duration::from_millis(2010));
         drop(sixth);
     }
 

@@ -86,6 +86,7 @@ async fn a_message_with_html_and_an_inline_keyboard_is_recorded_and_its_reply_de
 async fn thirty_one_sends_within_a_second_get_exactly_one_429_that_teloxide_reports_as_retry_after()
 {
     let tg = FakeTelegram::start().await;
+    tg.allow_violations();
     let bot = bot_for(&tg);
 
     let started = Instant::now();
@@ -121,6 +122,7 @@ async fn thirty_one_sends_within_a_second_get_exactly_one_429_that_teloxide_repo
 #[tokio::test]
 async fn a_second_send_to_one_private_chat_200_ms_later_is_refused_and_one_a_second_later_is_not() {
     let tg = FakeTelegram::start().await;
+    tg.allow_violations();
     let bot = bot_for(&tg);
 
     bot.send_message(ChatId(42), "first")
@@ -159,6 +161,7 @@ async fn a_second_send_to_one_private_chat_200_ms_later_is_refused_and_one_a_sec
 #[tokio::test]
 async fn the_window_counts_exactly_with_no_allowance_for_jitter() {
     let tg = FakeTelegram::start().await;
+    tg.allow_violations();
     let bot = bot_for(&tg);
 
     bot.send_message(ChatId(77), "first")
@@ -202,6 +205,7 @@ async fn the_window_counts_exactly_with_no_allowance_for_jitter() {
 #[tokio::test]
 async fn the_twenty_first_send_to_one_group_within_a_minute_is_refused_with_429() {
     let tg = FakeTelegram::start().await;
+    tg.allow_violations();
     let bot = bot_for(&tg);
     let group = ChatId(-1_001_234_567_890);
 

@@ -892,6 +892,13 @@ impl FakeDiscord {
         self.shared.lock().violations
     }
 
+    /// This test breaks a published limit on purpose. Without it, a stand-in that answered a
+    /// 429 for a broken limit fails the test when it is dropped: a 429 is a defect (DESIGN
+    /// invariant 3), whether or not the test looked.
+    pub fn allow_violations(&self) {
+        self.shared.lock().violations_allowed = true;
+    }
+
     /// Answers with 401, 403 or 429 (scripted faults excepted): Discord bans a bot's IP for a
     /// while after 10,000 of them in 10 minutes.
     pub fn invalid_requests(&self) -> usize {
@@ -1386,6 +1393,16 @@ impl FakeDiscord {
 impl Drop for FakeDiscord {
     fn drop(&mut self) {
         self.signal_stop();
+        let (violations, allowed) = {
+            let state = self.shared.lock();
+            (state.violations, state.violations_allowed)
+        };
+        if violations > 0 && !allowed && !std::thread::panicking() {
+            panic!(
+                "the stand-in answered {violations} 429(s) for a broken rate limit; \
+                 call allow_violations() if the test provokes them on purpose"
+            );
+        }
     }
 }
 
@@ -1569,6 +1586,8 @@ struct ServerState {
     fail_next: VecDeque<Fault>,
     fail_until: Option<(Instant, Fault)>,
     violations: usize,
+    /// The test provokes 429s on purpose ([`FakeDiscord::allow_violations`]).
+    violations_allowed: bool,
     scripted_faults: usize,
     limiter: Limiter,
     // Gateway.
@@ -1650,6 +1669,7 @@ impl ServerState {
             fail_next: VecDeque::new(),
             fail_until: None,
             violations: 0,
+            violations_allowed: false,
             scripted_faults: 0,
             limiter: Limiter {
                 global: options.global_limit,

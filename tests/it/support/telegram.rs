@@ -464,6 +464,13 @@ impl FakeTelegram {
         self.shared.lock().violations
     }
 
+    /// This test breaks a published limit on purpose. Without it, a stand-in that answered a
+    /// 429 for a broken limit fails the test when it is dropped: a 429 is a defect (DESIGN
+    /// invariant 3), whether or not the test looked.
+    pub fn allow_violations(&self) {
+        self.shared.lock().violations_allowed = true;
+    }
+
     /// Requests answered with a scripted fault ([`Self::fail_next`], [`Self::fail_for`]).
     pub fn scripted_faults(&self) -> usize {
         self.shared.lock().scripted_faults
@@ -946,6 +953,16 @@ impl FakeTelegram {
 impl Drop for FakeTelegram {
     fn drop(&mut self) {
         self.signal_stop();
+        let (violations, allowed) = {
+            let state = self.shared.lock();
+            (state.violations, state.violations_allowed)
+        };
+        if violations > 0 && !allowed && !std::thread::panicking() {
+            panic!(
+                "the stand-in answered {violations} 429(s) for a broken rate limit; \
+                 call allow_violations() if the test provokes them on purpose"
+            );
+        }
     }
 }
 
@@ -1032,6 +1049,8 @@ struct ServerState {
     fail_next: VecDeque<Fault>,
     fail_until: Option<(Instant, Fault)>,
     violations: usize,
+    /// The test provokes 429s on purpose ([`FakeTelegram::allow_violations`]).
+    violations_allowed: bool,
     scripted_faults: usize,
     limiter: Limiter,
     photo_seq: u64,
@@ -1076,6 +1095,7 @@ impl ServerState {
             fail_next: VecDeque::new(),
             fail_until: None,
             violations: 0,
+            violations_allowed: false,
             scripted_faults: 0,
             limiter: Limiter {
                 global: options.global_limit,
