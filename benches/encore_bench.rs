@@ -21,7 +21,13 @@
 //!   Target: ≤ 2 s, ≤ 150 MB.
 //! * `pacer [--sends 600]`: a diagnostic for the send figure. encore's own `Pacer` alone, with no
 //!   database, HTTP or stand-in: 16 concurrent waiters (the dispatcher's `max_in_flight`) take
-//!   turns for distinct private chats. The rate it reaches is the ceiling `send` can reach.
+//!   turns for distinct private chats, each holding its global slot for a 2 ms "round trip".
+//!   The rate it reaches is the ceiling `send` can reach.
+//! * `pacing [--dms 3000 --groups 10 --per-group 20]`: issue #11. N DMs plus messages to
+//!   groups, through encore and through teloxide's `Throttle`, each in its own child process
+//!   (so each has its own peak RSS) against its own exact-counting Telegram stand-in: ratio to
+//!   the bound, 429s, lost, p50/p99 from enqueue to accepted, peak RSS, side by side.
+//!   Target: encore 0 429s and at least 0.96 of the bound.
 //! * `import [--rows 100000]`: see `benches/import_bench.rs` (issue #11).
 //! * `all`: `send`, `pacer`, `enqueue`, then a summary against the targets.
 //! * `crash [--buyers 10000] [--kills 20]`: `kill -9` of a real `encore serve` at random
@@ -34,6 +40,7 @@
 //! cargo run --release --bin encore-bench -- send --dms 3000
 //! cargo run --release --bin encore-bench -- enqueue --buyers 100000
 //! cargo run --release --bin encore-bench -- pacer --sends 600
+//! cargo run --release --bin encore-bench -- pacing --dms 3000
 //! ```
 //!
 //! `RUST_LOG` (default `warn,sqlx::query=error`) shows the app's own log on stderr. Linux only for the memory
@@ -148,6 +155,27 @@ enum Cmd {
         #[arg(long, default_value_t = 100_000)]
         rows: usize,
     },
+    /// Issue #11: N DMs plus messages to groups through encore and through teloxide's
+    /// `Throttle`, against an exact-counting stand-in, side by side.
+    Pacing {
+        #[arg(long, default_value_t = 3000)]
+        dms: usize,
+        #[arg(long, default_value_t = 10)]
+        groups: usize,
+        #[arg(long, default_value_t = 20)]
+        per_group: usize,
+    },
+    /// Internal: one contender of `pacing` (`encore` or `throttle`), run as a child process.
+    #[command(hide = true)]
+    PacingChild {
+        who: String,
+        #[arg(long)]
+        dms: usize,
+        #[arg(long)]
+        groups: usize,
+        #[arg(long)]
+        per_group: usize,
+    },
     /// Internal: the measured half of `enqueue`, run as a child process on a seeded database.
     #[command(hide = true)]
     EnqueueChild {
@@ -203,7 +231,397 @@ fn main() {
         Cmd::Crash { buyers, kills } => runtime.block_on(crash::crash_bench(buyers, kills)),
         Cmd::Import { rows } => runtime.block_on(import_bench::import_bench(rows)),
         Cmd::EnqueueChild { db_url, expect } => runtime.block_on(enqueue_child(&db_url, expect)),
+        Cmd::Pacing {
+            dms,
+            groups,
+            per_group,
+        } => pacing_bench(dms, groups, per_group),
+        Cmd::PacingChild {
+            who,
+            dms,
+            groups,
+            per_group,
+        } => runtime.block_on(pacing_child(&who, dms, groups, per_group)),
     }
+}
+
+// ---- pacing (issue #11) ----------------------------------------------------------------------
+
+/// Group chat ids of the pacing bench: negative, so both encore and the stand-in treat them
+/// as groups (20 a minute each).
+const FIRST_GROUP_CHAT_ID: i64 = -1_000_000_100;
+/// Target from issue #11.
+const TARGET_PACING_RATIO: f64 = 0.96;
+
+/// What one contender's child prints, one `key=value` a line.
+#[derive(Default, Clone)]
+struct PacingFigures {
+    expected: usize,
+    accepted: usize,
+    lost: usize,
+    duplicates: usize,
+    violations: usize,
+    logged_429s: usize,
+    /// First to last accepted message, by the stand-in's clock.
+    span_s: f64,
+    /// From the enqueue to the last accepted message.
+    enqueue_to_last_s: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    most_in_one_second: usize,
+    hwm_kb: u64,
+}
+
+impl PacingFigures {
+    /// The accepted messages' rate (intervals over the first-to-last span) over the bound: the
+    /// stand-in's 30 per second.
+    fn ratio(&self, limit: u32) -> f64 {
+        if self.accepted < 2 || self.span_s <= 0.0 {
+            return 0.0;
+        }
+        (self.accepted - 1) as f64 / self.span_s / f64::from(limit)
+    }
+
+    /// The shortest time the whole send can take at the limit, over the time it took from
+    /// the enqueue.
+    fn ratio_from_enqueue(&self, limit: u32) -> f64 {
+        if self.enqueue_to_last_s <= 0.0 {
+            return 0.0;
+        }
+        (self.expected as f64 / f64::from(limit)) / self.enqueue_to_last_s
+    }
+}
+
+fn pacing_bench(dms: usize, groups: usize, per_group: usize) {
+    let limit = encore::config::LimitsConfig::default().telegram_per_second;
+    let mut results = Vec::new();
+    for who in ["encore", "throttle"] {
+        eprintln!(
+            "pacing: {who}: {dms} DMs + {} group messages (about {:.0} s)…",
+            groups * per_group,
+            (dms + groups * per_group) as f64 / f64::from(limit)
+        );
+        let exe = std::env::current_exe().expect("where is this executable?");
+        let output = Command::new(exe)
+            .args([
+                "pacing-child",
+                who,
+                "--dms",
+                &dms.to_string(),
+                "--groups",
+                &groups.to_string(),
+                "--per-group",
+                &per_group.to_string(),
+            ])
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .expect("could not run the pacing child");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "the {who} child failed ({}):\n{stdout}",
+            output.status
+        );
+        results.push((who, parse_pacing(&stdout)));
+    }
+    println!(
+        "== pacing: {dms} DMs + {groups} groups × {per_group}, exact-counting stand-in at {limit}/s (issue #11) =="
+    );
+    println!("  {:<34} {:>22} {:>22}", "", "encore", "teloxide Throttle");
+    let line = |label: &str, value: &dyn Fn(&PacingFigures) -> String| {
+        println!(
+            "  {label:<34} {:>22} {:>22}",
+            value(&results[0].1),
+            value(&results[1].1)
+        );
+    };
+    line("accepted / expected", &|f| {
+        format!("{} / {}", f.accepted, f.expected)
+    });
+    line("lost / duplicates", &|f| {
+        format!("{} / {}", f.lost, f.duplicates)
+    });
+    line("429s (violations / logged)", &|f| {
+        format!("{} / {}", f.violations, f.logged_429s)
+    });
+    line("first → last accepted", &|f| format!("{:.2} s", f.span_s));
+    line("ratio to the bound (rate / 30)", &|f| {
+        format!("{:.4}", f.ratio(limit))
+    });
+    line("enqueue → last accepted", &|f| {
+        format!("{:.2} s", f.enqueue_to_last_s)
+    });
+    line("ratio from the enqueue", &|f| {
+        format!("{:.4}", f.ratio_from_enqueue(limit))
+    });
+    line("enqueue → accepted p50 / p99", &|f| {
+        format!("{:.1} s / {:.1} s", f.p50_ms / 1000.0, f.p99_ms / 1000.0)
+    });
+    line("most accepted in any 1 s", &|f| {
+        f.most_in_one_second.to_string()
+    });
+    line("peak RSS (child, with stand-in)", &|f| {
+        format!("{:.1} MB", kb_to_mb(f.hwm_kb))
+    });
+    let encore = &results[0].1;
+    let met = encore.violations == 0
+        && encore.logged_429s == 0
+        && encore.lost == 0
+        && encore.ratio(limit) >= TARGET_PACING_RATIO;
+    row(
+        "target (encore)",
+        format!(
+            "0 429s, 0 lost, ratio ≥ {TARGET_PACING_RATIO}: {}",
+            verdict(met)
+        ),
+    );
+    println!(
+        "  load average: {}",
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
+}
+
+fn parse_pacing(stdout: &str) -> PacingFigures {
+    let mut f = PacingFigures::default();
+    for line in stdout.lines() {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let float = || value.parse::<f64>().unwrap_or(0.0);
+        let int = || value.parse::<usize>().unwrap_or(0);
+        match key {
+            "expected" => f.expected = int(),
+            "accepted" => f.accepted = int(),
+            "lost" => f.lost = int(),
+            "duplicates" => f.duplicates = int(),
+            "violations" => f.violations = int(),
+            "logged_429s" => f.logged_429s = int(),
+            "span_s" => f.span_s = float(),
+            "enqueue_to_last_s" => f.enqueue_to_last_s = float(),
+            "p50_ms" => f.p50_ms = float(),
+            "p99_ms" => f.p99_ms = float(),
+            "most_in_one_second" => f.most_in_one_second = int(),
+            "hwm_kb" => f.hwm_kb = value.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    assert!(
+        f.expected > 0,
+        "the pacing child did not report its figures:\n{stdout}"
+    );
+    f
+}
+
+/// The chats of the pacing bench and when each message was enqueued: group messages first
+/// (they are enqueued first), then the DMs.
+fn pacing_chats(dms: usize, groups: usize, per_group: usize) -> Vec<i64> {
+    let mut chats = Vec::with_capacity(dms + groups * per_group);
+    for _ in 0..per_group {
+        chats.extend((0..groups).map(|g| FIRST_GROUP_CHAT_ID - g as i64));
+    }
+    chats.extend((0..dms).map(|i| FIRST_CHAT_ID + i as i64));
+    chats
+}
+
+async fn pacing_child(who: &str, dms: usize, groups: usize, per_group: usize) {
+    let tg = FakeTelegram::start().await;
+    // Measured, not asserted: the 429s are counted below.
+    tg.allow_violations();
+    let expected = dms + groups * per_group;
+    let limit = encore::config::LimitsConfig::default().telegram_per_second;
+    let timeout = Duration::from_secs_f64(3.0 * expected as f64 / f64::from(limit) + 60.0);
+    let enqueued_at = match who {
+        "encore" => pacing_through_encore(&tg, dms, groups, per_group, timeout).await,
+        "throttle" => pacing_through_throttle(&tg, dms, groups, per_group, timeout).await,
+        other => panic!("unknown contender {other}: encore or throttle"),
+    };
+    let hwm_kb = proc_status_kb("VmHWM");
+    let sent: Vec<_> = tg
+        .sent()
+        .into_iter()
+        .filter(|m| m.method == "sendMessage")
+        .collect();
+    let logged_429s = tg.requests().iter().filter(|r| r.status == 429).count();
+    let mut arrivals: Vec<Instant> = sent.iter().map(|m| m.at).collect();
+    arrivals.sort();
+    // Lost: an expected message that never arrived; a duplicate: one more than expected.
+    let mut lost = 0;
+    let mut duplicates = 0;
+    let mut wanted: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for chat in pacing_chats(dms, groups, per_group) {
+        *wanted.entry(chat).or_default() += 1;
+    }
+    let mut got: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for m in &sent {
+        *got.entry(m.chat_id).or_default() += 1;
+    }
+    for (chat, n) in &wanted {
+        let arrived = got.get(chat).copied().unwrap_or(0);
+        lost += n.saturating_sub(arrived);
+        duplicates += arrived.saturating_sub(*n);
+    }
+    let mut latencies: Vec<Duration> = arrivals
+        .iter()
+        .map(|at| at.saturating_duration_since(enqueued_at))
+        .collect();
+    latencies.sort();
+    let pick = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or_default()
+            .as_secs_f64()
+            * 1000.0
+    };
+    let (span, to_last) = match (arrivals.first(), arrivals.last()) {
+        (Some(first), Some(last)) => (
+            last.duration_since(*first),
+            last.saturating_duration_since(enqueued_at),
+        ),
+        _ => (Duration::ZERO, Duration::ZERO),
+    };
+    println!("expected={expected}");
+    println!("accepted={}", sent.len());
+    println!("lost={lost}");
+    println!("duplicates={duplicates}");
+    println!("violations={}", tg.violations());
+    println!("logged_429s={logged_429s}");
+    println!("span_s={:.4}", span.as_secs_f64());
+    println!("enqueue_to_last_s={:.4}", to_last.as_secs_f64());
+    println!("p50_ms={:.1}", pick(0.5));
+    println!("p99_ms={:.1}", pick(0.99));
+    println!(
+        "most_in_one_second={}",
+        max_in_window(&arrivals, Duration::from_secs(1))
+    );
+    println!("hwm_kb={hwm_kb}");
+    tg.shutdown().await;
+}
+
+/// encore: the DMs are thank-yous (a broadcast ends), the group messages are texts to rooms,
+/// all enqueued before the clock starts; the real app sends them. Returns when they were
+/// enqueued.
+async fn pacing_through_encore(
+    tg: &FakeTelegram,
+    dms: usize,
+    groups: usize,
+    per_group: usize,
+    timeout: Duration,
+) -> Instant {
+    use encore::domain::Flow;
+    use encore::domain::keys::IdemKey;
+    use encore::outbox::{Envelope, Payload, Recipient};
+
+    let dir = TempDir::new("pacing");
+    let mut config = Config::default();
+    config.database.url = dir.sqlite_url("pacing.db");
+    config.http.listen = "127.0.0.1:0".to_string();
+    config.telegram = Some(TelegramConfig {
+        token: SecretString::from(telegram::TOKEN),
+        api_url: tg.api_url(),
+        ..TelegramConfig::default()
+    });
+    let app = RunningApp::start(config)
+        .await
+        .expect("the encore app did not start");
+    let now = Utc::now();
+    let mut tx = app.ctx.store.begin().await.expect("begin the seeding");
+    for i in 0..dms {
+        let chat_id = (FIRST_CHAT_ID + i as i64).to_string();
+        seed_linked_buyer(&mut tx, i, &chat_id, true).await;
+    }
+    tx.commit().await.expect("commit the seeding");
+    let mut tx = app
+        .ctx
+        .store
+        .begin()
+        .await
+        .expect("begin the group messages");
+    for k in 0..per_group {
+        for g in 0..groups {
+            let envelope = Envelope {
+                key: IdemKey::Reply {
+                    platform: Platform::Telegram,
+                    update_id: format!("pacing-{g}-{k}"),
+                    n: 0,
+                },
+                to: Recipient::Chat {
+                    platform: Platform::Telegram,
+                    chat_id: (FIRST_GROUP_CHAT_ID - g as i64).to_string(),
+                },
+                flow: Flow::Reply,
+                lane: Lane::Bulk,
+                payload: Payload::text("help-menu"),
+                broadcast_id: None,
+                expires_at: None,
+            };
+            encore::outbox::enqueue(&mut tx, envelope, now)
+                .await
+                .expect("enqueue a group message");
+        }
+    }
+    tx.commit().await.expect("commit the group messages");
+    let enqueued_at = Instant::now();
+    let thanked = encore::ingest::end_broadcast(&app.ctx, BROADCAST)
+        .await
+        .expect("end the broadcast");
+    assert_eq!(thanked as usize, dms, "one thank-you per buyer");
+    let expected = dms + groups * per_group;
+    if !tg.wait_for_sent(expected, timeout).await {
+        eprintln!(
+            "pacing: encore: only {} of {expected} arrived within {timeout:?}",
+            tg.sent().len()
+        );
+    }
+    let _ =
+        encore::outbox::dispatcher::wait_until_idle(&app.ctx.store, Duration::from_secs(10)).await;
+    if let Err(err) = app.stop().await {
+        eprintln!("pacing: the app did not stop cleanly: {err}");
+    }
+    drop(dir);
+    enqueued_at
+}
+
+/// teloxide's `Throttle` with its default limits: every message is handed to it at once, as
+/// a bot built on it would; a 429 is waited out and the message sent again.
+async fn pacing_through_throttle(
+    tg: &FakeTelegram,
+    dms: usize,
+    groups: usize,
+    per_group: usize,
+    timeout: Duration,
+) -> Instant {
+    use teloxide::adaptors::throttle::Limits;
+    use teloxide::prelude::*;
+
+    let url = reqwest::Url::parse(&tg.api_url()).expect("the stand-in's url");
+    let bot = teloxide::Bot::new(telegram::TOKEN)
+        .set_api_url(url)
+        .throttle(Limits::default());
+    let text = "고마워요! 주문하신 울 코트는 준비 중이에요. Thank you for your order.";
+    let enqueued_at = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for chat in pacing_chats(dms, groups, per_group) {
+        let bot = bot.clone();
+        tasks.spawn(async move {
+            for _ in 0..20 {
+                match bot.send_message(ChatId(chat), text).await {
+                    Ok(_) => return,
+                    Err(teloxide::RequestError::RetryAfter(wait)) => {
+                        tokio::time::sleep(wait.duration()).await
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+                }
+            }
+        });
+    }
+    let all = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(timeout, all).await.is_err() {
+        eprintln!("pacing: throttle: not done within {timeout:?}");
+    }
+    enqueued_at
 }
 
 // ---- journeys --------------------------------------------------------------------------------
@@ -274,6 +692,8 @@ const FIRST_PROBE_CHAT_ID: i64 = 800_000_000;
 async fn latency_bench(bulk: usize, probes: usize) {
     let dir = TempDir::new("latency");
     let tg = FakeTelegram::start().await;
+    // Measured, not asserted: the 429s are reported below.
+    tg.allow_violations();
     let mut config = Config::default();
     config.database.url = dir.sqlite_url("latency.db");
     config.http.listen = "127.0.0.1:0".to_string();
@@ -409,8 +829,7 @@ struct SendReport {
     last_after_end: Duration,
     /// The most messages that arrived within any one second.
     max_in_one_second: usize,
-    /// The most within the stand-in's own window: 1 s less its 50 ms jitter tolerance. 31 here
-    /// is a 429.
+    /// The most within any 950 ms: a stricter look than the stand-in's exact 1 s window.
     max_in_standin_window: usize,
     intervals: Intervals,
     violations: usize,
@@ -445,6 +864,8 @@ async fn send_bench(dms: usize) -> SendReport {
     assert!(dms >= 2, "--dms must be at least 2 to measure a rate");
     let dir = TempDir::new("send");
     let tg = FakeTelegram::start().await;
+    // Measured, not asserted: the 429s are reported below.
+    tg.allow_violations();
 
     let mut config = Config::default();
     config.database.url = dir.sqlite_url("send.db");
@@ -623,7 +1044,7 @@ fn print_send(r: &SendReport) {
     row(
         "most in any 1 s / 950 ms",
         format!(
-            "{} / {}   (the stand-in refuses a 31st within 950 ms)",
+            "{} / {}   (the stand-in refuses a 31st within 1 s)",
             r.max_in_one_second, r.max_in_standin_window
         ),
     );
@@ -754,8 +1175,13 @@ async fn pacer_bench(sends: usize) -> PacerReport {
                     return turns;
                 }
                 let chat = (FIRST_CHAT_ID + i as i64).to_string();
-                pacer.wait_turn(&chat, false, Lane::Bulk).await;
+                let turn = pacer.wait_turn(&chat, false, Lane::Bulk).await;
+                let wire = pacer.on_the_wire(Lane::Bulk).await;
                 turns.push(Instant::now());
+                // A quick round trip on a quiet loopback.
+                tokio::time::sleep(Duration::from_millis(2)).await;
+                drop(wire);
+                drop(turn);
             }
         });
     }

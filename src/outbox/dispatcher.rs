@@ -419,10 +419,13 @@ impl Dispatcher {
                 (_, Some(pacer)) => Some(pacer.wait_turn(&route.chat_id, is_group, lane).await),
                 (_, None) => None,
             };
-            if let Some(pacer) = &pacer {
-                pacer.on_the_wire().await;
-            }
+            // A global slot is held from the call's start until its answer is in (pacing.rs).
+            let wire = match &pacer {
+                Some(pacer) => Some(pacer.on_the_wire(lane).await),
+                None => None,
+            };
             let sent = route.messenger.send_part(&route.chat_id, part).await;
+            drop(wire);
             if let (
                 Some(turn),
                 Ok(Delivered {
@@ -706,15 +709,19 @@ impl Dispatcher {
             }
             _ => return Ok(Outcome::Sent),
         };
-        if let Some(pacer) = self.pacers.get(&platform) {
-            pacer.on_the_wire().await;
-        }
+        // A global slot is held from the call's start until its answer is in (pacing.rs).
+        let wire = match self.pacers.get(&platform) {
+            Some(pacer) => Some(pacer.on_the_wire(message.lane).await),
+            None => None,
+        };
         let mut conn = self.store.conn().await?;
         if !rows::mark_sending(&mut conn, &message.claim, platform.as_str()).await? {
             return Ok(Outcome::Sent);
         }
         drop(conn);
-        match route.messenger.act(&route.chat_id, &action).await {
+        let acted = route.messenger.act(&route.chat_id, &action).await;
+        drop(wire);
+        match acted {
             Ok(done) => {
                 let answer = match done {
                     ActionDone::Link(link) => link,

@@ -86,6 +86,7 @@ async fn a_message_with_html_and_an_inline_keyboard_is_recorded_and_its_reply_de
 async fn thirty_one_sends_within_a_second_get_exactly_one_429_that_teloxide_reports_as_retry_after()
 {
     let tg = FakeTelegram::start().await;
+    tg.allow_violations();
     let bot = bot_for(&tg);
 
     let started = Instant::now();
@@ -121,6 +122,7 @@ async fn thirty_one_sends_within_a_second_get_exactly_one_429_that_teloxide_repo
 #[tokio::test]
 async fn a_second_send_to_one_private_chat_200_ms_later_is_refused_and_one_a_second_later_is_not() {
     let tg = FakeTelegram::start().await;
+    tg.allow_violations();
     let bot = bot_for(&tg);
 
     bot.send_message(ChatId(42), "first")
@@ -140,9 +142,9 @@ async fn a_second_send_to_one_private_chat_200_ms_later_is_refused_and_one_a_sec
         .await
         .expect("other chat");
 
-    // Spaced one second apart, less a little jitter (within the 50 ms tolerance), the next
-    // one is accepted.
-    tokio::time::sleep_until((first_answered + Duration::from_millis(960)).into()).await;
+    // Sent a full second after the first one's answer: it arrives more than a second after the
+    // first, so the exact window accepts it.
+    tokio::time::sleep_until((first_answered + Duration::from_secs(1)).into()).await;
     bot.send_message(ChatId(42), "third")
         .await
         .expect("a second later");
@@ -157,8 +159,53 @@ async fn a_second_send_to_one_private_chat_200_ms_later_is_refused_and_one_a_sec
 }
 
 #[tokio::test]
+async fn the_window_counts_exactly_with_no_allowance_for_jitter() {
+    let tg = FakeTelegram::start().await;
+    tg.allow_violations();
+    let bot = bot_for(&tg);
+
+    bot.send_message(ChatId(77), "first")
+        .await
+        .expect("first send");
+    let first_answered = Instant::now();
+    // Sends around the edge of the window, 20 ms apart, from 60 ms before to 60 ms after one
+    // second: whatever the machine's delays, each is refused exactly when it was handled less
+    // than a second after the counted one.
+    for offset_ms in (940..=1060).step_by(20) {
+        tokio::time::sleep_until((first_answered + Duration::from_millis(offset_ms)).into()).await;
+        let _ = bot
+            .send_message(ChatId(77), format!("at {offset_ms}"))
+            .await;
+    }
+    let log: Vec<_> = tg
+        .requests()
+        .into_iter()
+        .filter(|r| r.chat_id == Some(77))
+        .collect();
+    let mut counted = log[0].at;
+    let mut refused = 0;
+    for request in &log[1..] {
+        let since = request.at.duration_since(counted);
+        if request.status == 429 {
+            refused += 1;
+            assert!(since < Duration::from_secs(1), "refused after {since:?}");
+        } else {
+            assert_eq!(request.status, 200);
+            assert!(since >= Duration::from_secs(1), "accepted after {since:?}");
+            counted = request.at;
+        }
+    }
+    assert_eq!(tg.violations(), refused);
+    assert!(
+        refused >= 1,
+        "at least the send 940 ms after the answer is refused"
+    );
+}
+
+#[tokio::test]
 async fn the_twenty_first_send_to_one_group_within_a_minute_is_refused_with_429() {
     let tg = FakeTelegram::start().await;
+    tg.allow_violations();
     let bot = bot_for(&tg);
     let group = ChatId(-1_001_234_567_890);
 

@@ -58,6 +58,10 @@
 //!   [`FakeDiscord::invalid_requests`] (Discord bans an IP for a while after 10,000 of them in
 //!   10 minutes).
 //!
+//! The windows count exactly, with no allowance for jitter: a request is counted at the instant
+//! the stand-in handles it, and no window of length W (`(now − W, now]`) may hold more than the
+//! limit, however close to the edge the requests fall.
+//!
 //! What the windows count: every request that passed authentication and the scripted faults
 //! and was not refused with 429 — a 403 to a closed DM or a 400 still uses up a place.
 //!
@@ -403,9 +407,6 @@ pub struct FakeDiscordOptions {
     pub channel_message_limit: Option<RateLimit>,
     /// Anti-spam budget for opening DMs with new users; `None` disables it.
     pub dm_open_limit: Option<RateLimit>,
-    /// Network jitter allowance: a window of length W counts the requests that arrived in
-    /// (now − (W − tolerance), now].
-    pub window_tolerance: Duration,
     /// How long after an interaction reached the bot its answer is accepted (Discord: 3 s).
     pub interaction_deadline: Duration,
     /// How long an interaction token stays valid for follow-ups (Discord: 15 minutes).
@@ -439,7 +440,6 @@ impl Default for FakeDiscordOptions {
                 max: 10,
                 per: Duration::from_secs(60),
             }),
-            window_tolerance: Duration::from_millis(50),
             interaction_deadline: Duration::from_secs(3),
             interaction_token_lifetime: Duration::from_secs(15 * 60),
             resume_window: Duration::from_secs(120),
@@ -890,6 +890,13 @@ impl FakeDiscord {
     /// Requests refused with 429 because they broke a published limit.
     pub fn violations(&self) -> usize {
         self.shared.lock().violations
+    }
+
+    /// This test breaks a published limit on purpose. Without it, a stand-in that answered a
+    /// 429 for a broken limit fails the test when it is dropped: a 429 is a defect (DESIGN
+    /// invariant 3), whether or not the test looked.
+    pub fn allow_violations(&self) {
+        self.shared.lock().violations_allowed = true;
     }
 
     /// Answers with 401, 403 or 429 (scripted faults excepted): Discord bans a bot's IP for a
@@ -1386,6 +1393,16 @@ impl FakeDiscord {
 impl Drop for FakeDiscord {
     fn drop(&mut self) {
         self.signal_stop();
+        let (violations, allowed) = {
+            let state = self.shared.lock();
+            (state.violations, state.violations_allowed)
+        };
+        if violations > 0 && !allowed && !std::thread::panicking() {
+            panic!(
+                "the stand-in answered {violations} 429(s) for a broken rate limit; \
+                 call allow_violations() if the test provokes them on purpose"
+            );
+        }
     }
 }
 
@@ -1569,6 +1586,8 @@ struct ServerState {
     fail_next: VecDeque<Fault>,
     fail_until: Option<(Instant, Fault)>,
     violations: usize,
+    /// The test provokes 429s on purpose ([`FakeDiscord::allow_violations`]).
+    violations_allowed: bool,
     scripted_faults: usize,
     limiter: Limiter,
     // Gateway.
@@ -1650,12 +1669,12 @@ impl ServerState {
             fail_next: VecDeque::new(),
             fail_until: None,
             violations: 0,
+            violations_allowed: false,
             scripted_faults: 0,
             limiter: Limiter {
                 global: options.global_limit,
                 channel: options.channel_message_limit,
                 dm_open: options.dm_open_limit,
-                tolerance: options.window_tolerance,
                 global_hits: VecDeque::new(),
                 channel_hits: HashMap::new(),
                 dm_open_hits: VecDeque::new(),
@@ -4101,7 +4120,6 @@ struct Limiter {
     global: Option<RateLimit>,
     channel: Option<RateLimit>,
     dm_open: Option<RateLimit>,
-    tolerance: Duration,
     global_hits: VecDeque<Instant>,
     channel_hits: HashMap<u64, VecDeque<Instant>>,
     dm_open_hits: VecDeque<Instant>,
@@ -4112,7 +4130,7 @@ impl Limiter {
         let Some(limit) = self.global else {
             return Ok(());
         };
-        let wait = window_wait(&mut self.global_hits, limit, self.tolerance, now);
+        let wait = window_wait(&mut self.global_hits, limit, now);
         if !wait.is_zero() {
             return Err(wait);
         }
@@ -4124,7 +4142,7 @@ impl Limiter {
         let Some(limit) = self.dm_open else {
             return Ok(());
         };
-        let wait = window_wait(&mut self.dm_open_hits, limit, self.tolerance, now);
+        let wait = window_wait(&mut self.dm_open_hits, limit, now);
         if !wait.is_zero() {
             return Err(wait);
         }
@@ -4143,11 +4161,11 @@ impl Limiter {
             return Ok(Vec::new());
         };
         let hits = self.channel_hits.entry(channel_id).or_default();
-        let wait = window_wait(hits, limit, self.tolerance, now);
+        let wait = window_wait(hits, limit, now);
         if wait.is_zero() {
             hits.push_back(now);
         }
-        let span = limit.per.saturating_sub(self.tolerance);
+        let span = limit.per;
         let reset_after = hits.front().map_or(span, |&oldest| {
             span.saturating_sub(now.saturating_duration_since(oldest))
         });
@@ -4177,13 +4195,9 @@ impl Limiter {
 }
 
 /// Forgets hits that left the window; how long until a place frees (zero if one is free).
-fn window_wait(
-    hits: &mut VecDeque<Instant>,
-    limit: RateLimit,
-    tolerance: Duration,
-    now: Instant,
-) -> Duration {
-    let span = limit.per.saturating_sub(tolerance);
+/// Exact, with no allowance for jitter: the window `(now − W, now]` holds at most `max`.
+fn window_wait(hits: &mut VecDeque<Instant>, limit: RateLimit, now: Instant) -> Duration {
+    let span = limit.per;
     while let Some(&oldest) = hits.front() {
         if now.saturating_duration_since(oldest) >= span {
             hits.pop_front();

@@ -31,6 +31,10 @@
 //!   400 `group chat was upgraded to a supergroup chat` with `parameters.migrate_to_chat_id`
 //!   (teloxide: `RequestError::MigrateToChatId`).
 //!
+//! The windows count exactly, with no allowance for jitter: a request is counted at the instant
+//! the stand-in handles it, and no window of length W (`(now − W, now]`) may hold more than the
+//! limit, however close to the edge the requests fall.
+//!
 //! What the windows count: every well-formed sending request that got past the scripted
 //! faults and was not refused with 429 — so a 403 to a blocked user or a 400 for bad HTML
 //! still uses up a place (so does a send to a migrated group), a scripted fault or a refused
@@ -323,9 +327,6 @@ pub struct FakeTelegramOptions {
     pub private_chat_limit: Option<RateLimit>,
     /// Limit per group, supergroup or channel (negative chat id); `None` disables it.
     pub group_chat_limit: Option<RateLimit>,
-    /// Network jitter allowance: a window of length W counts the requests that arrived in
-    /// (now − (W − tolerance), now].
-    pub window_tolerance: Duration,
     /// `update_id` of the first pushed update.
     pub first_update_id: u32,
 }
@@ -348,7 +349,6 @@ impl Default for FakeTelegramOptions {
                 max: 20,
                 per: Duration::from_secs(60),
             }),
-            window_tolerance: Duration::from_millis(50),
             first_update_id: 10_001,
         }
     }
@@ -462,6 +462,13 @@ impl FakeTelegram {
     /// Requests refused with 429 because they broke a published limit.
     pub fn violations(&self) -> usize {
         self.shared.lock().violations
+    }
+
+    /// This test breaks a published limit on purpose. Without it, a stand-in that answered a
+    /// 429 for a broken limit fails the test when it is dropped: a 429 is a defect (DESIGN
+    /// invariant 3), whether or not the test looked.
+    pub fn allow_violations(&self) {
+        self.shared.lock().violations_allowed = true;
     }
 
     /// Requests answered with a scripted fault ([`Self::fail_next`], [`Self::fail_for`]).
@@ -946,6 +953,16 @@ impl FakeTelegram {
 impl Drop for FakeTelegram {
     fn drop(&mut self) {
         self.signal_stop();
+        let (violations, allowed) = {
+            let state = self.shared.lock();
+            (state.violations, state.violations_allowed)
+        };
+        if violations > 0 && !allowed && !std::thread::panicking() {
+            panic!(
+                "the stand-in answered {violations} 429(s) for a broken rate limit; \
+                 call allow_violations() if the test provokes them on purpose"
+            );
+        }
     }
 }
 
@@ -1032,6 +1049,8 @@ struct ServerState {
     fail_next: VecDeque<Fault>,
     fail_until: Option<(Instant, Fault)>,
     violations: usize,
+    /// The test provokes 429s on purpose ([`FakeTelegram::allow_violations`]).
+    violations_allowed: bool,
     scripted_faults: usize,
     limiter: Limiter,
     photo_seq: u64,
@@ -1076,12 +1095,12 @@ impl ServerState {
             fail_next: VecDeque::new(),
             fail_until: None,
             violations: 0,
+            violations_allowed: false,
             scripted_faults: 0,
             limiter: Limiter {
                 global: options.global_limit,
                 private_chat: options.private_chat_limit,
                 group_chat: options.group_chat_limit,
-                tolerance: options.window_tolerance,
                 global_hits: VecDeque::new(),
                 chat_hits: HashMap::new(),
             },
@@ -1944,7 +1963,6 @@ struct Limiter {
     global: Option<RateLimit>,
     private_chat: Option<RateLimit>,
     group_chat: Option<RateLimit>,
-    tolerance: Duration,
     global_hits: VecDeque<Instant>,
     chat_hits: HashMap<i64, VecDeque<Instant>>,
 }
@@ -1960,16 +1978,11 @@ impl Limiter {
         };
         let mut wait = Duration::ZERO;
         if let Some(limit) = self.global {
-            wait = wait.max(Self::wait(
-                &mut self.global_hits,
-                limit,
-                self.tolerance,
-                now,
-            ));
+            wait = wait.max(Self::wait(&mut self.global_hits, limit, now));
         }
         if let (Some(limit), Some(id)) = (chat_limit, chat_id) {
             let hits = self.chat_hits.entry(id).or_default();
-            wait = wait.max(Self::wait(hits, limit, self.tolerance, now));
+            wait = wait.max(Self::wait(hits, limit, now));
         }
         if !wait.is_zero() {
             let millis = wait.as_millis().div_ceil(1000).max(1);
@@ -1985,13 +1998,9 @@ impl Limiter {
     }
 
     /// Forgets hits that left the window; how long until a place frees (zero if one is free).
-    fn wait(
-        hits: &mut VecDeque<Instant>,
-        limit: RateLimit,
-        tolerance: Duration,
-        now: Instant,
-    ) -> Duration {
-        let span = limit.per.saturating_sub(tolerance);
+    /// Exact, with no allowance for jitter: the window `(now − W, now]` holds at most `max`.
+    fn wait(hits: &mut VecDeque<Instant>, limit: RateLimit, now: Instant) -> Duration {
+        let span = limit.per;
         while let Some(&oldest) = hits.front() {
             if now.saturating_duration_since(oldest) >= span {
                 hits.pop_front();
