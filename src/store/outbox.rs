@@ -210,6 +210,24 @@ fn claim_lost(rows_affected: u64, claim: &Claim, what: &str) {
     }
 }
 
+/// A change of state to a claimed row whose SQL ends in `WHERE {claim_check(n)}`: the caller
+/// binds the parameters before the claim's, this binds the claim, runs it and logs a lost claim.
+async fn change_claimed<'q>(
+    store: &Store,
+    claim: &'q Claim,
+    what: &str,
+    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+) -> StoreResult<()> {
+    let done = query
+        .bind(claim.id)
+        .bind(&claim.owner)
+        .bind(&claim.token)
+        .execute(store.pool())
+        .await?;
+    claim_lost(done.rows_affected(), claim, what);
+    Ok(())
+}
+
 #[derive(Debug, Clone)]
 pub struct ClaimedMessage {
     pub id: i64,
@@ -349,22 +367,21 @@ pub async fn hold(
     until: DateTime<Utc>,
     reason: &str,
 ) -> StoreResult<()> {
-    let done = sqlx::query(&format!(
-        "UPDATE outbox SET state = 'queued', not_before = $1, attempts = attempts - 1, hold_reason = $2,
+    change_claimed(
+        store,
+        claim,
+        "hold",
+        sqlx::query(&format!(
+            "UPDATE outbox SET state = 'queued', not_before = $1, attempts = attempts - 1, hold_reason = $2,
              held_for_quiet_hours = (held_for_quiet_hours OR $2 = 'quiet_hours'),
              postponed_by_cap = (postponed_by_cap OR $2 = 'weekly_cap')
          WHERE {}",
-        claim_check(3)
-    ))
-    .bind(ts(until))
-    .bind(reason)
-    .bind(claim.id)
-    .bind(&claim.owner)
-    .bind(&claim.token)
-    .execute(store.pool())
-    .await?;
-    claim_lost(done.rows_affected(), claim, "hold");
-    Ok(())
+            claim_check(3)
+        ))
+        .bind(ts(until))
+        .bind(reason),
+    )
+    .await
 }
 
 /// Advertising the customer received since `since` (the weekly cap counts it).
@@ -424,35 +441,33 @@ pub async fn record_sent_part(
 
 /// How many parts of a split message the platform accepted.
 pub async fn record_parts_sent(store: &Store, claim: &Claim, parts: i64) -> StoreResult<()> {
-    let done = sqlx::query(&format!(
-        "UPDATE outbox SET parts_sent = $1 WHERE {}",
-        claim_check(2)
-    ))
-    .bind(parts)
-    .bind(claim.id)
-    .bind(&claim.owner)
-    .bind(&claim.token)
-    .execute(store.pool())
-    .await?;
-    claim_lost(done.rows_affected(), claim, "record parts sent");
-    Ok(())
+    change_claimed(
+        store,
+        claim,
+        "record parts sent",
+        sqlx::query(&format!(
+            "UPDATE outbox SET parts_sent = $1 WHERE {}",
+            claim_check(2)
+        ))
+        .bind(parts),
+    )
+    .await
 }
 
 /// Back to the queue at once, no attempt counted (the viewer is reachable elsewhere).
 pub async fn requeue_now(store: &Store, claim: &Claim, now: DateTime<Utc>) -> StoreResult<()> {
-    let done = sqlx::query(&format!(
-        "UPDATE outbox SET state = 'queued', not_before = $1, attempts = attempts - 1, parts_sent = 0
+    change_claimed(
+        store,
+        claim,
+        "requeue",
+        sqlx::query(&format!(
+            "UPDATE outbox SET state = 'queued', not_before = $1, attempts = attempts - 1, parts_sent = 0
          WHERE {}",
-        claim_check(2)
-    ))
-    .bind(ts(now))
-    .bind(claim.id)
-    .bind(&claim.owner)
-    .bind(&claim.token)
-    .execute(store.pool())
-    .await?;
-    claim_lost(done.rows_affected(), claim, "requeue");
-    Ok(())
+            claim_check(2)
+        ))
+        .bind(ts(now)),
+    )
+    .await
 }
 
 /// Rows claimed by an instance that stopped beating (its `instances.last_seen` is older than
@@ -545,19 +560,18 @@ pub async fn retry_later(
     not_before: DateTime<Utc>,
     reason: &str,
 ) -> StoreResult<()> {
-    let done = sqlx::query(&format!(
-        "UPDATE outbox SET state = 'queued', not_before = $1, last_error = $2 WHERE {}",
-        claim_check(3)
-    ))
-    .bind(ts(not_before))
-    .bind(reason)
-    .bind(claim.id)
-    .bind(&claim.owner)
-    .bind(&claim.token)
-    .execute(store.pool())
-    .await?;
-    claim_lost(done.rows_affected(), claim, "retry later");
-    Ok(())
+    change_claimed(
+        store,
+        claim,
+        "retry later",
+        sqlx::query(&format!(
+            "UPDATE outbox SET state = 'queued', not_before = $1, last_error = $2 WHERE {}",
+            claim_check(3)
+        ))
+        .bind(ts(not_before))
+        .bind(reason),
+    )
+    .await
 }
 
 /// A room action that failed for now goes back to the queue for `not_before` without holding
@@ -569,21 +583,20 @@ pub async fn retry_beside(
     not_before: DateTime<Utc>,
     reason: &str,
 ) -> StoreResult<()> {
-    let done = sqlx::query(&format!(
-        "UPDATE outbox SET state = 'queued', not_before = $1, last_error = $2,
+    change_claimed(
+        store,
+        claim,
+        "retry beside",
+        sqlx::query(&format!(
+            "UPDATE outbox SET state = 'queued', not_before = $1, last_error = $2,
                            hold_reason = 'action_retry'
          WHERE {}",
-        claim_check(3)
-    ))
-    .bind(ts(not_before))
-    .bind(reason)
-    .bind(claim.id)
-    .bind(&claim.owner)
-    .bind(&claim.token)
-    .execute(store.pool())
-    .await?;
-    claim_lost(done.rows_affected(), claim, "retry beside");
-    Ok(())
+            claim_check(3)
+        ))
+        .bind(ts(not_before))
+        .bind(reason),
+    )
+    .await
 }
 
 /// A send whose answer never came (timeout or reset after the request was written): counted
@@ -596,23 +609,22 @@ pub async fn record_unknown_outcome(
     reason: &str,
     platform: &str,
 ) -> StoreResult<()> {
-    let done = sqlx::query(&format!(
-        "UPDATE outbox SET unknown_outcomes = unknown_outcomes + 1, last_error = $1, platform = $2,
+    change_claimed(
+        store,
+        claim,
+        "record an unknown outcome",
+        sqlx::query(&format!(
+            "UPDATE outbox SET unknown_outcomes = unknown_outcomes + 1, last_error = $1, platform = $2,
              state = CASE WHEN $3 IS NULL THEN 'unknown' ELSE 'queued' END,
              not_before = COALESCE($3, not_before)
          WHERE {}",
-        claim_check(4)
-    ))
-    .bind(reason)
-    .bind(platform)
-    .bind(retry_at.map(ts))
-    .bind(claim.id)
-    .bind(&claim.owner)
-    .bind(&claim.token)
-    .execute(store.pool())
-    .await?;
-    claim_lost(done.rows_affected(), claim, "record an unknown outcome");
-    Ok(())
+            claim_check(4)
+        ))
+        .bind(reason)
+        .bind(platform)
+        .bind(retry_at.map(ts)),
+    )
+    .await
 }
 
 /// Back to the queue after the platform asked us to slow down: pacing, not a failure of the
@@ -622,19 +634,18 @@ pub async fn retry_after_rate_limit(
     claim: &Claim,
     not_before: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let done = sqlx::query(&format!(
-        "UPDATE outbox SET state = 'queued', not_before = $1, attempts = attempts - 1,
+    change_claimed(
+        store,
+        claim,
+        "retry after a 429",
+        sqlx::query(&format!(
+            "UPDATE outbox SET state = 'queued', not_before = $1, attempts = attempts - 1,
              last_error = 'rate limited (429)' WHERE {}",
-        claim_check(2)
-    ))
-    .bind(ts(not_before))
-    .bind(claim.id)
-    .bind(&claim.owner)
-    .bind(&claim.token)
-    .execute(store.pool())
-    .await?;
-    claim_lost(done.rows_affected(), claim, "retry after a 429");
-    Ok(())
+            claim_check(2)
+        ))
+        .bind(ts(not_before)),
+    )
+    .await
 }
 
 /// Back to the queue with no attempt counted: the message never reached the platform.
@@ -660,20 +671,19 @@ pub async fn finish_unsent(
     reason: &str,
     platform: Option<&str>,
 ) -> StoreResult<()> {
-    let done = sqlx::query(&format!(
-        "UPDATE outbox SET state = $1, last_error = $2, platform = COALESCE($3, platform) WHERE {}",
-        claim_check(4)
-    ))
-    .bind(state.as_str())
-    .bind(reason)
-    .bind(platform)
-    .bind(claim.id)
-    .bind(&claim.owner)
-    .bind(&claim.token)
-    .execute(store.pool())
-    .await?;
-    claim_lost(done.rows_affected(), claim, "finish unsent");
-    Ok(())
+    change_claimed(
+        store,
+        claim,
+        "finish unsent",
+        sqlx::query(&format!(
+            "UPDATE outbox SET state = $1, last_error = $2, platform = COALESCE($3, platform) WHERE {}",
+            claim_check(4)
+        ))
+        .bind(state.as_str())
+        .bind(reason)
+        .bind(platform),
+    )
+    .await
 }
 
 /// After a stop or crash: messages that were claimed by anyone but `me` go back to the queue.
