@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::chat_roles::{ChatMoves, ChatRoles};
 use crate::clock::Clock;
+use crate::cluster::RoleCell;
 use crate::config::Config;
 use crate::domain::faq::Faq;
 use crate::domain::moderation::FloodGuard;
@@ -34,6 +35,8 @@ pub struct AppContext {
     pub flood: Arc<FloodGuard>,
     /// This process, as its claims and the sender lease name it.
     pub instance: Arc<Instance>,
+    /// What this process is on its database (`single`, `leader`, `standby`); `cluster` keeps it.
+    pub role: RoleCell,
 }
 
 impl AppContext {
@@ -47,19 +50,21 @@ impl AppContext {
             config.moderation.flood_messages,
             config.moderation.flood_seconds,
         );
+        let role = RoleCell::for_database(&config.database.url);
         let config = Arc::new(config);
         AppContext {
             roles: ChatRoles::new(config.clone(), ChatMoves::default()),
             config,
-            store,
+            store: store.clone(),
             clock,
             texts,
-            outbox: Outbox::new(),
+            outbox: Outbox::ringing_the_leader(store.clone(), role.clone()),
             telegram_username: Arc::new(OnceLock::new()),
             discord_running: false,
             faq: Arc::new(Faq::empty()),
             flood: Arc::new(flood),
             instance: Arc::new(Instance::this_process()),
+            role,
         }
     }
 }

@@ -24,6 +24,7 @@ use super::{
     ActionDone, ChatAction, Delivered, Inbox, Incoming, IncomingContent, Member, Messenger, Part,
     PlatformLimits, SendError,
 };
+use crate::cluster::LeaseGuard;
 use crate::config::{LimitsConfig, TelegramConfig};
 use crate::domain::Platform;
 use crate::i18n::Markup;
@@ -125,19 +126,30 @@ impl TelegramAdapter {
     /// Long-polls until shutdown. An update is confirmed (by the next offset) only after the
     /// router has stored its effects; a crash in between re-delivers it, and the router's record
     /// of processed updates makes the re-delivery harmless.
+    ///
+    /// Telegram allows one poller per token: each `getUpdates` is asked for only while `lease`
+    /// holds, and waits no longer than the lease still holds, so a process whose lease ran out
+    /// (paused, deposed) is not polling when the next leader starts to.
     pub async fn poll(
         mut self,
         inbox: Arc<dyn Inbox>,
+        lease: LeaseGuard,
         mut shutdown: Shutdown,
     ) -> Result<(), TelegramError> {
         let mut offset: i32 = 0;
         let mut backoff = Duration::from_secs(1);
         loop {
+            if !lease.may_send().await {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => continue,
+                    _ = until_shutdown(&mut shutdown) => return Ok(()),
+                }
+            }
             let request = self
                 .bot
                 .get_updates()
                 .offset(offset)
-                .timeout(POLL_TIMEOUT_SECONDS)
+                .timeout(poll_timeout(lease.remaining()))
                 .allowed_updates(ALLOWED_UPDATES.to_vec());
             let updates = tokio::select! {
                 result = request => result,
@@ -247,6 +259,15 @@ fn asks_who_administers(update: &Update) -> bool {
         if (message.chat.is_group() || message.chat.is_supergroup())
             && (message.text().is_some() || message.photo().is_some())
             && message.from.is_some())
+}
+
+/// How long one `getUpdates` may wait for news: [`POLL_TIMEOUT_SECONDS`], but a second short of
+/// the lease's end (0: answer at once).
+fn poll_timeout(lease_left: Duration) -> u32 {
+    let seconds = lease_left.saturating_sub(Duration::from_secs(1)).as_secs();
+    u32::try_from(seconds)
+        .unwrap_or(u32::MAX)
+        .min(POLL_TIMEOUT_SECONDS)
 }
 
 fn reqwest_url(api_url: &str) -> Result<url::Url, TelegramError> {
@@ -745,6 +766,13 @@ mod tests {
         assert_eq!(cut.chars().count(), 32);
         assert!(name.starts_with(&cut));
         assert_eq!(link_name("short"), "short");
+    }
+
+    #[test]
+    fn a_long_poll_ends_a_second_before_the_lease_could_run_out() {
+        assert_eq!(poll_timeout(Duration::from_secs(60)), POLL_TIMEOUT_SECONDS);
+        assert_eq!(poll_timeout(Duration::from_millis(3_500)), 2);
+        assert_eq!(poll_timeout(Duration::from_millis(900)), 0);
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod retention;
 pub mod rooms;
 pub mod tickets;
 pub mod vip;
+pub mod wake;
 pub mod webhooks;
 
 use std::str::FromStr;
@@ -119,6 +120,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// The URL it was opened with: the wake listener opens its own connection (`wake.rs`).
+    url: std::sync::Arc<str>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -163,7 +166,10 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(StoreError::Open)?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            url: url.into(),
+        })
     }
 
     /// Opens and applies every migration: what `serve`, `demo` and the CLI do at start.

@@ -56,7 +56,7 @@ async fn enqueue(t: &TestApp, envelope: Envelope) {
             .expect("enqueue")
     );
     tx.commit().await.expect("commit");
-    ctx.outbox.wake();
+    ctx.outbox.wake().await;
 }
 
 async fn state_of(t: &TestApp, ticket: i64) -> String {
