@@ -226,7 +226,7 @@ impl Dispatcher {
             let room = self.max_in_flight.saturating_sub(tasks.len());
             // Without the lease nothing is claimed; work may be due, so the pass is not idle.
             let holds = self.guard.holds();
-            let mut claim_failed = !holds;
+            let mut unsure = !holds;
             if room > 0 && holds {
                 match rows::claim(&self.store, &self.claimant, self.clock.now(), room as i64).await
                 {
@@ -242,7 +242,7 @@ impl Dispatcher {
                         }
                     }
                     Err(err) => {
-                        claim_failed = true;
+                        unsure = true;
                         tracing::error!(error = %err, "could not claim messages; trying again shortly")
                     }
                 }
@@ -250,7 +250,7 @@ impl Dispatcher {
             // Idle: this pass found nothing due and no delivery task is left.
             self.passes.send_modify(|pass| {
                 pass.number += 1;
-                pass.idle = !claim_failed && tasks.is_empty();
+                pass.idle = !unsure && tasks.is_empty();
             });
             tokio::select! {
                 _ = self.doorbell.notified() => {}
