@@ -341,6 +341,7 @@ impl Cluster {
                         None
                     }
                     Renewal::Lost => {
+                        self.guard.revoke();
                         tracing::error!(
                             fence = lease.fence,
                             "lost the lease (fence {}): another `encore serve` took over; sending stopped",
