@@ -220,7 +220,7 @@ fn reports(dir: &std::path::Path, db_url: &str, since: &str) -> Vec<Value> {
 
 /// The payloads stored for a broadcast's thank-yous and for the events that named `order`.
 async fn stored_payloads(t: &TestApp, broadcast: &str, order: &str) -> (String, String) {
-    let pool = t.ctx().store.sqlite_pool_for_tests();
+    let pool = t.ctx().store.pool_for_tests();
     let message: String = sqlx::query_scalar(
         "SELECT payload FROM outbox WHERE flow = 'thank_you' AND broadcast_id = $1",
     )

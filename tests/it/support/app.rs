@@ -178,10 +178,7 @@ impl TestApp {
         let tg = FakeTelegram::start().await;
         let dc = FakeDiscord::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
-        let db_url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("encore.db").display()
-        );
+        let db_url = encore::store::database_url_for_tests(dir.path()).await;
         let tg_url = platforms.telegram.then(|| tg.api_url());
         let dc_url = platforms.discord.then(|| dc.api_url());
         let config = config_with_env(tg_url.as_deref(), dc_url.as_deref(), &db_url, &env);
@@ -291,6 +288,53 @@ impl TestApp {
         );
         let link: Value = response.json().await.expect("json");
         link["token"].as_str().expect("token").to_string()
+    }
+
+    /// A fault the database raises for every insert into `table` whose new row matches
+    /// `condition` (SQL over `NEW`): the disk-full or damaged-page kind, on either engine.
+    pub async fn refuse_inserts(&self, name: &str, table: &str, condition: &str, error: &str) {
+        let store = &self.ctx().store;
+        let statements = if store.backend().is_postgres() {
+            vec![
+                format!(
+                    "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+                     BEGIN IF {condition} THEN RAISE EXCEPTION '{error}'; END IF; RETURN NEW; END $$"
+                ),
+                format!(
+                    "CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
+                ),
+            ]
+        } else {
+            vec![format!(
+                "CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN {condition}
+                 BEGIN SELECT RAISE(ABORT, '{error}'); END"
+            )]
+        };
+        for statement in statements {
+            sqlx::query(&statement)
+                .execute(store.pool_for_tests())
+                .await
+                .expect("fault installed");
+        }
+    }
+
+    /// The fault of [`TestApp::refuse_inserts`] is repaired.
+    pub async fn allow_inserts(&self, name: &str, table: &str) {
+        let store = &self.ctx().store;
+        let statements = if store.backend().is_postgres() {
+            vec![
+                format!("DROP TRIGGER {name} ON {table}"),
+                format!("DROP FUNCTION {name}()"),
+            ]
+        } else {
+            vec![format!("DROP TRIGGER {name}")]
+        };
+        for statement in statements {
+            sqlx::query(&statement)
+                .execute(store.pool_for_tests())
+                .await
+                .expect("fault repaired");
+        }
     }
 
     pub fn db_path(&self) -> PathBuf {
