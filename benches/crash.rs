@@ -209,7 +209,7 @@ fn kill_9(child: &mut Child) {
 async fn count_sending(url: &str) -> i64 {
     let store = Store::open(url).await.expect("open the database");
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'sending'")
-        .fetch_one(store.sqlite_pool_for_tests())
+        .fetch_one(store.pool_for_tests())
         .await
         .expect("count in flight");
     store.close().await;

@@ -650,13 +650,13 @@ async fn journeys_bench(customers: usize) {
     ] {
         sqlx::query(sql)
             .bind(value)
-            .execute(tx.sqlite_for_tests())
+            .execute(tx.raw_for_tests())
             .await
             .expect("age the seeded data");
     }
     tx.commit().await.expect("commit");
     sqlx::query("ANALYZE")
-        .execute(store.sqlite_pool_for_tests())
+        .execute(store.pool_for_tests())
         .await
         .expect("analyze");
     let mut config = Config::default();
@@ -936,7 +936,7 @@ async fn send_bench(dms: usize) -> SendReport {
 
     let states: Vec<(String, i64)> =
         sqlx::query_as("SELECT state, COUNT(*) FROM outbox GROUP BY state ORDER BY state")
-            .fetch_all(app.ctx.store.sqlite_pool_for_tests())
+            .fetch_all(app.ctx.store.pool_for_tests())
             .await
             .expect("count the outbox by state");
     let rate_limited_counter = app
@@ -1335,7 +1335,7 @@ async fn seed_buyers(store: &Store, buyers: usize) {
         sqlx::query(statement)
             .bind(n)
             .bind(&now)
-            .execute(tx.sqlite_for_tests())
+            .execute(tx.raw_for_tests())
             .await
             .expect("seed the buyers");
     }
@@ -1366,7 +1366,7 @@ async fn seed_buyers(store: &Store, buyers: usize) {
     tx.commit().await.expect("commit the seeding");
     // As a live database would be: statistics known to the planner.
     sqlx::query("ANALYZE")
-        .execute(store.sqlite_pool_for_tests())
+        .execute(store.pool_for_tests())
         .await
         .expect("analyze the seeded database");
 }
@@ -1397,7 +1397,7 @@ async fn enqueue_child(db_url: &str, expect: u64) {
         "SELECT COUNT(*) FROM outbox WHERE flow = 'thank_you' AND broadcast_id = $1",
     )
     .bind(BROADCAST)
-    .fetch_one(store.sqlite_pool_for_tests())
+    .fetch_one(store.pool_for_tests())
     .await
     .expect("count the outbox");
     assert_eq!(

@@ -93,7 +93,7 @@ pub async fn import_bench(rows: usize) {
         String::from_utf8_lossy(&output.stderr)
     );
     let imported: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders")
-        .fetch_one(app.ctx.store.sqlite_pool_for_tests())
+        .fetch_one(app.ctx.store.pool_for_tests())
         .await
         .expect("count the orders");
 

@@ -27,7 +27,7 @@ use crate::i18n::{I18nError, Texts};
 use crate::outbox::dispatcher::{Dispatcher, DispatcherPass};
 use crate::outbox::render::Renderer;
 use crate::platforms::discord::DiscordAdapter;
-use crate::platforms::telegram::{TelegramAdapter, TelegramError};
+use crate::platforms::telegram::{StoredUpdates, TelegramAdapter, TelegramError};
 use crate::platforms::{Inbox, Messenger};
 use crate::router::Router;
 use crate::shutdown::until_shutdown;
@@ -101,7 +101,8 @@ impl RunningApp {
         config: Config,
         clock: Arc<dyn Clock>,
     ) -> Result<RunningApp, AppError> {
-        let store = Store::open_and_migrate(&config.database.url).await?;
+        let store = Store::open_with(&config.database.url, config.database.max_connections).await?;
+        store.migrate().await?;
         let texts = Arc::new(Texts::load()?);
         let faq = crate::flows::faq::load_file(std::path::Path::new(&config.faq.path))?;
         let moves = store
@@ -360,9 +361,14 @@ impl LeaderPart {
         }
         if let Some(adapter) = telegram {
             let (inbox, guard, rx) = (inbox.clone(), self.guard.clone(), shutdown_rx.clone());
+            let stored = StoredUpdates {
+                store: ctx.store.clone(),
+                bell: ctx.telegram_updates.clone(),
+                clock: ctx.clock.clone(),
+            };
             tasks.spawn(async move {
-                let polled = adapter.poll(inbox, guard, rx).await;
-                ("telegram", polled.map_err(|e| e.to_string()))
+                let ran = adapter.run(inbox, stored, guard, rx).await;
+                ("telegram", ran.map_err(|e| e.to_string()))
             });
         }
 
@@ -410,10 +416,16 @@ impl LeaderPart {
             tasks.spawn(sender);
         }
 
-        // Work enqueued by a standby or the CLI wakes this dispatcher at once (PostgreSQL).
+        // Work enqueued by a standby or the CLI, and Telegram updates a standby took in webhook
+        // mode, wake this process at once (PostgreSQL).
         let (store, outbox, rx) = (ctx.store.clone(), ctx.outbox.clone(), shutdown_rx);
+        let telegram_updates = ctx.telegram_updates.clone();
+        let ring = move || {
+            outbox.wake_here();
+            telegram_updates.notify_one();
+        };
         tasks.spawn(async move {
-            let listened = crate::store::wake::listen(&store, move || outbox.wake_here(), rx).await;
+            let listened = crate::store::wake::listen(&store, ring, rx).await;
             ("wake listener", listened.map_err(|e| e.to_string()))
         });
 

@@ -4,6 +4,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use tokio::sync::Notify;
+
 use crate::chat_roles::{ChatMoves, ChatRoles};
 use crate::clock::Clock;
 use crate::cluster::RoleCell;
@@ -35,6 +37,9 @@ pub struct AppContext {
     pub flood: Arc<FloodGuard>,
     /// This process, as its claims and the sender lease name it.
     pub instance: Arc<Instance>,
+    /// Rung by `POST /telegram/webhook` after it stored a new update, so the Telegram adapter
+    /// handles it at once when it runs in this process (webhook mode).
+    pub telegram_updates: Arc<Notify>,
     /// What this process is on its database (`single`, `leader`, `standby`); `cluster` keeps it.
     pub role: RoleCell,
 }
@@ -64,6 +69,7 @@ impl AppContext {
             faq: Arc::new(Faq::empty()),
             flood: Arc::new(flood),
             instance: Arc::new(Instance::this_process()),
+            telegram_updates: Arc::new(Notify::new()),
             role,
         }
     }

@@ -82,7 +82,9 @@ impl RoleCell {
 
     /// The role a process starts with on the database at `url`, before it tried the lease.
     pub fn for_database(url: &str) -> RoleCell {
-        RoleCell::new(if crate::config::is_postgres_url(url) {
+        let postgres =
+            crate::store::Backend::of_url(url).is_ok_and(crate::store::Backend::is_postgres);
+        RoleCell::new(if postgres {
             Role::Standby
         } else {
             Role::Single

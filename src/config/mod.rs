@@ -39,11 +39,11 @@ use serde::{Deserialize, Serialize};
 
 pub use checks::MIN_SECRET_CHARS;
 pub use error::{ConfigError, Origin};
-pub use platforms::{DiscordConfig, LimitsConfig, TelegramConfig};
+pub use platforms::{DiscordConfig, LimitsConfig, TelegramConfig, TelegramMode};
 pub use policy::{JourneysConfig, ModerationConfig, PolicyConfig, TierConfig};
 pub use sections::{
     ClusterConfig, DatabaseConfig, FaqConfig, HttpConfig, RetentionConfig, SchedulerConfig,
-    ShopConfig, is_postgres_url,
+    ShopConfig,
 };
 pub use summary::masked_database_url;
 pub use time_range::TimeRange;

@@ -128,12 +128,8 @@ rule! {
     /// `sqlite:…` or `postgres://…`.
     DatabaseUrl: String => String, |s| {
         let s = non_empty(s)?;
-        if ["sqlite:", "postgres://", "postgresql://"].iter().any(|scheme| s.starts_with(scheme)) {
-            Ok(s)
-        } else {
-            // The value is not echoed: a database URL may carry a password.
-            Err("expected a sqlite: URL (sqlite://encore.db?mode=rwc) or a postgres:// URL".to_string())
-        }
+        // The value is not echoed: a database URL may carry a password.
+        crate::store::Backend::of_url(&s).map(|_| s)
     }
 }
 

@@ -40,13 +40,8 @@ impl DatabaseConfig {
     /// Whether several `serve` processes may share this database (CONTRACT §10): a PostgreSQL
     /// URL. On SQLite one `serve` runs alone.
     pub fn is_postgres(&self) -> bool {
-        is_postgres_url(&self.url)
+        crate::store::Backend::of_url(&self.url).is_ok_and(crate::store::Backend::is_postgres)
     }
-}
-
-/// `postgres://…` or `postgresql://…`.
-pub fn is_postgres_url(url: &str) -> bool {
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 /// `[cluster]` (CONTRACT §2, §10): the leader lease several `serve` processes on one PostgreSQL

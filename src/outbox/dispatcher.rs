@@ -379,10 +379,13 @@ impl Dispatcher {
         if self.lease_ran_out(message).await? {
             return Ok(Outcome::Released);
         }
-        // Rendering and "sending" are one write transaction: an order committed before it is in
-        // the words; one committed after it sees `sending` and gets a note of its own
-        // (flows::after_broadcast::order_placed).
-        let mut tx = self.store.begin().await?;
+        // Rendering and "sending" are one transaction, serialized with the flows on this row: an
+        // order committed before it is in the words; one committed after it sees `sending` and
+        // gets a note of its own (flows::after_broadcast::order_placed). On PostgreSQL it takes
+        // the message's row lock, not the database's write lock, so sending does not queue
+        // behind every other writer.
+        let mut tx = self.store.begin_rows().await?;
+        rows::lock_for_rendering(&mut tx, &message.claim).await?;
         // Consent is checked once more right before the words are written: a `/stop` that came
         // while this message waited for its turn wins.
         if message.kind == MessageKind::Advertising

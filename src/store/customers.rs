@@ -29,7 +29,7 @@ pub struct Identity {
     pub last_seen_at: DateTime<Utc>,
 }
 
-fn identity_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Identity> {
+fn identity_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Identity> {
     let platform: String = row.try_get("platform")?;
     let unreachable: Option<String> = row.try_get("unreachable_at")?;
     let last_seen: String = row.try_get("last_seen_at")?;
@@ -367,7 +367,7 @@ pub async fn record_consent(
     )
     .bind(customer_id)
     .bind(entry.purpose.as_str())
-    .bind(entry.granted)
+    .bind(i64::from(entry.granted))
     .bind(ts(entry.given_at))
     .bind(&entry.source)
     .bind(&entry.wording)
@@ -385,7 +385,7 @@ pub async fn latest_consent(
     purpose: ConsentPurpose,
 ) -> StoreResult<Option<ConsentEntry>> {
     let row = sqlx::query(
-        "SELECT granted, given_at, source, wording, method FROM consents
+        "SELECT CAST(granted AS BIGINT) AS granted, given_at, source, wording, method FROM consents
          WHERE customer_id = $1 AND purpose = $2 ORDER BY given_at DESC, id DESC LIMIT 1",
     )
     .bind(customer_id)
@@ -396,7 +396,7 @@ pub async fn latest_consent(
         let given_at: String = row.try_get("given_at")?;
         Ok(ConsentEntry {
             purpose,
-            granted: row.try_get("granted")?,
+            granted: super::read_flag(&row, "granted")?,
             given_at: parse_ts(&given_at)?,
             source: row.try_get("source")?,
             wording: row.try_get("wording")?,
@@ -419,7 +419,7 @@ impl Store {
 
     pub async fn consent_history(&self, customer_id: &str) -> StoreResult<Vec<ConsentEntry>> {
         let rows = sqlx::query(
-            "SELECT purpose, granted, given_at, source, wording, method FROM consents
+            "SELECT purpose, CAST(granted AS BIGINT) AS granted, given_at, source, wording, method FROM consents
              WHERE customer_id = $1 ORDER BY given_at, id",
         )
         .bind(customer_id)
@@ -435,7 +435,7 @@ impl Store {
                     } else {
                         ConsentPurpose::Marketing
                     },
-                    granted: row.try_get("granted")?,
+                    granted: super::read_flag(row, "granted")?,
                     given_at: parse_ts(&given_at)?,
                     source: row.try_get("source")?,
                     wording: row.try_get("wording")?,

@@ -208,7 +208,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_action_tried_again_later_does_not_hold_the_rooms_next_message() {
-        let store = Store::open_and_migrate("sqlite::memory:").await.unwrap();
+        let store = crate::store::store_for_tests().await;
         let now = Utc::now();
         let mut conn = store.conn().await.unwrap();
         outbox::enqueue(&mut conn, &to_room("pin", now), now)

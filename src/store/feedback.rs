@@ -17,7 +17,7 @@ pub struct Feedback {
     pub comment: Option<String>,
 }
 
-fn feedback_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Feedback> {
+fn feedback_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Feedback> {
     Ok(Feedback {
         id: row.try_get("id")?,
         subject: row.try_get("subject")?,

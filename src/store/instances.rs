@@ -259,9 +259,7 @@ mod tests {
     use super::*;
 
     async fn store() -> Store {
-        Store::open_and_migrate("sqlite::memory:")
-            .await
-            .expect("in-memory store")
+        crate::store::store_for_tests().await
     }
 
     fn other(pid: u32) -> Instance {

@@ -80,13 +80,14 @@ pub async fn silent_customers(
     let rows = sqlx::query(
         "WITH activity AS (
              SELECT c.id AS customer_id,
-                    MAX(COALESCE((SELECT MAX(o.placed_at) FROM orders o WHERE o.customer_id = c.id), ''),
-                        COALESCE((SELECT MAX(i.last_seen_at) FROM identities i WHERE i.customer_id = c.id), ''),
-                        COALESCE((SELECT MAX(i.linked_at) FROM identities i WHERE i.customer_id = c.id), '')) AS last_activity
+                    COALESCE((SELECT MAX(seen.at) FROM (
+                        SELECT MAX(o.placed_at) AS at FROM orders o WHERE o.customer_id = c.id
+                        UNION ALL SELECT MAX(i.last_seen_at) FROM identities i WHERE i.customer_id = c.id
+                        UNION ALL SELECT MAX(i.linked_at) FROM identities i WHERE i.customer_id = c.id) AS seen), '') AS last_activity
              FROM customers c
              WHERE EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.id)
                AND (SELECT k.granted FROM consents k WHERE k.customer_id = c.id AND k.purpose = 'marketing'
-                    ORDER BY k.given_at DESC, k.id DESC LIMIT 1) = TRUE)
+                    ORDER BY k.given_at DESC, k.id DESC LIMIT 1) = 1)
          SELECT a.customer_id, a.last_activity,
                 (SELECT COUNT(*) FROM outbox w WHERE w.customer_id = a.customer_id AND w.flow = 'winback'
                    AND w.created_at >= a.last_activity) AS attempts,
@@ -198,7 +199,7 @@ pub async fn set_alerts(
          ON CONFLICT (customer_id) DO UPDATE SET subscribed = excluded.subscribed, changed_at = excluded.changed_at",
     )
     .bind(customer_id)
-    .bind(subscribed)
+    .bind(i64::from(subscribed))
     .bind(ts(now))
     .execute(conn.db())
     .await?;
@@ -208,7 +209,7 @@ pub async fn set_alerts(
 /// Customers subscribed to next-live alerts (the gate checks their consent).
 pub async fn alert_subscribers(conn: &mut Conn) -> StoreResult<Vec<String>> {
     let ids = sqlx::query_scalar(
-        "SELECT customer_id FROM alert_subscriptions WHERE subscribed = TRUE ORDER BY customer_id",
+        "SELECT customer_id FROM alert_subscriptions WHERE subscribed = 1 ORDER BY customer_id",
     )
     .fetch_all(conn.db())
     .await?;
@@ -238,7 +239,7 @@ pub async fn record_checkin_rating(
 /// Customers whose latest marketing consent is yes: (customer, when it was given).
 pub async fn consents_given(conn: &mut Conn) -> StoreResult<Vec<(String, DateTime<Utc>)>> {
     let rows = sqlx::query(
-        "SELECT k.customer_id, k.given_at, k.granted FROM consents k
+        "SELECT k.customer_id, k.given_at, CAST(k.granted AS BIGINT) AS granted FROM consents k
          WHERE k.purpose = 'marketing' AND k.id = (
              SELECT k2.id FROM consents k2 WHERE k2.customer_id = k.customer_id AND k2.purpose = 'marketing'
              ORDER BY k2.given_at DESC, k2.id DESC LIMIT 1)
@@ -249,7 +250,7 @@ pub async fn consents_given(conn: &mut Conn) -> StoreResult<Vec<(String, DateTim
     .await?;
     let mut given = Vec::new();
     for row in &rows {
-        let granted: bool = row.try_get("granted")?;
+        let granted = super::read_flag(row, "granted")?;
         if granted {
             let at: String = row.try_get("given_at")?;
             given.push((row.try_get("customer_id")?, parse_ts(&at)?));
@@ -269,21 +270,23 @@ pub struct JourneyOutcome {
 
 impl Store {
     pub async fn journey_outcomes(&self, since: DateTime<Utc>) -> StoreResult<Vec<JourneyOutcome>> {
-        let rows = sqlx::query(
+        let week_after_sent = super::ts_plus_days(self.backend(), "o.sent_at", 7);
+        let sql = format!(
             "SELECT o.flow, o.variant, COUNT(*) AS sent,
                     SUM(CASE WHEN EXISTS (
                         SELECT 1 FROM orders r WHERE r.customer_id = o.customer_id
                           AND r.placed_at > o.sent_at
-                          AND r.placed_at <= strftime('%Y-%m-%dT%H:%M:%fZ', o.sent_at, '+7 days'))
+                          AND r.placed_at <= {week_after_sent})
                         THEN 1 ELSE 0 END) AS conversions
              FROM outbox o
              WHERE o.state = 'sent' AND o.sent_at >= $1
                AND o.flow IN ('engaged_thanks', 'checkin', 'birthday', 'winback', 'welcome_back', 'next_live_alert')
-             GROUP BY o.flow, o.variant ORDER BY o.flow, o.variant",
-        )
-        .bind(ts(since))
-        .fetch_all(self.pool())
-        .await?;
+             GROUP BY o.flow, o.variant ORDER BY o.flow, o.variant"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(ts(since))
+            .fetch_all(self.pool())
+            .await?;
         rows.iter()
             .map(|row| {
                 Ok(JourneyOutcome {

@@ -22,44 +22,77 @@ pub mod privacy;
 pub mod report;
 pub mod retention;
 pub mod rooms;
+pub mod telegram_updates;
 pub mod tickets;
 pub mod vip;
 pub mod wake;
 pub mod webhooks;
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::pool::PoolConnection;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Any, AnyConnection, AnyPool, Executor};
+
+/// Which database engine a store runs on. The SQL is the same on both except in the few places
+/// that name their dialect (`Backend::is_postgres`): claims lock rows, write transactions lock
+/// the way SQLite's `BEGIN IMMEDIATE` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The engine a database URL names, or why the URL is not one encore can use.
+    pub fn of_url(url: &str) -> Result<Backend, String> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(
+                "expected a sqlite: URL (sqlite://encore.db?mode=rwc) or a postgres:// URL"
+                    .to_string(),
+            )
+        }
+    }
+
+    pub fn is_postgres(self) -> bool {
+        self == Backend::Postgres
+    }
+}
 
 /// The store's own handle on the database: a pooled connection or an open transaction. Callers
-/// outside `store/` only pass `&mut Conn` on to store functions; they never see the driver, so
-/// a second backend (PostgreSQL) can fill it without touching a flow.
+/// outside `store/` only pass `&mut Conn` on to store functions; they never see the driver.
 pub struct Conn {
     held: Held,
+    backend: Backend,
 }
 
 enum Held {
-    Pooled(PoolConnection<Sqlite>),
-    Transaction(sqlx::Transaction<'static, Sqlite>),
+    Pooled(PoolConnection<Any>),
+    Transaction(sqlx::Transaction<'static, Any>),
 }
 
 impl Conn {
     /// The driver's connection, for the SQL in `store/` only.
-    pub(in crate::store) fn db(&mut self) -> &mut SqliteConnection {
+    pub(in crate::store) fn db(&mut self) -> &mut AnyConnection {
         match &mut self.held {
             Held::Pooled(conn) => conn,
             Held::Transaction(tx) => tx,
         }
     }
 
+    pub(in crate::store) fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// Raw SQL for integration tests and benchmarks that seed or inspect tables directly,
     /// inside this connection's transaction. The application never uses it.
     #[doc(hidden)]
-    pub fn sqlite_for_tests(&mut self) -> &mut SqliteConnection {
+    pub fn raw_for_tests(&mut self) -> &mut AnyConnection {
         self.db()
     }
 }
@@ -105,8 +138,13 @@ pub enum StoreError {
     /// `url` is masked (no password): this error is printed as it is.
     #[error("the database URL `{url}` is not usable: {reason}")]
     BadUrl { url: String, reason: String },
-    #[error("cannot open the database: {0}")]
-    Open(#[source] sqlx::Error),
+    /// `url` is masked (no password).
+    #[error("cannot open the database `{url}`: {source}")]
+    Open {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("applying database migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
@@ -119,55 +157,85 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
     /// The URL it was opened with: the wake listener opens its own connection (`wake.rs`).
     url: std::sync::Arc<str>,
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The key of the one PostgreSQL advisory lock that write transactions take (`Store::begin`):
+/// "encore" in ASCII. Any fixed number works; it only has to be the same in every process.
+const WRITE_LOCK: i64 = 0x656e_636f_7265;
+
+/// How many connections a pool keeps at most, unless `[database] max_connections` says otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 
 impl Store {
     /// Opens the database (creating an SQLite file when the URL says `mode=rwc`) without
     /// migrating it.
     pub async fn open(url: &str) -> StoreResult<Store> {
-        if !url.starts_with("sqlite:") {
-            return Err(StoreError::BadUrl {
+        Store::open_with(url, DEFAULT_MAX_CONNECTIONS).await
+    }
+
+    /// Opens the database with at most `max_connections` pooled connections (PostgreSQL; an
+    /// SQLite file keeps 8, an in-memory one 1).
+    pub async fn open_with(url: &str, max_connections: u32) -> StoreResult<Store> {
+        let backend = Backend::of_url(url).map_err(|reason| StoreError::BadUrl {
+            url: crate::config::masked_database_url(url),
+            reason,
+        })?;
+        sqlx::any::install_default_drivers();
+        let options: AnyConnectOptions =
+            url.parse().map_err(|err: sqlx::Error| StoreError::BadUrl {
                 url: crate::config::masked_database_url(url),
-                reason: "only sqlite:// URLs are supported so far (PostgreSQL support comes later)"
-                    .to_string(),
-            });
-        }
-        let options = SqliteConnectOptions::from_str(url)
-            // sqlx's reason may quote the URL whole; name the URL once, masked, instead.
-            .map_err(|err| StoreError::BadUrl {
-                url: crate::config::masked_database_url(url),
+                // sqlx's reason may quote the URL whole; name the URL once, masked, instead.
                 reason: without(&err.to_string(), url),
-            })?
-            // WAL lets the CLI write while `encore serve` reads and sends.
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            })?;
         let in_memory = url.contains(":memory:");
-        let pool = SqlitePoolOptions::new()
+        let max = match backend {
             // An in-memory database lives in one connection.
-            .max_connections(if in_memory { 1 } else { 8 })
+            Backend::Sqlite if in_memory => 1,
+            Backend::Sqlite => 8,
+            Backend::Postgres => max_connections.max(2),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
             .min_connections(if in_memory { 1 } else { 0 })
-            .idle_timeout(if in_memory {
-                None
-            } else {
-                Some(Duration::from_secs(600))
-            })
-            .max_lifetime(if in_memory {
-                None
-            } else {
-                Some(Duration::from_secs(3600))
+            .idle_timeout((!in_memory).then_some(Duration::from_secs(600)))
+            .max_lifetime((!in_memory).then_some(Duration::from_secs(3600)))
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets the CLI write while `encore serve` reads and sends; the
+                        // busy timeout makes a writer wait its turn instead of failing.
+                        conn.execute(sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                        ))
+                        .await?;
+                    }
+                    Ok(())
+                })
             })
             .connect_with(options)
             .await
-            .map_err(StoreError::Open)?;
+            .map_err(|err| match err {
+                sqlx::Error::Configuration(reason) => StoreError::BadUrl {
+                    url: crate::config::masked_database_url(url),
+                    reason: without(&reason.to_string(), url),
+                },
+                source => StoreError::Open {
+                    url: crate::config::masked_database_url(url),
+                    source,
+                },
+            })?;
         Ok(Store {
             pool,
+            backend,
             url: url.into(),
         })
     }
@@ -179,39 +247,78 @@ impl Store {
         Ok(store)
     }
 
+    /// Applies pending migrations. On PostgreSQL sqlx holds an advisory lock meanwhile, so
+    /// several processes starting at once apply each migration once.
     pub async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR.run(&self.pool).await?;
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
         Ok(())
     }
 
-    /// A write transaction. SQLite: `BEGIN IMMEDIATE` takes the write lock up front, so a
-    /// transaction that reads before it writes waits its turn (busy_timeout) instead of failing
-    /// with "database is locked" when another connection wrote in between.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A write transaction, one at a time per database. SQLite: `BEGIN IMMEDIATE` takes the
+    /// write lock up front, so a transaction that reads before it writes waits its turn
+    /// (busy_timeout) instead of failing with "database is locked". PostgreSQL: the same
+    /// guarantee across processes, from one transaction-scoped advisory lock, so every rule
+    /// that reads and then writes sees what it read until it commits. Claims and the send
+    /// bookkeeping do not use it: they lock rows ([`Store::begin_rows`]).
     pub async fn begin(&self) -> StoreResult<Tx> {
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                tx
+            }
+        };
         Ok(Tx {
             conn: Conn {
                 held: Held::Transaction(tx),
+                backend: self.backend,
             },
         })
+    }
+
+    /// A transaction that relies on row locks only (PostgreSQL `READ COMMITTED`; `FOR UPDATE
+    /// SKIP LOCKED` where it claims), for the dispatcher's claims and bookkeeping, which must not
+    /// queue behind every other writer. On SQLite it is [`Store::begin`].
+    pub async fn begin_rows(&self) -> StoreResult<Tx> {
+        match self.backend {
+            Backend::Sqlite => self.begin().await,
+            Backend::Postgres => Ok(Tx {
+                conn: Conn {
+                    held: Held::Transaction(self.pool.begin().await?),
+                    backend: self.backend,
+                },
+            }),
+        }
     }
 
     /// A connection from the pool, for work that needs no transaction of its own.
     pub async fn conn(&self) -> StoreResult<Conn> {
         Ok(Conn {
             held: Held::Pooled(self.pool.acquire().await?),
+            backend: self.backend,
         })
     }
 
     /// The pool itself, for the SQL in `store/` only.
-    pub(in crate::store) fn pool(&self) -> &SqlitePool {
+    pub(in crate::store) fn pool(&self) -> &AnyPool {
         &self.pool
     }
 
     /// Raw SQL for integration tests and benchmarks that seed or inspect tables directly. The
     /// application never uses it: its SQL lives in `store/`.
     #[doc(hidden)]
-    pub fn sqlite_pool_for_tests(&self) -> &SqlitePool {
+    pub fn pool_for_tests(&self) -> &AnyPool {
         &self.pool
     }
 
@@ -241,6 +348,25 @@ pub fn parse_ts(text: &str) -> StoreResult<DateTime<Utc>> {
         .map_err(|_| StoreError::Corrupt(format!("`{text}` is not a timestamp")))
 }
 
+/// A yes/no column, stored 0/1. The SQL selects it as `CAST(column AS BIGINT)`: sqlx's `Any`
+/// driver cannot read SQLite's declared BOOLEAN columns at all, and PostgreSQL's are BIGINT.
+pub(in crate::store) fn read_flag(row: &sqlx::any::AnyRow, column: &str) -> StoreResult<bool> {
+    use sqlx::Row;
+    Ok(row.try_get::<i64, _>(column)? != 0)
+}
+
+/// SQL for the stored timestamp `column` plus `days` days, in the stored format (the one place
+/// the two engines' date arithmetic differs; every other comparison is on the text).
+pub(in crate::store) fn ts_plus_days(backend: Backend, column: &str, days: u32) -> String {
+    match backend {
+        Backend::Sqlite => format!("strftime('%Y-%m-%dT%H:%M:%fZ', {column}, '+{days} days')"),
+        Backend::Postgres => format!(
+            "to_char((CAST({column} AS timestamptz) + interval '{days} days') AT TIME ZONE 'UTC', \
+             'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        ),
+    }
+}
+
 /// Adds one to a named counter (429s seen, events expired, …) inside the caller's work.
 pub async fn bump_counter(conn: &mut Conn, name: &str, by: i64) -> StoreResult<()> {
     sqlx::query(
@@ -267,4 +393,48 @@ impl Store {
             .await?;
         Ok(value.unwrap_or(0))
     }
+}
+
+/// Tests and benchmarks: the database one test runs on. With `ENCORE_TEST_POSTGRES_URL` set, a
+/// new schema of that PostgreSQL database of its own (the URL names it in `search_path`, so
+/// every connection of every process the test starts sees only it); otherwise an SQLite file in
+/// `dir`. Panics when PostgreSQL was asked for and does not answer: the suite must not silently
+/// run on the other engine.
+#[doc(hidden)]
+pub async fn database_url_for_tests(dir: &std::path::Path) -> String {
+    match std::env::var("ENCORE_TEST_POSTGRES_URL") {
+        Ok(base) if !base.trim().is_empty() => postgres_schema_for_tests(base.trim()).await,
+        _ => format!("sqlite://{}?mode=rwc", dir.join("encore.db").display()),
+    }
+}
+
+/// A fresh, empty schema in the PostgreSQL database at `base`, as a URL that uses it.
+#[doc(hidden)]
+pub async fn postgres_schema_for_tests(base: &str) -> String {
+    use sqlx::Connection;
+    let schema = format!(
+        "t{}_{:08x}",
+        Utc::now().format("%m%d%H%M%S"),
+        rand::random::<u32>()
+    );
+    let mut conn = sqlx::postgres::PgConnection::connect(base)
+        .await
+        .unwrap_or_else(|err| panic!("ENCORE_TEST_POSTGRES_URL does not answer: {err}"));
+    conn.execute(format!("CREATE SCHEMA {schema}").as_str())
+        .await
+        .unwrap_or_else(|err| panic!("cannot create a test schema: {err}"));
+    let _ = conn.close().await;
+    let joiner = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{joiner}options=-c%20search_path%3D{schema}")
+}
+
+/// Unit tests: an empty, migrated store on the engine the suite runs on (an in-memory SQLite
+/// database unless `ENCORE_TEST_POSTGRES_URL` is set).
+#[cfg(test)]
+pub(crate) async fn store_for_tests() -> Store {
+    let url = match std::env::var("ENCORE_TEST_POSTGRES_URL") {
+        Ok(base) if !base.trim().is_empty() => postgres_schema_for_tests(base.trim()).await,
+        _ => "sqlite::memory:".to_string(),
+    };
+    Store::open_and_migrate(&url).await.expect("test store")
 }

@@ -225,7 +225,7 @@ pub async fn apply_status(
         .bind(&change.order_id)
         .bind(change.status.as_str())
         .bind(ts(occurred_at))
-        .bind(newer)
+        .bind(i64::from(newer))
         .bind(ts(now))
         .bind(source)
         .execute(conn.db())
@@ -260,7 +260,7 @@ pub async fn apply_status(
 
 const ORDER_COLUMNS: &str = "id, customer_id, broadcast_id, total, currency, placed_at, status, tracking_carrier, tracking_number, tracking_url, delay_reason, delay_eta";
 
-fn order_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Order> {
+fn order_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Order> {
     let status: String = row.try_get("status")?;
     let placed_at: String = row.try_get("placed_at")?;
     let eta: Option<String> = row.try_get("delay_eta")?;
@@ -408,7 +408,7 @@ pub async fn latest_broadcast_of_customer(
 /// (a file exported earlier, perhaps) does not overwrite it.
 pub async fn status_set_live(conn: &mut Conn, order_id: &str) -> StoreResult<bool> {
     let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM order_status_history WHERE order_id = $1 AND applied AND source <> 'import' LIMIT 1",
+        "SELECT 1 FROM order_status_history WHERE order_id = $1 AND applied = 1 AND source <> 'import' LIMIT 1",
     )
     .bind(order_id)
     .fetch_optional(conn.db())
@@ -440,7 +440,7 @@ pub async fn begin_import(
          RETURNING id",
     )
     .bind(file)
-    .bind(notify)
+    .bind(i64::from(notify))
     .bind(ts(now))
     .fetch_one(conn.db())
     .await?;
@@ -555,7 +555,7 @@ pub async fn unfinished_imports(conn: &mut Conn) -> StoreResult<Vec<UnfinishedIm
             Ok(UnfinishedImport {
                 id: row.try_get("id")?,
                 file: row.try_get("file")?,
-                notify: row.try_get("notify")?,
+                notify: super::read_flag(row, "notify")?,
                 rows: row.try_get("rows")?,
                 applied_rows: row.try_get("applied_rows")?,
                 started_at: parse_ts(row.try_get("started_at")?)?,

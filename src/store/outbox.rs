@@ -166,12 +166,36 @@ pub async fn cancel_advertising_on_stop(conn: &mut Conn, customer_id: &str) -> S
 }
 
 /// The state of a message by key, if it exists.
+///
+/// On PostgreSQL the row stays locked until the caller commits, so a decision made on the state
+/// holds: the dispatcher cannot render and send it meanwhile ([`lock_for_rendering`]).
 pub async fn state_of(conn: &mut Conn, key: &IdemKey) -> StoreResult<Option<OutboxState>> {
-    let state: Option<String> = sqlx::query_scalar("SELECT state FROM outbox WHERE idem_key = $1")
-        .bind(key.to_string())
-        .fetch_optional(conn.db())
-        .await?;
+    let lock = if conn.backend().is_postgres() {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let state: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT state FROM outbox WHERE idem_key = $1{lock}"
+    ))
+    .bind(key.to_string())
+    .fetch_optional(conn.db())
+    .await?;
     state.as_deref().map(parse_name).transpose()
+}
+
+/// The first statement of the transaction that renders a claimed message and marks it
+/// `sending` ([`mark_sending`]). PostgreSQL: the row is locked, so a flow deciding by the
+/// message's state ([`state_of`]) either sees it `sending` or is seen by the rendering (an order
+/// committed before is in the words). SQLite's write transaction serializes both already.
+pub async fn lock_for_rendering(conn: &mut Conn, claim: &Claim) -> StoreResult<()> {
+    if conn.backend().is_postgres() {
+        sqlx::query("SELECT 1 FROM outbox WHERE id = $1 FOR UPDATE")
+            .bind(claim.id)
+            .fetch_optional(conn.db())
+            .await?;
+    }
+    Ok(())
 }
 
 /// A stored name read back as the enum that wrote it; anything else is damage.
@@ -225,7 +249,7 @@ async fn change_claimed<'q>(
     store: &Store,
     claim: &'q Claim,
     what: &str,
-    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
 ) -> StoreResult<()> {
     let done = query
         .bind(claim.id)
@@ -276,7 +300,14 @@ pub async fn claim(
     limit: i64,
 ) -> StoreResult<Vec<ClaimedMessage>> {
     let token = format!("{:016x}", rand::random::<u64>());
-    let mut tx = store.begin().await?;
+    // PostgreSQL: row locks, not the one write lock, so claims never queue behind other writers;
+    // rows another claimer has locked are skipped, not waited for.
+    let mut tx = store.begin_rows().await?;
+    let skip_locked = if tx.backend().is_postgres() {
+        "FOR UPDATE OF o SKIP LOCKED"
+    } else {
+        ""
+    };
     sqlx::query(
         "UPDATE outbox SET lane = 0
          WHERE state = 'queued' AND lane > 0
@@ -284,7 +315,7 @@ pub async fn claim(
     )
     .execute(tx.db())
     .await?;
-    let rows = sqlx::query(
+    let sql = format!(
         "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, claimed_at = $1, hold_reason = NULL,
              claim_owner = $3, claim_token = $5
          WHERE ($4 IS NULL OR EXISTS (SELECT 1 FROM sender_lease l
@@ -298,19 +329,21 @@ pub async fn claim(
                      AND p.state IN ('queued', 'claimed', 'sending')
                      AND NOT (p.state = 'queued' AND p.hold_reason IS NOT NULL AND p.not_before > $1))
              ORDER BY o.lane, o.id
-             LIMIT $2)
+             LIMIT $2
+             {skip_locked})
          RETURNING id, idem_key, recipient, customer_id, target_platform, target_chat, flow, kind, lane,
-                   payload, broadcast_id, attempts, parts_sent, unknown_outcomes, expires_at",
-    )
-    .bind(ts(now))
-    .bind(limit)
-    .bind(&claimant.instance)
-    .bind(claimant.fence)
-    .bind(&token)
-    .fetch_all(tx.db())
-    .await?;
+                   payload, broadcast_id, attempts, parts_sent, unknown_outcomes, expires_at"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(ts(now))
+        .bind(limit)
+        .bind(&claimant.instance)
+        .bind(claimant.fence)
+        .bind(&token)
+        .fetch_all(tx.db())
+        .await?;
     tx.commit().await?;
-    let read = |row: &sqlx::sqlite::SqliteRow| -> StoreResult<ClaimedMessage> {
+    let read = |row: &sqlx::any::AnyRow| -> StoreResult<ClaimedMessage> {
         let id: i64 = row.try_get("id")?;
         Ok(ClaimedMessage {
             id,
@@ -384,8 +417,8 @@ pub async fn hold(
         "hold",
         sqlx::query(&format!(
             "UPDATE outbox SET state = 'queued', not_before = $1, attempts = attempts - 1, hold_reason = $2,
-             held_for_quiet_hours = (held_for_quiet_hours OR $2 = 'quiet_hours'),
-             postponed_by_cap = (postponed_by_cap OR $2 = 'weekly_cap')
+             held_for_quiet_hours = CASE WHEN held_for_quiet_hours = 1 OR $2 = 'quiet_hours' THEN 1 ELSE 0 END,
+             postponed_by_cap = CASE WHEN postponed_by_cap = 1 OR $2 = 'weekly_cap' THEN 1 ELSE 0 END
          WHERE {}",
             claim_check(3)
         ))
@@ -506,7 +539,7 @@ pub async fn recover_orphaned(
     dead_before: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> StoreResult<(u64, u64)> {
-    const ORPHANED: &str = "claim_owner IS NOT $2
+    const ORPHANED: &str = "claim_owner IS DISTINCT FROM $2
         AND NOT EXISTS (SELECT 1 FROM instances i
                         WHERE i.id = outbox.claim_owner AND i.last_seen >= $3)";
     let mut tx = store.begin().await?;
@@ -532,7 +565,7 @@ pub async fn recover_orphaned(
     .await?
     .rows_affected();
     // The dead own nothing now.
-    sqlx::query("DELETE FROM instances WHERE last_seen < $1 AND id IS NOT $2")
+    sqlx::query("DELETE FROM instances WHERE last_seen < $1 AND id IS DISTINCT FROM $2")
         .bind(ts(dead_before))
         .bind(me)
         .execute(tx.db())
@@ -726,7 +759,7 @@ pub async fn recover_after_restart(
     let mut tx = store.begin().await?;
     let claimed = sqlx::query(
         "UPDATE outbox SET state = 'queued', attempts = attempts - 1, claim_owner = NULL, claim_token = NULL
-         WHERE state = 'claimed' AND claim_owner IS NOT $1",
+         WHERE state = 'claimed' AND claim_owner IS DISTINCT FROM $1",
     )
     .bind(me)
     .execute(tx.db())
@@ -734,7 +767,7 @@ pub async fn recover_after_restart(
     .rows_affected();
     let in_flight = sqlx::query(
         "UPDATE outbox SET state = 'queued', not_before = $1, claim_owner = NULL, claim_token = NULL
-         WHERE state = 'sending' AND claim_owner IS NOT $2",
+         WHERE state = 'sending' AND claim_owner IS DISTINCT FROM $2",
     )
     .bind(ts(retry_at))
     .bind(me)
@@ -895,9 +928,7 @@ mod tests {
     use crate::store::instances::{self, Instance};
 
     async fn store() -> Store {
-        Store::open_and_migrate("sqlite::memory:")
-            .await
-            .expect("in-memory store")
+        crate::store::store_for_tests().await
     }
 
     fn instance(name: &str) -> Instance {

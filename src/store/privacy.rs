@@ -230,7 +230,7 @@ pub async fn stored_record(
 /// The consent ledger of a customer, in the order the decisions were given.
 async fn consent_records(conn: &mut Conn, customer_id: &str) -> StoreResult<Vec<ConsentRecord>> {
     let rows = sqlx::query(
-        "SELECT purpose, granted, given_at, source, wording, method, recorded_at FROM consents
+        "SELECT purpose, CAST(granted AS BIGINT) AS granted, given_at, source, wording, method, recorded_at FROM consents
          WHERE customer_id = $1 ORDER BY given_at, id",
     )
     .bind(customer_id)
@@ -250,7 +250,7 @@ async fn consent_records(conn: &mut Conn, customer_id: &str) -> StoreResult<Vec<
                             )));
                         }
                     },
-                    granted: row.try_get("granted")?,
+                    granted: super::read_flag(row, "granted")?,
                     given_at: parse_ts(&row.try_get::<String, _>("given_at")?)?,
                     source: row.try_get("source")?,
                     wording: row.try_get("wording")?,
@@ -454,7 +454,7 @@ pub async fn forget(
     }
     sqlx::query(
         "UPDATE feedback SET customer_id = $1, comment = NULL,
-             comment_removed = (comment_removed OR (comment IS NOT NULL AND TRIM(comment) <> ''))
+             comment_removed = CASE WHEN comment_removed = 1 OR (comment IS NOT NULL AND TRIM(comment) <> '') THEN 1 ELSE 0 END
          WHERE customer_id = $2",
     )
     .bind(&pseudonym)
@@ -502,7 +502,7 @@ pub async fn forget(
         )
         .bind(id_hash(id))
         .bind(&pseudonym)
-        .bind(linked)
+        .bind(i64::from(linked))
         .bind(ts(now))
         .execute(conn.db())
         .await?;

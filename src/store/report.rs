@@ -61,7 +61,7 @@ pub async fn broadcast_report(
     let row = sqlx::query(
             "SELECT COUNT(DISTINCT o.customer_id) AS buyers,
                     COUNT(DISTINCT CASE WHEN EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = o.customer_id)
-                                          OR EXISTS (SELECT 1 FROM tombstones t WHERE t.pseudonym = o.customer_id AND t.was_linked)
+                                          OR EXISTS (SELECT 1 FROM tombstones t WHERE t.pseudonym = o.customer_id AND t.was_linked = 1)
                                         THEN o.customer_id END) AS linked
              FROM orders o WHERE o.broadcast_id = $1",
         )
@@ -128,7 +128,7 @@ async fn broadcast_codes(conn: &mut Conn, broadcast_id: &str) -> StoreResult<Cod
            (SELECT COUNT(*) FROM code_redemptions r JOIN orders o ON o.id = r.order_id
              WHERE o.broadcast_id = $1) AS redeemed,
            (SELECT COUNT(*) FROM code_redemptions r JOIN orders o ON o.id = r.order_id
-             WHERE o.broadcast_id = $1 AND r.violation) AS violations",
+             WHERE o.broadcast_id = $1 AND r.violation = 1) AS violations",
     )
     .bind(broadcast_id)
     .fetch_one(conn.db())
@@ -149,8 +149,8 @@ async fn advertising_counts(
 ) -> StoreResult<AdvertisingCounts> {
     let sql = format!(
         "SELECT
-           COALESCE(SUM(CASE WHEN held_for_quiet_hours THEN 1 ELSE 0 END), 0) AS held,
-           COALESCE(SUM(CASE WHEN postponed_by_cap THEN 1 ELSE 0 END), 0) AS postponed,
+           COALESCE(SUM(CASE WHEN held_for_quiet_hours = 1 THEN 1 ELSE 0 END), 0) AS held,
+           COALESCE(SUM(CASE WHEN postponed_by_cap = 1 THEN 1 ELSE 0 END), 0) AS postponed,
            COALESCE(SUM(CASE WHEN state = 'refused' THEN 1 ELSE 0 END), 0) AS refused,
            COALESCE(SUM(CASE WHEN state = 'expired' THEN 1 ELSE 0 END), 0) AS expired
          FROM outbox WHERE kind = 'advertising' AND {filter}"
@@ -175,7 +175,7 @@ impl Store {
                (SELECT COUNT(*) FROM code_sends s JOIN outbox o ON o.idem_key = s.message_key
                  WHERE o.state = 'sent' AND o.sent_at >= $1) AS sent,
                (SELECT COUNT(*) FROM code_redemptions WHERE redeemed_at >= $1) AS redeemed,
-               (SELECT COUNT(*) FROM code_redemptions WHERE redeemed_at >= $1 AND violation) AS violations",
+               (SELECT COUNT(*) FROM code_redemptions WHERE redeemed_at >= $1 AND violation = 1) AS violations",
         )
         .bind(ts(since))
         .fetch_one(conn.db())
@@ -205,7 +205,7 @@ async fn fill_feedback(conn: &mut Conn, report: &mut BroadcastReport) -> StoreRe
     let entries = super::feedback::on_broadcast(conn, &report.broadcast_id).await?;
     // Comments removed by forgetting were comments all the same (CONTRACT §6: counts stay).
     let removed: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM feedback WHERE subject = 'broadcast' AND subject_id = $1 AND comment_removed",
+        "SELECT COUNT(*) FROM feedback WHERE subject = 'broadcast' AND subject_id = $1 AND comment_removed = 1",
     )
     .bind(&report.broadcast_id)
     .fetch_one(conn.db())

@@ -20,7 +20,7 @@ pub struct Ticket {
 const COLUMNS: &str =
     "id, customer_id, platform, reason, broadcast_id, opened_at, first_response_at, closed_at";
 
-fn from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<Ticket> {
+fn from_row(row: &sqlx::any::AnyRow) -> StoreResult<Ticket> {
     let opened: String = row.try_get("opened_at")?;
     let first: Option<String> = row.try_get("first_response_at")?;
     let closed: Option<String> = row.try_get("closed_at")?;

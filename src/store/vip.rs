@@ -13,7 +13,7 @@ pub async fn tier_basis(
     currency: &str,
 ) -> StoreResult<(u32, i64)> {
     let row = sqlx::query(
-        "SELECT COUNT(*) AS n, COALESCE(SUM(total), 0) AS spend FROM orders
+        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(total), 0) AS BIGINT) AS spend FROM orders
          WHERE customer_id = $1 AND currency = $2 AND status NOT IN ('cancelled', 'refunded')",
     )
     .bind(customer_id)
@@ -60,7 +60,7 @@ pub async fn consenting_customers_in_tiers(
          WHERE c.tier IN ({placeholders})
            AND EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = c.id)
            AND (SELECT k.granted FROM consents k WHERE k.customer_id = c.id AND k.purpose = 'marketing'
-                ORDER BY k.given_at DESC, k.id DESC LIMIT 1) = TRUE
+                ORDER BY k.given_at DESC, k.id DESC LIMIT 1) = 1
          ORDER BY c.id"
     );
     let mut query = sqlx::query(&sql);
@@ -97,7 +97,7 @@ pub struct VipAccess {
     pub granted_at: Option<DateTime<Utc>>,
 }
 
-fn access_from_row(row: &sqlx::sqlite::SqliteRow) -> StoreResult<VipAccess> {
+fn access_from_row(row: &sqlx::any::AnyRow) -> StoreResult<VipAccess> {
     let granted: Option<String> = row.try_get("granted_at")?;
     Ok(VipAccess {
         customer_id: row.try_get("customer_id")?,
@@ -338,7 +338,7 @@ pub async fn record_redemption(
     .bind(customer_id)
     .bind(order_id)
     .bind(ts(at))
-    .bind(violation)
+    .bind(i64::from(violation))
     .execute(conn.db())
     .await?;
     Ok(violation)
@@ -369,7 +369,7 @@ impl Store {
                      SELECT code FROM code_sends WHERE COALESCE(campaign, 'shared') = n.campaign
                      UNION SELECT code FROM code_pool WHERE campaign = n.campaign)) AS redeemed,
                (SELECT COUNT(*) FROM code_redemptions r
-                 WHERE r.redeemed_at >= $1 AND r.violation AND r.code IN (
+                 WHERE r.redeemed_at >= $1 AND r.violation = 1 AND r.code IN (
                      SELECT code FROM code_sends WHERE COALESCE(campaign, 'shared') = n.campaign
                      UNION SELECT code FROM code_pool WHERE campaign = n.campaign)) AS violations,
                (SELECT COUNT(*) FROM code_pool p WHERE p.campaign = n.campaign AND p.customer_id IS NULL) AS pool_left

@@ -20,7 +20,7 @@ const CHANNEL: &str = "encore_wake";
 impl Store {
     /// Whether this store is a PostgreSQL database (several `serve` processes may share it).
     pub fn is_postgres(&self) -> bool {
-        crate::config::is_postgres_url(&self.url)
+        self.backend.is_postgres()
     }
 
     /// Rings the database's doorbell (PostgreSQL: `NOTIFY encore_wake`; SQLite: nothing). Call

@@ -110,7 +110,7 @@ pub async fn retry_at(
 /// Put back untried (the sender stopped while the request was on the wire).
 pub async fn release(store: &Store, seq: i64, now: DateTime<Utc>) -> StoreResult<()> {
     sqlx::query(
-        "UPDATE events_out SET next_attempt_at = $1, attempts = MAX(attempts - 1, 0) WHERE seq = $2",
+        "UPDATE events_out SET next_attempt_at = $1, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE seq = $2",
     )
     .bind(ts(now))
     .bind(seq)

@@ -74,7 +74,7 @@ async fn a_withdrawal_from_the_shop_cancels_queued_advertising_as_stop_does() {
     let state: String = sqlx::query_scalar(
         "SELECT state FROM outbox WHERE customer_id = 'fan' AND kind = 'advertising'",
     )
-    .fetch_one(t.ctx().store.sqlite_pool_for_tests())
+    .fetch_one(t.ctx().store.pool_for_tests())
     .await
     .expect("the alert is stored");
     assert_eq!(state, "cancelled", "the queued alert was cancelled at once");

@@ -54,10 +54,7 @@ fn free_port() -> u16 {
 async fn a_kill_9_mid_send_then_a_restart_thanks_every_buyer_once() {
     let tg = FakeTelegram::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let db_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("encore.db").display()
-    );
+    let db_url = encore::store::database_url_for_tests(dir.path()).await;
     let store = encore::store::Store::open_and_migrate(&db_url)
         .await
         .expect("store");

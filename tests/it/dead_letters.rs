@@ -42,23 +42,18 @@ async fn dead_letters(t: &TestApp) -> Vec<Value> {
 /// A write the database refuses for one viewer's replies only: the disk-full or damaged-page
 /// kind of fault, which fails every time, for that update and no other.
 async fn refuse_replies_to(t: &TestApp, user: &TgUser) {
-    let sql = format!(
-        "CREATE TRIGGER refuse_replies BEFORE INSERT ON outbox
-         WHEN NEW.recipient = 'chat:telegram:{}'
-         BEGIN SELECT RAISE(ABORT, 'the disk refused this write'); END",
-        user.id
-    );
-    sqlx::query(&sql)
-        .execute(t.ctx().store.sqlite_pool_for_tests())
-        .await
-        .expect("trigger installed");
+    let condition = format!("NEW.recipient = 'chat:telegram:{}'", user.id);
+    t.refuse_inserts(
+        "refuse_replies",
+        "outbox",
+        &condition,
+        "the disk refused this write",
+    )
+    .await;
 }
 
 async fn repair_disk(t: &TestApp) {
-    sqlx::query("DROP TRIGGER refuse_replies")
-        .execute(t.ctx().store.sqlite_pool_for_tests())
-        .await
-        .expect("trigger dropped");
+    t.allow_inserts("refuse_replies", "outbox").await;
 }
 
 #[tokio::test]

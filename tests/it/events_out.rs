@@ -248,7 +248,7 @@ async fn events_out_drained(t: &TestApp) {
 
 async fn rows_recorded(t: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM events_out")
-        .fetch_one(t.ctx().store.sqlite_pool_for_tests())
+        .fetch_one(t.ctx().store.pool_for_tests())
         .await
         .expect("count")
 }
@@ -501,11 +501,12 @@ async fn a_closed_shop_port_never_delays_replies_and_the_events_arrive_once_it_i
     assert_eq!(metric(&t, "pending").await, 2, "both events wait");
     let tried = async {
         for _ in 0..100 {
-            let attempts: i64 =
-                sqlx::query_scalar("SELECT COALESCE(SUM(attempts), 0) FROM events_out")
-                    .fetch_one(t.ctx().store.sqlite_pool_for_tests())
-                    .await
-                    .expect("attempts");
+            let attempts: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(attempts), 0) AS BIGINT) FROM events_out",
+            )
+            .fetch_one(t.ctx().store.pool_for_tests())
+            .await
+            .expect("attempts");
             if attempts >= 1 {
                 return true;
             }
@@ -679,7 +680,7 @@ async fn forgetting_blanks_a_comment_not_yet_delivered_and_tells_the_shop() {
     let named: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM events_out WHERE customer_id = 'c-10' OR body LIKE '%010-1234%'",
     )
-    .fetch_one(ctx.store.sqlite_pool_for_tests())
+    .fetch_one(ctx.store.pool_for_tests())
     .await
     .expect("count");
     assert_eq!(named, 0, "no stored row names them any more");

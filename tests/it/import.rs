@@ -61,16 +61,9 @@ fn text(bytes: &[u8]) -> String {
 
 async fn count(t: &TestApp, table: &str) -> i64 {
     sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-        .fetch_one(t.ctx().store.sqlite_pool_for_tests())
+        .fetch_one(t.ctx().store.pool_for_tests())
         .await
         .expect("count")
-}
-
-async fn sql(t: &TestApp, statement: &str) {
-    sqlx::query(statement)
-        .execute(t.ctx().store.sqlite_pool_for_tests())
-        .await
-        .expect("sql runs");
 }
 
 #[tokio::test]
@@ -111,10 +104,11 @@ async fn a_bad_last_row_imports_nothing_and_a_good_file_imports_every_row_while_
 async fn an_import_stopped_part_way_is_finished_by_the_next_import() {
     let t = TestApp::start().await;
     // The disk gives out at the 700th order: three batches of 200 are in, the fourth is not.
-    sql(
-        &t,
-        "CREATE TRIGGER disk_full BEFORE INSERT ON orders WHEN NEW.id = 'o-0700'
-         BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END",
+    t.refuse_inserts(
+        "disk_full",
+        "orders",
+        "NEW.id = 'o-0700'",
+        "database or disk is full",
     )
     .await;
     let out = import(&t, &orders_csv(ROWS, 1, None)).await;
@@ -131,7 +125,7 @@ async fn an_import_stopped_part_way_is_finished_by_the_next_import() {
     );
     assert_eq!(count(&t, "orders").await, 600);
 
-    sql(&t, "DROP TRIGGER disk_full").await;
+    t.allow_inserts("disk_full", "orders").await;
     let out = import(&t, &orders_csv(2, 5_001, None)).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(

@@ -32,3 +32,4 @@ mod platform_actions;
 mod privacy;
 mod support_desk;
 mod telegram_standin;
+mod telegram_webhook;

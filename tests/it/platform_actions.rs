@@ -454,7 +454,7 @@ async fn processed(t: &TestApp, platform: &str, pattern: &str) -> bool {
         )
         .bind(platform)
         .bind(pattern)
-        .fetch_one(t.ctx().store.sqlite_pool_for_tests())
+        .fetch_one(t.ctx().store.pool_for_tests())
         .await
         .expect("query");
         if count > 0 {

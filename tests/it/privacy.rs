@@ -88,27 +88,46 @@ async fn customer_with_history(t: &TestApp, customer_id: &str, user: &TgUser) ->
     upserted
 }
 
-/// Every text value in every table of the database.
+/// Every text value in every table of the database (SQLite or PostgreSQL).
 async fn every_stored_text(t: &TestApp) -> Vec<(String, String, String)> {
-    let url = format!("sqlite://{}?mode=ro", t.db_path().display());
-    let pool = sqlx::SqlitePool::connect(&url).await.expect("db opens");
-    let tables: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
-            .fetch_all(&pool)
-            .await
-            .expect("tables");
+    let store = &t.ctx().store;
+    let pool = store.pool_for_tests();
+    let pg = store.backend().is_postgres();
+    let tables: Vec<String> = sqlx::query_scalar(if pg {
+        "SELECT CAST(table_name AS TEXT) FROM information_schema.tables
+         WHERE table_schema = current_schema()"
+    } else {
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+    })
+    .fetch_all(pool)
+    .await
+    .expect("tables");
     let mut found = Vec::new();
     for table in tables {
-        let columns: Vec<String> =
+        let columns: Vec<String> = if pg {
+            sqlx::query_scalar(
+                "SELECT CAST(column_name AS TEXT) FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = $1",
+            )
+            .bind(&table)
+            .fetch_all(pool)
+            .await
+        } else {
             sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{table}')"))
-                .fetch_all(&pool)
+                .fetch_all(pool)
                 .await
-                .expect("columns");
+        }
+        .expect("columns");
         for column in columns {
+            let not_blob = if pg {
+                String::new()
+            } else {
+                format!(" WHERE typeof(\"{column}\") <> 'blob'")
+            };
             let values: Vec<Option<String>> = sqlx::query_scalar(&format!(
-                "SELECT CAST(\"{column}\" AS TEXT) FROM \"{table}\" WHERE typeof(\"{column}\") <> 'blob'"
+                "SELECT CAST(\"{column}\" AS TEXT) FROM \"{table}\"{not_blob}"
             ))
-            .fetch_all(&pool)
+            .fetch_all(pool)
             .await
             .expect("values");
             for value in values.into_iter().flatten() {
@@ -116,7 +135,6 @@ async fn every_stored_text(t: &TestApp) -> Vec<(String, String, String)> {
             }
         }
     }
-    pool.close().await;
     found
 }
 
@@ -159,17 +177,16 @@ async fn assert_forgotten(
         Vec::<String>::new(),
         "nothing is filed under the customer id any more"
     );
-    let url = format!("sqlite://{}?mode=ro", t.db_path().display());
-    let pool = sqlx::SqlitePool::connect(&url).await.expect("db opens");
+    let pool = t.ctx().store.pool_for_tests();
     let identities: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM identities WHERE user_id = $1")
         .bind(user.id.to_string())
-        .fetch_one(&pool)
+        .fetch_one(pool)
         .await
         .expect("count");
     assert_eq!(identities, 0, "the messenger identity is gone");
     // Kept, pseudonymised: the consent history, the order and the complaint ticket.
     let pseudonym: String = sqlx::query_scalar("SELECT customer_id FROM orders WHERE id = 'o-1'")
-        .fetch_one(&pool)
+        .fetch_one(pool)
         .await
         .expect("the order is kept");
     assert!(pseudonym.starts_with("forgotten-"), "{pseudonym}");
@@ -178,20 +195,20 @@ async fn assert_forgotten(
             "SELECT COUNT(*) FROM {table} WHERE customer_id = $1"
         ))
         .bind(&pseudonym)
-        .fetch_one(&pool)
+        .fetch_one(pool)
         .await
         .expect("count");
         assert!(kept > 0, "{table} is kept under the pseudonym");
     }
     let comments: Vec<Option<String>> = sqlx::query_scalar("SELECT comment FROM feedback")
-        .fetch_all(&pool)
+        .fetch_all(pool)
         .await
         .expect("feedback");
     assert_eq!(comments, vec![None], "the comment is removed");
     let payloads: Vec<String> =
         sqlx::query("SELECT payload FROM outbox WHERE customer_id = $1 AND payload <> '{}'")
             .bind(&pseudonym)
-            .fetch_all(&pool)
+            .fetch_all(pool)
             .await
             .expect("outbox")
             .iter()
@@ -203,11 +220,10 @@ async fn assert_forgotten(
         "stored payloads are emptied"
     );
     let tombstones: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tombstones")
-        .fetch_one(&pool)
+        .fetch_one(pool)
         .await
         .expect("tombstones");
     assert_eq!(tombstones, 1);
-    pool.close().await;
 
     t.settle().await;
     let (_, report_after) = t.get_admin("/v1/broadcasts/b-1/report").await;

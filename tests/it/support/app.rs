@@ -178,10 +178,7 @@ impl TestApp {
         let tg = FakeTelegram::start().await;
         let dc = FakeDiscord::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
-        let db_url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("encore.db").display()
-        );
+        let db_url = encore::store::database_url_for_tests(dir.path()).await;
         let tg_url = platforms.telegram.then(|| tg.api_url());
         let dc_url = platforms.discord.then(|| dc.api_url());
         let config = config_with_env(tg_url.as_deref(), dc_url.as_deref(), &db_url, &env);
@@ -295,6 +292,53 @@ impl TestApp {
         );
         let link: Value = response.json().await.expect("json");
         link["token"].as_str().expect("token").to_string()
+    }
+
+    /// A fault the database raises for every insert into `table` whose new row matches
+    /// `condition` (SQL over `NEW`): the disk-full or damaged-page kind, on either engine.
+    pub async fn refuse_inserts(&self, name: &str, table: &str, condition: &str, error: &str) {
+        let store = &self.ctx().store;
+        let statements = if store.backend().is_postgres() {
+            vec![
+                format!(
+                    "CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+                     BEGIN IF {condition} THEN RAISE EXCEPTION '{error}'; END IF; RETURN NEW; END $$"
+                ),
+                format!(
+                    "CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
+                ),
+            ]
+        } else {
+            vec![format!(
+                "CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN {condition}
+                 BEGIN SELECT RAISE(ABORT, '{error}'); END"
+            )]
+        };
+        for statement in statements {
+            sqlx::query(&statement)
+                .execute(store.pool_for_tests())
+                .await
+                .expect("fault installed");
+        }
+    }
+
+    /// The fault of [`TestApp::refuse_inserts`] is repaired.
+    pub async fn allow_inserts(&self, name: &str, table: &str) {
+        let store = &self.ctx().store;
+        let statements = if store.backend().is_postgres() {
+            vec![
+                format!("DROP TRIGGER {name} ON {table}"),
+                format!("DROP FUNCTION {name}()"),
+            ]
+        } else {
+            vec![format!("DROP TRIGGER {name}")]
+        };
+        for statement in statements {
+            sqlx::query(&statement)
+                .execute(store.pool_for_tests())
+                .await
+                .expect("fault repaired");
+        }
     }
 
     pub fn db_path(&self) -> PathBuf {
@@ -573,4 +617,32 @@ pub async fn wait_dm(dc: &FakeDiscord, user: u64, needle: &str) -> discord::Sent
         .rev()
         .find(|m| m.content.contains(needle))
         .expect("found")
+}
+
+/// The secret token webhook-mode tests set (`telegram.webhook_secret_token`).
+pub const TG_SECRET_TOKEN: &str = "test-telegram-secret_0123456789";
+
+/// `ENCORE_*` settings for Telegram's webhook mode. Telegram must be told the URL before the
+/// app starts, so the app listens on a port picked here rather than on port 0, and
+/// `telegram.webhook_url` names it.
+pub fn webhook_env() -> Vec<(String, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free local port")
+        .port();
+    [
+        ("ENCORE_HTTP_LISTEN", format!("127.0.0.1:{port}")),
+        ("ENCORE_TELEGRAM_MODE", "webhook".to_string()),
+        (
+            "ENCORE_TELEGRAM_WEBHOOK_URL",
+            format!("http://127.0.0.1:{port}/telegram/webhook"),
+        ),
+        (
+            "ENCORE_TELEGRAM_WEBHOOK_SECRET_TOKEN",
+            TG_SECRET_TOKEN.to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(var, value)| (var.to_string(), value))
+    .collect()
 }
