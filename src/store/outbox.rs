@@ -895,12 +895,14 @@ pub async fn append_to_queued_relay(conn: &mut Conn, ticket: i64, text: &str) ->
         return Ok(false);
     }
     value["args"]["text"] = serde_json::Value::String(format!("{existing}\n{text}"));
-    sqlx::query("UPDATE outbox SET payload = $1 WHERE id = $2 AND state = 'queued'")
+    // The dispatcher may have claimed the relay since it was read (PostgreSQL claims beside
+    // this transaction): then the text goes in a relay of its own, not nowhere.
+    let done = sqlx::query("UPDATE outbox SET payload = $1 WHERE id = $2 AND state = 'queued'")
         .bind(value.to_string())
         .bind(id)
         .execute(conn.db())
         .await?;
-    Ok(true)
+    Ok(done.rows_affected() > 0)
 }
 
 /// Puts a message that ended with nothing sent (`cancelled`: nothing to say then;
