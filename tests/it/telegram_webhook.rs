@@ -31,7 +31,7 @@ async fn stored(t: &TestApp) -> (i64, i64) {
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN handled_at IS NULL THEN 1 ELSE 0 END), 0)
          FROM telegram_updates",
     )
-    .fetch_one(t.ctx().store.sqlite_pool_for_tests())
+    .fetch_one(t.ctx().store.pool_for_tests())
     .await
     .expect("query")
 }
