@@ -388,7 +388,9 @@ impl LeaderPart {
                 fence: Some(lease.fence),
             })
             .with_lease_guard(self.guard.clone())
-            .after_a_crash(lease.taken_from_the_dead),
+            // A leader taking over on PostgreSQL never saw what the last one sent in the
+            // platform's current window: it waits one window first, as after a crash.
+            .after_a_crash(lease.taken_from_the_dead || ctx.store.backend().is_postgres()),
         );
         *self
             .passes

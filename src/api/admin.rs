@@ -199,7 +199,7 @@ fn role_metric(role: crate::cluster::Role, instance: &str) -> String {
     );
     for each in crate::cluster::Role::ALL {
         out.push_str(&format!(
-            "encore_role{{instance=\"{instance}\",role=\"{each}\"}} {}\n",
+            "encore_role{{worker=\"{instance}\",role=\"{each}\"}} {}\n",
             u8::from(each == role)
         ));
     }
@@ -214,8 +214,8 @@ mod tests {
     fn the_role_gauge_names_the_instance_and_marks_the_current_role() {
         let text = role_metric(crate::cluster::Role::Standby, "web-2:4242");
         assert!(text.contains("# TYPE encore_role gauge"));
-        assert!(text.contains("encore_role{instance=\"web-2:4242\",role=\"standby\"} 1\n"));
-        assert!(text.contains("encore_role{instance=\"web-2:4242\",role=\"leader\"} 0\n"));
-        assert!(text.contains("encore_role{instance=\"web-2:4242\",role=\"single\"} 0\n"));
+        assert!(text.contains("encore_role{worker=\"web-2:4242\",role=\"standby\"} 1\n"));
+        assert!(text.contains("encore_role{worker=\"web-2:4242\",role=\"leader\"} 0\n"));
+        assert!(text.contains("encore_role{worker=\"web-2:4242\",role=\"single\"} 0\n"));
     }
 }

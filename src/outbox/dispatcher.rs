@@ -197,8 +197,7 @@ impl Dispatcher {
     ) -> Result<(), StoreError> {
         // A platform's per-chat interval is at most a few seconds (3 s for a Telegram group).
         let retry_at = self.clock.now() + chrono::Duration::seconds(3);
-        let recovered =
-            rows::recover_after_restart(&self.store, &self.claimant.instance, retry_at).await?;
+        let recovered = rows::recover_after_restart(&self.store, retry_at).await?;
         if recovered.in_flight > 0 {
             tracing::warn!(
                 in_flight = recovered.in_flight,

@@ -155,12 +155,22 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
     /// The URL it was opened with: the wake listener opens its own connection (`wake.rs`).
     url: std::sync::Arc<str>,
+}
+
+/// By hand: the URL may carry the database password, which no output shows.
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .field("url", &crate::config::masked_database_url(&self.url))
+            .finish_non_exhaustive()
+    }
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -364,8 +374,13 @@ impl Store {
     }
 
     /// `GET /healthz`: does the database answer?
+    /// Within 2 s: a load balancer asking must get its answer before its own timeout.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        let ping = sqlx::query("SELECT 1").execute(&self.pool);
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), ping).await,
+            Ok(Ok(_))
+        )
     }
 
     pub async fn close(&self) {

@@ -746,31 +746,29 @@ pub async fn finish_unsent(
     .await
 }
 
-/// After a stop or crash: messages that were claimed by anyone but `me` go back to the queue.
-/// Called by the one sender of a database once it holds the sender lease, so every other owner
-/// is gone or fenced. Returns how many were on the wire (`sending`) — those may reach their
+/// After a stop, a crash or a takeover: every claimed message goes back to the queue — this
+/// process's own from an earlier term as leader too. Called by a dispatcher as it starts, before
+/// its first claim, once its process holds the sender lease, so every other owner is gone or
+/// fenced. Returns how many were on the wire (`sending`) — those may reach their
 /// viewer a second time, so they wait until `retry_at`: a copy sent right after a quick restart
 /// would break the per-chat limit.
 pub async fn recover_after_restart(
     store: &Store,
-    me: &str,
     retry_at: DateTime<Utc>,
 ) -> StoreResult<RecoveredMessages> {
     let mut tx = store.begin().await?;
     let claimed = sqlx::query(
         "UPDATE outbox SET state = 'queued', attempts = attempts - 1, claim_owner = NULL, claim_token = NULL
-         WHERE state = 'claimed' AND claim_owner IS DISTINCT FROM $1",
+         WHERE state = 'claimed'",
     )
-    .bind(me)
     .execute(tx.db())
     .await?
     .rows_affected();
     let in_flight = sqlx::query(
         "UPDATE outbox SET state = 'queued', not_before = $1, claim_owner = NULL, claim_token = NULL
-         WHERE state = 'sending' AND claim_owner IS DISTINCT FROM $2",
+         WHERE state = 'sending'",
     )
     .bind(ts(retry_at))
-    .bind(me)
     .execute(tx.db())
     .await?
     .rows_affected();

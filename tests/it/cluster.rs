@@ -86,9 +86,9 @@ async fn healthz_names_the_role_single_on_sqlite_and_the_instance_by_host_and_pi
     let instance = this_instance();
     assert!(
         metrics.contains(&format!(
-            "encore_role{{instance=\"{instance}\",role=\"{role}\"}} 1"
+            "encore_role{{worker=\"{instance}\",role=\"{role}\"}} 1"
         )) && metrics.contains(&format!(
-            "encore_role{{instance=\"{instance}\",role=\"standby\"}} 0"
+            "encore_role{{worker=\"{instance}\",role=\"standby\"}} 0"
         )),
         "{metrics}"
     );
