@@ -252,3 +252,60 @@ fn serve_refuses_a_short_webhook_secret_token_naming_the_key() {
         text(&out.stderr)
     );
 }
+
+/// CONTRACT §10: any worker takes Telegram's POST and stores the update once; the leader handles
+/// it. The same update posted to the leader and to a standby is answered once. PostgreSQL only:
+/// on SQLite a second `serve` refuses to start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_update_posted_to_two_workers_is_answered_once() {
+    if std::env::var("ENCORE_TEST_POSTGRES_URL").map_or(true, |url| url.trim().is_empty()) {
+        return;
+    }
+    let t = start_in_webhook_mode().await;
+    let standby_env: Vec<(String, String)> = webhook_env()
+        .into_iter()
+        .map(|(key, value)| match key.as_str() {
+            "ENCORE_HTTP_LISTEN" => (key, "127.0.0.1:0".to_string()),
+            _ => (key, value),
+        })
+        .collect();
+    let tg_url = t.tg.api_url();
+    let config = config_with_env(Some(tg_url.as_str()), None, &t.db_url, &standby_env);
+    let standby = encore::app::RunningApp::start_with_clock(config, Arc::new(SystemClock))
+        .await
+        .expect("a second worker starts");
+    let post_to_standby = |body: String, token: &'static str| {
+        reqwest::Client::new()
+            .post(format!("http://{}/telegram/webhook", standby.http_addr))
+            .header("content-type", "application/json")
+            .header(SECRET_TOKEN_HEADER, token)
+            .body(body)
+            .send()
+    };
+
+    t.tg.push_private_text(&viewer(), "/start");
+    // Telegram posts to the leader, and its retry (the first 200 was lost) lands on the standby.
+    assert_eq!(t.tg.deliver_to_webhook().await, [200]);
+    let update = t.tg.updates().pop().expect("pushed");
+    let again = post_to_standby(update.to_string(), TG_SECRET_TOKEN)
+        .await
+        .expect("the standby answers");
+    assert_eq!(again.status().as_u16(), 200);
+    let again: Value = again.json().await.expect("json");
+    assert_eq!(again["duplicate"], json!(true), "{again}");
+    let wrong = post_to_standby(update.to_string(), "not-the-secret-token-000")
+        .await
+        .expect("the standby answers");
+    assert_eq!(
+        wrong.status().as_u16(),
+        401,
+        "a wrong token is refused on a standby too"
+    );
+
+    assert!(t.tg.wait_for_sent(1, Duration::from_secs(15)).await);
+    all_handled(&t).await;
+    t.settle().await;
+    assert_eq!(t.tg.sent_to(viewer().id).len(), 1, "one answer");
+    assert_eq!(stored(&t).await, (1, 0), "stored once, handled");
+    standby.stop().await.expect("the standby stops");
+}
