@@ -49,8 +49,10 @@
 #[path = "../tests/it/support/telegram.rs"]
 mod telegram;
 
+mod cluster;
 mod crash;
 mod import_bench;
+mod processes;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -165,6 +167,45 @@ enum Cmd {
         #[arg(long, default_value_t = 20)]
         per_group: usize,
     },
+    /// Issue #12: the claim rate with a do-nothing sender, W claimer processes, on PostgreSQL
+    /// and SQLite; each row must be claimed exactly once.
+    Claims {
+        /// Claimer counts to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+        workers: Vec<usize>,
+        #[arg(long, default_value_t = 20_000)]
+        messages: usize,
+        #[arg(long, value_enum, default_value = "both")]
+        db: cluster::Engine,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// PostgreSQL base URL (default: ENCORE_TEST_POSTGRES_URL, else the local one).
+        #[arg(long)]
+        pg_url: Option<String>,
+    },
+    /// Issue #12: W `encore serve` processes on one PostgreSQL send N thank-yous against a
+    /// stand-in counting `--rate` a second exactly: ratio, 429s, exactly one each, who sent.
+    Cluster {
+        #[command(flatten)]
+        cluster: ClusterFlags,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
+    /// Issue #12: as `cluster`, then `kill -9` of the leader at 30 % (takeover, lost,
+    /// duplicates) and SIGSTOP/SIGCONT of the next leader at 60 % (it must send nothing more).
+    Failover {
+        #[command(flatten)]
+        cluster: ClusterFlags,
+    },
+    /// Internal: one claimer of `claims`, run as a child process.
+    #[command(hide = true)]
+    ClaimsChild {
+        db_url: String,
+        #[arg(long)]
+        worker: usize,
+        #[arg(long)]
+        ids: PathBuf,
+    },
     /// Internal: one contender of `pacing` (`encore` or `throttle`), run as a child process.
     #[command(hide = true)]
     PacingChild {
@@ -185,6 +226,42 @@ enum Cmd {
         #[arg(long)]
         expect: u64,
     },
+}
+
+/// The flags `cluster` and `failover` share.
+#[derive(clap::Args)]
+struct ClusterFlags {
+    #[arg(long, default_value_t = 3)]
+    workers: usize,
+    #[arg(long, default_value_t = 10_000)]
+    messages: usize,
+    /// The bot's limit a second: the stand-in counts it exactly and encore is configured
+    /// with it (`limits.telegram_per_second`).
+    #[arg(long, default_value_t = 1000)]
+    rate: u32,
+    /// `cluster.lease_seconds` for the processes (default: theirs, 10).
+    #[arg(long)]
+    lease_seconds: Option<u64>,
+    /// Every process under this machine's host name (a `kill -9` takeover is then immediate,
+    /// by the dead pid) instead of one host name each (`unshare --uts`, as separate machines).
+    #[arg(long)]
+    same_host: bool,
+    /// PostgreSQL base URL (default: ENCORE_TEST_POSTGRES_URL, else the local one).
+    #[arg(long)]
+    pg_url: Option<String>,
+}
+
+impl ClusterFlags {
+    fn args(self) -> cluster::ClusterArgs {
+        cluster::ClusterArgs {
+            workers: self.workers,
+            messages: self.messages,
+            rate: self.rate,
+            pg: cluster::pg_base(self.pg_url),
+            lease_seconds: self.lease_seconds,
+            same_host: self.same_host,
+        }
+    }
 }
 
 fn main() {
@@ -230,6 +307,29 @@ fn main() {
         Cmd::Journeys { customers } => runtime.block_on(journeys_bench(customers)),
         Cmd::Crash { buyers, kills } => runtime.block_on(crash::crash_bench(buyers, kills)),
         Cmd::Import { rows } => runtime.block_on(import_bench::import_bench(rows)),
+        Cmd::Claims {
+            workers,
+            messages,
+            db,
+            runs,
+            pg_url,
+        } => cluster::claims_bench(
+            &runtime,
+            &workers,
+            messages,
+            db,
+            runs,
+            &cluster::pg_base(pg_url),
+        ),
+        Cmd::ClaimsChild {
+            db_url,
+            worker,
+            ids,
+        } => runtime.block_on(cluster::claims_child(&db_url, worker, &ids)),
+        Cmd::Cluster { cluster, runs } => {
+            runtime.block_on(cluster::cluster_bench(cluster.args(), runs))
+        }
+        Cmd::Failover { cluster } => runtime.block_on(cluster::failover_bench(cluster.args())),
         Cmd::EnqueueChild { db_url, expect } => runtime.block_on(enqueue_child(&db_url, expect)),
         Cmd::Pacing {
             dms,
@@ -1365,10 +1465,28 @@ async fn seed_buyers(store: &Store, buyers: usize) {
     assert_eq!(identities.len(), 1, "a seeded buyer should be linked");
     tx.commit().await.expect("commit the seeding");
     // As a live database would be: statistics known to the planner.
-    sqlx::query("ANALYZE")
-        .execute(store.pool_for_tests())
-        .await
-        .expect("analyze the seeded database");
+    analyze(
+        store,
+        &[
+            "customers",
+            "identities",
+            "orders",
+            "order_items",
+            "broadcasts",
+        ],
+    )
+    .await;
+}
+
+/// `ANALYZE` of these tables only: on PostgreSQL a bare `ANALYZE` would visit every schema of
+/// the database (other runs' and tests' too).
+async fn analyze(store: &Store, tables: &[&str]) {
+    for table in tables {
+        sqlx::query(&format!("ANALYZE {table}"))
+            .execute(store.pool_for_tests())
+            .await
+            .unwrap_or_else(|err| panic!("analyze {table}: {err}"));
+    }
 }
 
 /// The measured half: open the store, enqueue in one transaction, commit, report.
