@@ -23,7 +23,7 @@ use crate::i18n::{I18nError, Texts};
 use crate::outbox::dispatcher::Dispatcher;
 use crate::outbox::render::Renderer;
 use crate::platforms::discord::DiscordAdapter;
-use crate::platforms::telegram::{TelegramAdapter, TelegramError};
+use crate::platforms::telegram::{StoredUpdates, TelegramAdapter, TelegramError};
 use crate::platforms::{Inbox, Messenger};
 use crate::router::Router;
 use crate::shutdown::until_shutdown;
@@ -173,10 +173,18 @@ impl RunningApp {
         }
         if let Some(adapter) = telegram {
             let (inbox, rx) = (inbox.clone(), shutdown_rx.clone());
+            let stored = StoredUpdates {
+                store: ctx.store.clone(),
+                bell: ctx.telegram_updates.clone(),
+                clock: ctx.clock.clone(),
+            };
             tasks.spawn(async move {
                 (
                     "telegram",
-                    adapter.poll(inbox, rx).await.map_err(|e| e.to_string()),
+                    adapter
+                        .run(inbox, stored, rx)
+                        .await
+                        .map_err(|e| e.to_string()),
                 )
             });
         }

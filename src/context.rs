@@ -4,6 +4,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use tokio::sync::Notify;
+
 use crate::chat_roles::{ChatMoves, ChatRoles};
 use crate::clock::Clock;
 use crate::config::Config;
@@ -34,6 +36,9 @@ pub struct AppContext {
     pub flood: Arc<FloodGuard>,
     /// This process, as its claims and the sender lease name it.
     pub instance: Arc<Instance>,
+    /// Rung by `POST /telegram/webhook` after it stored a new update, so the Telegram adapter
+    /// handles it at once when it runs in this process (webhook mode).
+    pub telegram_updates: Arc<Notify>,
 }
 
 impl AppContext {
@@ -60,6 +65,7 @@ impl AppContext {
             faq: Arc::new(Faq::empty()),
             flood: Arc::new(flood),
             instance: Arc::new(Instance::this_process()),
+            telegram_updates: Arc::new(Notify::new()),
         }
     }
 }

@@ -12,7 +12,8 @@
 //! - [`config`]: the TOML file and `ENCORE_*` environment as serde types, checked and summarised.
 //!
 //! Inputs:
-//! - [`api`]: the HTTP API (signed events in, link tokens, reports, customers, metrics).
+//! - [`api`]: the HTTP API (signed events in, link tokens, reports, customers, metrics,
+//!   Telegram's webhook).
 //! - [`signing`]: HMAC signatures, checked on events in and made on events out.
 //! - [`ingest`]: events in — idempotent, all or nothing, pending until what they refer to exists.
 //! - [`import`]: the order and code CSV imports.

@@ -6,11 +6,13 @@
 //! `X-Encore-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`, the timestamp
 //! within [`MAX_SKEW_SECONDS`] of the receiver's clock.
 //!
-//! This module owns the header names, the HMAC, the tolerance and the constant-time comparison;
-//! it does no I/O, reads no clock (callers pass the time) and never logs a secret or a body.
+//! This module owns the header names, the HMAC, the tolerance and the constant-time comparisons
+//! (also [`same_secret`], for the secrets that arrive as they are: the admin token, Telegram's
+//! webhook secret token); it does no I/O, reads no clock (callers pass the time) and never logs a
+//! secret or a body.
 
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -95,9 +97,32 @@ pub fn verify(
     Ok(())
 }
 
+/// Whether a secret a request carried is the configured one, compared in constant time. Both
+/// sides are hashed first, so neither the comparison nor a length check tells a caller the
+/// secret's length. Nothing matches an empty configured secret.
+pub fn same_secret(given: &[u8], expected: &[u8]) -> bool {
+    if expected.is_empty() {
+        return false;
+    }
+    let (given, expected) = (Sha256::digest(given), Sha256::digest(expected));
+    given
+        .iter()
+        .zip(expected.iter())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_matches_only_itself_and_an_empty_one_matches_nothing() {
+        assert!(same_secret(b"0123456789abcdef", b"0123456789abcdef"));
+        assert!(!same_secret(b"0123456789abcdeF", b"0123456789abcdef"));
+        assert!(!same_secret(b"0123456789abcdef0", b"0123456789abcdef"));
+        assert!(!same_secret(b"", b""));
+    }
 
     #[test]
     fn a_signature_made_by_sign_verifies_and_a_changed_body_does_not() {

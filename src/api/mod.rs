@@ -1,9 +1,11 @@
 //! The HTTP API (CONTRACT §3): health, metrics, signed events from the shop, link tokens,
-//! reports and the customer record. Handlers are thin: they check, parse and hand over.
+//! reports, the customer record and Telegram's webhook. Handlers are thin: they check, parse and
+//! hand over.
 
 mod admin;
 mod errors;
 mod events;
+mod telegram_webhook;
 
 use std::time::Duration;
 
@@ -18,10 +20,11 @@ use tower::{BoxError, ServiceBuilder};
 use crate::context::AppContext;
 
 pub use errors::ApiError;
+pub use telegram_webhook::SECRET_TOKEN_HEADER;
 // Kept at the old path for the tests' signing helper; the scheme lives in `crate::signing`.
 pub use crate::signing::{sign, verify};
 
-/// Largest accepted body for `POST /v1/events` (CONTRACT §3).
+/// Largest accepted body for `POST /v1/events` (CONTRACT §3) and `POST /telegram/webhook`.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Largest batch for `POST /v1/events`.
 pub const MAX_EVENTS: usize = 1000;
@@ -37,6 +40,7 @@ pub fn router(ctx: AppContext) -> Router {
         .route("/v1/customers/{customer_id}", get(admin::customer))
         .route("/v1/broadcasts/{id}/report", get(admin::broadcast_report))
         .route("/v1/report", get(admin::period_report))
+        .route("/telegram/webhook", post(telegram_webhook::post_update))
         // Every answer has the contract's error shape, unknown paths and methods included.
         .fallback(|| async { ApiError::not_found("no such endpoint; see the README's HTTP API") })
         .method_not_allowed_fallback(|| async {

@@ -1,7 +1,8 @@
 //! Checks that can only be judged once every source has been applied and read: a configured
-//! platform has a token, no limit is raised above the platform's published one, and tiers are
-//! listed lowest to highest with names that differ. Also the secrets `encore serve` refuses
-//! (`Config::unsafe_secrets`): other commands and the demo run without them.
+//! platform has a token, Telegram's webhook mode has its URL, no limit is raised above the
+//! platform's published one, and tiers are listed lowest to highest with names that differ.
+//! Also the secrets `encore serve` refuses (`Config::unsafe_secrets`): other commands and the
+//! demo run without them.
 //!
 //! Rules about one value on its own are on the field (`rules.rs`); this module never changes a
 //! value, it only refuses a configuration, naming the key or variable to fix.
@@ -26,6 +27,16 @@ pub(super) fn check(config: &Config, env: &EnvKeys) -> Result<(), ConfigError> {
             var: "ENCORE_DISCORD_TOKEN",
         });
     }
+    if config
+        .telegram
+        .as_ref()
+        .is_some_and(|t| t.webhook_mode() && t.webhook_url.is_none())
+    {
+        return Err(ConfigError::Invalid {
+            origin: env.origin("telegram.webhook_url"),
+            reason: "is required when telegram.mode is \"webhook\": the public https:// URL of this service's POST /telegram/webhook, which Telegram posts updates to".to_string(),
+        });
+    }
     check_tiers(&config.tiers)
 }
 
@@ -36,15 +47,19 @@ pub(super) fn is_blank(secret: &SecretString) -> bool {
 /// The shortest HTTP secret `encore serve` starts with (CONTRACT §2).
 pub const MIN_SECRET_CHARS: usize = 16;
 /// The values CONTRACT's example uses; a host who copied it has not chosen a secret yet.
-const EXAMPLE_SECRETS: [&str; 2] = ["change-me", "change-me-too"];
+const EXAMPLE_SECRETS: [&str; 3] = ["change-me", "change-me-too", "..."];
+/// Telegram's own bounds on a webhook's `secret_token` (`setWebhook`).
+const MAX_TELEGRAM_SECRET_CHARS: usize = 256;
 
 impl Config {
-    /// The HTTP secrets `encore serve` refuses to start with: empty, shorter than
-    /// [`MIN_SECRET_CHARS`], or one of CONTRACT's examples. Each error names the key and the
-    /// variable, never the value. `config check` shows the same lines as warnings; the demo
+    /// The secrets `encore serve` refuses to start with: the HTTP secrets and, in Telegram's
+    /// webhook mode, `telegram.webhook_secret_token` — empty, shorter than
+    /// [`MIN_SECRET_CHARS`], or one of CONTRACT's examples; the Telegram token also when
+    /// Telegram would refuse it (only `A-Za-z0-9_-`, at most 256). Each error names the key and
+    /// the variable, never the value. `config check` shows the same lines as warnings; the demo
     /// and the tests build their configuration without going through `serve`, so they run.
     pub fn unsafe_secrets(&self) -> Vec<ConfigError> {
-        let http_secrets = [
+        let mut secrets = vec![
             (
                 "http.webhook_secret",
                 "ENCORE_HTTP_WEBHOOK_SECRET",
@@ -56,8 +71,16 @@ impl Config {
                 &self.http.admin_token,
             ),
         ];
+        let webhook = self.telegram.as_ref().filter(|t| t.webhook_mode());
+        if let Some(telegram) = webhook {
+            secrets.push((
+                TELEGRAM_SECRET_KEY,
+                "ENCORE_TELEGRAM_WEBHOOK_SECRET_TOKEN",
+                &telegram.webhook_secret_token,
+            ));
+        }
         let mut problems = Vec::new();
-        for (key, var, secret) in http_secrets {
+        for (key, var, secret) in secrets {
             let value = secret.expose_secret();
             let problem = if value.trim().is_empty() {
                 "is not set"
@@ -65,6 +88,8 @@ impl Config {
                 "is still the example value from the documentation"
             } else if value.chars().count() < MIN_SECRET_CHARS {
                 "is shorter than 16 characters"
+            } else if key == TELEGRAM_SECRET_KEY && !telegram_accepts(value) {
+                "has characters or a length Telegram refuses (only A-Z, a-z, 0-9, _ and -, at most 256)"
             } else {
                 continue;
             };
@@ -72,6 +97,16 @@ impl Config {
         }
         problems
     }
+}
+
+const TELEGRAM_SECRET_KEY: &str = "telegram.webhook_secret_token";
+
+/// What `setWebhook` takes as a `secret_token`: 1–256 characters of `A-Za-z0-9_-`.
+fn telegram_accepts(token: &str) -> bool {
+    (1..=MAX_TELEGRAM_SECRET_CHARS).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Every `[limits]` key's default is the platform's published limit; the platform is the key's

@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 
 pub use checks::MIN_SECRET_CHARS;
 pub use error::{ConfigError, Origin};
-pub use platforms::{DiscordConfig, LimitsConfig, TelegramConfig};
+pub use platforms::{DiscordConfig, LimitsConfig, TelegramConfig, TelegramMode};
 pub use policy::{JourneysConfig, ModerationConfig, PolicyConfig, TierConfig};
 pub use sections::{
     DatabaseConfig, FaqConfig, HttpConfig, RetentionConfig, SchedulerConfig, ShopConfig,

@@ -1,8 +1,8 @@
 //! The platform sections: `[telegram]`, `[discord]` (each optional: absent means that platform is
 //! off) and `[limits]`, the platforms' published rate limits, with their defaults.
 //!
-//! A key is one field here. That a configured platform has a token and that a limit is never
-//! raised above its default are checked in `checks.rs`.
+//! A key is one field here. That a configured platform has a token, that webhook mode has its
+//! URL, and that a limit is never raised above its default are checked in `checks.rs`.
 
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,35 @@ pub struct TelegramConfig {
     pub community_chat_ids: Vec<i64>,
     #[serde(deserialize_with = "rules::optional::<ChatId, _>")]
     pub vip_chat_id: Option<i64>,
+    /// How updates arrive: `getUpdates` long polling, or Telegram posting them to
+    /// `POST /telegram/webhook` on any process (CONTRACT §2, §10).
+    pub mode: TelegramMode,
+    /// The public URL given to `setWebhook`; required in webhook mode (`checks.rs`).
+    #[serde(deserialize_with = "rules::optional::<HttpUrl, _>")]
+    pub webhook_url: Option<String>,
+    /// Checked on `X-Telegram-Bot-Api-Secret-Token`; `serve` refuses a weak one in webhook mode
+    /// (`Config::unsafe_secrets`).
+    #[serde(with = "rules::secret")]
+    pub webhook_secret_token: SecretString,
+}
+
+/// `telegram.mode`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TelegramMode {
+    /// `getUpdates` long polling (the default): no public URL needed.
+    #[default]
+    Polling,
+    /// Telegram posts each update to `webhook_url`; any process stores it, the one handling
+    /// updates takes it from the store.
+    Webhook,
+}
+
+impl TelegramConfig {
+    /// Whether updates come by webhook rather than by polling.
+    pub fn webhook_mode(&self) -> bool {
+        self.mode == TelegramMode::Webhook
+    }
 }
 
 impl Default for TelegramConfig {
@@ -38,6 +67,9 @@ impl Default for TelegramConfig {
             staff_user_ids: Vec::new(),
             community_chat_ids: Vec::new(),
             vip_chat_id: None,
+            mode: TelegramMode::Polling,
+            webhook_url: None,
+            webhook_secret_token: SecretString::default(),
         }
     }
 }

@@ -783,3 +783,152 @@ fn serve_refuses_empty_short_and_example_secrets_naming_the_key_and_never_the_va
         .is_empty()
     );
 }
+
+const WEBHOOK: &str = "[telegram]\ntoken = \"1:A\"\nmode = \"webhook\"\nwebhook_url = \"https://bot.example.com/telegram/webhook\"\n";
+const GOOD_HTTP: &str =
+    "[http]\nwebhook_secret = \"0123456789abcdef\"\nadmin_token = \"fedcba9876543210\"\n";
+
+#[test]
+fn telegram_polls_unless_webhook_mode_is_asked_for() {
+    let c = Config::from_sources("[telegram]\ntoken = \"1:A\"\n", NO_ENV).unwrap();
+    let t = c.telegram.unwrap();
+    assert_eq!(t.mode, TelegramMode::Polling);
+    assert!(!t.webhook_mode());
+    let c = Config::from_sources(WEBHOOK, NO_ENV).unwrap();
+    let t = c.telegram.unwrap();
+    assert!(t.webhook_mode());
+    assert_eq!(
+        t.webhook_url.as_deref(),
+        Some("https://bot.example.com/telegram/webhook")
+    );
+}
+
+#[test]
+fn an_unknown_telegram_mode_names_the_key_and_the_two_modes() {
+    let message = error("[telegram]\ntoken = \"1:A\"\nmode = \"hook\"\n", &[]);
+    assert!(message.contains("telegram.mode"), "{message}");
+    assert!(
+        message.contains("polling") && message.contains("webhook"),
+        "{message}"
+    );
+    let message = error(
+        "",
+        &[
+            ("ENCORE_TELEGRAM_TOKEN", "1:A"),
+            ("ENCORE_TELEGRAM_MODE", "push"),
+        ],
+    );
+    assert!(message.contains("ENCORE_TELEGRAM_MODE"), "{message}");
+}
+
+#[test]
+fn webhook_mode_without_a_webhook_url_names_the_key() {
+    let message = error("[telegram]\ntoken = \"1:A\"\nmode = \"webhook\"\n", &[]);
+    assert!(
+        message.starts_with("`telegram.webhook_url`: is required"),
+        "{message}"
+    );
+    let message = error(
+        "[telegram]\ntoken = \"1:A\"\nmode = \"webhook\"\nwebhook_url = \"\"\n",
+        &[],
+    );
+    assert!(message.contains("telegram.webhook_url"), "{message}");
+    let message = error(
+        "",
+        &[
+            ("ENCORE_TELEGRAM_TOKEN", "1:A"),
+            ("ENCORE_TELEGRAM_MODE", "webhook"),
+            ("ENCORE_TELEGRAM_WEBHOOK_URL", ""),
+        ],
+    );
+    assert!(message.contains("ENCORE_TELEGRAM_WEBHOOK_URL"), "{message}");
+    // Polling needs no URL.
+    assert!(
+        Config::from_sources("[telegram]\ntoken = \"1:A\"\nmode = \"polling\"\n", NO_ENV).is_ok()
+    );
+}
+
+#[test]
+fn the_webhook_keys_come_from_the_environment_too() {
+    let c = Config::from_sources(
+        "[telegram]\ntoken = \"1:A\"\n",
+        env(&[
+            ("ENCORE_TELEGRAM_MODE", "webhook"),
+            (
+                "ENCORE_TELEGRAM_WEBHOOK_URL",
+                "https://bot.example.com/telegram/webhook",
+            ),
+            (
+                "ENCORE_TELEGRAM_WEBHOOK_SECRET_TOKEN",
+                "from-the-env_0123456789",
+            ),
+        ]),
+    )
+    .unwrap();
+    let t = c.telegram.as_ref().unwrap();
+    assert!(t.webhook_mode());
+    assert_eq!(
+        t.webhook_secret_token.expose_secret(),
+        "from-the-env_0123456789"
+    );
+    let summary = c.masked_summary();
+    assert!(summary.contains("mode = \"webhook\""), "{summary}");
+    assert!(
+        summary.contains("webhook_secret_token = \"********\""),
+        "{summary}"
+    );
+    assert!(!summary.contains("from-the-env"), "{summary}");
+}
+
+#[test]
+fn serve_refuses_a_weak_webhook_secret_token_in_webhook_mode_only() {
+    let problems = |token: &str| -> Vec<String> {
+        let toml = format!("{GOOD_HTTP}{WEBHOOK}webhook_secret_token = \"{token}\"\n");
+        Config::from_sources(&toml, NO_ENV)
+            .unwrap()
+            .unsafe_secrets()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    let cases = [
+        ("", "is not set"),
+        ("...", "is still the example value"),
+        ("change-me", "is still the example value"),
+        ("short_token", "is shorter than 16 characters"),
+        (
+            "has spaces in it, sixteen+",
+            "has characters or a length Telegram refuses",
+        ),
+        (
+            "ünïcödé-but-long-enough",
+            "has characters or a length Telegram refuses",
+        ),
+    ];
+    for (token, problem) in cases {
+        let found = problems(token);
+        assert_eq!(found.len(), 1, "{token:?}: {found:?}");
+        assert!(
+            found[0].starts_with(&format!("telegram.webhook_secret_token {problem}")),
+            "{token:?}: {found:?}"
+        );
+        assert!(
+            found[0].contains("ENCORE_TELEGRAM_WEBHOOK_SECRET_TOKEN"),
+            "{found:?}"
+        );
+        assert!(token.is_empty() || !found[0].contains(token), "{found:?}");
+    }
+    let too_long = "a".repeat(257);
+    assert!(problems(&too_long)[0].contains("Telegram refuses"));
+    assert!(problems(&"a".repeat(256)).is_empty());
+    assert!(problems("Abc-def_0123456789").is_empty());
+
+    // In polling mode the token is not used, so it is not judged.
+    let polling = format!("{GOOD_HTTP}[telegram]\ntoken = \"1:A\"\nwebhook_secret_token = \"x\"\n");
+    assert!(
+        Config::from_sources(&polling, NO_ENV)
+            .unwrap()
+            .unsafe_secrets()
+            .is_empty()
+    );
+}

@@ -37,6 +37,7 @@ impl Config {
         ];
         if let Some(t) = &self.telegram {
             secrets.push(("telegram.token", &t.token));
+            secrets.push(("telegram.webhook_secret_token", &t.webhook_secret_token));
         }
         if let Some(d) = &self.discord {
             secrets.push(("discord.token", &d.token));
@@ -68,6 +69,17 @@ impl Config {
                     "telegram.staff_user_ids is empty: only anonymous admins of the staff chat can use staff commands"
                         .to_string(),
                 );
+            }
+            match &t.webhook_url {
+                Some(url) if t.webhook_mode() && !url.starts_with("https://") => warnings.push(
+                    "telegram.webhook_url is not https://: Telegram posts updates only to HTTPS URLs"
+                        .to_string(),
+                ),
+                Some(_) if !t.webhook_mode() => warnings.push(
+                    "telegram.webhook_url is set but telegram.mode is \"polling\": it is not used"
+                        .to_string(),
+                ),
+                _ => {}
             }
         }
         if let Some(d) = &self.discord {
@@ -167,5 +179,35 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.warnings(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_webhook_url_is_warned_about_when_it_is_plain_http_or_unused() {
+        let warnings = |extra: &str| {
+            Config::from_sources(&format!("[telegram]\ntoken = \"1:A\"\n{extra}"), NO_ENV)
+                .unwrap()
+                .warnings()
+        };
+        let plain = warnings(
+            "mode = \"webhook\"\nwebhook_url = \"http://bot.example.com/telegram/webhook\"\n",
+        );
+        assert!(
+            plain
+                .iter()
+                .any(|w| w.starts_with("telegram.webhook_url is not https://")),
+            "{plain:?}"
+        );
+        let unused = warnings("webhook_url = \"https://bot.example.com/telegram/webhook\"\n");
+        assert!(
+            unused.iter().any(|w| w.contains("it is not used")),
+            "{unused:?}"
+        );
+        let fine = warnings(
+            "mode = \"webhook\"\nwebhook_url = \"https://bot.example.com/telegram/webhook\"\n",
+        );
+        assert!(
+            !fine.iter().any(|w| w.starts_with("telegram.webhook_url")),
+            "{fine:?}"
+        );
     }
 }

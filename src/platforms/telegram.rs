@@ -1,4 +1,5 @@
-//! Telegram, through teloxide: long polling for updates, `sendMessage` with HTML for sends.
+//! Telegram, through teloxide: updates by long polling or, in webhook mode, from the store
+//! (`POST /telegram/webhook` puts them there), and `sendMessage` with HTML for sends.
 //! The only module that knows teloxide. It turns updates into [`Incoming`] for the [`Inbox`] it
 //! is handed and teloxide's errors into [`SendError`]; it decides nothing.
 
@@ -7,10 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use teloxide::payloads::{
     CreateChatInviteLinkSetters, GetUpdatesSetters, PinChatMessageSetters,
-    RestrictChatMemberSetters, SendMessageSetters, SendPhotoSetters,
+    RestrictChatMemberSetters, SendMessageSetters, SendPhotoSetters, SetWebhookSetters,
 };
 use teloxide::requests::Requester;
 use teloxide::types::{
@@ -19,15 +20,19 @@ use teloxide::types::{
     User, UserId,
 };
 use teloxide::{ApiError, Bot, RequestError};
+use tokio::sync::Notify;
 
 use super::{
-    ActionDone, ChatAction, Delivered, Inbox, Incoming, IncomingContent, Member, Messenger, Part,
-    PlatformLimits, SendError,
+    ActionDone, ChatAction, Delivered, Inbox, InboxError, Incoming, IncomingContent, Member,
+    Messenger, Part, PlatformLimits, SendError,
 };
+use crate::clock::Clock;
 use crate::config::{LimitsConfig, TelegramConfig};
 use crate::domain::Platform;
 use crate::i18n::Markup;
 use crate::shutdown::{Shutdown, until_shutdown};
+use crate::store::telegram_updates::{self, StoredUpdate};
+use crate::store::{Store, StoreResult, dead_letters};
 
 /// How long one `getUpdates` call waits for news (long polling).
 const POLL_TIMEOUT_SECONDS: u32 = 10;
@@ -38,6 +43,12 @@ const ADMINS_FRESH_FOR: Duration = Duration::from_secs(10 * 60);
 const ADMINS_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Telegram's longest invite link name, in characters.
 const MAX_LINK_NAME_CHARS: usize = 32;
+/// In webhook mode, how often the store is looked at when no bell rang: updates that another
+/// process took (Telegram may post to any of them) are found within this.
+const STORED_UPDATES_LOOK_EVERY: Duration = Duration::from_secs(1);
+/// After a failed step (an update the inbox could not store, a busy database), the pause before
+/// the same update is tried again.
+const PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
 /// The update kinds polled for: messages (with `new_chat_members`), button presses, joins
 /// (`chat_member`, which Telegram sends only when named here and only to an admin bot) and
@@ -55,6 +66,12 @@ pub enum TelegramError {
     BadApiUrl(String),
     #[error("Telegram refused the bot token (check `telegram.token` / ENCORE_TELEGRAM_TOKEN)")]
     InvalidToken,
+    #[error("`telegram.webhook_url` is not a URL: {0}")]
+    BadWebhookUrl(String),
+    #[error(
+        "Telegram refused `telegram.webhook_url` for setWebhook: {0} (it must be a public https:// URL on port 443, 80, 88 or 8443)"
+    )]
+    WebhookRefused(String),
 }
 
 pub struct TelegramAdapter {
@@ -63,6 +80,25 @@ pub struct TelegramAdapter {
     limits: PlatformLimits,
     /// Per group: the administrators' user ids and when they were asked for.
     admins: HashMap<i64, (Instant, HashSet<u64>)>,
+    /// How updates arrive (`telegram.mode`).
+    intake: Intake,
+}
+
+/// `telegram.mode`, with what `setWebhook` needs in webhook mode.
+enum Intake {
+    Polling,
+    Webhook {
+        url: url::Url,
+        secret_token: SecretString,
+    },
+}
+
+/// Where webhook mode finds the updates `POST /telegram/webhook` stored, the bell that handler
+/// rings after storing one in this process, and the clock that dates their handling.
+pub struct StoredUpdates {
+    pub store: Store,
+    pub bell: Arc<Notify>,
+    pub clock: Arc<dyn Clock>,
 }
 
 /// The sending half, handed to the dispatcher.
@@ -92,6 +128,15 @@ impl TelegramAdapter {
         limits: &LimitsConfig,
     ) -> Result<TelegramAdapter, TelegramError> {
         let url = reqwest_url(&config.api_url)?;
+        let intake = match &config.webhook_url {
+            Some(webhook_url) if config.webhook_mode() => Intake::Webhook {
+                url: url::Url::parse(webhook_url)
+                    .map_err(|err| TelegramError::BadWebhookUrl(format!("{webhook_url}: {err}")))?,
+                secret_token: config.webhook_secret_token.clone(),
+            },
+            // Webhook mode without a URL does not load (`config::checks`).
+            _ => Intake::Polling,
+        };
         let bot = Bot::new(config.token.expose_secret()).set_api_url(url);
         let username = match bot.get_me().await {
             Ok(me) => me.user.username.clone(),
@@ -108,6 +153,7 @@ impl TelegramAdapter {
             username,
             limits: limits_from(limits),
             admins: HashMap::new(),
+            intake,
         })
     }
 
@@ -122,10 +168,24 @@ impl TelegramAdapter {
         }
     }
 
+    /// Takes updates until shutdown, as `telegram.mode` says: by long polling, or from the
+    /// store in webhook mode. Either way each update goes through [`Self::take_update`].
+    pub async fn run(
+        self,
+        inbox: Arc<dyn Inbox>,
+        stored: StoredUpdates,
+        shutdown: Shutdown,
+    ) -> Result<(), TelegramError> {
+        match self.intake {
+            Intake::Polling => self.poll(inbox, shutdown).await,
+            Intake::Webhook { .. } => self.take_stored(inbox, stored, shutdown).await,
+        }
+    }
+
     /// Long-polls until shutdown. An update is confirmed (by the next offset) only after the
     /// router has stored its effects; a crash in between re-delivers it, and the router's record
     /// of processed updates makes the re-delivery harmless.
-    pub async fn poll(
+    async fn poll(
         mut self,
         inbox: Arc<dyn Inbox>,
         mut shutdown: Shutdown,
@@ -146,20 +206,25 @@ impl TelegramAdapter {
             let updates = match updates {
                 Ok(updates) => {
                     backoff = Duration::from_secs(1);
-                    if self.username.is_none() {
-                        // Telegram was unreachable at start: learn our name now, for links and
-                        // for telling our commands from other bots'.
-                        if let Ok(me) = self.bot.get_me().await {
-                            self.username = me.user.username.clone();
-                            if let Some(name) = &self.username {
-                                inbox.bot_username_known(Platform::Telegram, name);
-                            }
-                        }
-                    }
+                    self.learn_username(inbox.as_ref()).await;
                     updates
                 }
                 Err(RequestError::Api(ApiError::InvalidToken)) => {
                     return Err(TelegramError::InvalidToken);
+                }
+                Err(err) if webhook_is_set(&err) => {
+                    // Webhook mode ran before: Telegram keeps posting until the webhook goes.
+                    tracing::info!(
+                        "a Telegram webhook is set; deleting it to poll (telegram.mode is \"polling\")"
+                    );
+                    if let Err(err) = self.bot.delete_webhook().await {
+                        tracing::warn!(error = %err, "deleteWebhook failed; polling again shortly");
+                        tokio::select! {
+                            _ = tokio::time::sleep(backoff) => {}
+                            _ = until_shutdown(&mut shutdown) => return Ok(()),
+                        }
+                    }
+                    continue;
                 }
                 Err(err) => {
                     let wait = match &err {
@@ -175,26 +240,235 @@ impl TelegramAdapter {
                 }
             };
             for update in updates {
-                let mut incoming = to_incoming(&update, self.username.as_deref());
-                if let Some(incoming) = &mut incoming {
-                    self.look_up_admin(&update, incoming).await;
-                }
-                if let Some(incoming) = &incoming
-                    && let Err(err) = inbox.handle(incoming).await
-                {
+                if let Err(err) = self.take_update(&update, inbox.as_ref()).await {
                     // Not confirmed: Telegram will deliver it again on the next poll.
                     tracing::error!(error = %err, update_id = update.id.0, "update could not be handled; will retry");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    tokio::time::sleep(PAUSE_AFTER_FAILURE).await;
                     break;
                 }
                 offset = update.id.0 as i32 + 1;
-                if let UpdateKind::CallbackQuery(query) = &update.kind
-                    && let Err(err) = self.bot.answer_callback_query(query.id.clone()).await
-                {
-                    tracing::warn!(error = %err, "answerCallbackQuery failed");
+            }
+        }
+    }
+
+    /// Webhook mode, until shutdown:
+    ///
+    /// 1. `setWebhook` with `telegram.webhook_url`, the secret token and [`ALLOWED_UPDATES`],
+    ///    pending updates kept, tried again with a growing pause until Telegram takes it;
+    /// 2. the stored update with the lowest id that is not handled yet is read, parsed by
+    ///    teloxide and taken like a polled one ([`Self::take_update`]), then marked handled;
+    ///    one that teloxide cannot read is set aside (`encore deadletters`) and marked handled,
+    ///    so it never holds up the ones behind it; one the inbox could not store stays
+    ///    unhandled and is tried again after a pause;
+    /// 3. with nothing left, [`wait_for_stored_updates`].
+    ///
+    /// A crash between 2's handling and marking takes the update again; the router's record of
+    /// processed updates makes that harmless.
+    async fn take_stored(
+        mut self,
+        inbox: Arc<dyn Inbox>,
+        stored: StoredUpdates,
+        mut shutdown: Shutdown,
+    ) -> Result<(), TelegramError> {
+        if !self.set_webhook(inbox.as_ref(), &mut shutdown).await? {
+            return Ok(());
+        }
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            let taken = match telegram_updates::next_unhandled(&stored.store).await {
+                Ok(Some(next)) => self.take_one_stored(&next, inbox.as_ref(), &stored).await,
+                Ok(None) => {
+                    if !wait_for_stored_updates(&stored.bell, &mut shutdown).await {
+                        return Ok(());
+                    }
+                    continue;
+                }
+                Err(err) => Err(err.to_string()),
+            };
+            if let Err(err) = taken {
+                tracing::error!(error = %err, "a stored Telegram update could not be taken; will retry");
+                tokio::select! {
+                    _ = tokio::time::sleep(PAUSE_AFTER_FAILURE) => {}
+                    _ = until_shutdown(&mut shutdown) => return Ok(()),
                 }
             }
         }
+    }
+
+    /// Step 2 of [`Self::take_stored`] for one update. An error leaves it unhandled.
+    async fn take_one_stored(
+        &mut self,
+        stored: &StoredUpdate,
+        inbox: &dyn Inbox,
+        StoredUpdates { store, clock, .. }: &StoredUpdates,
+    ) -> Result<(), String> {
+        let now = clock.now();
+        match parse_update(&stored.body) {
+            Ok(update) => {
+                self.take_update(&update, inbox)
+                    .await
+                    .map_err(|err| err.to_string())?;
+                let mut conn = store.conn().await.map_err(|err| err.to_string())?;
+                telegram_updates::mark_handled(&mut conn, stored.update_id, now)
+                    .await
+                    .map_err(|err| err.to_string())
+            }
+            Err(why) => set_aside_unreadable(store, stored, &why, now)
+                .await
+                .map_err(|err| err.to_string()),
+        }
+    }
+
+    /// `setWebhook` until Telegram takes it. False if shutdown came first; a refused token or
+    /// URL is an error (waiting will not change Telegram's mind).
+    async fn set_webhook(
+        &mut self,
+        inbox: &dyn Inbox,
+        shutdown: &mut Shutdown,
+    ) -> Result<bool, TelegramError> {
+        let (url, secret_token) = match &self.intake {
+            Intake::Webhook { url, secret_token } => (url.clone(), secret_token.clone()),
+            Intake::Polling => return Ok(true),
+        };
+        let mut backoff = Duration::from_secs(1);
+        loop {
+            let request = self
+                .bot
+                .set_webhook(url.clone())
+                .secret_token(secret_token.expose_secret())
+                .allowed_updates(ALLOWED_UPDATES.to_vec())
+                .drop_pending_updates(false);
+            let set = tokio::select! {
+                result = request => result,
+                _ = until_shutdown(shutdown) => return Ok(false),
+            };
+            let wait = match set {
+                Ok(_) => {
+                    tracing::info!("Telegram posts updates to telegram.webhook_url");
+                    self.learn_username(inbox).await;
+                    return Ok(true);
+                }
+                Err(RequestError::Api(ApiError::InvalidToken)) => {
+                    return Err(TelegramError::InvalidToken);
+                }
+                Err(RequestError::Api(err)) if is_bad_webhook(&err) => {
+                    return Err(TelegramError::WebhookRefused(err.to_string()));
+                }
+                Err(RequestError::RetryAfter(seconds)) => seconds.duration(),
+                Err(err) => {
+                    tracing::warn!(error = %err, ?backoff, "setWebhook failed; trying again shortly");
+                    backoff
+                }
+            };
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = until_shutdown(shutdown) => return Ok(false),
+            }
+        }
+    }
+
+    /// One update, the same whether it was polled or posted: made into an [`Incoming`] (the
+    /// sender's admin rights looked up), handed to the inbox, and a button press answered.
+    /// An error means the inbox stored nothing: the caller offers the update again.
+    async fn take_update(&mut self, update: &Update, inbox: &dyn Inbox) -> Result<(), InboxError> {
+        if let Some(mut incoming) = to_incoming(update, self.username.as_deref()) {
+            self.look_up_admin(update, &mut incoming).await;
+            inbox.handle(&incoming).await?;
+        }
+        if let UpdateKind::CallbackQuery(query) = &update.kind
+            && let Err(err) = self.bot.answer_callback_query(query.id.clone()).await
+        {
+            tracing::warn!(error = %err, "answerCallbackQuery failed");
+        }
+        Ok(())
+    }
+
+    /// Telegram was unreachable at start: learn our name once it answers, for links and for
+    /// telling our commands from other bots'.
+    async fn learn_username(&mut self, inbox: &dyn Inbox) {
+        if self.username.is_some() {
+            return;
+        }
+        if let Ok(me) = self.bot.get_me().await {
+            self.username = me.user.username.clone();
+            if let Some(name) = &self.username {
+                inbox.bot_username_known(Platform::Telegram, name);
+            }
+        }
+    }
+}
+
+/// Waits until a stored update may be waiting: this process's `POST /telegram/webhook` rang
+/// the bell, or [`STORED_UPDATES_LOOK_EVERY`] passed (another process may have stored one).
+/// False on shutdown. The one place a wake shared by every process would go.
+async fn wait_for_stored_updates(bell: &Notify, shutdown: &mut Shutdown) -> bool {
+    tokio::select! {
+        _ = bell.notified() => true,
+        _ = tokio::time::sleep(STORED_UPDATES_LOOK_EVERY) => true,
+        _ = until_shutdown(shutdown) => false,
+    }
+}
+
+/// A stored update as teloxide reads it, or why it cannot. teloxide reads a kind it does not
+/// know, or a known kind whose fields it cannot read, as `UpdateKind::Error`: that is unreadable
+/// too.
+fn parse_update(body: &str) -> Result<Update, String> {
+    match serde_json::from_str::<Update>(body) {
+        Ok(update) if matches!(update.kind, UpdateKind::Error(_)) => {
+            Err("teloxide does not know this kind of update or cannot read its fields".to_string())
+        }
+        Ok(update) => Ok(update),
+        Err(err) => Err(format!("not a Telegram update: {err}")),
+    }
+}
+
+/// Sets an update teloxide cannot read aside, with its JSON as Telegram sent it, and marks it
+/// handled, in one transaction.
+async fn set_aside_unreadable(
+    store: &Store,
+    stored: &StoredUpdate,
+    why: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<()> {
+    let mut tx = store.begin().await?;
+    let id = dead_letters::set_aside_update(
+        &mut tx,
+        Platform::Telegram.as_str(),
+        &format!("update {} that teloxide could not read", stored.update_id),
+        &stored.body,
+        why,
+        now,
+    )
+    .await?;
+    telegram_updates::mark_handled(&mut tx, stored.update_id, now).await?;
+    tx.commit().await?;
+    tracing::error!(update_id = stored.update_id, dead_letter = %id, "a Telegram update could not be read and was set aside (encore deadletters)");
+    Ok(())
+}
+
+/// `getUpdates` refused because a webhook is set (Telegram's words are longer than teloxide's).
+fn webhook_is_set(err: &RequestError) -> bool {
+    match err {
+        RequestError::Api(ApiError::CantGetUpdates) => true,
+        RequestError::Api(ApiError::Unknown(description)) => {
+            description.contains("webhook is active")
+        }
+        _ => false,
+    }
+}
+
+/// `setWebhook` refusals that no retry will change.
+fn is_bad_webhook(err: &ApiError) -> bool {
+    match err {
+        ApiError::WebhookRequireHttps
+        | ApiError::BadWebhookPort
+        | ApiError::UnknownHost
+        | ApiError::CantParseUrl => true,
+        ApiError::Unknown(description) => description.contains("bad webhook"),
+        _ => false,
     }
 }
 

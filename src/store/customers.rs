@@ -435,7 +435,7 @@ impl Store {
                     } else {
                         ConsentPurpose::Marketing
                     },
-                    granted: super::read_flag(&row, "granted")?,
+                    granted: super::read_flag(row, "granted")?,
                     given_at: parse_ts(&given_at)?,
                     source: row.try_get("source")?,
                     wording: row.try_get("wording")?,

@@ -250,7 +250,7 @@ pub async fn consents_given(conn: &mut Conn) -> StoreResult<Vec<(String, DateTim
     .await?;
     let mut given = Vec::new();
     for row in &rows {
-        let granted = super::read_flag(&row, "granted")?;
+        let granted = super::read_flag(row, "granted")?;
         if granted {
             let at: String = row.try_get("given_at")?;
             given.push((row.try_get("customer_id")?, parse_ts(&at)?));

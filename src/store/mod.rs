@@ -22,6 +22,7 @@ pub mod privacy;
 pub mod report;
 pub mod retention;
 pub mod rooms;
+pub mod telegram_updates;
 pub mod tickets;
 pub mod vip;
 pub mod webhooks;

@@ -555,7 +555,7 @@ pub async fn unfinished_imports(conn: &mut Conn) -> StoreResult<Vec<UnfinishedIm
             Ok(UnfinishedImport {
                 id: row.try_get("id")?,
                 file: row.try_get("file")?,
-                notify: super::read_flag(&row, "notify")?,
+                notify: super::read_flag(row, "notify")?,
                 rows: row.try_get("rows")?,
                 applied_rows: row.try_get("applied_rows")?,
                 started_at: parse_ts(row.try_get("started_at")?)?,

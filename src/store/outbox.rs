@@ -966,6 +966,94 @@ mod tests {
         assert!(enqueue(&mut conn, &message, now).await.expect("enqueue"));
     }
 
+    async fn enqueue_to(store: &Store, key: &str, recipient: &str, now: DateTime<Utc>) {
+        let message = NewMessage {
+            idem_key: key.to_string(),
+            recipient: recipient.to_string(),
+            customer_id: None,
+            target_platform: Some("telegram".to_string()),
+            target_chat: Some(recipient.to_string()),
+            flow: Flow::ThankYou.as_str(),
+            kind: Flow::ThankYou.kind().as_str(),
+            lane: Lane::Bulk.as_i64(),
+            payload: "{}".to_string(),
+            broadcast_id: None,
+            not_before: now,
+            expires_at: None,
+        };
+        let mut conn = store.conn().await.expect("conn");
+        assert!(enqueue(&mut conn, &message, now).await.expect("enqueue"));
+    }
+
+    /// Several claimers on one database at once (on PostgreSQL, with `ENCORE_TEST_POSTGRES_URL`,
+    /// really at once: row locks and SKIP LOCKED): every message is claimed once, and a
+    /// viewer's messages are sent in the order they were caused, whoever claims them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn claimers_at_once_take_each_message_once_and_a_viewers_messages_in_order() {
+        const VIEWERS: usize = 40;
+        const EACH: usize = 5;
+        let store = store().await;
+        let now = Utc::now();
+        for m in 0..EACH {
+            for v in 0..VIEWERS {
+                enqueue_to(
+                    &store,
+                    &format!("v{v:02}-m{m}"),
+                    &format!("chat:telegram:v{v:02}"),
+                    now,
+                )
+                .await;
+            }
+        }
+        let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+        let mut claimers = Vec::new();
+        for name in ["a", "b", "c", "d"] {
+            let (store, sent) = (store.clone(), sent.clone());
+            claimers.push(tokio::spawn(async move {
+                let me = claimant(&instance(name));
+                let mut idle = 0;
+                while idle < 50 {
+                    let batch = claim(&store, &me, now, 8).await.expect("claim");
+                    if batch.is_empty() {
+                        idle += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                        continue;
+                    }
+                    idle = 0;
+                    for message in batch {
+                        // Recorded before it is marked sent: the viewer's next message cannot be
+                        // claimed before that, so this is the order the viewer would see.
+                        sent.lock()
+                            .expect("lock")
+                            .push((message.recipient.clone(), message.idem_key.clone()));
+                        mark_sent(&store, &message.claim, "telegram", "1", now)
+                            .await
+                            .expect("mark sent");
+                    }
+                }
+            }));
+        }
+        for claimer in claimers {
+            claimer.await.expect("claimer");
+        }
+        let sent = sent.lock().expect("lock").clone();
+        assert_eq!(sent.len(), VIEWERS * EACH, "every message once: {sent:?}");
+        let mut keys: Vec<&str> = sent.iter().map(|(_, key)| key.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), VIEWERS * EACH, "no message twice");
+        for v in 0..VIEWERS {
+            let recipient = format!("chat:telegram:v{v:02}");
+            let order: Vec<&str> = sent
+                .iter()
+                .filter(|(to, _)| *to == recipient)
+                .map(|(_, key)| key.as_str())
+                .collect();
+            let expected: Vec<String> = (0..EACH).map(|m| format!("v{v:02}-m{m}")).collect();
+            assert_eq!(order, expected, "{recipient} got its messages in order");
+        }
+    }
+
     async fn state(store: &Store, id: i64) -> String {
         sqlx::query_scalar("SELECT state FROM outbox WHERE id = $1")
             .bind(id)

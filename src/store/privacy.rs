@@ -250,7 +250,7 @@ async fn consent_records(conn: &mut Conn, customer_id: &str) -> StoreResult<Vec<
                             )));
                         }
                     },
-                    granted: super::read_flag(&row, "granted")?,
+                    granted: super::read_flag(row, "granted")?,
                     given_at: parse_ts(&row.try_get::<String, _>("given_at")?)?,
                     source: row.try_get("source")?,
                     wording: row.try_get("wording")?,

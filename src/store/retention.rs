@@ -1,5 +1,6 @@
 //! `[retention]` (CONTRACT §2): scrubbing what is no longer needed — the texts and payloads of
-//! finished messages, stored event payloads, the messages viewers wrote, processed update ids —
+//! finished messages, stored event payloads, the messages viewers wrote, processed update ids,
+//! handled Telegram webhook updates —
 //! while every row the reports count stays, with its flow, kind, state, key and times.
 //!
 //! This module owns which rows are old enough and what of them is removed. It never deletes an
@@ -47,6 +48,8 @@ pub struct Pruned {
     pub update_ids: u64,
     /// Set-aside updates and messages (`encore deadletters`) deleted: they hold viewers' words.
     pub dead_letters: u64,
+    /// Handled Telegram updates taken by webhook, forgotten.
+    pub webhook_updates: u64,
 }
 
 impl Pruned {
@@ -78,6 +81,10 @@ impl Pruned {
             format!(
                 "{forget} {} set-aside update(s) and message(s)",
                 self.dead_letters
+            ),
+            format!(
+                "{forget} {} handled Telegram webhook update(s)",
+                self.webhook_updates
             ),
             "report counts are kept".to_string(),
         ];
@@ -181,6 +188,7 @@ pub async fn prune(
     );
     let updates = Scrub::delete("processed_updates", "rowid", "processed_at < $1");
     let dead_letters = Scrub::delete("dead_letters", "id", "created_at < $1");
+    let webhook_updates = Scrub::delete("telegram_updates", "update_id", "handled_at < $1");
     let message_cutoff = before(retention.message_days);
     let event_cutoff = before(retention.event_days);
     Ok(Pruned {
@@ -192,5 +200,6 @@ pub async fn prune(
             .run(store, before(retention.update_days), dry_run)
             .await?,
         dead_letters: dead_letters.run(store, message_cutoff, dry_run).await?,
+        webhook_updates: webhook_updates.run(store, message_cutoff, dry_run).await?,
     })
 }

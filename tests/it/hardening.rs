@@ -10,13 +10,13 @@ use crate::support::telegram::TgUser;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Runs `encore ARGS` in `dir` with `envs`; a command that does not exit within 30 s is killed
 /// and fails the test (a `serve` that should have refused to start).
-fn encore(dir: &std::path::Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
+pub(crate) fn encore(dir: &std::path::Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_encore"))
         .args(args)
         .current_dir(dir)

@@ -31,3 +31,4 @@ mod platform_actions;
 mod privacy;
 mod support_desk;
 mod telegram_standin;
+mod telegram_webhook;

@@ -593,3 +593,31 @@ pub async fn wait_dm(dc: &FakeDiscord, user: u64, needle: &str) -> discord::Sent
         .find(|m| m.content.contains(needle))
         .expect("found")
 }
+
+/// The secret token webhook-mode tests set (`telegram.webhook_secret_token`).
+pub const TG_SECRET_TOKEN: &str = "test-telegram-secret_0123456789";
+
+/// `ENCORE_*` settings for Telegram's webhook mode. Telegram must be told the URL before the
+/// app starts, so the app listens on a port picked here rather than on port 0, and
+/// `telegram.webhook_url` names it.
+pub fn webhook_env() -> Vec<(String, String)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free local port")
+        .port();
+    [
+        ("ENCORE_HTTP_LISTEN", format!("127.0.0.1:{port}")),
+        ("ENCORE_TELEGRAM_MODE", "webhook".to_string()),
+        (
+            "ENCORE_TELEGRAM_WEBHOOK_URL",
+            format!("http://127.0.0.1:{port}/telegram/webhook"),
+        ),
+        (
+            "ENCORE_TELEGRAM_WEBHOOK_SECRET_TOKEN",
+            TG_SECRET_TOKEN.to_string(),
+        ),
+    ]
+    .into_iter()
+    .map(|(var, value)| (var.to_string(), value))
+    .collect()
+}

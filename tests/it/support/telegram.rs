@@ -16,6 +16,15 @@
 //!   answers 409 to an older poll when a second poller takes over; as on Telegram,
 //!   `chat_member` (and reaction) updates are only delivered when `allowed_updates` names
 //!   them, every other kind (`chat_join_request` included) also when it is left empty;
+//!   calls are counted ([`FakeTelegram::get_updates_calls`]);
+//! * `setWebhook`, `deleteWebhook` and `getWebhookInfo` keep a webhook as Telegram does (every
+//!   call recorded: [`FakeTelegram::webhook`], [`FakeTelegram::webhook_calls`]); while one is
+//!   set, `getUpdates` answers 409 `can't use getUpdates method while webhook is active`.
+//!   Updates go to the webhook only when a test says so ([`FakeTelegram::deliver_to_webhook`]:
+//!   an HTTP POST of each pending update's JSON to the URL with
+//!   `X-Telegram-Bot-Api-Secret-Token`, confirmed by a 2xx answer, as Telegram delivers them;
+//!   [`FakeTelegram::post_to_webhook`] posts one update again). Unlike Telegram, an `http://`
+//!   URL is accepted for `127.0.0.1` and `localhost`, so a test needs no certificate;
 //! * every message sent is kept and can be read back ([`FakeTelegram::sent`]);
 //! * the community-room methods (`restrictChatMember`, `deleteMessage`, `pinChatMessage`,
 //!   `unpinChatMessage`, `createChatInviteLink`, `approveChatJoinRequest`,
@@ -85,6 +94,12 @@ const WAIT_POLL: Duration = Duration::from_millis(20);
 const NOT_MODIFIED: &str = "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
 /// `description` of the 409 that ends a poll superseded by a newer `getUpdates`.
 const CONFLICT: &str = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
+/// Telegram's answer to `getUpdates` while a webhook is set.
+const WEBHOOK_ACTIVE: &str = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first";
+/// The header a webhook delivery carries `secret_token` in.
+pub const SECRET_TOKEN_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
+/// Telegram's longest webhook `secret_token`.
+const MAX_SECRET_TOKEN_CHARS: usize = 256;
 /// `description` of the 400 for a request naming a group that became a supergroup.
 const MIGRATED: &str = "Bad Request: group chat was upgraded to a supergroup chat";
 /// `description` of the 400 for approving or declining a join request that does not exist.
@@ -303,6 +318,19 @@ pub struct InviteLink {
     pub at: Instant,
 }
 
+/// A webhook as a `setWebhook` call set it ([`FakeTelegram::webhook`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Webhook {
+    /// `url` as sent.
+    pub url: String,
+    /// `secret_token` as sent: Telegram sends it back in `X-Telegram-Bot-Api-Secret-Token`.
+    pub secret_token: Option<String>,
+    /// `allowed_updates` as sent (`None` if absent: the previous setting stays).
+    pub allowed_updates: Option<Vec<String>>,
+    /// `drop_pending_updates` as sent (false if absent).
+    pub drop_pending_updates: bool,
+}
+
 /// A sliding-window rate limit: at most `max` requests per `per`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
@@ -480,6 +508,84 @@ impl FakeTelegram {
     /// (two pollers on one token).
     pub fn get_updates_conflicts(&self) -> usize {
         self.shared.lock().conflicts
+    }
+
+    /// `getUpdates` calls received, whatever their answer.
+    pub fn get_updates_calls(&self) -> usize {
+        self.shared.lock().get_updates_calls
+    }
+
+    /// The webhook set now (`None` after `deleteWebhook`, or if none was ever set).
+    pub fn webhook(&self) -> Option<Webhook> {
+        self.shared.lock().webhook.clone()
+    }
+
+    /// Every successful `setWebhook` call, in order.
+    pub fn webhook_calls(&self) -> Vec<Webhook> {
+        self.shared.lock().webhook_calls.clone()
+    }
+
+    /// Successful `deleteWebhook` calls.
+    pub fn delete_webhook_calls(&self) -> usize {
+        self.shared.lock().delete_webhook_calls
+    }
+
+    /// The JSON of every update ever pushed, in order (to post one again).
+    pub fn updates(&self) -> Vec<Value> {
+        self.shared
+            .lock()
+            .all_updates
+            .iter()
+            .map(|u| u.body.clone())
+            .collect()
+    }
+
+    /// Delivers every pending update to the webhook as Telegram does: in order, each an HTTP
+    /// POST of the update's JSON with `X-Telegram-Bot-Api-Secret-Token` (when a secret token
+    /// was set). An update answered with a 2xx is confirmed; at the first other answer the
+    /// rest stay pending (Telegram tries again later). Returns the statuses, in order.
+    ///
+    /// # Panics
+    /// If no webhook is set, or the webhook does not answer at all.
+    pub async fn deliver_to_webhook(&self) -> Vec<u16> {
+        let pending: Vec<(u32, Value)> = {
+            let mut state = self.shared.lock();
+            state.collect_updates(usize::MAX);
+            state
+                .pending
+                .iter()
+                .map(|u| (u.id, u.body.clone()))
+                .collect()
+        };
+        let mut statuses = Vec::new();
+        for (id, body) in pending {
+            let status = self.post_to_webhook(&body).await;
+            statuses.push(status);
+            if !(200..300).contains(&status) {
+                break;
+            }
+            self.shared.lock().pending.retain(|u| u.id != id);
+            self.shared.changed.notify_waiters();
+        }
+        statuses
+    }
+
+    /// Posts `update` to the webhook as Telegram would (a re-delivery, or an update a test
+    /// made by hand) and returns the HTTP status; pending updates are left as they are.
+    ///
+    /// # Panics
+    /// If no webhook is set, or the webhook does not answer at all.
+    pub async fn post_to_webhook(&self, update: &Value) -> u16 {
+        let webhook = self.webhook().expect("a webhook is set (setWebhook)");
+        let mut request = reqwest::Client::new()
+            .post(&webhook.url)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(update.to_string());
+        if let Some(token) = &webhook.secret_token {
+            request = request.header(SECRET_TOKEN_HEADER, token);
+        }
+        let response = request.send().await.expect("the webhook answers");
+        response.status().as_u16()
     }
 
     /// Every request answered, in the order they were answered (a long poll is logged when
@@ -1016,8 +1122,13 @@ struct ServerState {
     next_update_id: u32,
     all_updates: Vec<StoredUpdate>,
     pending: VecDeque<StoredUpdate>,
-    /// Last `allowed_updates` a `getUpdates` named (Telegram keeps it across calls).
+    /// Last `allowed_updates` a `getUpdates` or `setWebhook` named (Telegram keeps it across
+    /// calls).
     allowed_updates: Option<Vec<String>>,
+    get_updates_calls: usize,
+    webhook: Option<Webhook>,
+    webhook_calls: Vec<Webhook>,
+    delete_webhook_calls: usize,
     poll_generation: u64,
     conflicts: usize,
     message_ids: HashMap<i64, i32>,
@@ -1067,6 +1178,10 @@ impl ServerState {
             all_updates: Vec::new(),
             pending: VecDeque::new(),
             allowed_updates: None,
+            get_updates_calls: 0,
+            webhook: None,
+            webhook_calls: Vec::new(),
+            delete_webhook_calls: 0,
             poll_generation: 0,
             conflicts: 0,
             message_ids: HashMap::new(),
@@ -1361,12 +1476,26 @@ impl ServerState {
                 "can_connect_to_business": false,
                 "has_main_web_app": false,
             }))),
-            Method::GetWebhookInfo => Ok(ok(json!({
-                "url": "",
-                "has_custom_certificate": false,
-                "pending_update_count": self.pending.len(),
-            }))),
-            Method::DeleteWebhook => Ok(ok(json!(true))),
+            Method::GetWebhookInfo => {
+                let mut info = json!({
+                    "url": self.webhook.as_ref().map_or("", |w| w.url.as_str()),
+                    "has_custom_certificate": false,
+                    "pending_update_count": self.pending.len(),
+                });
+                if let Some(kinds) = self.webhook.as_ref().and(self.allowed_updates.as_ref()) {
+                    info["allowed_updates"] = json!(kinds);
+                }
+                Ok(ok(info))
+            }
+            Method::SetWebhook => self.set_webhook(params),
+            Method::DeleteWebhook => {
+                if params.bool("drop_pending_updates") == Some(true) {
+                    self.pending.clear();
+                }
+                self.webhook = None;
+                self.delete_webhook_calls += 1;
+                Ok(ok(json!(true)))
+            }
             Method::SetMyCommands => {
                 match params.json("commands")? {
                     Some(Value::Array(_)) => {}
@@ -1919,6 +2048,67 @@ impl ServerState {
         Ok(ok(json!(true)))
     }
 
+    /// `setWebhook`: checks the URL and the secret token as Telegram does (but takes `http://`
+    /// on the local machine); an empty URL removes the webhook.
+    fn set_webhook(&mut self, params: &Params) -> Outcome {
+        let url = params.string("url").unwrap_or_default();
+        let secret_token = params.string("secret_token");
+        let allowed_updates = match params.json("allowed_updates")? {
+            Some(Value::Array(kinds)) => Some(
+                kinds
+                    .iter()
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect::<Vec<_>>(),
+            ),
+            Some(_) => return Err(bad_request("Bad Request: can't parse allowed updates")),
+            None => None,
+        };
+        let drop_pending_updates = params.bool("drop_pending_updates") == Some(true);
+        if let Some(token) = &secret_token {
+            let allowed = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+            if token.is_empty()
+                || token.len() > MAX_SECRET_TOKEN_CHARS
+                || !token.bytes().all(allowed)
+            {
+                return Err(bad_request(
+                    "Bad Request: secret token contains unallowed characters",
+                ));
+            }
+        }
+        if drop_pending_updates {
+            self.pending.clear();
+        }
+        if url.is_empty() {
+            self.webhook = None;
+            return Ok(ok(json!(true)));
+        }
+        let local = [
+            "http://127.0.0.1:",
+            "http://127.0.0.1/",
+            "http://localhost:",
+            "http://localhost/",
+        ]
+        .iter()
+        .any(|prefix| url.starts_with(prefix));
+        if !url.starts_with("https://") && !local {
+            return Err(bad_request(
+                "Bad Request: bad webhook: HTTPS url must be provided for webhook",
+            ));
+        }
+        if let Some(kinds) = &allowed_updates {
+            self.allowed_updates = (!kinds.is_empty()).then(|| kinds.clone());
+        }
+        let webhook = Webhook {
+            url,
+            secret_token,
+            allowed_updates,
+            drop_pending_updates,
+        };
+        self.webhook_calls.push(webhook.clone());
+        self.webhook = Some(webhook);
+        Ok(ok(json!(true)))
+    }
+
     /// Applies a `getUpdates` call's `offset` and `allowed_updates`.
     fn confirm(&mut self, offset: Option<i64>, allowed: Option<Vec<String>>) {
         match offset {
@@ -2026,6 +2216,7 @@ enum Method {
     GetMe,
     GetUpdates,
     GetWebhookInfo,
+    SetWebhook,
     DeleteWebhook,
     SendMessage,
     SendPhoto,
@@ -2046,10 +2237,11 @@ enum Method {
 }
 
 impl Method {
-    const ALL: [Method; 20] = [
+    const ALL: [Method; 21] = [
         Method::GetMe,
         Method::GetUpdates,
         Method::GetWebhookInfo,
+        Method::SetWebhook,
         Method::DeleteWebhook,
         Method::SendMessage,
         Method::SendPhoto,
@@ -2081,6 +2273,7 @@ impl Method {
             Method::GetMe => "getMe",
             Method::GetUpdates => "getUpdates",
             Method::GetWebhookInfo => "getWebhookInfo",
+            Method::SetWebhook => "setWebhook",
             Method::DeleteWebhook => "deleteWebhook",
             Method::SendMessage => "sendMessage",
             Method::SendPhoto => "sendPhoto",
@@ -2243,6 +2436,7 @@ fn log(state: &mut ServerState, method: &str, chat_id: Option<i64>, reply: &Repl
 /// `getUpdates`: confirms by `offset`, then waits up to `timeout` seconds for updates,
 /// returning as soon as there are some; a newer `getUpdates` ends this one with 409.
 async fn long_poll(shared: &Shared, params: &Params, arrived: Instant) -> Reply {
+    shared.lock().get_updates_calls += 1;
     let (offset, limit, timeout, allowed) = match poll_params(params) {
         Ok(parsed) => parsed,
         Err(reply) => return reply,
@@ -2250,6 +2444,9 @@ async fn long_poll(shared: &Shared, params: &Params, arrived: Instant) -> Reply 
     let deadline = tokio::time::Instant::from_std(arrived) + Duration::from_secs(timeout);
     let generation = {
         let mut state = shared.lock();
+        if state.webhook.is_some() {
+            return api_error(409, WEBHOOK_ACTIVE);
+        }
         state.confirm(offset, allowed);
         state.poll_generation += 1;
         state.poll_generation
