@@ -52,8 +52,10 @@ use tokio::task::JoinSet;
 
 use super::processes::{ChildEnv, counts, kill_9, min_median_max, signal, terminate};
 use super::telegram::{FakeTelegram, FakeTelegramOptions, RateLimit};
-use super::{BROADCAST, FIRST_CHAT_ID, TempDir, max_in_window, row, seed_buyers, verdict};
-use encore::flows::after_broadcast;
+use super::{
+    BROADCAST, FIRST_CHAT_ID, TempDir, count, figures_from, joined, max_in_window, row,
+    seed_buyers, verdict,
+};
 use encore::store::Store;
 use encore::store::outbox::{self, Claimant, ClaimedMessage};
 
@@ -256,13 +258,7 @@ async fn seed_thank_yous(url: &str, n: usize) {
         .await
         .expect("open the database");
     seed_buyers(&store, n).await;
-    let now = Utc::now();
-    let mut tx = store.begin().await.expect("begin the enqueue");
-    let enqueued =
-        after_broadcast::thank_buyers_after_broadcast(&mut tx, BROADCAST, None, now, now)
-            .await
-            .expect("enqueue the thank-yous");
-    tx.commit().await.expect("commit the enqueue");
+    let enqueued = super::thank_buyers(&store, Utc::now()).await;
     assert_eq!(enqueued as usize, n, "one thank-you per buyer");
     super::analyze(&store, &["outbox"]).await;
     store.close().await;
@@ -315,17 +311,18 @@ fn claims_run(runtime: &tokio::runtime::Runtime, db: &RunDb, w: usize, n: usize)
     let distinct: HashSet<i64> = ids.iter().copied().collect();
     let (sent, repeated) = runtime.block_on(async {
         let store = Store::open(&db.url).await.expect("open the database");
-        let count = |sql: &'static str| {
-            let store = store.clone();
-            async move {
-                sqlx::query_scalar::<_, i64>(sql)
-                    .fetch_one(store.pool_for_tests())
-                    .await
-                    .expect("count the outbox")
-            }
-        };
-        let sent = count("SELECT COUNT(*) FROM outbox WHERE state = 'sent'").await;
-        let repeated = count("SELECT COUNT(*) FROM outbox WHERE attempts <> 1").await;
+        let sent = count(
+            &store,
+            "SELECT COUNT(*) FROM outbox WHERE state = 'sent'",
+            &[],
+        )
+        .await;
+        let repeated = count(
+            &store,
+            "SELECT COUNT(*) FROM outbox WHERE attempts <> 1",
+            &[],
+        )
+        .await;
         store.close().await;
         (sent, repeated)
     });
@@ -352,25 +349,18 @@ fn claims_run(runtime: &tokio::runtime::Runtime, db: &RunDb, w: usize, n: usize)
 }
 
 fn parse_claimer(out: &str) -> ClaimerFigures {
-    let mut f = ClaimerFigures::default();
-    for line in out.lines() {
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let int = || value.parse::<usize>().unwrap_or(0);
-        let float = || value.parse::<f64>().unwrap_or(0.0);
-        match key {
-            "claimed" => f.claimed = int(),
-            "claim_calls" => f.claim_calls = int(),
-            "empty_claims" => f.empty_claims = int(),
-            "claim_s" => f.claim_s = float(),
-            "book_s" => f.book_s = float(),
-            "start_ns" => f.start_ns = value.parse().unwrap_or(0),
-            "end_ns" => f.end_ns = value.parse().unwrap_or(0),
-            _ => {}
+    figures_from!(
+        out,
+        ClaimerFigures {
+            claimed,
+            claim_calls,
+            empty_claims,
+            claim_s,
+            book_s,
+            start_ns,
+            end_ns
         }
-    }
-    f
+    )
 }
 
 /// One claimer process: the dispatcher's claim loop with a do-nothing sender.
@@ -1026,27 +1016,23 @@ pub async fn cluster_bench(args: ClusterArgs, runs: usize) {
     row("ratio to the bound", figures(&|r| r.ratio, 4));
     row(
         "429s violations / answered",
-        results
-            .iter()
-            .map(|r| format!("{}/{}", r.violations, r.logged_429s))
-            .collect::<Vec<_>>()
-            .join(" "),
+        joined(
+            results
+                .iter()
+                .map(|r| format!("{}/{}", r.violations, r.logged_429s)),
+        ),
     );
     row(
         "lost / duplicates",
-        results
-            .iter()
-            .map(|r| format!("{}/{}", r.lost, r.duplicates))
-            .collect::<Vec<_>>()
-            .join(" "),
+        joined(
+            results
+                .iter()
+                .map(|r| format!("{}/{}", r.lost, r.duplicates)),
+        ),
     );
     row(
         "most in any 1 s",
-        results
-            .iter()
-            .map(|r| r.most_in_1s.to_string())
-            .collect::<Vec<_>>()
-            .join(" "),
+        joined(results.iter().map(|r| r.most_in_1s)),
     );
     row("enqueue → last, s", figures(&|r| r.enqueue_to_last_s, 1));
     for (i, r) in results.iter().enumerate() {

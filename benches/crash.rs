@@ -143,11 +143,7 @@ pub async fn crash_bench(buyers: usize, kills: usize) {
     );
     super::row(
         "delivered at the kills",
-        results
-            .iter()
-            .map(|k| k.delivered_before.to_string())
-            .collect::<Vec<_>>()
-            .join(" "),
+        super::joined(results.iter().map(|k| k.delivered_before)),
     );
     super::row("429s (stand-in violations)", tg.violations().to_string());
     // A 429 right after a restart is the new process meeting its dead predecessor's window;

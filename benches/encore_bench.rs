@@ -484,29 +484,23 @@ fn pacing_bench(dms: usize, groups: usize, per_group: usize) {
 }
 
 fn parse_pacing(stdout: &str) -> PacingFigures {
-    let mut f = PacingFigures::default();
-    for line in stdout.lines() {
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let float = || value.parse::<f64>().unwrap_or(0.0);
-        let int = || value.parse::<usize>().unwrap_or(0);
-        match key {
-            "expected" => f.expected = int(),
-            "accepted" => f.accepted = int(),
-            "lost" => f.lost = int(),
-            "duplicates" => f.duplicates = int(),
-            "violations" => f.violations = int(),
-            "logged_429s" => f.logged_429s = int(),
-            "span_s" => f.span_s = float(),
-            "enqueue_to_last_s" => f.enqueue_to_last_s = float(),
-            "p50_ms" => f.p50_ms = float(),
-            "p99_ms" => f.p99_ms = float(),
-            "most_in_one_second" => f.most_in_one_second = int(),
-            "hwm_kb" => f.hwm_kb = value.parse().unwrap_or(0),
-            _ => {}
+    let f = figures_from!(
+        stdout,
+        PacingFigures {
+            expected,
+            accepted,
+            lost,
+            duplicates,
+            violations,
+            logged_429s,
+            span_s,
+            enqueue_to_last_s,
+            p50_ms,
+            p99_ms,
+            most_in_one_second,
+            hwm_kb
         }
-    }
+    );
     assert!(
         f.expected > 0,
         "the pacing child did not report its figures:\n{stdout}"
@@ -1489,6 +1483,17 @@ async fn analyze(store: &Store, tables: &[&str]) {
     }
 }
 
+/// The thank-yous of `bench-b`, enqueued as `encore broadcast end` enqueues them; how many.
+async fn thank_buyers(store: &Store, now: chrono::DateTime<Utc>) -> u64 {
+    let mut tx = store.begin().await.expect("begin the enqueue");
+    let enqueued =
+        after_broadcast::thank_buyers_after_broadcast(&mut tx, BROADCAST, None, now, now)
+            .await
+            .expect("thank_buyers_after_broadcast failed");
+    tx.commit().await.expect("commit the enqueue");
+    enqueued
+}
+
 /// The measured half: open the store, enqueue in one transaction, commit, report.
 async fn enqueue_child(db_url: &str, expect: u64) {
     let store = Store::open_and_migrate(db_url)
@@ -1511,13 +1516,12 @@ async fn enqueue_child(db_url: &str, expect: u64) {
     let total = started.elapsed();
     let hwm_kb = proc_status_kb("VmHWM");
 
-    let outbox_rows: i64 = sqlx::query_scalar(
+    let outbox_rows = count(
+        &store,
         "SELECT COUNT(*) FROM outbox WHERE flow = 'thank_you' AND broadcast_id = $1",
+        &[BROADCAST],
     )
-    .bind(BROADCAST)
-    .fetch_one(store.pool_for_tests())
-    .await
-    .expect("count the outbox");
+    .await;
     assert_eq!(
         outbox_rows as u64, expect,
         "the outbox should hold one thank-you per buyer"
@@ -1525,12 +1529,7 @@ async fn enqueue_child(db_url: &str, expect: u64) {
 
     // A second `broadcast.ended` thanks nobody twice; how long does finding that out take?
     let again_started = Instant::now();
-    let mut tx = store.begin().await.expect("begin the second end");
-    let again_enqueued =
-        after_broadcast::thank_buyers_after_broadcast(&mut tx, BROADCAST, None, now, now)
-            .await
-            .expect("the second thank_buyers_after_broadcast failed");
-    tx.commit().await.expect("commit the second end");
+    let again_enqueued = thank_buyers(&store, now).await;
     let again = again_started.elapsed();
     store.close().await;
 
@@ -1546,34 +1545,20 @@ async fn enqueue_child(db_url: &str, expect: u64) {
 }
 
 fn parse_child(stdout: &str) -> ChildFigures {
-    let mut figures = ChildFigures::default();
-    for line in stdout.lines() {
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let float = || {
-            value
-                .parse::<f64>()
-                .unwrap_or_else(|_| panic!("child printed a bad {key}: {value}"))
-        };
-        let int = || {
-            value
-                .parse::<u64>()
-                .unwrap_or_else(|_| panic!("child printed a bad {key}: {value}"))
-        };
-        match key {
-            "enqueued" => figures.enqueued = int(),
-            "outbox_rows" => figures.outbox_rows = int(),
-            "flow_ms" => figures.flow_ms = float(),
-            "commit_ms" => figures.commit_ms = float(),
-            "total_ms" => figures.total_ms = float(),
-            "again_ms" => figures.again_ms = float(),
-            "again_enqueued" => figures.again_enqueued = int(),
-            "rss_before_kb" => figures.rss_before_kb = int(),
-            "hwm_kb" => figures.hwm_kb = int(),
-            _ => {}
+    let figures = figures_from!(
+        stdout,
+        ChildFigures {
+            enqueued,
+            outbox_rows,
+            flow_ms,
+            commit_ms,
+            total_ms,
+            again_ms,
+            again_enqueued,
+            rss_before_kb,
+            hwm_kb
         }
-    }
+    );
     assert!(
         figures.hwm_kb > 0 && figures.total_ms > 0.0,
         "the enqueue child did not report its figures:\n{stdout}"
@@ -1654,6 +1639,61 @@ fn print_summary(send: &SendReport, enqueue: &EnqueueReport) {
 }
 
 // ---- helpers ---------------------------------------------------------------------------------
+
+/// A struct of figures from a child's `key=value` lines, each field under its own name.
+macro_rules! figures_from {
+    ($stdout:expr, $ty:ident { $($field:ident),* $(,)? }) => {{
+        let out = $crate::KeyValues::parse($stdout);
+        $ty { $($field: out.get(stringify!($field)),)* }
+    }};
+}
+use figures_from;
+
+/// What a child process printed, one `key=value` a line.
+struct KeyValues(std::collections::HashMap<String, String>);
+
+impl KeyValues {
+    fn parse(stdout: &str) -> KeyValues {
+        KeyValues(
+            stdout
+                .lines()
+                .filter_map(|line| line.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.trim().to_string()))
+                .collect(),
+        )
+    }
+
+    /// The value of `key`; a missing one is the default, a malformed one a failed run.
+    fn get<T: std::str::FromStr + Default>(&self, key: &str) -> T {
+        match self.0.get(key) {
+            None => T::default(),
+            Some(value) => value
+                .parse()
+                .unwrap_or_else(|_| panic!("a child printed a bad {key}: {value}")),
+        }
+    }
+}
+
+/// `SELECT COUNT(*) …` with its text parameters.
+async fn count(store: &Store, sql: &str, args: &[&str]) -> i64 {
+    let mut query = sqlx::query_scalar(sql);
+    for arg in args {
+        query = query.bind(*arg);
+    }
+    query
+        .fetch_one(store.pool_for_tests())
+        .await
+        .unwrap_or_else(|err| panic!("{sql}: {err}"))
+}
+
+/// The items, space-separated (one per run, kill, …).
+fn joined<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+    items
+        .into_iter()
+        .map(|item| item.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 fn row(label: &str, value: String) {
     println!("  {label:<30} {value}");

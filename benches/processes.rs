@@ -117,13 +117,12 @@ pub fn terminate(child: &mut Child) {
 pub async fn count_sending(url: &str, owner_pid: Option<u32>) -> i64 {
     let store = Store::open(url).await.expect("open the database");
     let pattern = owner_pid.map_or("%".to_string(), |pid| format!("%:{pid}:%"));
-    let n: i64 = sqlx::query_scalar(
+    let n = super::count(
+        &store,
         "SELECT COUNT(*) FROM outbox WHERE state = 'sending' AND COALESCE(claim_owner, '') LIKE $1",
+        &[&pattern],
     )
-    .bind(pattern)
-    .fetch_one(store.pool_for_tests())
-    .await
-    .expect("count in flight");
+    .await;
     store.close().await;
     n
 }
