@@ -558,6 +558,8 @@ struct Worker {
     relay: Relay,
     /// Stopped (SIGSTOP) or killed: not asked for its health.
     down: bool,
+    /// Killed: nothing to resume or stop at the end.
+    killed: bool,
 }
 
 impl Worker {
@@ -661,6 +663,7 @@ impl Cluster {
                 port,
                 relay,
                 down: false,
+                killed: false,
             });
         }
         eprintln!(
@@ -852,6 +855,32 @@ impl Cluster {
             .collect()
     }
 
+    /// From claim to `sent` per row, by the leader's own timestamps (`claimed_at`, `sent_at`),
+    /// in ms: p50 and p90. With at most `MAX_IN_FLIGHT` rows in hand, the dispatcher cannot
+    /// send faster than `MAX_IN_FLIGHT` / that time (Little's law).
+    async fn claim_to_sent_ms(&self) -> (f64, f64) {
+        let rows: Vec<(Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT claimed_at, sent_at FROM outbox WHERE state = 'sent'")
+                .fetch_all(self.store.pool_for_tests())
+                .await
+                .expect("read claim and send times");
+        let mut ms: Vec<f64> = rows
+            .iter()
+            .filter_map(|(claimed, sent)| {
+                let claimed = encore::store::parse_ts(claimed.as_deref()?).ok()?;
+                let sent = encore::store::parse_ts(sent.as_deref()?).ok()?;
+                Some((sent - claimed).num_microseconds()? as f64 / 1000.0)
+            })
+            .collect();
+        ms.sort_by(f64::total_cmp);
+        let pick = |q: f64| {
+            ms.get(((ms.len() as f64 - 1.0) * q).round() as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        (pick(0.5), pick(0.9))
+    }
+
     fn sends_per_worker(&self) -> String {
         self.workers
             .iter()
@@ -882,6 +911,9 @@ impl Cluster {
     /// Stops everything still running, drops the schema.
     async fn finish(mut self) {
         for w in &mut self.workers {
+            if w.killed {
+                continue;
+            }
             if w.down {
                 signal(w.pid(), "CONT");
             }
@@ -914,6 +946,8 @@ struct ClusterRun {
     duplicates: usize,
     most_in_1s: usize,
     enqueue_to_last_s: f64,
+    /// Claim → sent per row, ms: p50, p90.
+    claim_to_sent: (f64, f64),
     roles_before: String,
     roles_after: String,
     sends_per_worker: String,
@@ -991,6 +1025,7 @@ pub async fn cluster_bench(args: ClusterArgs, runs: usize) {
             enqueue_to_last_s: at
                 .last()
                 .map_or(0.0, |l| l.saturating_duration_since(enqueued).as_secs_f64()),
+            claim_to_sent: cluster.claim_to_sent_ms().await,
             roles_before,
             roles_after,
             sends_per_worker: cluster.sends_per_worker(),
@@ -1035,6 +1070,8 @@ pub async fn cluster_bench(args: ClusterArgs, runs: usize) {
         joined(results.iter().map(|r| r.most_in_1s)),
     );
     row("enqueue → last, s", figures(&|r| r.enqueue_to_last_s, 1));
+    row("claim → sent p50, ms", figures(&|r| r.claim_to_sent.0, 1));
+    row("claim → sent p90, ms", figures(&|r| r.claim_to_sent.1, 1));
     for (i, r) in results.iter().enumerate() {
         row(
             &format!("run {} roles before", i + 1),
@@ -1057,6 +1094,9 @@ pub async fn cluster_bench(args: ClusterArgs, runs: usize) {
             verdict(results.iter().all(ClusterRun::met))
         ),
     );
+    if let Some(note) = super::processes::experiment_note() {
+        row("encore binary", note);
+    }
     println!("  load average: {}", load_average());
 }
 
@@ -1084,6 +1124,7 @@ pub async fn failover_bench(args: ClusterArgs) {
     kill_9(&mut cluster.workers[first].child);
     let killed_at = Instant::now();
     cluster.workers[first].down = true;
+    cluster.workers[first].killed = true;
     let delivered_at_kill = cluster.delivered();
     let sending_at_kill = cluster.rows_of(killed_pid, "sending").await;
     let claimed_at_kill = cluster.rows_of(killed_pid, "claimed").await.len();
@@ -1213,7 +1254,7 @@ pub async fn failover_bench(args: ClusterArgs) {
             ),
         );
         row(
-            "standby took over (stop → next)",
+            "takeover (stop → next message)",
             match p.standby_took_over {
                 Some(t) => format!("{:.2} s", t.as_secs_f64()),
                 None => format!(
@@ -1245,7 +1286,7 @@ pub async fn failover_bench(args: ClusterArgs) {
     row("lost (target 0)", lost.to_string());
     row("duplicates", duplicates.to_string());
     row(
-        "… of chats in flight at the kill",
+        "… in flight at the kill",
         format!(
             "{twice_from_kill} (bound {}: {})",
             sending_at_kill.len(),
@@ -1253,7 +1294,7 @@ pub async fn failover_bench(args: ClusterArgs) {
         ),
     );
     row(
-        "… in flight at the stop / elsewhere",
+        "… at the stop / elsewhere",
         format!("{twice_from_pause} / {twice_elsewhere}"),
     );
     row(
@@ -1272,6 +1313,9 @@ pub async fn failover_bench(args: ClusterArgs) {
     row("sent by (relay)", cluster.sends_per_worker());
     row("sent rows (db)", cluster.sent_rows_per_worker().await);
     row("roles at the end", roles_end);
+    if let Some(note) = super::processes::experiment_note() {
+        row("encore binary", note);
+    }
     println!("  load average: {}", load_average());
     cluster.finish().await;
 }

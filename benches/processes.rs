@@ -12,17 +12,28 @@ use encore::store::Store;
 const SECRET: &str = "bench-child-webhook-secret-5f1c9a7e3b2d";
 const ADMIN: &str = "bench-child-admin-token-8e4b2c6a9d1f";
 
-/// The `encore` binary built next to this one (`cargo build --bin encore --bin encore-bench`).
+/// The `encore` binary built next to this one (`cargo build --bin encore --bin encore-bench`),
+/// or the one `ENCORE_BENCH_ENCORE` names (an experiment's build; the report must say so).
 pub fn encore_exe() -> PathBuf {
-    let exe = std::env::current_exe()
-        .expect("where is this executable?")
-        .with_file_name("encore");
+    let exe = match std::env::var_os("ENCORE_BENCH_ENCORE") {
+        Some(path) => PathBuf::from(path),
+        None => std::env::current_exe()
+            .expect("where is this executable?")
+            .with_file_name("encore"),
+    };
     assert!(
         exe.exists(),
         "{} is missing: cargo build --bin encore --bin encore-bench",
         exe.display()
     );
     exe
+}
+
+/// The report's line for an experiment's `encore` (`ENCORE_BENCH_ENCORE`), if one runs.
+pub fn experiment_note() -> Option<String> {
+    std::env::var("ENCORE_BENCH_ENCORE")
+        .ok()
+        .map(|path| format!("{path} (ENCORE_BENCH_ENCORE: not the build next to this one)"))
 }
 
 /// How every child of one benchmark is configured: `ENCORE_*` variables only, as a host
