@@ -29,11 +29,24 @@ pub fn encore_exe() -> PathBuf {
     exe
 }
 
-/// The report's line for an experiment's `encore` (`ENCORE_BENCH_ENCORE`), if one runs.
-pub fn experiment_note() -> Option<String> {
-    std::env::var("ENCORE_BENCH_ENCORE")
-        .ok()
-        .map(|path| format!("{path} (ENCORE_BENCH_ENCORE: not the build next to this one)"))
+/// The report's line for the `encore` the children run: which file, built when (so a stale or
+/// an experiment's build cannot pass for the current one).
+pub fn encore_binary_note() -> String {
+    let exe = encore_exe();
+    let built = std::fs::metadata(&exe)
+        .and_then(|m| m.modified())
+        .map(|t| {
+            chrono::DateTime::<chrono::Utc>::from(t)
+                .format("%Y-%m-%d %H:%M UTC")
+                .to_string()
+        })
+        .unwrap_or_else(|_| "?".to_string());
+    let how = if std::env::var_os("ENCORE_BENCH_ENCORE").is_some() {
+        ", ENCORE_BENCH_ENCORE: an experiment's build"
+    } else {
+        ""
+    };
+    format!("{} (built {built}{how})", exe.display())
 }
 
 /// How every child of one benchmark is configured: `ENCORE_*` variables only, as a host
@@ -47,8 +60,10 @@ pub struct ChildEnv {
 
 impl ChildEnv {
     pub fn new(dir: &Path, db_url: &str, telegram_api_url: &str) -> ChildEnv {
+        // The children's own log: errors only, unless ENCORE_BENCH_LOG asks for more.
+        let log = std::env::var("ENCORE_BENCH_LOG").unwrap_or_else(|_| "error".to_string());
         let vars = [
-            ("RUST_LOG", "error"),
+            ("RUST_LOG", log.as_str()),
             ("ENCORE_DATABASE_URL", db_url),
             ("ENCORE_HTTP_LISTEN", "127.0.0.1:0"),
             ("ENCORE_HTTP_WEBHOOK_SECRET", SECRET),
