@@ -1,7 +1,7 @@
 # encore in a container: build with the pinned toolchain, run on a small Debian.
 #   docker build -t encore .
 # The image holds the binary and the example FAQ; configuration comes from ENCORE_* variables
-# or a file mounted at /etc/encore/encore.toml (see docker-compose.yml, docs/cluster.md).
+# or a file mounted at /etc/encore/encore.toml (see docker-compose.yml, docs/several-workers.md).
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 COPY . .

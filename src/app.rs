@@ -1,13 +1,16 @@
-//! Wiring only: builds the shared context from configuration, starts the platforms (each handed
-//! the router as its inbox), the HTTP API, the dispatcher, the scheduler and (with
-//! `shop.webhook_url`) the events-out sender, and stops them gracefully. It decides nothing.
+//! Wiring only: builds the shared context from configuration, starts the HTTP API and the
+//! cluster loop, and — while this process leads — the leader's part: the platforms (each handed
+//! the router as its inbox), the dispatcher, the scheduler, (with `shop.webhook_url`) the
+//! events-out sender and (PostgreSQL) the wake listener. It stops them gracefully. It decides
+//! nothing: which role this process has is `cluster`'s business.
 //!
-//! Before anything starts, `serve` takes the database's sender lease (`store::instances`): one
-//! `encore serve` sends per database. A second one stops here with an error naming the first;
-//! the lease task renews it with the heartbeat and ends the process's sending if it was lost.
+//! Before anything connects, `serve` tries the database's sender lease (`store::instances`).
+//! SQLite: a second `serve` stops here with an error naming the first. PostgreSQL: a `serve`
+//! that cannot take it stands by (HTTP API only) and `cluster` starts the leader's part with
+//! [`LeaderPart::start`] when it takes the lease over — the same function as at start.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -15,19 +18,20 @@ use tokio::task::JoinSet;
 
 use crate::chat_roles::{ChatMoves, ChatRoles};
 use crate::clock::{Clock, SystemClock};
+use crate::cluster::{Cluster, LeaderTasks, LeaseGuard, LeaseTimes, Role, StartLeader};
 use crate::config::Config;
 use crate::context::AppContext;
 use crate::domain::Platform;
 use crate::domain::faq::FaqError;
 use crate::i18n::{I18nError, Texts};
-use crate::outbox::dispatcher::Dispatcher;
+use crate::outbox::dispatcher::{Dispatcher, DispatcherPass};
 use crate::outbox::render::Renderer;
 use crate::platforms::discord::DiscordAdapter;
 use crate::platforms::telegram::{StoredUpdates, TelegramAdapter, TelegramError};
 use crate::platforms::{Inbox, Messenger};
 use crate::router::Router;
 use crate::shutdown::until_shutdown;
-use crate::store::instances::{self, Instance, Lease};
+use crate::store::instances::{self, Lease};
 use crate::store::outbox::Claimant;
 use crate::store::{Store, StoreError};
 
@@ -50,30 +54,29 @@ pub enum AppError {
     #[error("a task failed: {0}")]
     Task(String),
     #[error(
-        "another `encore serve` is running on this database (host {host}, pid {pid}, since {since}); stop it first — if it died, this one may start {LEASE_SECONDS} s after its last heartbeat, or at once on the same host"
+        "another `encore serve` is running on this database (host {host}, pid {pid}, since {since}); stop it first — if it died, this one may start {lease_seconds} s after its last heartbeat, or at once on the same host"
     )]
     AlreadyServing {
         host: String,
         pid: u32,
         since: String,
+        lease_seconds: u64,
     },
-    #[error(
-        "this `encore serve` lost the database's sender lease (fence {fence}) to another one and stops sending"
-    )]
-    LeaseLost { fence: i64 },
 }
 
-use crate::store::instances::LEASE_SECONDS;
-
 impl AppError {
-    fn already_serving(holder: &Lease) -> AppError {
+    fn already_serving(holder: &Lease, times: &LeaseTimes) -> AppError {
         AppError::AlreadyServing {
             host: holder.host.clone(),
             pid: holder.pid,
             since: holder.since.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            lease_seconds: times.lease.as_secs(),
         }
     }
 }
+
+/// Where the leader's dispatcher reports its passes (empty while standing by).
+type Passes = Arc<Mutex<Option<watch::Receiver<DispatcherPass>>>>;
 
 /// A running `encore serve`.
 pub struct RunningApp {
@@ -81,10 +84,10 @@ pub struct RunningApp {
     pub http_addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<(&'static str, Result<(), String>)>,
-    /// The dispatcher's claiming passes, for [`RunningApp::settle`].
-    dispatcher_passes: watch::Receiver<crate::outbox::dispatcher::DispatcherPass>,
-    /// The fence of the sender lease this process holds (released on a graceful stop).
-    lease_fence: i64,
+    /// The leader's dispatcher's claiming passes, for [`RunningApp::settle`].
+    dispatcher_passes: Passes,
+    /// Whether this process may still send under its lease.
+    guard: LeaseGuard,
 }
 
 impl RunningApp {
@@ -98,7 +101,8 @@ impl RunningApp {
         config: Config,
         clock: Arc<dyn Clock>,
     ) -> Result<RunningApp, AppError> {
-        let store = Store::open_and_migrate(&config.database.url).await?;
+        let store = Store::open_with(&config.database.url, config.database.max_connections).await?;
+        store.migrate().await?;
         let texts = Arc::new(Texts::load()?);
         let faq = crate::flows::faq::load_file(std::path::Path::new(&config.faq.path))?;
         let moves = store
@@ -107,49 +111,68 @@ impl RunningApp {
             .into_iter()
             .filter_map(|(p, old, new)| p.parse::<Platform>().ok().map(|p| (p, old, new)));
         let mut ctx = AppContext::new(config, store, clock, texts.clone());
-        // One sender per database, before any platform connects (CONTRACT §1). Liveness is
-        // wall-clock time, whatever clock the rules run on.
-        let lease = match instances::acquire_lease(
-            &ctx.store,
-            &ctx.instance,
-            chrono::Utc::now(),
-            chrono::Duration::seconds(LEASE_SECONDS),
-        )
-        .await?
-        {
-            Ok(lease) => lease,
-            Err(holder) => {
-                ctx.store.close().await;
-                return Err(AppError::already_serving(&holder));
-            }
-        };
-        instances::register(&ctx.store, &ctx.instance, chrono::Utc::now()).await?;
-        tracing::info!(instance = %ctx.instance.id, fence = lease.fence, "holding the sender lease");
         ctx.faq = Arc::new(faq);
         ctx.roles = ChatRoles::new(ctx.config.clone(), ChatMoves::new(moves));
-        let (shutdown, shutdown_rx) = crate::shutdown::channel();
-        let mut tasks = JoinSet::new();
-        let mut messengers: Vec<Arc<dyn Messenger>> = Vec::new();
+        // The leader runs the Discord adapter, wherever a link is asked for.
+        ctx.discord_running = ctx.config.discord.is_some();
+        let guard = LeaseGuard::new();
+        let cluster = Cluster {
+            store: ctx.store.clone(),
+            instance: ctx.instance.clone(),
+            times: LeaseTimes::from_config(&ctx.config),
+            role: ctx.role.clone(),
+            guard: guard.clone(),
+            standby_allowed: ctx.store.is_postgres(),
+        };
+        // The lease before any platform connects (CONTRACT §1, §10).
+        let lease = match cluster.try_lead().await? {
+            Ok(lease) => {
+                tracing::info!(instance = %ctx.instance.id, fence = lease.fence, "holding the sender lease");
+                Some(lease)
+            }
+            Err(holder) if cluster.standby_allowed => {
+                tracing::info!(leader_host = %holder.host, leader_pid = holder.pid, "another `encore serve` leads; standing by");
+                None
+            }
+            Err(holder) => {
+                ctx.store.close().await;
+                return Err(AppError::already_serving(&holder, &cluster.times));
+            }
+        };
+        let fence = lease.as_ref().map(|lease| lease.fence);
+        match Self::start_holding(ctx.clone(), cluster.clone(), lease, texts, guard).await {
+            Ok(app) => Ok(app),
+            Err(err) => {
+                // Nothing runs: the next `serve` need not wait for the lease to expire.
+                if let Some(fence) = fence {
+                    let now = chrono::Utc::now();
+                    let _ = instances::release_lease(&ctx.store, &ctx.instance, fence, now).await;
+                }
+                let _ = instances::forget(&ctx.store, &ctx.instance).await;
+                ctx.store.close().await;
+                Err(err)
+            }
+        }
+    }
 
+    /// The rest of the start, once the lease was tried: `lease` is `Some` when this process
+    /// leads from the start.
+    async fn start_holding(
+        ctx: AppContext,
+        cluster: Cluster,
+        lease: Option<Lease>,
+        texts: Arc<Texts>,
+        guard: LeaseGuard,
+    ) -> Result<RunningApp, AppError> {
+        instances::register(&ctx.store, &ctx.instance, chrono::Utc::now()).await?;
+        // Whatever the role: a refused token stops `serve` here, and the bot's name is known
+        // for link answers even on a standby. A standby asks nothing more of Telegram.
         let telegram = match &ctx.config.telegram {
             Some(tg) => Some(TelegramAdapter::connect(tg, &ctx.config.limits).await?),
             None => None,
         };
-        if let Some(adapter) = &telegram {
-            if let Some(username) = adapter.username() {
-                let _ = ctx.telegram_username.set(username.to_string());
-            }
-            messengers.push(Arc::new(adapter.sender()));
-        }
-
-        let discord = ctx
-            .config
-            .discord
-            .as_ref()
-            .map(|d| DiscordAdapter::new(d, &ctx.config.limits));
-        if let Some(adapter) = &discord {
-            ctx.discord_running = true;
-            messengers.push(Arc::new(adapter.sender()));
+        if let Some(username) = telegram.as_ref().and_then(TelegramAdapter::username) {
+            let _ = ctx.telegram_username.set(username.to_string());
         }
         let listener = TcpListener::bind(&ctx.config.http.listen)
             .await
@@ -162,59 +185,23 @@ impl RunningApp {
             source,
         })?;
 
-        let inbox: Arc<dyn Inbox> = Arc::new(Router::new(ctx.clone()));
-        if let Some(adapter) = discord {
-            let (inbox, texts, rx) = (inbox.clone(), ctx.texts.clone(), shutdown_rx.clone());
-            let default_locale = ctx.config.shop.default_locale;
-            tasks.spawn(async move {
-                let ran = adapter.run(inbox, texts, default_locale, rx).await;
-                ("discord", ran.map_err(|e| e.to_string()))
-            });
-        }
-        if let Some(adapter) = telegram {
-            let (inbox, rx) = (inbox.clone(), shutdown_rx.clone());
-            let stored = StoredUpdates {
-                store: ctx.store.clone(),
-                bell: ctx.telegram_updates.clone(),
-                clock: ctx.clock.clone(),
-            };
-            tasks.spawn(async move {
-                (
-                    "telegram",
-                    adapter
-                        .run(inbox, stored, rx)
-                        .await
-                        .map_err(|e| e.to_string()),
-                )
-            });
-        }
+        let part = LeaderPart {
+            ctx: ctx.clone(),
+            texts,
+            guard: guard.clone(),
+            passes: Passes::default(),
+        };
+        let leading = match lease {
+            Some(lease) => {
+                let tasks = part.start(&lease, telegram).await?;
+                Some((lease, tasks))
+            }
+            None => None,
+        };
+        cluster.set_role(leading.is_some());
 
-        let dispatcher = Arc::new(
-            Dispatcher::new(
-                ctx.store.clone(),
-                Arc::new(Renderer::new(texts, &ctx.config.shop)),
-                messengers,
-                ctx.clock.clone(),
-                ctx.outbox.doorbell(),
-                ctx.roles.moves().clone(),
-                &ctx.config,
-            )
-            .with_events_out(crate::events_out::bell(&ctx))
-            .with_claimant(Claimant {
-                instance: ctx.instance.id.clone(),
-                fence: Some(lease.fence),
-            })
-            .after_a_crash(lease.taken_from_the_dead),
-        );
-        let dispatcher_passes = dispatcher.passes();
-        let rx = shutdown_rx.clone();
-        tasks.spawn(async move {
-            (
-                "dispatcher",
-                dispatcher.run(rx).await.map_err(|e| e.to_string()),
-            )
-        });
-
+        let (shutdown, shutdown_rx) = crate::shutdown::channel();
+        let mut tasks = JoinSet::new();
         let (api_ctx, mut rx) = (ctx.clone(), shutdown_rx.clone());
         tasks.spawn(async move {
             let router = crate::api::router(api_ctx);
@@ -226,39 +213,30 @@ impl RunningApp {
             ("http", served.map_err(|e| e.to_string()))
         });
 
-        let (sched_ctx, rx) = (ctx.clone(), shutdown_rx.clone());
+        let dispatcher_passes = part.passes.clone();
+        let start_leader: StartLeader = Box::new(move |lease: Lease| {
+            let part = part.clone();
+            Box::pin(async move { part.start(&lease, None).await.map_err(|e| e.to_string()) })
+        });
+        let rx = shutdown_rx.clone();
         tasks.spawn(async move {
             (
-                "scheduler",
-                crate::scheduler::run(sched_ctx, rx)
+                "cluster",
+                cluster
+                    .run(leading, start_leader, rx)
                     .await
                     .map_err(|e| e.to_string()),
             )
         });
 
-        if let Some(sender) = crate::events_out::sender_task(&ctx, shutdown_rx.clone()) {
-            tasks.spawn(sender);
-        }
-
-        let (store, instance, rx) = (ctx.store.clone(), ctx.instance.clone(), shutdown_rx.clone());
-        let fence = lease.fence;
-        tasks.spawn(async move {
-            (
-                "lease",
-                keep_lease(store, instance, fence, rx)
-                    .await
-                    .map_err(|e| e.to_string()),
-            )
-        });
-
-        tracing::info!(%http_addr, platforms = ?ctx.config.platforms(), "encore is serving");
+        tracing::info!(%http_addr, role = %ctx.role.get(), platforms = ?ctx.config.platforms(), "encore is serving");
         Ok(RunningApp {
             ctx,
             http_addr,
             shutdown,
             tasks,
             dispatcher_passes,
-            lease_fence: lease.fence,
+            guard,
         })
     }
 
@@ -273,7 +251,8 @@ impl RunningApp {
         }
     }
 
-    /// Graceful stop: no new work, in-flight sends finish, then every task ends.
+    /// Graceful stop: no new work, in-flight sends finish, the lease is released, then every
+    /// task ends.
     pub async fn stop(mut self) -> Result<(), AppError> {
         let _ = self.shutdown.send(true);
         let mut first_error = None;
@@ -289,17 +268,9 @@ impl RunningApp {
                 }
             }
         }
-        // The next `serve` may start at once; this instance holds no claims any more.
-        let released = instances::release_lease(
-            &self.ctx.store,
-            &self.ctx.instance,
-            self.lease_fence,
-            chrono::Utc::now(),
-        )
-        .await;
-        let forgotten = instances::forget(&self.ctx.store, &self.ctx.instance).await;
-        if let Err(err) = released.and(forgotten) {
-            tracing::warn!(error = %err, "could not release the sender lease; the next serve waits for it to expire");
+        // The cluster loop released the lease; this instance holds no claims any more.
+        if let Err(err) = instances::forget(&self.ctx.store, &self.ctx.instance).await {
+            tracing::warn!(error = %err, "could not remove this instance's heartbeat row");
         }
         self.ctx.store.close().await;
         match first_error {
@@ -307,33 +278,161 @@ impl RunningApp {
             None => Ok(()),
         }
     }
+
+    /// What this process is on its database now.
+    pub fn role(&self) -> Role {
+        self.ctx.role.get()
+    }
+
+    /// Tests only: emulates SIGSTOP of this process's lease renewal and sending — renewals stop
+    /// and every check before the wire waits — until
+    /// [`RunningApp::resume_lease_renewal_for_tests`] (SIGCONT). The lease's deadline keeps
+    /// running meanwhile, as a stopped process's monotonic clock does.
+    #[doc(hidden)]
+    pub fn pause_lease_renewal_for_tests(&self) {
+        self.guard.freeze_for_tests(true);
+    }
+
+    /// Tests only: the SIGCONT of [`RunningApp::pause_lease_renewal_for_tests`].
+    #[doc(hidden)]
+    pub fn resume_lease_renewal_for_tests(&self) {
+        self.guard.freeze_for_tests(false);
+    }
 }
 
-/// The heartbeat: renews the sender lease and this instance's `last_seen` every
-/// [`instances::HEARTBEAT_EVERY`]. A lease taken over by another `serve` (this process was
-/// thought dead) ends the task with an error, which stops `serve`; its claims are fenced anyway.
-async fn keep_lease(
-    store: Store,
-    instance: Arc<Instance>,
-    fence: i64,
-    mut shutdown: watch::Receiver<bool>,
-) -> Result<(), AppError> {
-    let ttl = chrono::Duration::seconds(LEASE_SECONDS);
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(instances::HEARTBEAT_EVERY) => {}
-            _ = until_shutdown(&mut shutdown) => return Ok(()),
+/// The leader's part: what runs only while this process holds the lease. One function starts
+/// it, at start and on every promotion; [`LeaderTasks::stop`] ends it.
+#[derive(Clone)]
+struct LeaderPart {
+    ctx: AppContext,
+    texts: Arc<Texts>,
+    guard: LeaseGuard,
+    passes: Passes,
+}
+
+impl LeaderPart {
+    /// Connects the platforms and starts the dispatcher (claiming under `lease`'s fence), the
+    /// scheduler, the events-out sender and the wake listener. `telegram`: an adapter already
+    /// connected (at start), else one is connected here.
+    async fn start(
+        &self,
+        lease: &Lease,
+        telegram: Option<TelegramAdapter>,
+    ) -> Result<LeaderTasks, AppError> {
+        let ctx = &self.ctx;
+        // Chats a previous leader followed to their new ids since this process started.
+        for (platform, old, new) in ctx.store.chat_moves().await? {
+            if let Ok(platform) = platform.parse::<Platform>() {
+                ctx.roles.moves().record(platform, &old, &new);
+            }
         }
-        let now = chrono::Utc::now();
-        match instances::renew_lease(&store, &instance, fence, now, ttl).await {
-            Ok(true) => {}
-            Ok(false) => return Err(AppError::LeaseLost { fence }),
-            // A busy database: the lease has several heartbeats of slack; the next beat tries.
-            Err(err) => tracing::warn!(error = %err, "could not renew the sender lease"),
+        let (shutdown, shutdown_rx) = crate::shutdown::channel();
+        let mut tasks = JoinSet::new();
+        let mut messengers: Vec<Arc<dyn Messenger>> = Vec::new();
+
+        let telegram = match (telegram, &ctx.config.telegram) {
+            (Some(adapter), _) => Some(adapter),
+            (None, Some(tg)) => Some(TelegramAdapter::connect(tg, &ctx.config.limits).await?),
+            (None, None) => None,
+        };
+        if let Some(adapter) = &telegram {
+            if let Some(username) = adapter.username() {
+                let _ = ctx.telegram_username.set(username.to_string());
+            }
+            messengers.push(Arc::new(adapter.sender()));
         }
-        if let Err(err) = instances::heartbeat(&store, &instance, now).await {
-            tracing::warn!(error = %err, "could not record the heartbeat");
+        let discord = ctx
+            .config
+            .discord
+            .as_ref()
+            .map(|d| DiscordAdapter::new(d, &ctx.config.limits));
+        if let Some(adapter) = &discord {
+            messengers.push(Arc::new(adapter.sender()));
         }
+
+        let inbox: Arc<dyn Inbox> = Arc::new(Router::new(ctx.clone()));
+        if let Some(adapter) = discord {
+            let (inbox, texts, rx) = (inbox.clone(), ctx.texts.clone(), shutdown_rx.clone());
+            let default_locale = ctx.config.shop.default_locale;
+            tasks.spawn(async move {
+                let ran = adapter.run(inbox, texts, default_locale, rx).await;
+                ("discord", ran.map_err(|e| e.to_string()))
+            });
+        }
+        if let Some(adapter) = telegram {
+            let (inbox, guard, rx) = (inbox.clone(), self.guard.clone(), shutdown_rx.clone());
+            let stored = StoredUpdates {
+                store: ctx.store.clone(),
+                bell: ctx.telegram_updates.clone(),
+                clock: ctx.clock.clone(),
+            };
+            tasks.spawn(async move {
+                let ran = adapter.run(inbox, stored, guard, rx).await;
+                ("telegram", ran.map_err(|e| e.to_string()))
+            });
+        }
+
+        let dispatcher = Arc::new(
+            Dispatcher::new(
+                ctx.store.clone(),
+                Arc::new(Renderer::new(self.texts.clone(), &ctx.config.shop)),
+                messengers,
+                ctx.clock.clone(),
+                ctx.outbox.doorbell(),
+                ctx.roles.moves().clone(),
+                &ctx.config,
+            )
+            .with_events_out(crate::events_out::bell(ctx))
+            .with_claimant(Claimant {
+                instance: ctx.instance.id.clone(),
+                fence: Some(lease.fence),
+            })
+            .with_lease_guard(self.guard.clone())
+            // A leader taking over on PostgreSQL never saw what the last one sent in the
+            // platform's current window: it waits one window first, as after a crash.
+            .after_a_crash(lease.taken_from_the_dead || ctx.store.backend().is_postgres()),
+        );
+        *self
+            .passes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(dispatcher.passes());
+        let rx = shutdown_rx.clone();
+        tasks.spawn(async move {
+            (
+                "dispatcher",
+                dispatcher.run(rx).await.map_err(|e| e.to_string()),
+            )
+        });
+
+        let (sched_ctx, rx) = (ctx.clone(), shutdown_rx.clone());
+        tasks.spawn(async move {
+            (
+                "scheduler",
+                crate::scheduler::run(sched_ctx, rx)
+                    .await
+                    .map_err(|e| e.to_string()),
+            )
+        });
+
+        if let Some(sender) = crate::events_out::sender_task(ctx, shutdown_rx.clone()) {
+            tasks.spawn(sender);
+        }
+
+        // Work enqueued by a standby or the CLI, and Telegram updates a standby took in webhook
+        // mode, wake this process at once (PostgreSQL).
+        let (store, outbox, rx) = (ctx.store.clone(), ctx.outbox.clone(), shutdown_rx);
+        let telegram_updates = ctx.telegram_updates.clone();
+        let ring = move || {
+            outbox.wake_here();
+            telegram_updates.notify_one();
+        };
+        tasks.spawn(async move {
+            let listened = crate::store::wake::listen(&store, ring, rx).await;
+            ("wake listener", listened.map_err(|e| e.to_string()))
+        });
+
+        tracing::info!(fence = lease.fence, role = %ctx.role.get(), "the leader's part is running");
+        Ok(LeaderTasks::new(shutdown, tasks))
     }
 }
 
@@ -341,11 +440,19 @@ async fn keep_lease(
 /// happen means something without sleeping.
 impl RunningApp {
     /// Runs one scheduler tick at the clock's now, then waits until the dispatcher is idle:
-    /// nothing due at that clock and nothing in flight. False if it is still busy after `limit`.
+    /// nothing due at that clock and nothing in flight. False if it is still busy after `limit`,
+    /// or if this process runs no dispatcher (a standby).
     /// Work caused by an inbound platform update counts only once the update was handled.
     pub async fn settle(&self, limit: std::time::Duration) -> bool {
         crate::scheduler::tick(&self.ctx).await;
-        let mut passes = self.dispatcher_passes.clone();
+        let passes = self
+            .dispatcher_passes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let Some(mut passes) = passes else {
+            return false;
+        };
         // The pass under way may have claimed before the tick committed; the one after it began
         // later, so its report covers everything the tick enqueued.
         let first_after_tick = passes.borrow_and_update().number + 2;
@@ -358,7 +465,7 @@ impl RunningApp {
                 // Ring rather than wait for the dispatcher's once-a-second look; later passes
                 // follow each finished delivery by themselves.
                 if pass.number < first_after_tick {
-                    self.ctx.outbox.wake();
+                    self.ctx.outbox.wake_here();
                 }
                 if passes.changed().await.is_err() {
                     return false;

@@ -8,6 +8,7 @@ use tokio::sync::Notify;
 
 use crate::chat_roles::{ChatMoves, ChatRoles};
 use crate::clock::Clock;
+use crate::cluster::RoleCell;
 use crate::config::Config;
 use crate::domain::faq::Faq;
 use crate::domain::moderation::FloodGuard;
@@ -39,6 +40,8 @@ pub struct AppContext {
     /// Rung by `POST /telegram/webhook` after it stored a new update, so the Telegram adapter
     /// handles it at once when it runs in this process (webhook mode).
     pub telegram_updates: Arc<Notify>,
+    /// What this process is on its database (`single`, `leader`, `standby`); `cluster` keeps it.
+    pub role: RoleCell,
 }
 
 impl AppContext {
@@ -52,20 +55,22 @@ impl AppContext {
             config.moderation.flood_messages,
             config.moderation.flood_seconds,
         );
+        let role = RoleCell::for_database(&config.database.url);
         let config = Arc::new(config);
         AppContext {
             roles: ChatRoles::new(config.clone(), ChatMoves::default()),
             config,
-            store,
+            store: store.clone(),
             clock,
             texts,
-            outbox: Outbox::new(),
+            outbox: Outbox::ringing_the_leader(store.clone(), role.clone()),
             telegram_username: Arc::new(OnceLock::new()),
             discord_running: false,
             faq: Arc::new(Faq::empty()),
             flood: Arc::new(flood),
             instance: Arc::new(Instance::this_process()),
             telegram_updates: Arc::new(Notify::new()),
+            role,
         }
     }
 }

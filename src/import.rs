@@ -446,7 +446,7 @@ async fn apply_staged_rows(
                 });
             }
         }
-        ctx.outbox.wake();
+        ctx.outbox.wake().await;
         // As long as the batch held the lock, others may have it (within bounds).
         tokio::time::sleep(started.elapsed().clamp(MIN_PAUSE, MAX_PAUSE)).await;
     }

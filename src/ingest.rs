@@ -117,7 +117,7 @@ pub async fn ingest(ctx: &AppContext, raw: &[Value]) -> Result<BatchOutcome, Ing
         }
     }
     tx.commit().await?;
-    ctx.outbox.wake();
+    ctx.outbox.wake().await;
     Ok(outcome)
 }
 
@@ -369,7 +369,7 @@ pub async fn end_broadcast(ctx: &AppContext, broadcast_id: &str) -> Result<u64, 
         after_broadcast::thank_buyers_after_broadcast(&mut tx, broadcast_id, None, now, now)
             .await?;
     tx.commit().await?;
-    ctx.outbox.wake();
+    ctx.outbox.wake().await;
     Ok(thanked)
 }
 

@@ -6,6 +6,8 @@
 //!
 //! Wiring and shared state:
 //! - [`app`]: wiring only — builds the context, starts the tasks, stops them.
+//! - [`cluster`]: the role of a `serve` on its database (single, leader, standby), the lease
+//!   loop that keeps it, and the local lease guard checked before anything goes on the wire.
 //! - [`context`]: `AppContext`, what the router, flows, API and scheduler share.
 //! - [`chat_roles`]: which chat is staff, community or VIP, who is staff, where chats moved.
 //! - [`shutdown`]: the signal every loop selects on. [`clock`]: injected time.
@@ -43,6 +45,7 @@ pub mod api;
 pub mod app;
 pub mod chat_roles;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod context;
 pub mod demo;

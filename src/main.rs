@@ -192,10 +192,17 @@ fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
     Config::load(path.map(PathBuf::as_path)).map_err(|e| e.to_string())
 }
 
-async fn context(config: Config) -> Result<AppContext, String> {
-    let store = Store::open_and_migrate(&config.database.url)
+/// The store a command opens: `[database] max_connections` at most, migrated.
+async fn open_store(config: &Config) -> Result<Store, String> {
+    let store = Store::open_with(&config.database.url, config.database.max_connections)
         .await
         .map_err(|e| e.to_string())?;
+    store.migrate().await.map_err(|e| e.to_string())?;
+    Ok(store)
+}
+
+async fn context(config: Config) -> Result<AppContext, String> {
+    let store = open_store(&config).await?;
     let texts = Texts::load().map_err(|e| e.to_string())?;
     Ok(AppContext::new(
         config,
@@ -226,9 +233,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Serve => serve(load_config(cli.config.as_ref())?).await,
         Command::Migrate => {
             let config = load_config(cli.config.as_ref())?;
-            Store::open_and_migrate(&config.database.url)
-                .await
-                .map_err(|e| e.to_string())?;
+            open_store(&config).await?;
             print_out(&format!(
                 "database is up to date: {}",
                 encore::config::masked_database_url(&config.database.url)

@@ -98,7 +98,7 @@ pub async fn handle(ctx: &AppContext, incoming: &Incoming) -> Result<(), StoreEr
         _ => {}
     }
     tx.commit().await?;
-    ctx.outbox.wake();
+    ctx.outbox.wake().await;
     Ok(())
 }
 
@@ -406,7 +406,7 @@ pub async fn retry_dead_letter(ctx: &AppContext, id: DeadLetterId) -> Result<(),
             if !dead_letters::requeue_message(&mut conn, number, now).await? {
                 return Err(RetryError::NotWaiting(id));
             }
-            ctx.outbox.wake();
+            ctx.outbox.wake().await;
             Ok(())
         }
         DeadLetterId::Update(number) => {

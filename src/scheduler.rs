@@ -34,7 +34,7 @@ pub async fn tick(ctx: &AppContext) {
     // however long they wait (a flood wait, a message half-way through its parts). Liveness is
     // wall-clock time: moving the business clock kills no one.
     let dead_before =
-        chrono::Utc::now() - chrono::Duration::seconds(crate::store::instances::DEAD_AFTER_SECONDS);
+        crate::cluster::LeaseTimes::from_config(&ctx.config).dead_before(chrono::Utc::now());
     match crate::store::outbox::recover_orphaned(
         &ctx.store,
         &ctx.instance.id,
@@ -50,7 +50,7 @@ pub async fn tick(ctx: &AppContext) {
                 sending,
                 "messages of a dead instance went back to the queue"
             );
-            ctx.outbox.wake();
+            ctx.outbox.wake().await;
         }
         Err(err) => tracing::error!(error = %err, "looking for stranded messages failed"),
     }
@@ -78,7 +78,7 @@ pub async fn tick(ctx: &AppContext) {
 async fn write_due_journeys(ctx: &AppContext) -> Result<usize, StoreError> {
     let written = crate::flows::journeys::enqueue_due(ctx, ctx.clock.now()).await?;
     if written > 0 {
-        ctx.outbox.wake();
+        ctx.outbox.wake().await;
     }
     Ok(written)
 }
@@ -88,7 +88,7 @@ async fn keep_handoff_promises(ctx: &AppContext) -> Result<(usize, usize), Store
     let done = crate::flows::handoff::keep_promises(ctx, &mut tx, ctx.clock.now()).await?;
     tx.commit().await?;
     if done != (0, 0) {
-        ctx.outbox.wake();
+        ctx.outbox.wake().await;
     }
     Ok(done)
 }

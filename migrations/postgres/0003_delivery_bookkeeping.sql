@@ -3,6 +3,6 @@
 -- retry does not repeat them), and where an order status came from (an import never rolls
 -- back a status the shop's events set).
 
-ALTER TABLE outbox ADD COLUMN claimed_at TEXT;
+ALTER TABLE outbox ADD COLUMN claimed_at TEXT COLLATE "C";
 ALTER TABLE outbox ADD COLUMN parts_sent BIGINT NOT NULL DEFAULT 0;
-ALTER TABLE order_status_history ADD COLUMN source TEXT NOT NULL DEFAULT 'event';
+ALTER TABLE order_status_history ADD COLUMN source TEXT COLLATE "C" NOT NULL DEFAULT 'event';

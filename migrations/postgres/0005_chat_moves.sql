@@ -2,9 +2,9 @@
 -- is remembered with the new one, so staff chats and rooms named by the old id keep working.
 
 CREATE TABLE chat_moves (
-    platform    TEXT NOT NULL,
-    old_chat_id TEXT NOT NULL,
-    new_chat_id TEXT NOT NULL,
-    moved_at    TEXT NOT NULL,
+    platform    TEXT COLLATE "C" NOT NULL,
+    old_chat_id TEXT COLLATE "C" NOT NULL,
+    new_chat_id TEXT COLLATE "C" NOT NULL,
+    moved_at    TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (platform, old_chat_id)
 );

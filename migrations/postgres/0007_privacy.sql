@@ -7,18 +7,18 @@
 -- history, orders, complaint tickets) are filed under `pseudonym` now; `was_linked` keeps the
 -- one fact the broadcast report needs about the messenger identities that were removed.
 CREATE TABLE tombstones (
-    id_hash      TEXT PRIMARY KEY,
-    pseudonym    TEXT NOT NULL,
+    id_hash      TEXT COLLATE "C" PRIMARY KEY,
+    pseudonym    TEXT COLLATE "C" NOT NULL,
     was_linked   BIGINT NOT NULL,
-    forgotten_at TEXT NOT NULL
+    forgotten_at TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX tombstones_by_pseudonym ON tombstones (pseudonym);
 
 -- `customer.merged {from, into}`: later events naming `alias` apply to `customer_id`.
 CREATE TABLE customer_aliases (
-    alias       TEXT PRIMARY KEY,
-    customer_id TEXT NOT NULL,
-    merged_at   TEXT NOT NULL
+    alias       TEXT COLLATE "C" PRIMARY KEY,
+    customer_id TEXT COLLATE "C" NOT NULL,
+    merged_at   TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX customer_aliases_by_customer ON customer_aliases (customer_id);
 

@@ -7,9 +7,9 @@
 -- handled rows go with `[retention] message_days`.
 CREATE TABLE telegram_updates (
     update_id   BIGINT PRIMARY KEY,
-    body        TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    handled_at  TEXT
+    body        TEXT COLLATE "C" NOT NULL,
+    received_at TEXT COLLATE "C" NOT NULL,
+    handled_at  TEXT COLLATE "C"
 );
 
 CREATE INDEX telegram_updates_unhandled ON telegram_updates (handled_at, update_id);

@@ -11,15 +11,22 @@ use axum::response::IntoResponse;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
+/// 200 while the database answers, else 503; either way with this process's role and
+/// instance (CONTRACT §3), so a load balancer or an operator can tell the leader from a standby.
 pub async fn healthz(State(ctx): State<AppContext>) -> impl IntoResponse {
-    if ctx.store.ping().await {
-        (StatusCode::OK, Json(json!({"status": "ok"})))
+    let (status, word) = if ctx.store.ping().await {
+        (StatusCode::OK, "ok")
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "unavailable"})),
-        )
-    }
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    };
+    (
+        status,
+        Json(json!({
+            "status": word,
+            "role": ctx.role.get().as_str(),
+            "instance": ctx.instance.host_pid(),
+        })),
+    )
 }
 
 /// Bearer auth with the admin token, compared in constant time ([`same_secret`]).
@@ -180,5 +187,35 @@ pub async fn metrics(State(ctx): State<AppContext>) -> Result<impl IntoResponse,
             .await
             .map_err(ApiError::internal)?,
     );
+    out.push_str(&role_metric(ctx.role.get(), &ctx.instance.host_pid()));
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out))
+}
+
+/// `encore_role`: which role the scraped process has (1) and has not (0). Every other metric is
+/// read from the shared database, so it is the same whichever process is asked.
+fn role_metric(role: crate::cluster::Role, instance: &str) -> String {
+    let mut out = String::from(
+        "# HELP encore_role This process's role on its database (1 = current): leader, standby or single; instance is host:pid.\n# TYPE encore_role gauge\n",
+    );
+    for each in crate::cluster::Role::ALL {
+        out.push_str(&format!(
+            "encore_role{{worker=\"{instance}\",role=\"{each}\"}} {}\n",
+            u8::from(each == role)
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_role_gauge_names_the_instance_and_marks_the_current_role() {
+        let text = role_metric(crate::cluster::Role::Standby, "web-2:4242");
+        assert!(text.contains("# TYPE encore_role gauge"));
+        assert!(text.contains("encore_role{worker=\"web-2:4242\",role=\"standby\"} 1\n"));
+        assert!(text.contains("encore_role{worker=\"web-2:4242\",role=\"leader\"} 0\n"));
+        assert!(text.contains("encore_role{worker=\"web-2:4242\",role=\"single\"} 0\n"));
+    }
 }

@@ -55,6 +55,8 @@ pub async fn post_update(
         .map_err(ApiError::internal)?;
     if new {
         ctx.telegram_updates.notify_one();
+        // On a standby the adapter runs in the leader: the database's bell wakes it there.
+        ctx.outbox.wake().await;
     } else {
         tracing::debug!(update_id, "a Telegram update posted again; stored before");
     }

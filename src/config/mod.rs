@@ -42,7 +42,8 @@ pub use error::{ConfigError, Origin};
 pub use platforms::{DiscordConfig, LimitsConfig, TelegramConfig, TelegramMode};
 pub use policy::{JourneysConfig, ModerationConfig, PolicyConfig, TierConfig};
 pub use sections::{
-    DatabaseConfig, FaqConfig, HttpConfig, RetentionConfig, SchedulerConfig, ShopConfig,
+    ClusterConfig, DatabaseConfig, FaqConfig, HttpConfig, RetentionConfig, SchedulerConfig,
+    ShopConfig,
 };
 pub use summary::masked_database_url;
 pub use time_range::TimeRange;
@@ -58,6 +59,7 @@ pub const DEFAULT_FILE: &str = "encore.toml";
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub database: DatabaseConfig,
+    pub cluster: ClusterConfig,
     pub http: HttpConfig,
     pub shop: ShopConfig,
     /// `None`: Telegram is off. A `[telegram]` section, even empty, turns it on.
@@ -79,6 +81,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             database: DatabaseConfig::default(),
+            cluster: ClusterConfig::default(),
             http: HttpConfig::default(),
             shop: ShopConfig::default(),
             telegram: None,

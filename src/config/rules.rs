@@ -79,6 +79,33 @@ impl<'de, T: TryFrom<i128>, const MIN: i128> Rule<'de> for AtLeast<T, MIN> {
     }
 }
 
+/// A whole number of type `T` from `MIN` to `MAX` (a lease that must outlast a heartbeat and
+/// not keep a dead leader's place for long).
+pub(super) struct Between<T, const MIN: i128, const MAX: i128>(T);
+
+impl<'de, T: TryFrom<i128>, const MIN: i128, const MAX: i128> Deserialize<'de>
+    for Between<T, MIN, MAX>
+{
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = i128::deserialize(d)?;
+        if !(MIN..=MAX).contains(&n) {
+            return Err(de::Error::custom(format!(
+                "must be from {MIN} to {MAX}, not {n}"
+            )));
+        }
+        T::try_from(n)
+            .map(Between)
+            .map_err(|_| de::Error::custom(format!("{n} is too large")))
+    }
+}
+
+impl<'de, T: TryFrom<i128>, const MIN: i128, const MAX: i128> Rule<'de> for Between<T, MIN, MAX> {
+    type Value = T;
+    fn into_value(self) -> T {
+        self.0
+    }
+}
+
 rule! {
     /// Text that is not blank.
     NonEmpty: String => String, non_empty

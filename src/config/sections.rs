@@ -1,5 +1,5 @@
-//! The sections about the shop and the process itself: `[database]`, `[http]`, `[shop]`,
-//! `[scheduler]`, `[faq]` and `[retention]`, with their defaults.
+//! The sections about the shop and the process itself: `[database]`, `[cluster]`, `[http]`,
+//! `[shop]`, `[scheduler]`, `[faq]` and `[retention]`, with their defaults.
 //!
 //! A key is one field here: serde reads it from the file and the environment, the summary shows
 //! it. A field's rule, if it needs one beyond its type, is named on the field (`rules.rs`).
@@ -21,13 +21,43 @@ pub struct DatabaseConfig {
         serialize_with = "mask_database_url"
     )]
     pub url: String,
+    /// The most connections the pool opens (PostgreSQL: each `serve` holds up to this many of
+    /// the server's `max_connections`); at least 1.
+    #[serde(deserialize_with = "rules::one::<rules::AtLeast<u32, 1>, _>")]
+    pub max_connections: u32,
 }
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
         DatabaseConfig {
             url: "sqlite://encore.db?mode=rwc".to_string(),
+            max_connections: 10,
         }
+    }
+}
+
+impl DatabaseConfig {
+    /// Whether several `serve` processes may share this database (CONTRACT §10): a PostgreSQL
+    /// URL. On SQLite one `serve` runs alone.
+    pub fn is_postgres(&self) -> bool {
+        crate::store::Backend::of_url(&self.url).is_ok_and(crate::store::Backend::is_postgres)
+    }
+}
+
+/// `[cluster]` (CONTRACT §2, §10): the leader lease several `serve` processes on one PostgreSQL
+/// share. On SQLite the same lease keeps a second `serve` out.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// How long the lease lasts without renewal: a standby takes over within this after the
+    /// leader dies. 3 to 300 seconds (it is renewed five times within it).
+    #[serde(deserialize_with = "rules::one::<rules::Between<u64, 3, 300>, _>")]
+    pub lease_seconds: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig { lease_seconds: 10 }
     }
 }
 

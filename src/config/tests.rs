@@ -657,8 +657,9 @@ fn as_env_text(shown: &str) -> String {
 fn the_masked_summary_shows_every_field_of_every_section() {
     let c = Config::from_sources(CONTRACT_EXAMPLE, NO_ENV).unwrap();
     let shown = summary_keys(&c.masked_summary());
-    let sections: [(&str, &[&str]); 12] = [
+    let sections: [(&str, &[&str]); 13] = [
         ("database", layered::field_names::<DatabaseConfig>()),
+        ("cluster", layered::field_names::<ClusterConfig>()),
         ("http", layered::field_names::<HttpConfig>()),
         ("shop", layered::field_names::<ShopConfig>()),
         ("telegram", layered::field_names::<TelegramConfig>()),
@@ -782,6 +783,52 @@ fn serve_refuses_empty_short_and_example_secrets_naming_the_key_and_never_the_va
         )
         .is_empty()
     );
+}
+
+#[test]
+fn the_cluster_lease_and_the_pool_size_read_as_the_contract_names_them() {
+    let c = Config::default();
+    assert_eq!(c.cluster.lease_seconds, 10, "CONTRACT §2 default");
+    assert_eq!(c.database.max_connections, 10, "CONTRACT §2 default");
+    let c = Config::from_sources(
+        "[database]\nurl = \"postgres://encore@db.internal/encore\"\nmax_connections = 4\n[cluster]\nlease_seconds = 3\n",
+        NO_ENV,
+    )
+    .unwrap();
+    assert!(c.database.is_postgres());
+    assert_eq!(
+        (c.database.max_connections, c.cluster.lease_seconds),
+        (4, 3)
+    );
+    let c = Config::from_sources(
+        "",
+        env(&[
+            ("ENCORE_CLUSTER_LEASE_SECONDS", "300"),
+            ("ENCORE_DATABASE_MAX_CONNECTIONS", "1"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(
+        (c.database.max_connections, c.cluster.lease_seconds),
+        (1, 300)
+    );
+    assert!(!c.database.is_postgres(), "the default is SQLite");
+
+    assert_eq!(
+        error("[cluster]\nlease_seconds = 2\n", &[]),
+        "`cluster.lease_seconds`: must be from 3 to 300, not 2"
+    );
+    let message = error("", &[("ENCORE_CLUSTER_LEASE_SECONDS", "301")]);
+    assert!(
+        message.contains("ENCORE_CLUSTER_LEASE_SECONDS") && message.contains("from 3 to 300"),
+        "{message}"
+    );
+    assert_eq!(
+        error("[database]\nmax_connections = 0\n", &[]),
+        "`database.max_connections`: must be at least 1, not 0"
+    );
+    let message = error("[cluster]\nleader = true\n", &[]);
+    assert!(message.contains("cluster.leader"), "{message}");
 }
 
 const WEBHOOK: &str = "[telegram]\ntoken = \"1:A\"\nmode = \"webhook\"\nwebhook_url = \"https://bot.example.com/telegram/webhook\"\n";

@@ -19,6 +19,11 @@
 //! 7. An unknown outcome (the request was written, no answer came) is not an ordinary failure:
 //!    an interactive reply is tried once more (a viewer waiting for an answer would rather have
 //!    it twice than not at all); anything else is finished as `unknown` and not repeated.
+//! 8. Immediately before every request it puts on the wire, it asks the lease guard
+//!    ([`LeaseGuard`]): once this process's lease ran out (it was paused, or could not renew)
+//!    the message goes back to the queue unsent, and nothing is claimed until the lease is
+//!    renewed. The store's fence refuses a deposed claimant too; the guard also covers what was
+//!    claimed before the pause.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -35,6 +40,7 @@ use super::pacing::Pacer;
 use super::render::{Rendered, Renderer};
 use crate::chat_roles::ChatMoves;
 use crate::clock::Clock;
+use crate::cluster::LeaseGuard;
 use crate::config::{Config, PolicyConfig};
 use crate::domain::Lane;
 use crate::domain::policy::{Gate, advertising_gate, journey_window};
@@ -71,6 +77,8 @@ pub struct Dispatcher {
     claimant: Claimant,
     /// How long to wait before the first claim (see [`Dispatcher::after_a_crash`]).
     first_claim_after: Duration,
+    /// Whether this process still holds its lease (always, without one).
+    guard: LeaseGuard,
 }
 
 /// One claiming pass of the dispatcher, as [`Dispatcher::passes`] reports it.
@@ -142,6 +150,7 @@ impl Dispatcher {
                 fence: None,
             },
             first_claim_after: Duration::ZERO,
+            guard: LeaseGuard::always(),
         }
     }
 
@@ -164,6 +173,12 @@ impl Dispatcher {
         self
     }
 
+    /// Sends only while `guard` holds (`serve`: the lease the claimant's fence belongs to).
+    pub fn with_lease_guard(mut self, guard: LeaseGuard) -> Dispatcher {
+        self.guard = guard;
+        self
+    }
+
     /// Reports each claiming pass, so a caller can wait until the dispatcher is idle.
     pub fn passes(&self) -> watch::Receiver<DispatcherPass> {
         self.passes.subscribe()
@@ -182,8 +197,7 @@ impl Dispatcher {
     ) -> Result<(), StoreError> {
         // A platform's per-chat interval is at most a few seconds (3 s for a Telegram group).
         let retry_at = self.clock.now() + chrono::Duration::seconds(3);
-        let recovered =
-            rows::recover_after_restart(&self.store, &self.claimant.instance, retry_at).await?;
+        let recovered = rows::recover_after_restart(&self.store, retry_at).await?;
         if recovered.in_flight > 0 {
             tracing::warn!(
                 in_flight = recovered.in_flight,
@@ -199,13 +213,20 @@ impl Dispatcher {
         let mut tasks: JoinSet<()> = JoinSet::new();
         let task_done = Arc::new(Notify::new());
         loop {
+            // A stopped process claims nothing (tests freeze the guard to emulate one).
+            tokio::select! {
+                _ = self.guard.until_thawed() => {}
+                _ = shutdown.changed() => {}
+            }
             if *shutdown.borrow() {
                 break;
             }
             while tasks.try_join_next().is_some() {}
             let room = self.max_in_flight.saturating_sub(tasks.len());
-            let mut claim_failed = false;
-            if room > 0 {
+            // Without the lease nothing is claimed; work may be due, so the pass is not idle.
+            let holds = self.guard.holds();
+            let mut unsure = !holds;
+            if room > 0 && holds {
                 match rows::claim(&self.store, &self.claimant, self.clock.now(), room as i64).await
                 {
                     Ok(claimed) => {
@@ -220,7 +241,7 @@ impl Dispatcher {
                         }
                     }
                     Err(err) => {
-                        claim_failed = true;
+                        unsure = true;
                         tracing::error!(error = %err, "could not claim messages; trying again shortly")
                     }
                 }
@@ -228,7 +249,7 @@ impl Dispatcher {
             // Idle: this pass found nothing due and no delivery task is left.
             self.passes.send_modify(|pass| {
                 pass.number += 1;
-                pass.idle = !claim_failed && tasks.is_empty();
+                pass.idle = !unsure && tasks.is_empty();
             });
             tokio::select! {
                 _ = self.doorbell.notified() => {}
@@ -260,11 +281,29 @@ impl Dispatcher {
         }
     }
 
+    /// Asked immediately before a request goes on the wire: true (and the message back in the
+    /// queue, unsent) when the lease ran out.
+    async fn lease_ran_out(&self, message: &ClaimedMessage) -> Result<bool, StoreError> {
+        if self.guard.may_send().await {
+            return Ok(false);
+        }
+        tracing::warn!(
+            message_id = message.id,
+            "this process's lease ran out before the message went out; put back unsent"
+        );
+        rows::release(&self.store, &message.claim).await?;
+        Ok(true)
+    }
+
     async fn try_deliver(
         &self,
         message: &ClaimedMessage,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Outcome, StoreError> {
+        // Routing may ask the platform (a VIP room's members): that is on the wire too.
+        if self.lease_ran_out(message).await? {
+            return Ok(Outcome::Released);
+        }
         let payload: Payload = match serde_json::from_str(&message.payload) {
             Ok(p) => p,
             Err(err) => {
@@ -335,6 +374,10 @@ impl Dispatcher {
             },
             None => None,
         };
+        // The turn may have been long in coming.
+        if self.lease_ran_out(message).await? {
+            return Ok(Outcome::Released);
+        }
         // Rendering and "sending" are one transaction, serialized with the flows on this row: an
         // order committed before it is in the words; one committed after it sees `sending` and
         // gets a note of its own (flows::after_broadcast::order_placed). On PostgreSQL it takes
@@ -427,6 +470,10 @@ impl Dispatcher {
                 Some(pacer) => Some(pacer.on_the_wire(lane).await),
                 None => None,
             };
+            // The last moment to hold back: the parts before this one stay counted.
+            if self.lease_ran_out(message).await? {
+                return Ok(Outcome::Released);
+            }
             let sent = route.messenger.send_part(&route.chat_id, part).await;
             drop(wire);
             if let (
@@ -717,6 +764,9 @@ impl Dispatcher {
             Some(pacer) => Some(pacer.on_the_wire(message.lane).await),
             None => None,
         };
+        if self.lease_ran_out(message).await? {
+            return Ok(Outcome::Released);
+        }
         let mut conn = self.store.conn().await?;
         if !rows::mark_sending(&mut conn, &message.claim, platform.as_str()).await? {
             return Ok(Outcome::Sent);

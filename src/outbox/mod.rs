@@ -18,11 +18,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
+use crate::cluster::{Role, RoleCell};
 use crate::domain::keys::IdemKey;
 use crate::domain::{Flow, Lane, Lang, MessageKind, Platform};
 use crate::platforms::ChatAction;
 use crate::store::outbox::NewMessage;
-use crate::store::{Conn, StoreResult};
+use crate::store::{Conn, Store, StoreResult};
 
 /// What to render at send time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -285,10 +286,18 @@ pub async fn enqueue_at(
 
 /// The dispatcher's doorbell, shared by everything in the process that enqueues. It rings the
 /// events-out sender too: events for the shop are committed with the messages they go with.
+///
+/// On PostgreSQL the dispatcher may run in another process (the leader): while this one does
+/// not lead — a standby taking events, the CLI — a wake also rings the database's bell
+/// (`Store::ring_wake`), which the leader listens to. The dispatcher's look at the store every
+/// second remains the fallback.
 #[derive(Debug, Clone, Default)]
 pub struct Outbox {
     wake: Arc<Notify>,
     events_out: Arc<Notify>,
+    /// The store to ring the leader through, and this process's role (absent: this process
+    /// dispatches whatever it enqueues, as the demo does).
+    elsewhere: Option<(Store, RoleCell)>,
 }
 
 impl Outbox {
@@ -296,8 +305,29 @@ impl Outbox {
         Outbox::default()
     }
 
-    /// Call after committing enqueued messages: the dispatcher looks at once.
-    pub fn wake(&self) {
+    /// An outbox that also wakes the leader through `store` while `role` is not the leader.
+    pub fn ringing_the_leader(store: Store, role: RoleCell) -> Outbox {
+        Outbox {
+            elsewhere: Some((store, role)),
+            ..Outbox::default()
+        }
+    }
+
+    /// Call after committing enqueued messages: the dispatcher looks at once, wherever it runs.
+    pub async fn wake(&self) {
+        self.wake_here();
+        if let Some((store, role)) = &self.elsewhere
+            && role.get() != Role::Leader
+            && let Err(err) = store.ring_wake().await
+        {
+            // Not fatal: the leader looks at the store every second anyway.
+            tracing::warn!(error = %err, "could not ring the leader; it finds the work within a second");
+        }
+    }
+
+    /// Wakes this process's dispatcher and events-out sender only (what the leader does when
+    /// the database's bell rings).
+    pub fn wake_here(&self) {
         self.wake.notify_one();
         self.events_out.notify_one();
     }

@@ -27,6 +27,7 @@ use super::{
     Messenger, Part, PlatformLimits, SendError,
 };
 use crate::clock::Clock;
+use crate::cluster::LeaseGuard;
 use crate::config::{LimitsConfig, TelegramConfig};
 use crate::domain::Platform;
 use crate::i18n::Markup;
@@ -169,35 +170,48 @@ impl TelegramAdapter {
     }
 
     /// Takes updates until shutdown, as `telegram.mode` says: by long polling, or from the
-    /// store in webhook mode. Either way each update goes through [`Self::take_update`].
+    /// store in webhook mode. Either way each update goes through [`Self::take_update`], and
+    /// only while `lease` (this process's leadership) holds.
     pub async fn run(
         self,
         inbox: Arc<dyn Inbox>,
         stored: StoredUpdates,
+        lease: LeaseGuard,
         shutdown: Shutdown,
     ) -> Result<(), TelegramError> {
         match self.intake {
-            Intake::Polling => self.poll(inbox, shutdown).await,
-            Intake::Webhook { .. } => self.take_stored(inbox, stored, shutdown).await,
+            Intake::Polling => self.poll(inbox, lease, shutdown).await,
+            Intake::Webhook { .. } => self.take_stored(inbox, stored, lease, shutdown).await,
         }
     }
 
     /// Long-polls until shutdown. An update is confirmed (by the next offset) only after the
     /// router has stored its effects; a crash in between re-delivers it, and the router's record
     /// of processed updates makes the re-delivery harmless.
+    ///
+    /// Telegram allows one poller per token: each `getUpdates` is asked for only while `lease`
+    /// holds, and waits no longer than the lease still holds, so a process whose lease ran out
+    /// (paused, deposed) is not polling when the next leader starts to.
     async fn poll(
         mut self,
         inbox: Arc<dyn Inbox>,
+        lease: LeaseGuard,
         mut shutdown: Shutdown,
     ) -> Result<(), TelegramError> {
         let mut offset: i32 = 0;
         let mut backoff = Duration::from_secs(1);
         loop {
+            if !lease.may_send().await {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => continue,
+                    _ = until_shutdown(&mut shutdown) => return Ok(()),
+                }
+            }
             let request = self
                 .bot
                 .get_updates()
                 .offset(offset)
-                .timeout(POLL_TIMEOUT_SECONDS)
+                .timeout(poll_timeout(lease.remaining()))
                 .allowed_updates(ALLOWED_UPDATES.to_vec());
             let updates = tokio::select! {
                 result = request => result,
@@ -268,6 +282,7 @@ impl TelegramAdapter {
         mut self,
         inbox: Arc<dyn Inbox>,
         stored: StoredUpdates,
+        lease: LeaseGuard,
         mut shutdown: Shutdown,
     ) -> Result<(), TelegramError> {
         if !self.set_webhook(inbox.as_ref(), &mut shutdown).await? {
@@ -276,6 +291,13 @@ impl TelegramAdapter {
         loop {
             if *shutdown.borrow() {
                 return Ok(());
+            }
+            // Handling an update may answer Telegram (a button press): only while leading.
+            if !lease.may_send().await {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => continue,
+                    _ = until_shutdown(&mut shutdown) => return Ok(()),
+                }
             }
             let taken = match telegram_updates::next_unhandled(&stored.store).await {
                 Ok(Some(next)) => self.take_one_stored(&next, inbox.as_ref(), &stored).await,
@@ -521,6 +543,15 @@ fn asks_who_administers(update: &Update) -> bool {
         if (message.chat.is_group() || message.chat.is_supergroup())
             && (message.text().is_some() || message.photo().is_some())
             && message.from.is_some())
+}
+
+/// How long one `getUpdates` may wait for news: [`POLL_TIMEOUT_SECONDS`], but a second short of
+/// the lease's end (0: answer at once).
+fn poll_timeout(lease_left: Duration) -> u32 {
+    let seconds = lease_left.saturating_sub(Duration::from_secs(1)).as_secs();
+    u32::try_from(seconds)
+        .unwrap_or(u32::MAX)
+        .min(POLL_TIMEOUT_SECONDS)
 }
 
 fn reqwest_url(api_url: &str) -> Result<url::Url, TelegramError> {
@@ -1019,6 +1050,13 @@ mod tests {
         assert_eq!(cut.chars().count(), 32);
         assert!(name.starts_with(&cut));
         assert_eq!(link_name("short"), "short");
+    }
+
+    #[test]
+    fn a_long_poll_ends_a_second_before_the_lease_could_run_out() {
+        assert_eq!(poll_timeout(Duration::from_secs(60)), POLL_TIMEOUT_SECONDS);
+        assert_eq!(poll_timeout(Duration::from_millis(3_500)), 2);
+        assert_eq!(poll_timeout(Duration::from_millis(900)), 0);
     }
 
     #[test]

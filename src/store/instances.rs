@@ -11,16 +11,10 @@ use sqlx::Row;
 
 use super::{Store, StoreResult, parse_ts, ts};
 
-/// How often a running instance beats and renews the sender lease.
-pub const HEARTBEAT_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
-/// How long a sender lease lasts without renewal: a `serve` on another host (or one whose pid
-/// cannot be checked) takes over this long after the holder died.
-pub const LEASE_SECONDS: i64 = 10;
-/// An instance whose heartbeat is older than this is dead: its claims are recovered. Several
-/// heartbeats, so one slow write does not kill a live process.
-pub const DEAD_AFTER_SECONDS: i64 = 15;
+// How long the lease lasts, how often it is renewed and when an instance counts as dead are
+// derived from `cluster.lease_seconds` in one place: `crate::cluster::LeaseTimes`.
 
-/// The one lease a SQLite database has: the right to send.
+/// The one lease a database has: the right to send (on PostgreSQL, to lead).
 const SENDER: &str = "sender";
 
 /// This process, as the claims it makes and the lease name it.
@@ -39,6 +33,11 @@ impl Instance {
         let pid = std::process::id();
         let id = format!("{host}:{pid}:{:08x}", rand::random::<u32>());
         Instance { id, host, pid }
+    }
+
+    /// `host:pid`, as `/healthz` and `/metrics` name the process to an operator.
+    pub fn host_pid(&self) -> String {
+        format!("{}:{}", self.host, self.pid)
     }
 }
 
@@ -110,6 +109,10 @@ pub struct Lease {
 /// 3. Held by a process on this host whose pid is provably gone (`kill -9`): taken at once
 ///    with the next fence, rather than making the operator wait for the expiry.
 /// 4. Otherwise it is someone else's: `Err(holder)`.
+///
+/// The write is a compare-and-set on the holder and fence that were read: of two standbys that
+/// saw the same expired lease at once (PostgreSQL reads without locking), only one takes it;
+/// the other reads the winner back as the holder.
 pub async fn acquire_lease(
     store: &Store,
     me: &Instance,
@@ -121,7 +124,10 @@ pub async fn acquire_lease(
     let fence = match &current {
         Some(lease) if lease.holder == me.id => lease.fence,
         Some(lease)
-            if lease.expires > now && !(lease.host == me.host && pid_is_gone(lease.pid)) =>
+            if lease.expires > now
+                && !(store.backend() == super::Backend::Sqlite
+                    && lease.host == me.host
+                    && pid_is_gone(lease.pid)) =>
         {
             tx.rollback().await?;
             return Ok(Err(lease.clone()));
@@ -136,12 +142,18 @@ pub async fn acquire_lease(
     let taken_from_the_dead = current
         .as_ref()
         .is_some_and(|lease| lease.holder != me.id && lease.expires > now);
-    sqlx::query(
+    // What the row must still say for this write to win (no row: a holder no row can have).
+    let (seen_holder, seen_fence) = match &current {
+        Some(lease) => (lease.holder.as_str(), lease.fence),
+        None => ("", -1),
+    };
+    let done = sqlx::query(
         "INSERT INTO sender_lease (name, holder, host, pid, since, expires, fence)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, host = excluded.host,
              pid = excluded.pid, since = excluded.since, expires = excluded.expires,
-             fence = excluded.fence",
+             fence = excluded.fence
+         WHERE sender_lease.holder = $8 AND sender_lease.fence = $9",
     )
     .bind(SENDER)
     .bind(&me.id)
@@ -150,8 +162,21 @@ pub async fn acquire_lease(
     .bind(ts(since))
     .bind(ts(now + ttl))
     .bind(fence)
+    .bind(seen_holder)
+    .bind(seen_fence)
     .execute(tx.db())
     .await?;
+    if done.rows_affected() == 0 {
+        // Another instance took it between the read and the write.
+        let winner = lease_in(&mut tx, SENDER).await?;
+        tx.rollback().await?;
+        return match winner {
+            Some(holder) => Ok(Err(holder)),
+            None => Err(super::StoreError::Corrupt(
+                "the sender lease vanished while it was being taken".to_string(),
+            )),
+        };
+    }
     tx.commit().await?;
     Ok(Ok(Lease {
         holder: me.id.clone(),
@@ -174,12 +199,15 @@ pub async fn renew_lease(
     ttl: chrono::Duration,
 ) -> StoreResult<bool> {
     let done = sqlx::query(
-        "UPDATE sender_lease SET expires = $1 WHERE name = $2 AND holder = $3 AND fence = $4",
+        "UPDATE sender_lease SET expires = $1
+         WHERE name = $2 AND holder = $3 AND fence = $4 AND expires > $5",
     )
     .bind(ts(now + ttl))
     .bind(SENDER)
     .bind(&me.id)
     .bind(fence)
+    // An expired lease is not renewed: a standby may be taking it over at this very moment.
+    .bind(ts(now))
     .execute(store.pool())
     .await?;
     Ok(done.rows_affected() > 0)
@@ -296,7 +324,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_lease_whose_holder_pid_is_gone_on_this_host_is_taken_at_once() {
+    async fn a_lease_whose_holder_pid_is_gone_on_this_host_is_taken_at_once_on_sqlite_only() {
         let store = store().await;
         let now = Utc::now();
         let ttl = chrono::Duration::seconds(10);
@@ -311,10 +339,14 @@ mod tests {
             .await
             .expect("store")
             .expect("taken");
-        let taken = acquire_lease(&store, &me, now, ttl)
-            .await
-            .expect("store")
-            .expect("a dead holder's lease is taken before it expires");
+        let taken = acquire_lease(&store, &me, now, ttl).await.expect("store");
+        if store.backend().is_postgres() {
+            // Workers in separate pid namespaces (containers) may share a host name: a pid
+            // that is not in this process's /proc proves nothing there.
+            assert!(taken.is_err(), "on PostgreSQL the lease must expire first");
+            return;
+        }
+        let taken = taken.expect("a dead holder's lease is taken before it expires");
         assert_eq!(taken.fence, 2);
         assert!(taken.taken_from_the_dead);
     }

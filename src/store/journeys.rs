@@ -281,7 +281,8 @@ impl Store {
              FROM outbox o
              WHERE o.state = 'sent' AND o.sent_at >= $1
                AND o.flow IN ('engaged_thanks', 'checkin', 'birthday', 'winback', 'welcome_back', 'next_live_alert')
-             GROUP BY o.flow, o.variant ORDER BY o.flow, o.variant"
+             GROUP BY o.flow, o.variant
+             ORDER BY o.flow, CASE WHEN o.variant IS NULL THEN 0 ELSE 1 END, o.variant"
         );
         let rows = sqlx::query(&sql)
             .bind(ts(since))

@@ -25,11 +25,12 @@ pub mod rooms;
 pub mod telegram_updates;
 pub mod tickets;
 pub mod vip;
+pub mod wake;
 pub mod webhooks;
 
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Executor};
@@ -154,10 +155,22 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The URL it was opened with: the wake listener opens its own connection (`wake.rs`).
+    url: std::sync::Arc<str>,
+}
+
+/// By hand: the URL may carry the database password, which no output shows.
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .field("url", &crate::config::masked_database_url(&self.url))
+            .finish_non_exhaustive()
+    }
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -191,6 +204,29 @@ impl Store {
                 // sqlx's reason may quote the URL whole; name the URL once, masked, instead.
                 reason: without(&err.to_string(), url),
             })?;
+        if backend == Backend::Postgres {
+            // The pool would report an unreachable server only as "timed out" after 30 s: one
+            // direct connection first names the real cause (refused, unknown host, password).
+            use sqlx::Connection;
+            let opened_within = Duration::from_secs(10);
+            match tokio::time::timeout(opened_within, AnyConnection::connect_with(&options)).await {
+                Ok(Ok(conn)) => {
+                    let _ = conn.close().await;
+                }
+                Ok(Err(source)) => {
+                    return Err(StoreError::Open {
+                        url: crate::config::masked_database_url(url),
+                        source,
+                    });
+                }
+                Err(_) => {
+                    return Err(StoreError::BadUrl {
+                        url: crate::config::masked_database_url(url),
+                        reason: format!("no answer within {} s", opened_within.as_secs()),
+                    });
+                }
+            }
+        }
         let in_memory = url.contains(":memory:");
         let max = match backend {
             // An in-memory database lives in one connection.
@@ -206,14 +242,32 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
+                    match backend {
                         // WAL lets the CLI write while `encore serve` reads and sends; the
                         // busy timeout makes a writer wait its turn instead of failing.
-                        conn.execute(sqlx::raw_sql(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
-                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                        ))
-                        .await?;
+                        Backend::Sqlite => {
+                            conn.execute(sqlx::raw_sql(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                            ))
+                            .await?;
+                        }
+                        // A session that stops inside a transaction (a paused or cut-off
+                        // worker, a suspended CLI) must not hold the write lock or a row lock
+                        // for ever: PostgreSQL ends it after 15 s idle in a transaction, a
+                        // dead peer is noticed by keepalives within ~25 s, and a lock wait
+                        // fails after 10 s instead of hanging every worker behind it.
+                        Backend::Postgres => {
+                            conn.execute(sqlx::raw_sql(
+                                "SET application_name = 'encore';
+                                 SET idle_in_transaction_session_timeout = '15s';
+                                 SET lock_timeout = '10s';
+                                 SET tcp_keepalives_idle = 10;
+                                 SET tcp_keepalives_interval = 5;
+                                 SET tcp_keepalives_count = 3;",
+                            ))
+                            .await?;
+                        }
                     }
                     Ok(())
                 })
@@ -230,7 +284,11 @@ impl Store {
                     source,
                 },
             })?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            url: url.into(),
+        })
     }
 
     /// Opens and applies every migration: what `serve`, `demo` and the CLI do at start.
@@ -316,8 +374,13 @@ impl Store {
     }
 
     /// `GET /healthz`: does the database answer?
+    /// Within 2 s: a load balancer asking must get its answer before its own timeout.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        let ping = sqlx::query("SELECT 1").execute(&self.pool);
+        matches!(
+            tokio::time::timeout(Duration::from_secs(2), ping).await,
+            Ok(Ok(_))
+        )
     }
 
     pub async fn close(&self) {
@@ -416,9 +479,43 @@ pub async fn postgres_schema_for_tests(base: &str) -> String {
     conn.execute(format!("CREATE SCHEMA {schema}").as_str())
         .await
         .unwrap_or_else(|err| panic!("cannot create a test schema: {err}"));
+    drop_old_test_schemas(&mut conn).await;
     let _ = conn.close().await;
     let joiner = if base.contains('?') { '&' } else { '?' };
     format!("{base}{joiner}options=-c%20search_path%3D{schema}")
+}
+
+/// Test schemas of earlier runs (made more than two hours ago) are dropped, once per process,
+/// so running the suite again and again does not fill the database.
+async fn drop_old_test_schemas(conn: &mut sqlx::postgres::PgConnection) {
+    static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if DONE.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT nspname::text FROM pg_namespace WHERE nspname ~ '^t[0-9]{10}_[0-9a-f]{8}$'",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap_or_default();
+    let now = Utc::now();
+    for name in names {
+        // `tMMDDHHMMSS_…`, in this year (or the last one, just after new year).
+        let made = [now.year(), now.year() - 1].into_iter().find_map(|year| {
+            let at = chrono::NaiveDateTime::parse_from_str(
+                &format!("{year}{}", &name[1..11]),
+                "%Y%m%d%H%M%S",
+            )
+            .ok()?
+            .and_utc();
+            (at <= now).then_some(at)
+        });
+        if made.is_some_and(|at| now - at > chrono::Duration::hours(2)) {
+            let _ = conn
+                .execute(format!("DROP SCHEMA IF EXISTS {name} CASCADE").as_str())
+                .await;
+        }
+    }
 }
 
 /// Unit tests: an empty, migrated store on the engine the suite runs on (an in-memory SQLite

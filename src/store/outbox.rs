@@ -10,6 +10,12 @@
 //! every later change of state names both ([`Claim`]), so a row that recovery gave to someone
 //! else is never written over by its old owner. Recovery only takes rows whose owner stopped
 //! beating (`store::instances`); a live process's rows are its own until it finishes them.
+//!
+//! Fencing: the two writes that lead to the wire — [`claim`] and [`mark_sending`] — are made
+//! only while the claimant still holds the sender lease with the fence it claimed under, so a
+//! deposed leader (paused, thought dead, replaced) can neither take a message nor start sending
+//! one it took before. What is written after the wire (sent, failed, retry) is checked by the
+//! claim alone: refusing a true "sent" would only send the message again.
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -215,6 +221,9 @@ pub struct Claim {
     pub id: i64,
     pub owner: String,
     pub token: String,
+    /// The sender lease's fence the claim was made under (`None`: no lease, as in the demo);
+    /// [`mark_sending`] checks it is still the owner's.
+    pub fence: Option<i64>,
 }
 
 /// The claim check every change of state ends with (`$n`, `$n+1`, `$n+2` = id, owner, token).
@@ -342,6 +351,7 @@ pub async fn claim(
                 id,
                 owner: claimant.instance.clone(),
                 token: token.clone(),
+                fence: claimant.fence,
             },
             idem_key: row.try_get("idem_key")?,
             recipient: row.try_get("recipient")?,
@@ -381,6 +391,7 @@ pub async fn claim(
                     id,
                     owner: claimant.instance.clone(),
                     token: token.clone(),
+                    fence: claimant.fence,
                 };
                 let reason = format!("unreadable row: {err}");
                 finish_unsent(store, &claim, OutboxState::Failed, &reason, None).await?;
@@ -436,16 +447,29 @@ pub async fn advertising_sent_since(
 
 /// The platform call is about to start: from here a crash may duplicate this message. False
 /// when the message is no longer ours to send (cancelled by `/stop` or forgetting while it
-/// waited for its turn).
+/// waited for its turn), or when the lease moved on from the fence it was claimed under (this
+/// process was deposed while it held the claim).
 pub async fn mark_sending(conn: &mut Conn, claim: &Claim, platform: &str) -> StoreResult<bool> {
-    let done = sqlx::query(&format!(
-        "UPDATE outbox SET state = 'sending', platform = $1 WHERE {} AND state = 'claimed'",
-        claim_check(2)
-    ))
-    .bind(platform)
-    .bind(claim.id)
-    .bind(&claim.owner)
-    .bind(&claim.token)
+    const STILL_HOLDING: &str = " AND EXISTS (SELECT 1 FROM sender_lease l
+                                       WHERE l.name = 'sender' AND l.holder = $3 AND l.fence = $5)";
+    let sql = format!(
+        "UPDATE outbox SET state = 'sending', platform = $1 WHERE {} AND state = 'claimed'{}",
+        claim_check(2),
+        if claim.fence.is_some() {
+            STILL_HOLDING
+        } else {
+            ""
+        }
+    );
+    let done = sqlx::query(&sql)
+        .bind(platform)
+        .bind(claim.id)
+        .bind(&claim.owner)
+        .bind(&claim.token);
+    let done = match claim.fence {
+        Some(fence) => done.bind(fence),
+        None => done,
+    }
     .execute(conn.db())
     .await?;
     Ok(done.rows_affected() > 0)
@@ -681,10 +705,13 @@ pub async fn retry_after_rate_limit(
     .await
 }
 
-/// Back to the queue with no attempt counted: the message never reached the platform.
+/// Back to the queue with no attempt counted: the message never reached the platform (it was
+/// waiting for its turn at a shutdown, or the lease ran out before it went on the wire — then
+/// it may be `sending` already; parts that went out before stay counted).
 pub async fn release(store: &Store, claim: &Claim) -> StoreResult<()> {
     sqlx::query(&format!(
-        "UPDATE outbox SET state = 'queued', attempts = attempts - 1 WHERE {} AND state = 'claimed'",
+        "UPDATE outbox SET state = 'queued', attempts = attempts - 1
+         WHERE {} AND state IN ('claimed', 'sending')",
         claim_check(1)
     ))
     .bind(claim.id)
@@ -719,31 +746,29 @@ pub async fn finish_unsent(
     .await
 }
 
-/// After a stop or crash: messages that were claimed by anyone but `me` go back to the queue.
-/// Called by the one sender of a database once it holds the sender lease, so every other owner
-/// is gone or fenced. Returns how many were on the wire (`sending`) — those may reach their
+/// After a stop, a crash or a takeover: every claimed message goes back to the queue — this
+/// process's own from an earlier term as leader too. Called by a dispatcher as it starts, before
+/// its first claim, once its process holds the sender lease, so every other owner is gone or
+/// fenced. Returns how many were on the wire (`sending`) — those may reach their
 /// viewer a second time, so they wait until `retry_at`: a copy sent right after a quick restart
 /// would break the per-chat limit.
 pub async fn recover_after_restart(
     store: &Store,
-    me: &str,
     retry_at: DateTime<Utc>,
 ) -> StoreResult<RecoveredMessages> {
     let mut tx = store.begin().await?;
     let claimed = sqlx::query(
         "UPDATE outbox SET state = 'queued', attempts = attempts - 1, claim_owner = NULL, claim_token = NULL
-         WHERE state = 'claimed' AND claim_owner IS DISTINCT FROM $1",
+         WHERE state = 'claimed'",
     )
-    .bind(me)
     .execute(tx.db())
     .await?
     .rows_affected();
     let in_flight = sqlx::query(
         "UPDATE outbox SET state = 'queued', not_before = $1, claim_owner = NULL, claim_token = NULL
-         WHERE state = 'sending' AND claim_owner IS DISTINCT FROM $2",
+         WHERE state = 'sending'",
     )
     .bind(ts(retry_at))
-    .bind(me)
     .execute(tx.db())
     .await?
     .rows_affected();
@@ -868,12 +893,14 @@ pub async fn append_to_queued_relay(conn: &mut Conn, ticket: i64, text: &str) ->
         return Ok(false);
     }
     value["args"]["text"] = serde_json::Value::String(format!("{existing}\n{text}"));
-    sqlx::query("UPDATE outbox SET payload = $1 WHERE id = $2 AND state = 'queued'")
+    // The dispatcher may have claimed the relay since it was read (PostgreSQL claims beside
+    // this transaction): then the text goes in a relay of its own, not nowhere.
+    let done = sqlx::query("UPDATE outbox SET payload = $1 WHERE id = $2 AND state = 'queued'")
         .bind(value.to_string())
         .bind(id)
         .execute(conn.db())
         .await?;
-    Ok(true)
+    Ok(done.rows_affected() > 0)
 }
 
 /// Puts a message that ended with nothing sent (`cancelled`: nothing to say then;
@@ -1135,7 +1162,7 @@ mod tests {
             .await
             .expect("beat");
 
-        let dead_before = now - chrono::Duration::seconds(instances::DEAD_AFTER_SECONDS);
+        let dead_before = crate::cluster::LeaseTimes::default().dead_before(now);
         let recovered = recover_orphaned(&store, &me.id, dead_before, now)
             .await
             .expect("recover");
@@ -1161,28 +1188,79 @@ mod tests {
         claimed[0].claim.clone()
     }
 
+    /// `name` takes the free sender lease at `now`: a claimant with its fence.
+    async fn holding_the_lease(store: &Store, name: &str, now: DateTime<Utc>) -> Claimant {
+        let who = instance(name);
+        let ttl = crate::cluster::LeaseTimes::default().lease_chrono();
+        let lease = instances::acquire_lease(store, &who, now, ttl)
+            .await
+            .expect("store")
+            .expect("free");
+        Claimant {
+            instance: who.id,
+            fence: Some(lease.fence),
+        }
+    }
+
+    /// Another instance takes the lease taken at `now` once it expired; returns that moment.
+    async fn take_over_after_expiry(store: &Store, now: DateTime<Utc>) -> DateTime<Utc> {
+        let ttl = crate::cluster::LeaseTimes::default().lease_chrono();
+        let later = now + ttl + chrono::Duration::seconds(1);
+        instances::acquire_lease(store, &instance("new"), later, ttl)
+            .await
+            .expect("store")
+            .expect("expired lease taken over");
+        later
+    }
+
     #[tokio::test]
     async fn a_sender_whose_lease_moved_on_claims_nothing() {
         let store = store().await;
         let now = Utc::now();
         enqueue_one(&store, "k1", now).await;
-        let ttl = chrono::Duration::seconds(instances::LEASE_SECONDS);
-        let old = instance("old");
-        let lease = instances::acquire_lease(&store, &old, now, ttl)
-            .await
-            .expect("store")
-            .expect("free");
-        let later = now + ttl + chrono::Duration::seconds(1);
-        instances::acquire_lease(&store, &instance("new"), later, ttl)
-            .await
-            .expect("store")
-            .expect("expired lease taken over");
-        let fenced = Claimant {
-            instance: old.id.clone(),
-            fence: Some(lease.fence),
-        };
+        let fenced = holding_the_lease(&store, "old", now).await;
+        let later = take_over_after_expiry(&store, now).await;
         let claimed = claim(&store, &fenced, later, 10).await.expect("claim");
         assert!(claimed.is_empty(), "a deposed sender claims nothing");
+    }
+
+    #[tokio::test]
+    async fn a_deposed_holder_cannot_put_a_message_it_claimed_before_on_the_wire() {
+        let store = store().await;
+        let now = Utc::now();
+        enqueue_one(&store, "k1", now).await;
+        enqueue_one(&store, "k2", now).await;
+        let fenced = holding_the_lease(&store, "old", now).await;
+        let claimed = claim(&store, &fenced, now, 10).await.expect("claim");
+        assert_eq!(claimed.len(), 2, "claimed while it held the lease");
+        let mut conn = store.conn().await.expect("conn");
+        assert!(
+            mark_sending(&mut conn, &claimed[0].claim, "telegram")
+                .await
+                .expect("store"),
+            "still the holder"
+        );
+        drop(conn);
+        // Paused past its lease; another instance took over before recovering anything.
+        take_over_after_expiry(&store, now).await;
+        let mut conn = store.conn().await.expect("conn");
+        assert!(
+            !mark_sending(&mut conn, &claimed[1].claim, "telegram")
+                .await
+                .expect("store"),
+            "the old fence starts no send"
+        );
+        drop(conn);
+        assert_eq!(state(&store, claimed[1].id).await, "claimed");
+        // What it finds it cannot send, it puts back for the new holder.
+        release(&store, &claimed[1].claim).await.expect("store");
+        release(&store, &claimed[0].claim).await.expect("store");
+        assert_eq!(state(&store, claimed[1].id).await, "queued");
+        assert_eq!(
+            state(&store, claimed[0].id).await,
+            "queued",
+            "a send stopped before the wire goes back too"
+        );
     }
 
     #[tokio::test]

@@ -200,6 +200,9 @@ pub async fn prune(
             .run(store, before(retention.update_days), dry_run)
             .await?,
         dead_letters: dead_letters.run(store, message_cutoff, dry_run).await?,
-        webhook_updates: webhook_updates.run(store, message_cutoff, dry_run).await?,
+        // Processed update ids, like `processed_updates`: kept `update_days`.
+        webhook_updates: webhook_updates
+            .run(store, before(retention.update_days), dry_run)
+            .await?,
     })
 }

@@ -74,7 +74,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_update_is_stored_once_and_taken_in_id_order_until_handled() {
-        let store = Store::open_and_migrate("sqlite::memory:").await.unwrap();
+        let store = crate::store::store_for_tests().await;
         let now = Utc::now();
         assert!(
             store_once(&store, 12, r#"{"update_id":12}"#, now)

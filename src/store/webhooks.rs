@@ -59,7 +59,9 @@ pub async fn take_next(
         "UPDATE events_out SET next_attempt_at = $1, attempts = attempts + 1
          WHERE seq = (SELECT seq FROM events_out WHERE state = 'pending' AND next_attempt_at <= $2
                       ORDER BY seq LIMIT 1)
-           AND state = 'pending'
+           -- Checked again on the row itself: on PostgreSQL a second taker that waited for
+           -- this row's lock re-reads only these conditions, and must find it taken.
+           AND state = 'pending' AND next_attempt_at <= $2
          RETURNING seq, id, type, body, attempts",
     )
     .bind(ts(lease_until))

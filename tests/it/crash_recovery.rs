@@ -5,7 +5,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::support::app::{ADMIN, SECRET, seed_linked_buyers};
+use crate::support::app::{ADMIN, SECRET, post_events_to, seed_linked_buyers};
 use crate::support::telegram::{FakeTelegram, TOKEN};
 
 const BUYERS: usize = 500;
@@ -64,23 +64,12 @@ async fn a_kill_9_mid_send_then_a_restart_thanks_every_buyer_once() {
     let port = free_port();
     let mut first = serve(dir.path(), &db_url, &tg.api_url(), port);
     wait_healthy(port).await;
-    let body = serde_json::to_vec(&serde_json::json!({"id": "end", "type": "broadcast.ended",
-        "occurred_at": chrono::Utc::now().to_rfc3339(), "broadcast": {"id": "b-crash"}}))
-    .expect("json");
-    let ts = chrono::Utc::now().timestamp();
-    let answer = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/v1/events"))
-        .header("content-type", "application/json")
-        .header("x-encore-timestamp", ts.to_string())
-        .header(
-            "x-encore-signature",
-            encore::api::sign(SECRET.as_bytes(), ts, &body),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("events answered");
-    assert_eq!(answer.status().as_u16(), 202);
+    let end = serde_json::json!({"id": "end", "type": "broadcast.ended",
+        "occurred_at": chrono::Utc::now().to_rfc3339(), "broadcast": {"id": "b-crash"}});
+    assert_eq!(
+        post_events_to(&format!("http://127.0.0.1:{port}"), &[end]).await,
+        202
+    );
 
     assert!(
         tg.wait_for_sent(200, Duration::from_secs(60)).await,

@@ -173,16 +173,23 @@ async fn a_request_over_the_concurrency_limit_is_answered_503_at_once() {
     )
     .await;
     let addr = t.app.as_ref().expect("running").http_addr;
-    // One slow request holds the only place until its time limit.
-    let _slow = start_slow_post(addr).await;
+    // One slow request holds the only place until its time limit. It must reach the server
+    // while nothing else is in flight (a /healthz still being answered would take the place
+    // and the slow one would be turned away), so it is given time to arrive, and started again
+    // if it was turned away.
+    let mut slow = Vec::new();
     let mut overloaded = Value::Null;
-    for _ in 0..100 {
-        let (status, body) = t.get_admin("/healthz").await;
-        if status == 503 {
-            overloaded = body;
-            break;
+    'attempts: for _ in 0..5 {
+        slow.push(start_slow_post(addr).await);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for _ in 0..20 {
+            let (status, body) = t.get_admin("/healthz").await;
+            if status == 503 {
+                overloaded = body;
+                break 'attempts;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(
         overloaded["error"]["code"],

@@ -13,6 +13,7 @@ mod support;
 mod after_broadcast;
 mod claims;
 mod cli;
+mod cluster;
 mod community;
 mod community_discord;
 mod config_online;

@@ -211,6 +211,14 @@ impl TestApp {
         if let Some(app) = self.app.take() {
             app.stop().await.expect("encore stops");
         }
+        let app = self.start_another().await.expect("encore starts again");
+        self.base = format!("http://{}", app.http_addr);
+        self.app = Some(app);
+    }
+
+    /// Another `encore serve` on this test's database, stand-ins, clock and settings: beside
+    /// the running one, a standby on PostgreSQL and refused on SQLite.
+    pub async fn start_another(&self) -> Result<RunningApp, encore::app::AppError> {
         let tg_url = self.platforms.telegram.then(|| self.tg.api_url());
         let dc_url = self.platforms.discord.then(|| self.dc.api_url());
         let config = config_with_env(
@@ -219,11 +227,7 @@ impl TestApp {
             &self.db_url,
             &self.env,
         );
-        let app = RunningApp::start_with_clock(config, self.clock.clone())
-            .await
-            .expect("encore starts again");
-        self.base = format!("http://{}", app.http_addr);
-        self.app = Some(app);
+        RunningApp::start_with_clock(config, self.clock.clone()).await
     }
 
     /// Lets everything that is due happen: every Telegram update pushed so far handled, one
@@ -421,6 +425,27 @@ impl TestApp {
             .await;
         assert!(asked, "the consent question reached every viewer");
     }
+}
+
+/// Posts `{"events": [...]}`, signed as the shop signs, to the encore at `base` (any process,
+/// not only a `TestApp`'s); returns the status.
+pub async fn post_events_to(base: &str, events: &[Value]) -> u16 {
+    let body = serde_json::to_vec(&json!({ "events": events })).expect("json");
+    let ts = chrono::Utc::now().timestamp();
+    reqwest::Client::new()
+        .post(format!("{base}/v1/events"))
+        .header("content-type", "application/json")
+        .header("x-encore-timestamp", ts.to_string())
+        .header(
+            "x-encore-signature",
+            encore::api::sign(SECRET.as_bytes(), ts, &body),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("events answered")
+        .status()
+        .as_u16()
 }
 
 /// A staff member writes `text` in the Telegram staff chat.
