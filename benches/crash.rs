@@ -7,18 +7,14 @@
 //! `encore serve` and `encore broadcast end` are the real binary next to this one
 //! (`cargo build --bin encore --bin encore-bench` builds both).
 
-use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
 
-use super::telegram::{self, FakeTelegram};
+use super::processes::{ChildEnv, count_sending, counts, kill_9, min_median_max, terminate};
+use super::telegram::FakeTelegram;
 use super::{BROADCAST, FIRST_CHAT_ID, TempDir, seed_buyers};
 use encore::store::Store;
-
-const SECRET: &str = "crash-bench-webhook-secret-5f1c9a7e3b2d";
-const ADMIN: &str = "crash-bench-admin-token-8e4b2c6a9d1f";
 
 /// What one kill found.
 struct Kill {
@@ -37,14 +33,6 @@ pub async fn crash_bench(buyers: usize, kills: usize) {
         buyers >= 1 && kills >= 1,
         "--buyers and --kills must be at least 1"
     );
-    let encore_exe = std::env::current_exe()
-        .expect("where is this executable?")
-        .with_file_name("encore");
-    assert!(
-        encore_exe.exists(),
-        "{} is missing: cargo build --bin encore --bin encore-bench",
-        encore_exe.display()
-    );
     let dir = TempDir::new("crash");
     let url = dir.sqlite_url("crash.db");
     eprintln!("crash: seeding {buyers} buyers (not measured)…");
@@ -56,26 +44,8 @@ pub async fn crash_bench(buyers: usize, kills: usize) {
         store.close().await;
     }
     let tg = FakeTelegram::start().await;
-    let run = |args: &[&str]| {
-        let mut command = Command::new(&encore_exe);
-        command
-            .args(args)
-            .current_dir(&dir.path)
-            .env("RUST_LOG", "error")
-            .env("ENCORE_DATABASE_URL", &url)
-            .env("ENCORE_HTTP_LISTEN", "127.0.0.1:0")
-            .env("ENCORE_HTTP_WEBHOOK_SECRET", SECRET)
-            .env("ENCORE_HTTP_ADMIN_TOKEN", ADMIN)
-            .env("ENCORE_TELEGRAM_TOKEN", telegram::TOKEN)
-            .env("ENCORE_TELEGRAM_API_URL", tg.api_url())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
-        command
-    };
-    let ended = run(&["broadcast", "end", BROADCAST])
-        .status()
-        .expect("encore broadcast end runs");
-    assert!(ended.success(), "encore broadcast end failed");
+    let env = ChildEnv::new(&dir.path, &url, &tg.api_url());
+    env.end_broadcast(BROADCAST);
 
     // The send takes buyers / 30 s; the kills are spread over it at random.
     let expected = Duration::from_secs_f64(buyers as f64 / 30.0);
@@ -85,7 +55,10 @@ pub async fn crash_bench(buyers: usize, kills: usize) {
     let mut results = Vec::with_capacity(kills);
     for k in 0..kills {
         let before = tg.sent().len();
-        let mut serve = run(&["serve"]).spawn().expect("encore serve starts");
+        let mut serve = env
+            .command(&["serve"])
+            .spawn()
+            .expect("encore serve starts");
         let spawned = Instant::now();
         let resumed = tg
             .wait_until(Duration::from_secs(120), |tg| tg.sent().len() > before)
@@ -95,7 +68,7 @@ pub async fn crash_bench(buyers: usize, kills: usize) {
         let gap = rng.random_range(0.2..(2.0 * mean_gap).max(0.4));
         tokio::time::sleep(Duration::from_secs_f64(gap)).await;
         kill_9(&mut serve);
-        let in_flight = count_sending(&url).await;
+        let in_flight = count_sending(&url, None).await;
         let delivered_before = tg.sent().len();
         eprintln!(
             "crash: kill {} after {:.1} s: {delivered_before} delivered, {in_flight} in flight, resumed in {:.2} s",
@@ -113,7 +86,10 @@ pub async fn crash_bench(buyers: usize, kills: usize) {
 
     // The last restart finishes the send; then it stops gracefully.
     let last_spawned = Instant::now();
-    let mut last = run(&["serve"]).spawn().expect("encore serve starts");
+    let mut last = env
+        .command(&["serve"])
+        .spawn()
+        .expect("encore serve starts");
     let chats: Vec<i64> = (1..=buyers as i64).map(|i| FIRST_CHAT_ID + i).collect();
     let everyone = tg
         .wait_until(Duration::from_secs(expected.as_secs() * 3 + 120), |tg| {
@@ -130,10 +106,7 @@ pub async fn crash_bench(buyers: usize, kills: usize) {
         .expect("outbox readable");
     store.close().await;
     let total = started.elapsed();
-    let _ = Command::new("kill")
-        .args(["-TERM", &last.id().to_string()])
-        .status();
-    let _ = last.wait();
+    terminate(&mut last);
 
     let per_chat = counts(&tg);
     let lost = chats.iter().filter(|c| !per_chat.contains_key(c)).count();
@@ -170,11 +143,7 @@ pub async fn crash_bench(buyers: usize, kills: usize) {
     );
     super::row(
         "delivered at the kills",
-        results
-            .iter()
-            .map(|k| k.delivered_before.to_string())
-            .collect::<Vec<_>>()
-            .join(" "),
+        super::joined(results.iter().map(|k| k.delivered_before)),
     );
     super::row("429s (stand-in violations)", tg.violations().to_string());
     // A 429 right after a restart is the new process meeting its dead predecessor's window;
@@ -198,44 +167,4 @@ pub async fn crash_bench(buyers: usize, kills: usize) {
         format!("{} / {}", after_restart.len(), elsewhere.len()),
     );
     super::row("wall time, s", format!("{:.0}", total.as_secs_f64()));
-}
-
-fn kill_9(child: &mut Child) {
-    // `Child::kill` is SIGKILL on Unix; waiting reaps it, so its pid is provably gone.
-    child.kill().expect("kill -9");
-    child.wait().expect("reaped");
-}
-
-async fn count_sending(url: &str) -> i64 {
-    let store = Store::open(url).await.expect("open the database");
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'sending'")
-        .fetch_one(store.pool_for_tests())
-        .await
-        .expect("count in flight");
-    store.close().await;
-    n
-}
-
-fn counts(tg: &FakeTelegram) -> HashMap<i64, usize> {
-    let mut per_chat = HashMap::new();
-    for message in tg.sent() {
-        *per_chat.entry(message.chat_id).or_insert(0) += 1;
-    }
-    per_chat
-}
-
-fn min_median_max(sorted_or_not: &[f64], decimals: usize) -> String {
-    let mut values = sorted_or_not.to_vec();
-    values.sort_by(f64::total_cmp);
-    if values.is_empty() {
-        return "-".to_string();
-    }
-    let median = values[values.len() / 2];
-    format!(
-        "{:.d$} / {:.d$} / {:.d$}",
-        values[0],
-        median,
-        values[values.len() - 1],
-        d = decimals
-    )
 }

@@ -49,8 +49,10 @@
 #[path = "../tests/it/support/telegram.rs"]
 mod telegram;
 
+mod cluster;
 mod crash;
 mod import_bench;
+mod processes;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -165,6 +167,45 @@ enum Cmd {
         #[arg(long, default_value_t = 20)]
         per_group: usize,
     },
+    /// Issue #12: the claim rate with a do-nothing sender, W claimer processes, on PostgreSQL
+    /// and SQLite; each row must be claimed exactly once.
+    Claims {
+        /// Claimer counts to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,4")]
+        workers: Vec<usize>,
+        #[arg(long, default_value_t = 20_000)]
+        messages: usize,
+        #[arg(long, value_enum, default_value = "both")]
+        db: cluster::Engine,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// PostgreSQL base URL (default: ENCORE_TEST_POSTGRES_URL, else the local one).
+        #[arg(long)]
+        pg_url: Option<String>,
+    },
+    /// Issue #12: W `encore serve` processes on one PostgreSQL send N thank-yous against a
+    /// stand-in counting `--rate` a second exactly: ratio, 429s, exactly one each, who sent.
+    Cluster {
+        #[command(flatten)]
+        cluster: ClusterFlags,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
+    /// Issue #12: as `cluster`, then `kill -9` of the leader at 30 % (takeover, lost,
+    /// duplicates) and SIGSTOP/SIGCONT of the next leader at 60 % (it must send nothing more).
+    Failover {
+        #[command(flatten)]
+        cluster: ClusterFlags,
+    },
+    /// Internal: one claimer of `claims`, run as a child process.
+    #[command(hide = true)]
+    ClaimsChild {
+        db_url: String,
+        #[arg(long)]
+        worker: usize,
+        #[arg(long)]
+        ids: PathBuf,
+    },
     /// Internal: one contender of `pacing` (`encore` or `throttle`), run as a child process.
     #[command(hide = true)]
     PacingChild {
@@ -185,6 +226,42 @@ enum Cmd {
         #[arg(long)]
         expect: u64,
     },
+}
+
+/// The flags `cluster` and `failover` share.
+#[derive(clap::Args)]
+struct ClusterFlags {
+    #[arg(long, default_value_t = 3)]
+    workers: usize,
+    #[arg(long, default_value_t = 10_000)]
+    messages: usize,
+    /// The bot's limit a second: the stand-in counts it exactly and encore is configured
+    /// with it (`limits.telegram_per_second`).
+    #[arg(long, default_value_t = 1000)]
+    rate: u32,
+    /// `cluster.lease_seconds` for the processes (default: theirs, 10).
+    #[arg(long)]
+    lease_seconds: Option<u64>,
+    /// Every process under this machine's host name (a `kill -9` takeover is then immediate,
+    /// by the dead pid) instead of one host name each (`unshare --uts`, as separate machines).
+    #[arg(long)]
+    same_host: bool,
+    /// PostgreSQL base URL (default: ENCORE_TEST_POSTGRES_URL, else the local one).
+    #[arg(long)]
+    pg_url: Option<String>,
+}
+
+impl ClusterFlags {
+    fn args(self) -> cluster::ClusterArgs {
+        cluster::ClusterArgs {
+            workers: self.workers,
+            messages: self.messages,
+            rate: self.rate,
+            pg: cluster::pg_base(self.pg_url),
+            lease_seconds: self.lease_seconds,
+            same_host: self.same_host,
+        }
+    }
 }
 
 fn main() {
@@ -230,6 +307,29 @@ fn main() {
         Cmd::Journeys { customers } => runtime.block_on(journeys_bench(customers)),
         Cmd::Crash { buyers, kills } => runtime.block_on(crash::crash_bench(buyers, kills)),
         Cmd::Import { rows } => runtime.block_on(import_bench::import_bench(rows)),
+        Cmd::Claims {
+            workers,
+            messages,
+            db,
+            runs,
+            pg_url,
+        } => cluster::claims_bench(
+            &runtime,
+            &workers,
+            messages,
+            db,
+            runs,
+            &cluster::pg_base(pg_url),
+        ),
+        Cmd::ClaimsChild {
+            db_url,
+            worker,
+            ids,
+        } => runtime.block_on(cluster::claims_child(&db_url, worker, &ids)),
+        Cmd::Cluster { cluster, runs } => {
+            runtime.block_on(cluster::cluster_bench(cluster.args(), runs))
+        }
+        Cmd::Failover { cluster } => runtime.block_on(cluster::failover_bench(cluster.args())),
         Cmd::EnqueueChild { db_url, expect } => runtime.block_on(enqueue_child(&db_url, expect)),
         Cmd::Pacing {
             dms,
@@ -384,29 +484,23 @@ fn pacing_bench(dms: usize, groups: usize, per_group: usize) {
 }
 
 fn parse_pacing(stdout: &str) -> PacingFigures {
-    let mut f = PacingFigures::default();
-    for line in stdout.lines() {
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let float = || value.parse::<f64>().unwrap_or(0.0);
-        let int = || value.parse::<usize>().unwrap_or(0);
-        match key {
-            "expected" => f.expected = int(),
-            "accepted" => f.accepted = int(),
-            "lost" => f.lost = int(),
-            "duplicates" => f.duplicates = int(),
-            "violations" => f.violations = int(),
-            "logged_429s" => f.logged_429s = int(),
-            "span_s" => f.span_s = float(),
-            "enqueue_to_last_s" => f.enqueue_to_last_s = float(),
-            "p50_ms" => f.p50_ms = float(),
-            "p99_ms" => f.p99_ms = float(),
-            "most_in_one_second" => f.most_in_one_second = int(),
-            "hwm_kb" => f.hwm_kb = value.parse().unwrap_or(0),
-            _ => {}
+    let f = figures_from!(
+        stdout,
+        PacingFigures {
+            expected,
+            accepted,
+            lost,
+            duplicates,
+            violations,
+            logged_429s,
+            span_s,
+            enqueue_to_last_s,
+            p50_ms,
+            p99_ms,
+            most_in_one_second,
+            hwm_kb
         }
-    }
+    );
     assert!(
         f.expected > 0,
         "the pacing child did not report its figures:\n{stdout}"
@@ -1365,10 +1459,39 @@ async fn seed_buyers(store: &Store, buyers: usize) {
     assert_eq!(identities.len(), 1, "a seeded buyer should be linked");
     tx.commit().await.expect("commit the seeding");
     // As a live database would be: statistics known to the planner.
-    sqlx::query("ANALYZE")
-        .execute(store.pool_for_tests())
-        .await
-        .expect("analyze the seeded database");
+    analyze(
+        store,
+        &[
+            "customers",
+            "identities",
+            "orders",
+            "order_items",
+            "broadcasts",
+        ],
+    )
+    .await;
+}
+
+/// `ANALYZE` of these tables only: on PostgreSQL a bare `ANALYZE` would visit every schema of
+/// the database (other runs' and tests' too).
+async fn analyze(store: &Store, tables: &[&str]) {
+    for table in tables {
+        sqlx::query(&format!("ANALYZE {table}"))
+            .execute(store.pool_for_tests())
+            .await
+            .unwrap_or_else(|err| panic!("analyze {table}: {err}"));
+    }
+}
+
+/// The thank-yous of `bench-b`, enqueued as `encore broadcast end` enqueues them; how many.
+async fn thank_buyers(store: &Store, now: chrono::DateTime<Utc>) -> u64 {
+    let mut tx = store.begin().await.expect("begin the enqueue");
+    let enqueued =
+        after_broadcast::thank_buyers_after_broadcast(&mut tx, BROADCAST, None, now, now)
+            .await
+            .expect("thank_buyers_after_broadcast failed");
+    tx.commit().await.expect("commit the enqueue");
+    enqueued
 }
 
 /// The measured half: open the store, enqueue in one transaction, commit, report.
@@ -1393,13 +1516,12 @@ async fn enqueue_child(db_url: &str, expect: u64) {
     let total = started.elapsed();
     let hwm_kb = proc_status_kb("VmHWM");
 
-    let outbox_rows: i64 = sqlx::query_scalar(
+    let outbox_rows = count(
+        &store,
         "SELECT COUNT(*) FROM outbox WHERE flow = 'thank_you' AND broadcast_id = $1",
+        &[BROADCAST],
     )
-    .bind(BROADCAST)
-    .fetch_one(store.pool_for_tests())
-    .await
-    .expect("count the outbox");
+    .await;
     assert_eq!(
         outbox_rows as u64, expect,
         "the outbox should hold one thank-you per buyer"
@@ -1407,12 +1529,7 @@ async fn enqueue_child(db_url: &str, expect: u64) {
 
     // A second `broadcast.ended` thanks nobody twice; how long does finding that out take?
     let again_started = Instant::now();
-    let mut tx = store.begin().await.expect("begin the second end");
-    let again_enqueued =
-        after_broadcast::thank_buyers_after_broadcast(&mut tx, BROADCAST, None, now, now)
-            .await
-            .expect("the second thank_buyers_after_broadcast failed");
-    tx.commit().await.expect("commit the second end");
+    let again_enqueued = thank_buyers(&store, now).await;
     let again = again_started.elapsed();
     store.close().await;
 
@@ -1428,34 +1545,20 @@ async fn enqueue_child(db_url: &str, expect: u64) {
 }
 
 fn parse_child(stdout: &str) -> ChildFigures {
-    let mut figures = ChildFigures::default();
-    for line in stdout.lines() {
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let float = || {
-            value
-                .parse::<f64>()
-                .unwrap_or_else(|_| panic!("child printed a bad {key}: {value}"))
-        };
-        let int = || {
-            value
-                .parse::<u64>()
-                .unwrap_or_else(|_| panic!("child printed a bad {key}: {value}"))
-        };
-        match key {
-            "enqueued" => figures.enqueued = int(),
-            "outbox_rows" => figures.outbox_rows = int(),
-            "flow_ms" => figures.flow_ms = float(),
-            "commit_ms" => figures.commit_ms = float(),
-            "total_ms" => figures.total_ms = float(),
-            "again_ms" => figures.again_ms = float(),
-            "again_enqueued" => figures.again_enqueued = int(),
-            "rss_before_kb" => figures.rss_before_kb = int(),
-            "hwm_kb" => figures.hwm_kb = int(),
-            _ => {}
+    let figures = figures_from!(
+        stdout,
+        ChildFigures {
+            enqueued,
+            outbox_rows,
+            flow_ms,
+            commit_ms,
+            total_ms,
+            again_ms,
+            again_enqueued,
+            rss_before_kb,
+            hwm_kb
         }
-    }
+    );
     assert!(
         figures.hwm_kb > 0 && figures.total_ms > 0.0,
         "the enqueue child did not report its figures:\n{stdout}"
@@ -1536,6 +1639,61 @@ fn print_summary(send: &SendReport, enqueue: &EnqueueReport) {
 }
 
 // ---- helpers ---------------------------------------------------------------------------------
+
+/// A struct of figures from a child's `key=value` lines, each field under its own name.
+macro_rules! figures_from {
+    ($stdout:expr, $ty:ident { $($field:ident),* $(,)? }) => {{
+        let out = $crate::KeyValues::parse($stdout);
+        $ty { $($field: out.get(stringify!($field)),)* }
+    }};
+}
+use figures_from;
+
+/// What a child process printed, one `key=value` a line.
+struct KeyValues(std::collections::HashMap<String, String>);
+
+impl KeyValues {
+    fn parse(stdout: &str) -> KeyValues {
+        KeyValues(
+            stdout
+                .lines()
+                .filter_map(|line| line.split_once('='))
+                .map(|(k, v)| (k.to_string(), v.trim().to_string()))
+                .collect(),
+        )
+    }
+
+    /// The value of `key`; a missing one is the default, a malformed one a failed run.
+    fn get<T: std::str::FromStr + Default>(&self, key: &str) -> T {
+        match self.0.get(key) {
+            None => T::default(),
+            Some(value) => value
+                .parse()
+                .unwrap_or_else(|_| panic!("a child printed a bad {key}: {value}")),
+        }
+    }
+}
+
+/// `SELECT COUNT(*) …` with its text parameters.
+async fn count(store: &Store, sql: &str, args: &[&str]) -> i64 {
+    let mut query = sqlx::query_scalar(sql);
+    for arg in args {
+        query = query.bind(*arg);
+    }
+    query
+        .fetch_one(store.pool_for_tests())
+        .await
+        .unwrap_or_else(|err| panic!("{sql}: {err}"))
+}
+
+/// The items, space-separated (one per run, kill, …).
+fn joined<T: std::fmt::Display>(items: impl IntoIterator<Item = T>) -> String {
+    items
+        .into_iter()
+        .map(|item| item.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 fn row(label: &str, value: String) {
     println!("  {label:<30} {value}");

@@ -41,13 +41,7 @@ pub async fn import_bench(rows: usize) {
     let config_path = dir.path.join("cli.toml");
     std::fs::write(&config_path, format!("[database]\nurl = \"{db_url}\"\n"))
         .expect("write the CLI configuration");
-    let encore_bin = std::env::current_exe()
-        .expect("where encore-bench is")
-        .with_file_name("encore");
-    assert!(
-        encore_bin.exists(),
-        "build the encore binary first: cargo build --bins"
-    );
+    let encore_bin = super::processes::encore_exe();
     eprintln!("import: {rows} rows while a viewer sends /help every second…");
     let started = Instant::now();
     let mut child = std::process::Command::new(&encore_bin)
