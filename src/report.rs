@@ -37,7 +37,58 @@ pub struct BroadcastReport {
     pub advertising: AdvertisingCounts,
     /// Every message about this broadcast, by kind (transactional / advertising) and outcome.
     pub messages_by_kind: BTreeMap<String, DeliveryCounts>,
+    /// Did this broadcast's buyers come back? (CONTRACT §7)
+    pub comeback: Comeback,
 }
+
+/// Of the broadcast's buyers, who ordered again after it ended, and who watched the next live.
+/// Measured from the broadcast's end (`ended_at`; without one, its last order).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Comeback {
+    pub reordered: Reordered,
+    /// Buyers linked to a messenger at the broadcast's end.
+    pub linked: ComebackGroup,
+    pub unlinked: ComebackGroup,
+    /// Buyers with a `viewer.engaged` on the first broadcast that started after this one ended.
+    pub watched_next_live: i64,
+    /// The come-back curve: `linked[d]` is how many linked buyers had ordered again within `d`
+    /// days of the end, d = 0..=90 (cumulative); the same for `unlinked`. Days still to come
+    /// repeat the count so far.
+    pub curve: ComebackCurve,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Reordered {
+    #[serde(rename = "7d")]
+    pub within_7_days: ReorderWindow,
+    #[serde(rename = "30d")]
+    pub within_30_days: ReorderWindow,
+    #[serde(rename = "90d")]
+    pub within_90_days: ReorderWindow,
+}
+
+/// `complete` is false while the window has not closed yet: the count may still grow.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ReorderWindow {
+    pub count: i64,
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ComebackGroup {
+    pub buyers: i64,
+    pub reordered_30d: i64,
+}
+
+/// Cumulative re-order counts per day since the broadcast's end, days 0..=90 (91 entries each).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ComebackCurve {
+    pub linked: Vec<i64>,
+    pub unlinked: Vec<i64>,
+}
+
+/// The days the come-back curve covers (0..=90).
+pub const COMEBACK_CURVE_DAYS: usize = 90;
 
 /// `sent` = handed to a platform (delivered + failed + blocked); `delivered` = the platform
 /// accepted it and returned a message id.
