@@ -22,6 +22,7 @@ mod config_online;
 mod consent_from_shop;
 mod crash_recovery;
 mod dead_letters;
+mod digest;
 mod discord;
 mod discord_standin;
 mod events_out;
