@@ -4,9 +4,10 @@
 //!   do-nothing sender. N thank-yous are queued (one per recipient, so no viewer's ordering holds
 //!   anything back); W claimers, each a **separate process** (`claims-child`) with its own
 //!   `Store` pool and its own `Claimant`, run the dispatcher's loop: claim up to the dispatcher's
-//!   `max_in_flight` (16) minus what is still in hand, and for each row the dispatcher's own
-//!   store calls on the send path (`begin_rows`, `lock_for_rendering`, `mark_sending`, commit,
-//!   then `mark_sent`) with no platform call between. No lease is held (`fence: None`): in
+//!   `max_in_flight` at a 1000/s limit (125) minus what is still in hand, and for each claimed
+//!   batch the dispatcher's own batched store calls on the send path (`begin_rows`,
+//!   `lock_batch_for_rendering`, `mark_batch_sending`, commit, then `mark_batch_sent`) with no
+//!   platform call between. No lease is held (`fence: None`): in
 //!   `serve` only the leader claims, so W > 1 measures the claim SQL under contention (`FOR
 //!   UPDATE SKIP LOCKED` on PostgreSQL; on SQLite the W processes share the file's one write
 //!   lock). Rate = N over the time from the first claimer's start to the last one's end; every
@@ -59,9 +60,10 @@ use super::{
 use encore::store::Store;
 use encore::store::outbox::{self, Claimant, ClaimedMessage};
 
-/// The dispatcher's `max_in_flight` (`src/outbox/dispatcher.rs`): how many claimed rows one
-/// dispatcher holds at once, so how many it claims when it holds none.
-const MAX_IN_FLIGHT: usize = 16;
+/// The dispatcher's `max_in_flight` at a 1000/s limit (`src/outbox/dispatcher.rs`: an eighth
+/// of a second of sends): how many claimed rows one dispatcher holds at once, so how many it
+/// claims when it holds none.
+const MAX_IN_FLIGHT: usize = 125;
 /// `cluster.lease_seconds` when not set (CONTRACT §2).
 const DEFAULT_LEASE_SECONDS: u64 = 10;
 /// Targets from issue #12.
@@ -157,7 +159,7 @@ struct ClaimerFigures {
     empty_claims: usize,
     /// Time inside `outbox::claim`, summed over calls.
     claim_s: f64,
-    /// Time of the per-row bookkeeping, summed over rows (they overlap: 16 at a time).
+    /// Time of the per-row bookkeeping, summed over rows (they overlap: up to 125 at a time).
     book_s: f64,
     start_ns: u128,
     end_ns: u128,
@@ -401,10 +403,10 @@ pub async fn claims_child(db_url: &str, worker: usize, ids_path: &std::path::Pat
                     break;
                 }
             }
-            for message in claimed {
-                ids.push(message.id);
+            if !claimed.is_empty() {
+                ids.extend(claimed.iter().map(|m| m.id));
                 let store = store.clone();
-                tasks.spawn(async move { send_nothing(&store, &message).await });
+                tasks.spawn(async move { send_nothing(&store, &claimed).await });
             }
         }
         // As the dispatcher: wait for one to finish, then count every one that has.
@@ -428,23 +430,39 @@ pub async fn claims_child(db_url: &str, worker: usize, ids_path: &std::path::Pat
     println!("end_ns={end_ns}");
 }
 
-/// The dispatcher's store calls for one message on the send path, with no platform call: the
-/// rendering transaction (row lock, `sending`), then `sent`.
-async fn send_nothing(store: &Store, message: &ClaimedMessage) -> Duration {
+/// The dispatcher's batched store calls for a claimed batch on the send path, with no
+/// platform call: the rendering transaction (row locks, `sending`), then `sent`. Returns the
+/// time summed over the batch's rows (each row waits for the whole batch).
+async fn send_nothing(store: &Store, batch: &[ClaimedMessage]) -> Duration {
     let started = Instant::now();
     let mut tx = store.begin_rows().await.expect("begin");
-    outbox::lock_for_rendering(&mut tx, &message.claim)
+    let claims: Vec<&outbox::Claim> = batch.iter().map(|m| &m.claim).collect();
+    outbox::lock_batch_for_rendering(&mut tx, &claims)
         .await
         .expect("lock for rendering");
-    let ours = outbox::mark_sending(&mut tx, &message.claim, "telegram")
+    let sending: Vec<(&outbox::Claim, &str)> = claims.iter().map(|c| (*c, "telegram")).collect();
+    let marked = outbox::mark_batch_sending(&mut tx, &sending)
         .await
         .expect("mark sending");
-    assert!(ours, "a claimed row was not ours to send");
+    assert_eq!(
+        marked.len(),
+        batch.len(),
+        "a claimed row was not ours to send"
+    );
     tx.commit().await.expect("commit");
-    outbox::mark_sent(store, &message.claim, "telegram", "1", Utc::now())
+    let sent: Vec<outbox::SentRecord> = batch
+        .iter()
+        .map(|m| outbox::SentRecord {
+            claim: m.claim.clone(),
+            platform: "telegram".to_string(),
+            platform_message_id: "1".to_string(),
+            at: Utc::now(),
+        })
+        .collect();
+    outbox::mark_batch_sent(store, &sent)
         .await
         .expect("mark sent");
-    started.elapsed()
+    started.elapsed() * u32::try_from(batch.len()).unwrap_or(1)
 }
 
 // ---- the relays: which process sent --------------------------------------------------------
@@ -626,6 +644,11 @@ impl Cluster {
             .expect("the stand-in's address");
         let mut env = ChildEnv::new(&db.dir.path, &db.url, &tg.api_url())
             .with("ENCORE_LIMITS_TELEGRAM_PER_SECOND", &args.rate.to_string());
+        // Above Telegram's free 30 a second the bot pays (`allow_paid_broadcast`), and the
+        // stand-in refuses an unflagged send beyond the 30th in a second.
+        if args.rate > 30 {
+            env = env.with("ENCORE_TELEGRAM_PAID_BROADCAST", "true");
+        }
         if let Some(lease) = args.lease_seconds {
             env = env.with("ENCORE_CLUSTER_LEASE_SECONDS", &lease.to_string());
         }
@@ -702,8 +725,9 @@ impl Cluster {
                 if let Ok(Some(status)) = w.child.try_wait() {
                     panic!(
                         "{} exited at start ({status}); its error is above. If it names \
-                         limits.telegram_per_second, encore refuses a Telegram limit above 30 \
-                         a second: run with --rate 30",
+                         limits.telegram_per_second, this encore refuses a Telegram limit above \
+                         30 a second (paid broadcasts need telegram.paid_broadcast): run with \
+                         --rate 30",
                         w.name
                     );
                 }

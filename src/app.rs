@@ -117,7 +117,13 @@ impl RunningApp {
         ctx.discord_running = ctx.config.discord.is_some();
         let guard = LeaseGuard::new();
         let cluster = Cluster {
-            store: ctx.store.clone(),
+            // PostgreSQL: the lease has connections of its own, so a pool busy with sending
+            // never delays a renewal (and an unanswered one is cut short: cluster.rs).
+            store: if ctx.store.is_postgres() {
+                Store::open_with(&ctx.config.database.url, 2).await?
+            } else {
+                ctx.store.clone()
+            },
             instance: ctx.instance.clone(),
             times: LeaseTimes::from_config(&ctx.config),
             role: ctx.role.clone(),

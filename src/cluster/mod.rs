@@ -16,7 +16,10 @@
 //!    its leader's part and stands by again; it may lead later under a new fence. On SQLite the
 //!    process stops instead, as there is nobody to stand by for.
 //! 4. A leader that could not renew before its lease ran out (the database did not answer)
-//!    stands by the same way; the guard already stopped its sending at the deadline.
+//!    stands by the same way; the guard already stopped its sending at the deadline. Each
+//!    heartbeat and renewal is given one heartbeat to answer (on PostgreSQL over connections
+//!    of the lease's own), so an unreachable database cannot keep a leader saying `leader`
+//!    long after its lease ran out.
 //! 5. On shutdown the leader's part stops (sends on the wire finish) and the lease is released,
 //!    so a standby leads at its next heartbeat.
 //!
@@ -252,22 +255,28 @@ impl Cluster {
 
     async fn renew(&self, fence: i64) -> Renewal {
         let asked = Instant::now();
-        match instances::renew_lease(
+        let renewed = instances::renew_lease(
             &self.store,
             &self.instance,
             fence,
             chrono::Utc::now(),
             self.times.lease_chrono(),
-        )
-        .await
-        {
-            Ok(true) => {
+        );
+        match tokio::time::timeout(self.times.heartbeat_every, renewed).await {
+            Ok(Ok(true)) => {
                 self.guard.renewed(asked, self.times.lease);
                 Renewal::Held
             }
-            Ok(false) => Renewal::Lost,
-            Err(err) => {
+            Ok(Ok(false)) => Renewal::Lost,
+            Ok(Err(err)) => {
                 tracing::warn!(error = %err, fence, "could not renew the sender lease");
+                Renewal::Unsure
+            }
+            Err(_) => {
+                tracing::warn!(
+                    fence,
+                    "the database did not answer the lease renewal in time"
+                );
                 Renewal::Unsure
             }
         }
@@ -323,10 +332,15 @@ impl Cluster {
                 _ = self.guard.until_thawed() => {}
                 _ = until_shutdown(&mut shutdown) => break,
             }
-            if let Err(err) =
-                instances::heartbeat(&self.store, &self.instance, chrono::Utc::now()).await
+            match tokio::time::timeout(
+                self.times.heartbeat_every,
+                instances::heartbeat(&self.store, &self.instance, chrono::Utc::now()),
+            )
+            .await
             {
-                tracing::warn!(error = %err, "could not record the heartbeat");
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => tracing::warn!(error = %err, "could not record the heartbeat"),
+                Err(_) => tracing::warn!("the database did not answer the heartbeat in time"),
             }
             leading = match leading.take() {
                 Some((lease, tasks)) => match self.renew(lease.fence).await {

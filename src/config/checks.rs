@@ -11,10 +11,12 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::env::EnvKeys;
 use super::error::ConfigError;
+use super::platforms::PAID_BROADCAST_PER_SECOND;
 use super::{Config, LimitsConfig, TierConfig};
 
 pub(super) fn check(config: &Config, env: &EnvKeys) -> Result<(), ConfigError> {
-    check_limits(&config.limits, env)?;
+    let paid_broadcast = config.telegram.as_ref().is_some_and(|t| t.paid_broadcast);
+    check_limits(&config.limits, paid_broadcast, env)?;
     if config.telegram.as_ref().is_some_and(|t| is_blank(&t.token)) {
         return Err(ConfigError::MissingToken {
             section: "telegram",
@@ -111,8 +113,13 @@ fn telegram_accepts(token: &str) -> bool {
 
 /// Every `[limits]` key's default is the platform's published limit; the platform is the key's
 /// first word (`telegram_per_second` → Telegram). Walked through serde so that a new limit is
-/// checked without being named here.
-fn check_limits(limits: &LimitsConfig, env: &EnvKeys) -> Result<(), ConfigError> {
+/// checked without being named here. With `telegram.paid_broadcast` Telegram publishes 1000 a
+/// second for the bot (per-chat limits stay), so that is the bound of `telegram_per_second`.
+fn check_limits(
+    limits: &LimitsConfig,
+    paid_broadcast: bool,
+    env: &EnvKeys,
+) -> Result<(), ConfigError> {
     let (Ok(serde_json::Value::Object(values)), Ok(serde_json::Value::Object(published))) = (
         serde_json::to_value(limits),
         serde_json::to_value(LimitsConfig::default()),
@@ -120,7 +127,7 @@ fn check_limits(limits: &LimitsConfig, env: &EnvKeys) -> Result<(), ConfigError>
         return Ok(());
     };
     for (key, value) in &values {
-        let (Some(value), Some(max)) = (
+        let (Some(value), Some(published)) = (
             value.as_u64(),
             published
                 .get(key)
@@ -129,12 +136,23 @@ fn check_limits(limits: &LimitsConfig, env: &EnvKeys) -> Result<(), ConfigError>
         ) else {
             continue;
         };
+        let paid_key = key == "telegram_per_second";
+        let (max, note) = match (paid_key, paid_broadcast) {
+            (true, true) => (PAID_BROADCAST_PER_SECOND, " with paid broadcasts"),
+            (true, false) => (
+                published,
+                " (up to 1000 with telegram.paid_broadcast = true: Telegram's paid broadcasts, \
+                 billed in Stars for the messages above its free limit)",
+            ),
+            (false, _) => (published, ""),
+        };
         if value > u64::from(max) {
             return Err(ConfigError::LimitTooHigh {
                 origin: env.origin(&format!("limits.{key}")),
                 value: i128::from(value),
                 max,
                 platform: platform_of(key),
+                note,
             });
         }
     }

@@ -52,12 +52,14 @@ pub enum ConfigError {
     UnknownEnv { var: String, detail: String },
     #[error("{origin}: {reason}")]
     Invalid { origin: Origin, reason: String },
-    #[error("{origin} is {value}, but {platform} allows at most {max}")]
+    #[error("{origin} is {value}, but {platform} allows at most {max}{note}")]
     LimitTooHigh {
         origin: Origin,
         value: i128,
         max: u32,
         platform: &'static str,
+        /// What would allow more (Telegram's paid broadcasts), or empty.
+        note: &'static str,
     },
     #[error(
         "{section}.token is required when [{section}] is configured (set it in the file or with {var})"

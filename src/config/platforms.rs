@@ -36,7 +36,14 @@ pub struct TelegramConfig {
     /// (`Config::unsafe_secrets`).
     #[serde(with = "rules::secret")]
     pub webhook_secret_token: SecretString,
+    /// Telegram's paid broadcasts (Bot API 7.11): every message is sent with
+    /// `allow_paid_broadcast`, so `limits.telegram_per_second` may be raised up to
+    /// [`PAID_BROADCAST_PER_SECOND`]. Telegram bills Stars for the sends above its free limit.
+    pub paid_broadcast: bool,
 }
+
+/// Telegram's published limit for a bot sending with `allow_paid_broadcast` (messages a second).
+pub const PAID_BROADCAST_PER_SECOND: u32 = 1000;
 
 /// `telegram.mode`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -70,6 +77,7 @@ impl Default for TelegramConfig {
             mode: TelegramMode::Polling,
             webhook_url: None,
             webhook_secret_token: SecretString::default(),
+            paid_broadcast: false,
         }
     }
 }

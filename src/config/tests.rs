@@ -402,7 +402,9 @@ fn raising_a_limit_above_the_platforms_is_refused() {
     let message = error("[limits]\ntelegram_per_second = 40\n", &[]);
     assert_eq!(
         message,
-        "`limits.telegram_per_second` is 40, but Telegram allows at most 30"
+        "`limits.telegram_per_second` is 40, but Telegram allows at most 30 (up to 1000 with \
+         telegram.paid_broadcast = true: Telegram's paid broadcasts, billed in Stars for the \
+         messages above its free limit)"
     );
     let message = error("", &[("ENCORE_LIMITS_DISCORD_DM_OPENS_PER_MINUTE", "11")]);
     assert_eq!(
@@ -416,6 +418,37 @@ fn raising_a_limit_above_the_platforms_is_refused() {
     );
     let c = Config::from_sources("[limits]\ntelegram_per_second = 10\n", NO_ENV).unwrap();
     assert_eq!(c.limits.telegram_per_second, 10);
+}
+
+#[test]
+fn paid_broadcasts_allow_telegram_up_to_a_thousand_a_second() {
+    let paid = "[telegram]\ntoken = \"1:A\"\npaid_broadcast = true\n[limits]\n";
+    let c = Config::from_sources(&format!("{paid}telegram_per_second = 1000\n"), NO_ENV).unwrap();
+    assert_eq!(c.limits.telegram_per_second, 1000);
+    assert!(c.telegram.unwrap().paid_broadcast);
+    // The default stays the free limit: paying is the host's choice of rate, not encore's.
+    let c = Config::from_sources(paid, NO_ENV).unwrap();
+    assert_eq!(c.limits.telegram_per_second, 30);
+    let message = error(&format!("{paid}telegram_per_second = 1001\n"), &[]);
+    assert_eq!(
+        message,
+        "`limits.telegram_per_second` is 1001, but Telegram allows at most 1000 with paid broadcasts"
+    );
+    // Per-chat limits do not change with paid broadcasts.
+    let message = error(&format!("{paid}telegram_per_chat_per_second = 2\n"), &[]);
+    assert_eq!(
+        message,
+        "`limits.telegram_per_chat_per_second` is 2, but Telegram allows at most 1"
+    );
+    let c = Config::from_sources(
+        "[telegram]\ntoken = \"1:A\"\n",
+        env(&[
+            ("ENCORE_TELEGRAM_PAID_BROADCAST", "true"),
+            ("ENCORE_LIMITS_TELEGRAM_PER_SECOND", "500"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.limits.telegram_per_second, 500);
 }
 
 #[test]

@@ -16,7 +16,7 @@ mod sender;
 
 pub use record::{
     ClosedBy, EventOut, consent_changed, customer_forgotten, enabled, feedback_received, mark_sent,
-    record, record_if, ticket_closed, ticket_opened,
+    record, record_if, reports_on_sent, ticket_closed, ticket_opened,
 };
 pub use sender::{
     EventsOutError, MAX_ATTEMPTS, POLL_EVERY, TIMEOUT, backoff, bell, metrics, sender_task,

@@ -297,6 +297,12 @@ pub async fn customer_forgotten(
 
 /// The dispatcher's "sent": a `vip_code` message to a customer also records `code.sent`, in
 /// the same transaction, when events go out (`bell` is the sender's doorbell then).
+/// Whether marking `message` sent also reports it to the shop (`code.sent`), with `bell` the
+/// events-out sender's doorbell when `shop.webhook_url` is set.
+pub fn reports_on_sent(message: &ClaimedMessage, bell: Option<&Arc<Notify>>) -> bool {
+    bell.is_some() && message.flow == Flow::VipCode && message.customer_id.is_some()
+}
+
 pub async fn mark_sent(
     store: &Store,
     bell: Option<&Arc<Notify>>,
@@ -305,8 +311,7 @@ pub async fn mark_sent(
     platform_message_id: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let reports_a_code = message.flow == Flow::VipCode && message.customer_id.is_some();
-    let Some(bell) = bell.filter(|_| reports_a_code) else {
+    let Some(bell) = bell.filter(|_| reports_on_sent(message, bell)) else {
         return crate::store::outbox::mark_sent(
             store,
             &message.claim,

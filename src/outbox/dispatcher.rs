@@ -7,8 +7,12 @@
 //!    state shows it, so a row recovered by someone else is never written over.
 //! 2. It wakes when this process enqueues (the doorbell) and at least every second, so work
 //!    enqueued by another process (the CLI) is never stranded.
-//! 3. It claims at most `max_in_flight` messages at a time, interactive first; each is
-//!    delivered by its own task so one slow chat never holds up the others.
+//! 3. It claims at most `max_in_flight` messages at a time (16, or an eighth of a second of the
+//!    fastest platform's limit when that is more), interactive first; each is delivered by its
+//!    own task so one slow chat never holds up the others. The tasks share their database work
+//!    in batches ([`super::batch`]): the messages whose chat turn came together are rendered
+//!    and marked `sending` in one transaction, and what the platform accepted is marked `sent`
+//!    in one statement.
 //! 4. A 429 pauses the platform for `retry_after` and puts the message back with that delay;
 //!    5xx and time-outs back off exponentially, then dead-letter with the reason; a block marks
 //!    the viewer unreachable on that platform and is not retried.
@@ -35,9 +39,10 @@ use tokio::task::JoinSet;
 
 use super::Payload;
 use super::access::{self, AccessError, RoomAccess, VipRooms};
+use super::batch::Batches;
 use super::gate;
 use super::pacing::Pacer;
-use super::render::{Rendered, Renderer};
+use super::render::{RenderError, Rendered, Renderer};
 use crate::chat_roles::ChatMoves;
 use crate::clock::Clock;
 use crate::cluster::LeaseGuard;
@@ -45,14 +50,22 @@ use crate::config::{Config, PolicyConfig};
 use crate::domain::Lane;
 use crate::domain::policy::{Gate, advertising_gate, journey_window};
 use crate::domain::{Lang, MessageKind, OutboxState, Platform};
-use crate::platforms::{ActionDone, ChatAction, Delivered, Messenger, SendError};
+use crate::platforms::{ActionDone, ChatAction, Delivered, Messenger, OutgoingMessage, SendError};
 use crate::store::customers::{self, Customer, Identity};
-use crate::store::outbox::{self as rows, Claimant, ClaimedMessage};
+use crate::store::outbox::{self as rows, Claim, Claimant, ClaimedMessage, SentRecord};
 use crate::store::{Store, StoreError};
 
 /// How many times a message meets a temporary failure before it is dead-lettered.
 const MAX_ATTEMPTS: i64 = 8;
 const POLL_EVERY: Duration = Duration::from_secs(1);
+/// At least this many messages in hand (`max_in_flight`), whatever the platforms' limits.
+const MIN_IN_FLIGHT: usize = 16;
+/// At most this many (the local emulator allows 5,000 a second).
+const MAX_IN_FLIGHT: usize = 250;
+/// The most messages rendered in one transaction, or marked sent in one statement.
+const MOST_IN_A_BATCH: usize = 64;
+/// Batches of each kind in the database at once.
+const BATCH_WORKERS: usize = 2;
 
 pub struct Dispatcher {
     store: Store,
@@ -106,6 +119,37 @@ enum Outcome {
     Released,
 }
 
+/// A message whose chat turn came: to be rendered and marked `sending`, in a batch.
+struct RenderJob {
+    message: ClaimedMessage,
+    payload: Payload,
+    customer: Option<Customer>,
+    lang: Lang,
+    platform: Platform,
+    room: Option<RoomAccess>,
+}
+
+/// What the rendering transaction made of one message.
+enum Prepared {
+    /// Marked `sending`: it goes out now.
+    Send(OutgoingMessage),
+    /// Advertising whose viewer withdrew consent while it waited.
+    NoConsent,
+    /// No longer ours to send (cancelled while it waited, or the lease moved on).
+    NotOurs,
+    /// Nothing left to say.
+    Nothing(String),
+    /// It could not be rendered.
+    Failed(RenderError),
+}
+
+/// The batched database work the delivery tasks share (see [`super::batch`]).
+#[derive(Clone)]
+struct Pipelines {
+    render: Batches<RenderJob, Result<Prepared, StoreError>>,
+    sent: Batches<SentRecord, ()>,
+}
+
 /// What the VIP room gave a message before it is written.
 #[derive(Debug, Default)]
 struct Access {
@@ -128,6 +172,16 @@ impl Dispatcher {
             .iter()
             .map(|m| (m.platform(), Arc::new(Pacer::new(m.limits()))))
             .collect();
+        // Enough in hand to keep the fastest platform's budget busy while the database works:
+        // an eighth of a second of sends (at Telegram's free 30 a second, the minimum). It is
+        // also the most that may be `sending` at a crash, so the most a crash may repeat.
+        let fastest = messengers
+            .iter()
+            .map(|m| m.limits().per_second)
+            .max()
+            .unwrap_or(0);
+        let max_in_flight =
+            (usize::try_from(fastest).unwrap_or(0) / 8).clamp(MIN_IN_FLIGHT, MAX_IN_FLIGHT);
         let messengers = messengers.into_iter().map(|m| (m.platform(), m)).collect();
         Dispatcher {
             store,
@@ -137,7 +191,7 @@ impl Dispatcher {
             clock,
             doorbell,
             default_lang: config.shop.default_locale,
-            max_in_flight: 16,
+            max_in_flight,
             chat_moves,
             policy: config.policy.clone(),
             timezone: config.shop.timezone,
@@ -210,6 +264,7 @@ impl Dispatcher {
                 _ = shutdown.changed() => {}
             }
         }
+        let (pipes, workers) = self.clone().pipelines();
         let mut tasks: JoinSet<()> = JoinSet::new();
         let task_done = Arc::new(Notify::new());
         loop {
@@ -234,8 +289,9 @@ impl Dispatcher {
                             let this = self.clone();
                             let done = task_done.clone();
                             let shutdown = shutdown.clone();
+                            let pipes = pipes.clone();
                             tasks.spawn(async move {
-                                this.deliver(message, shutdown).await;
+                                this.deliver(message, shutdown, &pipes).await;
                                 done.notify_one();
                             });
                         }
@@ -260,12 +316,52 @@ impl Dispatcher {
         }
         // Sends on the wire finish; messages waiting for their turn are released by their tasks.
         while tasks.join_next().await.is_some() {}
+        // No task is left to ask: the batch workers finish what they hold and stop.
+        drop(pipes);
+        for worker in workers {
+            if let Err(err) = worker.await {
+                tracing::error!(error = %err, "a batch worker of the dispatcher failed");
+            }
+        }
         Ok(())
     }
 
-    async fn deliver(&self, message: ClaimedMessage, mut shutdown: watch::Receiver<bool>) {
+    /// Starts the batch workers the delivery tasks share.
+    fn pipelines(self: Arc<Self>) -> (Pipelines, Vec<tokio::task::JoinHandle<()>>) {
+        let this = self.clone();
+        let (render, mut workers) = Batches::start(
+            BATCH_WORKERS,
+            MOST_IN_A_BATCH,
+            move |jobs: Vec<RenderJob>| {
+                let this = this.clone();
+                async move { this.prepare_batch(jobs).await }
+            },
+        );
+        let this = self;
+        let (sent, more) = Batches::start(
+            BATCH_WORKERS,
+            MOST_IN_A_BATCH,
+            move |batch: Vec<SentRecord>| {
+                let this = this.clone();
+                async move {
+                    let n = batch.len();
+                    this.record_sent(batch).await;
+                    vec![(); n]
+                }
+            },
+        );
+        workers.extend(more);
+        (Pipelines { render, sent }, workers)
+    }
+
+    async fn deliver(
+        &self,
+        message: ClaimedMessage,
+        mut shutdown: watch::Receiver<bool>,
+        pipes: &Pipelines,
+    ) {
         let id = message.id;
-        match self.try_deliver(&message, &mut shutdown).await {
+        match self.try_deliver(&message, &mut shutdown, pipes).await {
             Ok(Outcome::Sent | Outcome::Released) => {}
             Err(err) => {
                 // A database error before anything was accepted (what was accepted is recorded
@@ -299,6 +395,7 @@ impl Dispatcher {
         &self,
         message: &ClaimedMessage,
         shutdown: &mut watch::Receiver<bool>,
+        pipes: &Pipelines,
     ) -> Result<Outcome, StoreError> {
         // Routing may ask the platform (a VIP room's members): that is on the wire too.
         if self.lease_ran_out(message).await? {
@@ -378,57 +475,37 @@ impl Dispatcher {
         if self.lease_ran_out(message).await? {
             return Ok(Outcome::Released);
         }
-        // Rendering and "sending" are one transaction, serialized with the flows on this row: an
-        // order committed before it is in the words; one committed after it sees `sending` and
-        // gets a note of its own (flows::after_broadcast::order_placed). On PostgreSQL it takes
-        // the message's row lock, not the database's write lock, so sending does not queue
-        // behind every other writer.
-        let mut tx = self.store.begin_rows().await?;
-        rows::lock_for_rendering(&mut tx, &message.claim).await?;
-        // Consent is checked once more right before the words are written: a `/stop` that came
-        // while this message waited for its turn wins.
-        if message.kind == MessageKind::Advertising
-            && let Some(customer) = &route.customer
-            && !gate::has_marketing_consent(&mut tx, &customer.id).await?
-        {
-            tx.commit().await?;
-            rows::finish_unsent(
-                &self.store,
-                &message.claim,
-                OutboxState::Refused,
-                "no marketing consent",
-                None,
-            )
-            .await?;
-            return Ok(Outcome::Sent);
-        }
-        let rendered = self
-            .renderer
-            .render(
-                &mut tx,
-                &super::render::Rendering {
-                    message_id: message.id,
-                    payload: &payload,
-                    customer: route.customer.as_ref(),
-                    lang: route.lang,
-                    advertising: message.kind == MessageKind::Advertising,
-                    platform,
-                    chat_id: message.target_chat.as_deref(),
-                    room_access: access.room.as_ref(),
-                },
-            )
-            .await;
-        if matches!(rendered, Ok(Rendered::Send(_)))
-            && !rows::mark_sending(&mut tx, &message.claim, platform.as_str()).await?
-        {
-            // Cancelled while it waited (`/stop`, forgetting): nothing goes out.
-            tx.commit().await?;
-            return Ok(Outcome::Sent);
-        }
-        tx.commit().await?;
-        let outgoing = match rendered {
-            Ok(Rendered::Send(outgoing)) => outgoing,
-            Ok(Rendered::Nothing(reason)) => {
+        // Rendered and marked `sending` in one transaction with the others whose turn came
+        // together ([`Dispatcher::prepare_together`]).
+        let job = RenderJob {
+            message: message.clone(),
+            payload: payload.clone(),
+            customer: route.customer.clone(),
+            lang: route.lang,
+            platform,
+            room: access.room.clone(),
+        };
+        let Ok(prepared) = pipes.render.ask(job).await else {
+            // The dispatcher is stopping before it was rendered: nothing went out.
+            rows::release(&self.store, &message.claim).await?;
+            return Ok(Outcome::Released);
+        };
+        let outgoing = match prepared? {
+            Prepared::Send(outgoing) => outgoing,
+            // Cancelled while it waited (`/stop`, forgetting), or deposed: nothing goes out.
+            Prepared::NotOurs => return Ok(Outcome::Sent),
+            Prepared::NoConsent => {
+                rows::finish_unsent(
+                    &self.store,
+                    &message.claim,
+                    OutboxState::Refused,
+                    "no marketing consent",
+                    None,
+                )
+                .await?;
+                return Ok(Outcome::Sent);
+            }
+            Prepared::Nothing(reason) => {
                 rows::finish_unsent(
                     &self.store,
                     &message.claim,
@@ -439,7 +516,7 @@ impl Dispatcher {
                 .await?;
                 return Ok(Outcome::Sent);
             }
-            Err(err) => {
+            Prepared::Failed(err) => {
                 tracing::error!(message_id = message.id, error = %err, "message could not be rendered");
                 rows::finish_unsent(
                     &self.store,
@@ -519,7 +596,20 @@ impl Dispatcher {
         }
         let message_id = last_id.unwrap_or_default();
         // The viewer has it now: recording that must not fail into a resend, so a busy
-        // database is waited out rather than the message put back in the queue.
+        // database is waited out rather than the message put back in the queue. Most messages
+        // are recorded in batches; one that reports a code to the shop is recorded with it.
+        if !crate::events_out::reports_on_sent(message, self.events_out.as_ref()) {
+            let record = SentRecord {
+                claim: message.claim.clone(),
+                platform: platform.as_str().to_string(),
+                platform_message_id: message_id.clone(),
+                at: self.clock.now(),
+            };
+            if pipes.sent.ask(record).await.is_ok() {
+                tracing::debug!(message_id = message.id, flow = %message.flow, %platform, "sent");
+                return Ok(Outcome::Sent);
+            }
+        }
         self.until_stored(message.id, "the message as sent", || {
             crate::events_out::mark_sent(
                 &self.store,
@@ -948,6 +1038,107 @@ impl Dispatcher {
 }
 
 impl Dispatcher {
+    /// The rendering transaction for a batch; when it fails as a whole, each message is tried
+    /// again in its own, so one message's fault never holds back the others.
+    async fn prepare_batch(&self, jobs: Vec<RenderJob>) -> Vec<Result<Prepared, StoreError>> {
+        match self.prepare_together(&jobs).await {
+            Ok(prepared) => return prepared.into_iter().map(Ok).collect(),
+            Err(err) if jobs.len() == 1 => return vec![Err(err)],
+            Err(err) => {
+                tracing::warn!(batch = jobs.len(), error = %err, "rendering a batch failed; rendering its messages one by one");
+            }
+        }
+        let mut answers = Vec::with_capacity(jobs.len());
+        for job in &jobs {
+            let prepared = self.prepare_together(std::slice::from_ref(job)).await;
+            answers.push(prepared.and_then(|mut one| {
+                one.pop()
+                    .ok_or_else(|| StoreError::Corrupt("a rendering answered nothing".into()))
+            }));
+        }
+        answers
+    }
+
+    /// Rendering and "sending" are one transaction, serialized with the flows on these rows: an
+    /// order committed before it is in the words; one committed after it sees `sending` and gets
+    /// a note of its own (flows::after_broadcast::order_placed). On PostgreSQL it takes the
+    /// messages' row locks (in id order), not the database's write lock, so sending does not
+    /// queue behind every other writer. One answer per job, in order.
+    async fn prepare_together(&self, jobs: &[RenderJob]) -> Result<Vec<Prepared>, StoreError> {
+        let mut tx = self.store.begin_rows().await?;
+        let claims: Vec<&Claim> = jobs.iter().map(|job| &job.message.claim).collect();
+        rows::lock_batch_for_rendering(&mut tx, &claims).await?;
+        let mut prepared = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let message = &job.message;
+            // Consent is checked once more right before the words are written: a `/stop` that
+            // came while this message waited for its turn wins.
+            if message.kind == MessageKind::Advertising
+                && let Some(customer) = &job.customer
+                && !gate::has_marketing_consent(&mut tx, &customer.id).await?
+            {
+                prepared.push(Prepared::NoConsent);
+                continue;
+            }
+            let rendered = self
+                .renderer
+                .render(
+                    &mut tx,
+                    &super::render::Rendering {
+                        message_id: message.id,
+                        payload: &job.payload,
+                        customer: job.customer.as_ref(),
+                        lang: job.lang,
+                        advertising: message.kind == MessageKind::Advertising,
+                        platform: job.platform,
+                        chat_id: message.target_chat.as_deref(),
+                        room_access: job.room.as_ref(),
+                    },
+                )
+                .await;
+            prepared.push(match rendered {
+                Ok(Rendered::Send(outgoing)) => Prepared::Send(outgoing),
+                Ok(Rendered::Nothing(reason)) => Prepared::Nothing(reason),
+                // The database failed under this message: on PostgreSQL the transaction is
+                // void now, so the batch is tried again message by message.
+                Err(RenderError::Store(err)) if jobs.len() > 1 => return Err(err),
+                Err(err) => Prepared::Failed(err),
+            });
+        }
+        let to_send: Vec<(&Claim, &str)> = jobs
+            .iter()
+            .zip(&prepared)
+            .filter(|(_, p)| matches!(p, Prepared::Send(_)))
+            .map(|(job, _)| (&job.message.claim, job.platform.as_str()))
+            .collect();
+        let marked = rows::mark_batch_sending(&mut tx, &to_send).await?;
+        tx.commit().await?;
+        for (job, p) in jobs.iter().zip(prepared.iter_mut()) {
+            if matches!(p, Prepared::Send(_)) && !marked.contains(&job.message.id) {
+                *p = Prepared::NotOurs;
+            }
+        }
+        Ok(prepared)
+    }
+
+    /// Marks a batch of accepted messages `sent`; when the one statement fails, each message is
+    /// recorded on its own, retried until stored.
+    async fn record_sent(&self, batch: Vec<SentRecord>) {
+        let first = batch.first().map_or(0, |sent| sent.claim.id);
+        match rows::mark_batch_sent(&self.store, &batch).await {
+            Ok(()) => return,
+            Err(err) => {
+                tracing::warn!(message_id = first, batch = batch.len(), error = %err, "recording a batch as sent failed; recording its messages one by one");
+            }
+        }
+        for sent in &batch {
+            self.until_stored(sent.claim.id, "the message as sent", || {
+                rows::mark_batch_sent(&self.store, std::slice::from_ref(sent))
+            })
+            .await;
+        }
+    }
+
     /// Bookkeeping for what a platform already accepted: retried with backoff until it is
     /// stored, for as long as the process lives. Giving up would leave the row to be claimed
     /// and sent again; a database that stays down is better waited out.

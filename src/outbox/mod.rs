@@ -5,6 +5,7 @@
 //! message says is rendered when it is sent, from the payload's references to current state.
 
 pub mod access;
+mod batch;
 pub mod dispatcher;
 pub mod gate;
 pub mod mydata;

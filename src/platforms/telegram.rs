@@ -79,6 +79,8 @@ pub struct TelegramAdapter {
     bot: Bot,
     username: Option<String>,
     limits: PlatformLimits,
+    /// `telegram.paid_broadcast`: messages go with `allow_paid_broadcast`.
+    paid_broadcast: bool,
     /// Per group: the administrators' user ids and when they were asked for.
     admins: HashMap<i64, (Instant, HashSet<u64>)>,
     /// How updates arrive (`telegram.mode`).
@@ -107,6 +109,9 @@ pub struct StoredUpdates {
 pub struct TelegramSender {
     bot: Bot,
     limits: PlatformLimits,
+    /// Every message carries `allow_paid_broadcast` (`telegram.paid_broadcast`): above the free
+    /// 30 a second Telegram refuses a send without it, and bills only the sends above that.
+    paid_broadcast: bool,
 }
 
 pub fn limits_from(config: &LimitsConfig) -> PlatformLimits {
@@ -153,6 +158,7 @@ impl TelegramAdapter {
             bot,
             username,
             limits: limits_from(limits),
+            paid_broadcast: config.paid_broadcast,
             admins: HashMap::new(),
             intake,
         })
@@ -166,6 +172,7 @@ impl TelegramAdapter {
         TelegramSender {
             bot: self.bot.clone(),
             limits: self.limits,
+            paid_broadcast: self.paid_broadcast,
         }
     }
 
@@ -779,6 +786,9 @@ impl Messenger for TelegramSender {
                         .send_photo(ChatId(chat), InputFile::file_id(FileId(file.clone())))
                         .caption(part.text.clone())
                         .parse_mode(ParseMode::Html);
+                    if self.paid_broadcast {
+                        request = request.allow_paid_broadcast(true);
+                    }
                     if let Some(keyboard) = keyboard {
                         request = request.reply_markup(keyboard);
                     }
@@ -792,6 +802,9 @@ impl Messenger for TelegramSender {
                         .bot
                         .send_message(ChatId(chat), &part.text)
                         .parse_mode(ParseMode::Html);
+                    if self.paid_broadcast {
+                        request = request.allow_paid_broadcast(true);
+                    }
                     if let Some(keyboard) = keyboard {
                         request = request.reply_markup(keyboard);
                     }

@@ -168,7 +168,7 @@ pub async fn cancel_advertising_on_stop(conn: &mut Conn, customer_id: &str) -> S
 /// The state of a message by key, if it exists.
 ///
 /// On PostgreSQL the row stays locked until the caller commits, so a decision made on the state
-/// holds: the dispatcher cannot render and send it meanwhile ([`lock_for_rendering`]).
+/// holds: the dispatcher cannot render and send it meanwhile ([`lock_batch_for_rendering`]).
 pub async fn state_of(conn: &mut Conn, key: &IdemKey) -> StoreResult<Option<OutboxState>> {
     let lock = if conn.backend().is_postgres() {
         " FOR UPDATE"
@@ -182,20 +182,6 @@ pub async fn state_of(conn: &mut Conn, key: &IdemKey) -> StoreResult<Option<Outb
     .fetch_optional(conn.db())
     .await?;
     state.as_deref().map(parse_name).transpose()
-}
-
-/// The first statement of the transaction that renders a claimed message and marks it
-/// `sending` ([`mark_sending`]). PostgreSQL: the row is locked, so a flow deciding by the
-/// message's state ([`state_of`]) either sees it `sending` or is seen by the rendering (an order
-/// committed before is in the words). SQLite's write transaction serializes both already.
-pub async fn lock_for_rendering(conn: &mut Conn, claim: &Claim) -> StoreResult<()> {
-    if conn.backend().is_postgres() {
-        sqlx::query("SELECT 1 FROM outbox WHERE id = $1 FOR UPDATE")
-            .bind(claim.id)
-            .fetch_optional(conn.db())
-            .await?;
-    }
-    Ok(())
 }
 
 /// A stored name read back as the enum that wrote it; anything else is damage.
@@ -308,11 +294,25 @@ pub async fn claim(
     } else {
         ""
     };
-    sqlx::query(
+    // The promotion waits for no row lock either (PostgreSQL: SKIP LOCKED): a row a flow's
+    // transaction holds is promoted at the next claim instead. So a claim never waits for a
+    // flow, and the two can never deadlock (40P01) by taking the same rows in another order.
+    let promote_skip_locked = if tx.backend().is_postgres() {
+        "FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    // The EXISTS is asked once per statement (no interactive message waits: nothing scanned),
+    // so a claim does not read the whole bulk queue each time.
+    sqlx::query(&format!(
         "UPDATE outbox SET lane = 0
-         WHERE state = 'queued' AND lane > 0
-           AND recipient IN (SELECT recipient FROM outbox WHERE state = 'queued' AND lane = 0)",
-    )
+         WHERE EXISTS (SELECT 1 FROM outbox i WHERE i.state = 'queued' AND i.lane = 0)
+           AND id IN (
+             SELECT q.id FROM outbox q
+             WHERE q.state = 'queued' AND q.lane > 0
+               AND q.recipient IN (SELECT recipient FROM outbox WHERE state = 'queued' AND lane = 0)
+             {promote_skip_locked})"
+    ))
     .execute(tx.db())
     .await?;
     let sql = format!(
@@ -473,6 +473,135 @@ pub async fn mark_sending(conn: &mut Conn, claim: &Claim, platform: &str) -> Sto
     .execute(conn.db())
     .await?;
     Ok(done.rows_affected() > 0)
+}
+
+/// `(VALUES ($k, …, $k+width-1), …)` for `rows` rows: a batch's own values joined to the rows
+/// it changes. Both engines name the columns `column1`, `column2`, …
+fn values_list(rows: usize, width: usize, casts: &[Option<&str>]) -> String {
+    let mut sql = String::from("(VALUES ");
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for col in 0..width {
+            if col > 0 {
+                sql.push_str(", ");
+            }
+            let n = row * width + col + 1;
+            match casts.get(col).copied().flatten() {
+                Some(ty) => sql.push_str(&format!("CAST(${n} AS {ty})")),
+                None => sql.push_str(&format!("${n}")),
+            }
+        }
+        sql.push(')');
+    }
+    sql.push(')');
+    sql
+}
+
+/// The first statement of the transaction that renders claimed messages and marks them
+/// `sending` ([`mark_batch_sending`]). PostgreSQL: the rows are locked (in id order, so two
+/// batches never wait on each other in a circle), so a flow deciding by a message's state
+/// ([`state_of`]) either sees it `sending` or is seen by the rendering (an order committed before
+/// is in the words). SQLite's write transaction serializes both already.
+pub async fn lock_batch_for_rendering(conn: &mut Conn, claims: &[&Claim]) -> StoreResult<()> {
+    if !conn.backend().is_postgres() || claims.is_empty() {
+        return Ok(());
+    }
+    let list = (1..=claims.len())
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("SELECT id FROM outbox WHERE id IN ({list}) ORDER BY id FOR UPDATE");
+    let mut query = sqlx::query(&sql);
+    for claim in claims {
+        query = query.bind(claim.id);
+    }
+    query.fetch_all(conn.db()).await?;
+    Ok(())
+}
+
+/// [`mark_sending`] for a batch, in the rendering transaction: each row only while it is still
+/// `claimed` under its claim and, with a fence, while its owner still holds the lease with that
+/// fence. Returns the ids marked; a claim missing from them is no longer ours to send.
+pub async fn mark_batch_sending(
+    conn: &mut Conn,
+    batch: &[(&Claim, &str)],
+) -> StoreResult<Vec<i64>> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "UPDATE outbox SET state = 'sending', platform = v.column4
+         FROM {} AS v
+         WHERE outbox.id = v.column1 AND outbox.claim_owner = v.column2
+           AND outbox.claim_token = v.column3 AND outbox.state = 'claimed'
+           AND (v.column5 IS NULL OR EXISTS (SELECT 1 FROM sender_lease l
+                WHERE l.name = 'sender' AND l.holder = v.column2 AND l.fence = v.column5))
+         RETURNING id",
+        values_list(batch.len(), 5, &[None, None, None, None, Some("BIGINT")])
+    );
+    let mut query = sqlx::query(&sql);
+    for (claim, platform) in batch {
+        query = query
+            .bind(claim.id)
+            .bind(&claim.owner)
+            .bind(&claim.token)
+            .bind(*platform)
+            .bind(claim.fence);
+    }
+    let rows = query.fetch_all(conn.db()).await?;
+    rows.iter()
+        .map(|row| row.try_get::<i64, _>("id").map_err(StoreError::from))
+        .collect()
+}
+
+/// One message the platform accepted, for [`mark_batch_sent`].
+#[derive(Debug, Clone)]
+pub struct SentRecord {
+    pub claim: Claim,
+    pub platform: String,
+    pub platform_message_id: String,
+    pub at: DateTime<Utc>,
+}
+
+/// [`mark_sent`] for a batch in one statement; each row only under its claim. Repeating it is
+/// harmless (the same values again), so a caller may retry it until it is stored.
+pub async fn mark_batch_sent(store: &Store, batch: &[SentRecord]) -> StoreResult<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE outbox SET state = 'sent', platform = v.column4, platform_message_id = v.column5,
+             sent_at = v.column6, last_error = NULL
+         FROM {} AS v
+         WHERE outbox.id = v.column1 AND outbox.claim_owner = v.column2
+           AND outbox.claim_token = v.column3
+         RETURNING id",
+        values_list(batch.len(), 6, &[])
+    );
+    let mut query = sqlx::query(&sql);
+    for sent in batch {
+        query = query
+            .bind(sent.claim.id)
+            .bind(&sent.claim.owner)
+            .bind(&sent.claim.token)
+            .bind(&sent.platform)
+            .bind(&sent.platform_message_id)
+            .bind(ts(sent.at));
+    }
+    let rows = query.fetch_all(store.pool()).await?;
+    if rows.len() < batch.len() {
+        let marked: std::collections::HashSet<i64> = rows
+            .iter()
+            .filter_map(|row| row.try_get::<i64, _>("id").ok())
+            .collect();
+        for sent in batch.iter().filter(|s| !marked.contains(&s.claim.id)) {
+            claim_lost(0, &sent.claim, "mark sent");
+        }
+    }
+    Ok(())
 }
 
 /// A part of a message to a chat went out with this platform id.
@@ -994,7 +1123,13 @@ mod tests {
     }
 
     async fn enqueue_to(store: &Store, key: &str, recipient: &str, now: DateTime<Utc>) {
-        let message = NewMessage {
+        let message = new_message(key, recipient, now);
+        let mut conn = store.conn().await.expect("conn");
+        assert!(enqueue(&mut conn, &message, now).await.expect("enqueue"));
+    }
+
+    fn new_message(key: &str, recipient: &str, now: DateTime<Utc>) -> NewMessage {
+        NewMessage {
             idem_key: key.to_string(),
             recipient: recipient.to_string(),
             customer_id: None,
@@ -1007,9 +1142,7 @@ mod tests {
             broadcast_id: None,
             not_before: now,
             expires_at: None,
-        };
-        let mut conn = store.conn().await.expect("conn");
-        assert!(enqueue(&mut conn, &message, now).await.expect("enqueue"));
+        }
     }
 
     /// Several claimers on one database at once (on PostgreSQL, with `ENCORE_TEST_POSTGRES_URL`,
@@ -1211,6 +1344,150 @@ mod tests {
             .expect("store")
             .expect("expired lease taken over");
         later
+    }
+
+    #[tokio::test]
+    async fn a_batch_is_marked_sending_and_sent_only_where_its_claims_still_hold() {
+        let store = store().await;
+        let now = Utc::now();
+        for key in ["k1", "k2", "k3"] {
+            enqueue_one(&store, key, now).await;
+        }
+        enqueue_one(&store, "k4", now).await;
+        let fenced = holding_the_lease(&store, "a", now).await;
+        let claimed = claim(&store, &fenced, now, 3).await.expect("claim");
+        assert_eq!(claimed.len(), 3);
+        let unfenced = claim(&store, &claimant(&instance("b")), now, 1)
+            .await
+            .expect("claim");
+        // Cancelled while it waited for its turn (`/stop`): not ours to send any more.
+        sqlx::query("UPDATE outbox SET state = 'cancelled' WHERE id = $1")
+            .bind(claimed[1].id)
+            .execute(store.pool())
+            .await
+            .expect("cancel");
+        let mut batch: Vec<(&Claim, &str)> =
+            claimed.iter().map(|m| (&m.claim, "telegram")).collect();
+        batch.push((&unfenced[0].claim, "telegram"));
+        let mut tx = store.begin_rows().await.expect("begin");
+        let claims: Vec<&Claim> = batch.iter().map(|(c, _)| *c).collect();
+        lock_batch_for_rendering(&mut tx, &claims)
+            .await
+            .expect("lock");
+        let mut marked = mark_batch_sending(&mut tx, &batch).await.expect("sending");
+        tx.commit().await.expect("commit");
+        marked.sort_unstable();
+        assert_eq!(marked, [claimed[0].id, claimed[2].id, unfenced[0].id]);
+        assert_eq!(state(&store, claimed[1].id).await, "cancelled");
+
+        let record = |claim: &Claim| SentRecord {
+            claim: claim.clone(),
+            platform: "telegram".to_string(),
+            platform_message_id: format!("m{}", claim.id),
+            at: now,
+        };
+        let stale = Claim {
+            token: "someone else's".to_string(),
+            ..claimed[2].claim.clone()
+        };
+        let sent = [
+            record(&claimed[0].claim),
+            record(&stale),
+            record(&unfenced[0].claim),
+        ];
+        // Twice, as after an answer lost on the way back: the same outcome.
+        for _ in 0..2 {
+            mark_batch_sent(&store, &sent).await.expect("sent");
+        }
+        assert_eq!(state(&store, claimed[0].id).await, "sent");
+        assert_eq!(state(&store, unfenced[0].id).await, "sent");
+        assert_eq!(
+            state(&store, claimed[2].id).await,
+            "sending",
+            "a stale claim changes nothing"
+        );
+        let id: Option<String> =
+            sqlx::query_scalar("SELECT platform_message_id FROM outbox WHERE id = $1")
+                .bind(claimed[0].id)
+                .fetch_one(store.pool())
+                .await
+                .expect("row");
+        assert_eq!(id, Some(format!("m{}", claimed[0].id)));
+    }
+
+    #[tokio::test]
+    async fn a_deposed_holder_marks_no_row_of_a_batch_sending() {
+        let store = store().await;
+        let now = Utc::now();
+        enqueue_one(&store, "k1", now).await;
+        enqueue_one(&store, "k2", now).await;
+        let fenced = holding_the_lease(&store, "old", now).await;
+        let claimed = claim(&store, &fenced, now, 10).await.expect("claim");
+        assert_eq!(claimed.len(), 2);
+        take_over_after_expiry(&store, now).await;
+        let batch: Vec<(&Claim, &str)> = claimed.iter().map(|m| (&m.claim, "telegram")).collect();
+        let mut tx = store.begin_rows().await.expect("begin");
+        let marked = mark_batch_sending(&mut tx, &batch).await.expect("sending");
+        tx.commit().await.expect("commit");
+        assert!(marked.is_empty(), "the fence refuses the whole batch");
+        assert_eq!(state(&store, claimed[0].id).await, "claimed");
+    }
+
+    #[tokio::test]
+    async fn a_claim_waits_for_no_row_a_flow_holds_so_the_two_cannot_deadlock() {
+        let store = store().await;
+        if !store.is_postgres() {
+            // SQLite's one write lock serializes a claim and a flow whole; no row locks.
+            return;
+        }
+        let now = Utc::now();
+        enqueue_to(&store, "bulk", "chat:telegram:v1", now).await;
+        let interactive = NewMessage {
+            lane: Lane::Interactive.as_i64(),
+            ..new_message("reply", "chat:telegram:v1", now)
+        };
+        let mut conn = store.conn().await.expect("conn");
+        assert!(
+            enqueue(&mut conn, &interactive, now)
+                .await
+                .expect("enqueue")
+        );
+        drop(conn);
+        // A flow's transaction holds the viewer's queued bulk message (as cancelling it would).
+        let mut flow = store.begin_rows().await.expect("begin");
+        sqlx::query("SELECT id FROM outbox WHERE idem_key = 'bulk' FOR UPDATE")
+            .fetch_one(flow.db())
+            .await
+            .expect("lock");
+        // The claim neither waits for it nor takes the reply past it.
+        let claimed = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            claim(&store, &claimant(&instance("a")), now, 10),
+        )
+        .await
+        .expect("a claim does not wait for a flow's row lock")
+        .expect("claim");
+        assert!(
+            claimed.is_empty(),
+            "the reply waits behind the bulk message: {claimed:?}"
+        );
+        flow.commit().await.expect("commit");
+        // Released: the bulk message is promoted and goes first, then the reply.
+        let claimed = claim(&store, &claimant(&instance("a")), now, 10)
+            .await
+            .expect("claim");
+        assert_eq!(
+            claimed
+                .iter()
+                .map(|m| m.idem_key.as_str())
+                .collect::<Vec<_>>(),
+            ["bulk"]
+        );
+        assert_eq!(
+            claimed[0].lane,
+            Lane::Interactive,
+            "promoted to the reply's lane"
+        );
     }
 
     #[tokio::test]

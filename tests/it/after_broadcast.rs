@@ -502,3 +502,72 @@ async fn when_the_staff_group_is_upgraded_to_a_supergroup_encore_follows_it() {
     );
     assert_eq!(t.tg.violations(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_paid_broadcasts_thank_yous_go_out_faster_than_thirty_a_second_each_carrying_the_flag()
+{
+    use crate::support::telegram::{FakeTelegram, FakeTelegramOptions, RateLimit};
+    // Telegram's limit for this bot is 120 a second, of which only 30 are free: the stand-in
+    // refuses a send beyond the 30th in a second that does not carry `allow_paid_broadcast`.
+    let tg = FakeTelegram::start_with(FakeTelegramOptions {
+        global_limit: Some(RateLimit {
+            max: 120,
+            per: Duration::from_secs(1),
+        }),
+        ..FakeTelegramOptions::default()
+    })
+    .await;
+    let env = vec![
+        (
+            "ENCORE_TELEGRAM_PAID_BROADCAST".to_string(),
+            "true".to_string(),
+        ),
+        (
+            "ENCORE_LIMITS_TELEGRAM_PER_SECOND".to_string(),
+            "120".to_string(),
+        ),
+    ];
+    let t = TestApp::start_against(
+        tg,
+        TELEGRAM_ONLY,
+        std::sync::Arc::new(encore::clock::SystemClock),
+        env,
+    )
+    .await;
+    let buyers = 300usize;
+    seed_linked_buyers(&t.ctx().store, "b-paid", buyers, 90_000).await;
+    let (status, _) = t.post_events(&[ended("end-paid", "b-paid")]).await;
+    assert_eq!(status, 202);
+
+    let chats: Vec<i64> = (0..buyers as i64).map(|i| 90_000 + i).collect();
+    let delivered =
+        t.tg.wait_until(Duration::from_secs(60), |tg| {
+            chats.iter().all(|&c| !tg.sent_to(c).is_empty())
+        })
+        .await;
+    assert!(delivered, "every buyer got the thank-you");
+    for &chat in &chats {
+        assert_eq!(t.tg.sent_to(chat).len(), 1, "chat {chat} got exactly one");
+    }
+    let sent = t.tg.sent();
+    assert!(
+        sent.iter().all(|m| m.paid_broadcast),
+        "every message carried allow_paid_broadcast"
+    );
+    let mut at: Vec<_> = sent.iter().map(|m| m.at).collect();
+    at.sort();
+    let most_in_a_second = (0..at.len())
+        .map(|i| {
+            at[i..]
+                .iter()
+                .take_while(|&&a| a - at[i] < Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    assert!(
+        most_in_a_second > 30 && most_in_a_second <= 120,
+        "above the free 30 and within the paid 120 a second: {most_in_a_second}"
+    );
+    assert_eq!(t.tg.violations(), 0);
+}

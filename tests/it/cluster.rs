@@ -271,3 +271,59 @@ async fn a_leader_paused_past_its_lease_sends_nothing_when_it_resumes_and_stands
         old.stop().await.expect("the old leader stops");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_whose_database_stops_answering_says_standby_soon_after_its_lease_ran_out() {
+    use sqlx::Connection;
+    let Some((mut t, standby)) = leader_and_standby().await else {
+        return;
+    };
+    // Another session takes the lease's and the heartbeats' tables: every heartbeat, renewal and
+    // takeover waits without an answer, as when the database is unreachable.
+    let mut blocker = sqlx::postgres::PgConnection::connect(&t.db_url)
+        .await
+        .expect("a blocking session");
+    sqlx::query("BEGIN")
+        .execute(&mut blocker)
+        .await
+        .expect("begin");
+    sqlx::query("LOCK TABLE sender_lease, instances IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut blocker)
+        .await
+        .expect("lock");
+    let leader = t.app.as_ref().expect("leader");
+    let stood_by = time_until_role(leader, Role::Standby, Duration::from_secs(15))
+        .await
+        .expect("the leader stands by while its renewals get no answer");
+    // The lease is 3 s, renewed every 600 ms: it ran out at most 3 s after the lock; the
+    // heartbeat and the renewal are each given one heartbeat (600 ms) to answer, and the rest
+    // is margin for a busy test machine. Without an answer at all it said `leader` forever.
+    assert!(
+        stood_by <= Duration::from_millis(6_000),
+        "said leader for {stood_by:?} without a renewal"
+    );
+    sqlx::query("ROLLBACK")
+        .execute(&mut blocker)
+        .await
+        .expect("rollback");
+    blocker.close().await.expect("close");
+    // The database answers again: one of the two leads.
+    let started = Instant::now();
+    let mut leading = 0;
+    while started.elapsed() < Duration::from_secs(15) {
+        let roles = [
+            health(&base_of(leader)).await.1["role"].clone(),
+            health(&base_of(&standby)).await.1["role"].clone(),
+        ];
+        leading = roles.iter().filter(|r| **r == json!("leader")).count();
+        if leading == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(leading, 1, "one of the two leads again");
+    standby.stop().await.expect("the standby stops");
+    if let Some(old) = t.app.take() {
+        old.stop().await.expect("the old leader stops");
+    }
+}

@@ -120,6 +120,48 @@ async fn thirty_one_sends_within_a_second_get_exactly_one_429_that_teloxide_repo
 }
 
 #[tokio::test]
+async fn with_a_paid_limit_a_send_beyond_the_free_thirty_must_carry_allow_paid_broadcast() {
+    let tg = FakeTelegram::start_with(FakeTelegramOptions {
+        global_limit: Some(RateLimit {
+            max: 1000,
+            per: Duration::from_secs(1),
+        }),
+        ..FakeTelegramOptions::default()
+    })
+    .await;
+    tg.allow_violations();
+    let bot = bot_for(&tg);
+
+    let started = Instant::now();
+    for chat in 1..=30 {
+        bot.send_message(ChatId(6000 + chat), "free")
+            .await
+            .expect("within the free 30");
+    }
+    // The 31st in the same second: refused without the flag, accepted with it.
+    let unpaid = bot.send_message(ChatId(6031), "unpaid").await;
+    assert!(
+        matches!(unpaid, Err(RequestError::RetryAfter(_))),
+        "an unpaid 31st send in a second must be refused, got {unpaid:?}"
+    );
+    for chat in 31..=60 {
+        bot.send_message(ChatId(6000 + chat), "paid")
+            .allow_paid_broadcast(true)
+            .await
+            .expect("a paid broadcast beyond the free limit");
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "sends were too slow to test the limit"
+    );
+    assert_eq!(tg.violations(), 1);
+    let sent = tg.sent();
+    assert_eq!(sent.len(), 60);
+    assert_eq!(sent.iter().filter(|m| m.paid_broadcast).count(), 30);
+    assert!(sent.iter().all(|m| m.paid_broadcast == (m.text == "paid")));
+}
+
+#[tokio::test]
 async fn a_second_send_to_one_private_chat_200_ms_later_is_refused_and_one_a_second_later_is_not() {
     let tg = FakeTelegram::start().await;
     tg.allow_violations();

@@ -175,7 +175,16 @@ impl TestApp {
         clock: std::sync::Arc<dyn encore::clock::Clock>,
         env: Vec<(String, String)>,
     ) -> TestApp {
-        let tg = FakeTelegram::start().await;
+        Self::start_against(FakeTelegram::start().await, platforms, clock, env).await
+    }
+
+    /// Against a Telegram stand-in set up by the test (other limits).
+    pub async fn start_against(
+        tg: FakeTelegram,
+        platforms: Platforms,
+        clock: std::sync::Arc<dyn encore::clock::Clock>,
+        env: Vec<(String, String)>,
+    ) -> TestApp {
         let dc = FakeDiscord::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
         let db_url = encore::store::database_url_for_tests(dir.path()).await;

@@ -7,7 +7,10 @@
 //! * the published rate limits are enforced on the sending methods (`sendMessage`,
 //!   `sendPhoto`, `editMessageText`, `editMessageReplyMarkup`): 30 per second per bot,
 //!   1 per second per private chat, 20 per minute per group; a request over any of them is
-//!   refused with 429 and `retry_after`, and counted in [`FakeTelegram::violations`];
+//!   refused with 429 and `retry_after`, and counted in [`FakeTelegram::violations`]. A bot
+//!   may be given a higher limit for the bot (paid broadcasts, up to 1000 a second): then a
+//!   request beyond the free 30 in its second must carry `allow_paid_broadcast: true`, or it is
+//!   refused the same way ([`FakeTelegramOptions::free_limit`]);
 //! * a user who blocked the bot gets 403 `Forbidden: bot was blocked by the user`;
 //! * HTML is parsed like Telegram does (an unknown or unbalanced tag is a 400
 //!   `can't parse entities`), texts over 4096 characters are refused, an edit that changes
@@ -206,6 +209,8 @@ pub struct SentMessage {
     pub message_thread_id: Option<i32>,
     /// The photo of a `sendPhoto`: the `file_id` or URL sent, or `upload:<file name>`.
     pub photo: Option<String>,
+    /// Sent with `allow_paid_broadcast: true`.
+    pub paid_broadcast: bool,
     /// Bot API method that produced it (`sendMessage`, `sendPhoto`, `editMessageText`, ...).
     pub method: String,
     /// When the request arrived.
@@ -351,6 +356,10 @@ pub struct FakeTelegramOptions {
     pub bot_first_name: String,
     /// Limit over all sending requests of the bot; `None` disables it.
     pub global_limit: Option<RateLimit>,
+    /// Telegram's free limit for the bot, in the global limit's window: a request that finds
+    /// this many already in the window must carry `allow_paid_broadcast: true` (Telegram's
+    /// paid broadcasts), else it is a violation. Matters only with a `global_limit` above it.
+    pub free_limit: Option<usize>,
     /// Limit per private chat (positive chat id); `None` disables it.
     pub private_chat_limit: Option<RateLimit>,
     /// Limit per group, supergroup or channel (negative chat id); `None` disables it.
@@ -369,6 +378,7 @@ impl Default for FakeTelegramOptions {
                 max: 30,
                 per: Duration::from_secs(1),
             }),
+            free_limit: Some(30),
             private_chat_limit: Some(RateLimit {
                 max: 1,
                 per: Duration::from_secs(1),
@@ -1214,6 +1224,7 @@ impl ServerState {
             scripted_faults: 0,
             limiter: Limiter {
                 global: options.global_limit,
+                free: options.free_limit,
                 private_chat: options.private_chat_limit,
                 group_chat: options.group_chat_limit,
                 global_hits: VecDeque::new(),
@@ -1658,7 +1669,8 @@ impl ServerState {
                 Fault::ServerError => api_error(500, "Internal Server Error"),
             });
         }
-        if let Err(retry_after) = self.limiter.admit(chat_id, now) {
+        let paid = params.bool("allow_paid_broadcast").unwrap_or(false);
+        if let Err(retry_after) = self.limiter.admit(chat_id, paid, now) {
             self.violations += 1;
             return Err(too_many_requests(retry_after));
         }
@@ -1787,6 +1799,7 @@ impl ServerState {
             reply_to_message_id: reply_to,
             message_thread_id: thread,
             photo,
+            paid_broadcast: params.bool("allow_paid_broadcast").unwrap_or(false),
             method: method.name().to_owned(),
             at: now,
         });
@@ -2018,6 +2031,7 @@ impl ServerState {
             reply_to_message_id: None,
             message_thread_id: None,
             photo: None,
+            paid_broadcast: false,
             method: method.name().to_owned(),
             at: now,
         });
@@ -2042,6 +2056,7 @@ impl ServerState {
             reply_to_message_id: None,
             message_thread_id: None,
             photo: None,
+            paid_broadcast: false,
             method: method.name().to_owned(),
             at: now,
         });
@@ -2151,6 +2166,8 @@ impl ServerState {
 /// The published rate limits, as sliding windows over arrival times.
 struct Limiter {
     global: Option<RateLimit>,
+    /// Beyond this many in the global window a request must be a paid broadcast.
+    free: Option<usize>,
     private_chat: Option<RateLimit>,
     group_chat: Option<RateLimit>,
     global_hits: VecDeque<Instant>,
@@ -2160,7 +2177,8 @@ struct Limiter {
 impl Limiter {
     /// Counts a request at `now` if every window has room; otherwise refuses it (without
     /// counting) with the whole seconds until the fullest window frees a place (at least 1).
-    fn admit(&mut self, chat_id: Option<i64>, now: Instant) -> Result<(), u32> {
+    /// `paid`: the request carries `allow_paid_broadcast`, so the free limit does not apply.
+    fn admit(&mut self, chat_id: Option<i64>, paid: bool, now: Instant) -> Result<(), u32> {
         let chat_limit = match chat_id {
             Some(id) if id > 0 => self.private_chat,
             Some(_) => self.group_chat,
@@ -2169,6 +2187,10 @@ impl Limiter {
         let mut wait = Duration::ZERO;
         if let Some(limit) = self.global {
             wait = wait.max(Self::wait(&mut self.global_hits, limit, now));
+            if let Some(free) = self.free.filter(|_| !paid) {
+                let free = RateLimit { max: free, ..limit };
+                wait = wait.max(Self::wait(&mut self.global_hits, free, now));
+            }
         }
         if let (Some(limit), Some(id)) = (chat_limit, chat_id) {
             let hits = self.chat_hits.entry(id).or_default();

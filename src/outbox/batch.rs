@@ -1,0 +1,139 @@
+//! Batches of the dispatcher's database work, so that one leader keeps up with a platform limit
+//! of a thousand a second on PostgreSQL (issue #12): what a message costs is mostly round trips
+//! and commits, and those can be shared while every message keeps its own turn.
+//!
+//! 1. A delivery task hands its job to a [`Batches`] queue and awaits the answer. A worker takes
+//!    every job waiting (up to a maximum) as one batch; a batch is whatever arrived while the
+//!    previous one was in the database, so a lone message waits for nobody.
+//! 2. The dispatcher uses two: the rendering transaction (rows locked in id order, consent
+//!    checked again, the words written, one UPDATE marking the batch `sending` under the
+//!    fence), and the record of what the platform accepted (one UPDATE marking the batch
+//!    `sent`, retried until stored).
+//! 3. Each message still waits for its own chat's turn before it is rendered and takes its own
+//!    global slot before it goes on the wire (`pacing.rs`); a batch never sends anything.
+//!
+//! This module owns the queueing only; what a batch does is the dispatcher's.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+/// A queue of jobs answered in batches by workers.
+pub(super) struct Batches<J, R> {
+    jobs: mpsc::UnboundedSender<(J, oneshot::Sender<R>)>,
+}
+
+impl<J, R> Clone for Batches<J, R> {
+    fn clone(&self) -> Self {
+        Batches {
+            jobs: self.jobs.clone(),
+        }
+    }
+}
+
+/// The queue went away (the dispatcher is stopping): the job was not done.
+#[derive(Debug)]
+pub(super) struct Gone;
+
+impl<J: Send + 'static, R: Send + 'static> Batches<J, R> {
+    /// Starts `workers` workers, each answering up to `max` jobs at a time with `handle`, which
+    /// returns one answer per job in the jobs' order. They stop once every `Batches` handle is
+    /// dropped and the queue is empty.
+    pub(super) fn start<F, Fut>(
+        workers: usize,
+        max: usize,
+        handle: F,
+    ) -> (Batches<J, R>, Vec<tokio::task::JoinHandle<()>>)
+    where
+        F: Fn(Vec<J>) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Vec<R>> + Send + 'static,
+    {
+        let (jobs, receiver) = mpsc::unbounded_channel();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let handles = (0..workers.max(1))
+            .map(|_| {
+                let (receiver, handle) = (receiver.clone(), handle.clone());
+                tokio::spawn(async move { work(receiver, max.max(1), handle).await })
+            })
+            .collect();
+        (Batches { jobs }, handles)
+    }
+
+    /// Queues `job` and waits for its answer.
+    pub(super) async fn ask(&self, job: J) -> Result<R, Gone> {
+        let (answer, answered) = oneshot::channel();
+        self.jobs.send((job, answer)).map_err(|_| Gone)?;
+        answered.await.map_err(|_| Gone)
+    }
+}
+
+type Receiver<J, R> = Arc<Mutex<mpsc::UnboundedReceiver<(J, oneshot::Sender<R>)>>>;
+
+async fn work<J, R, F, Fut>(receiver: Receiver<J, R>, max: usize, handle: F)
+where
+    F: Fn(Vec<J>) -> Fut,
+    Fut: Future<Output = Vec<R>>,
+{
+    loop {
+        // One worker takes a batch at a time; the others work on theirs meanwhile.
+        let batch = {
+            let mut receiver = receiver.lock().await;
+            let Some(first) = receiver.recv().await else {
+                return;
+            };
+            let mut batch = vec![first];
+            while batch.len() < max {
+                match receiver.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            batch
+        };
+        let (jobs, answers): (Vec<J>, Vec<oneshot::Sender<R>>) = batch.into_iter().unzip();
+        let results = handle(jobs).await;
+        debug_assert_eq!(results.len(), answers.len());
+        for (answer, result) in answers.into_iter().zip(results) {
+            // A job whose task is gone has nobody to tell.
+            let _ = answer.send(result);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn jobs_waiting_together_are_answered_in_one_batch_each_with_its_own_answer() {
+        let batches_seen = Arc::new(AtomicUsize::new(0));
+        let seen = batches_seen.clone();
+        let (batches, workers) = Batches::start(1, 100, move |jobs: Vec<u32>| {
+            let seen = seen.clone();
+            async move {
+                seen.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                jobs.into_iter().map(|j| j * 2).collect::<Vec<_>>()
+            }
+        });
+        let asks: Vec<_> = (0..50)
+            .map(|j| {
+                let batches = batches.clone();
+                tokio::spawn(async move { batches.ask(j).await.expect("answered") })
+            })
+            .collect();
+        for (j, ask) in asks.into_iter().enumerate() {
+            assert_eq!(ask.await.expect("task"), j as u32 * 2);
+        }
+        // The first job may go alone; the rest wait together while it is handled.
+        assert!(batches_seen.load(Ordering::SeqCst) <= 3);
+        drop(batches);
+        for worker in workers {
+            worker
+                .await
+                .expect("the worker stops once the queue is gone");
+        }
+    }
+}
