@@ -11,6 +11,7 @@
 
 pub mod chats;
 pub mod customers;
+pub mod dashboard;
 pub mod dead_letters;
 pub mod events;
 pub mod feedback;

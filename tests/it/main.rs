@@ -19,6 +19,7 @@ mod community_discord;
 mod config_online;
 mod consent_from_shop;
 mod crash_recovery;
+mod dashboard;
 mod dead_letters;
 mod discord;
 mod discord_standin;
