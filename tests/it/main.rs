@@ -20,6 +20,7 @@ mod config_online;
 mod consent_from_shop;
 mod crash_recovery;
 mod dashboard;
+mod dashboard_browser;
 mod dead_letters;
 mod discord;
 mod discord_standin;
