@@ -77,6 +77,7 @@ nav form{margin:0 0 0 auto}
 main{max-width:60rem;margin:0 auto;padding:1rem}
 h2{font-size:1.3rem;margin:.5rem 0 1rem}
 h3{font-size:1.05rem;margin:1.5rem 0 .5rem}
+section>h3:first-child,section>h2:first-child{margin-top:0}
 section{background:#fff;border-radius:.5rem;padding:.75rem 1rem;margin:0 0 1rem;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:.95rem}
