@@ -185,7 +185,7 @@ async fn the_right_token_starts_a_session_in_a_strict_http_only_cookie_until_sig
 }
 
 /// Three buyers of `live-1` (ended, "겨울 아우터 라이브") and a later scheduled `live-2`.
-async fn seed_broadcasts(t: &TestApp) {
+pub async fn seed_broadcasts(t: &TestApp) {
     let now = Utc::now();
     let mut events = Vec::new();
     for (i, name) in ["민수", "지연", "하늘"].iter().enumerate() {

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::app::{ADMIN, TestApp, customer, order};
+use crate::dashboard::seed_broadcasts;
+use crate::support::app::{ADMIN, TestApp};
 
 /// The key WebDriver names an element by (W3C).
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -235,22 +236,7 @@ async fn a_host_signs_in_with_chromium_and_reads_a_broadcasts_report() {
     };
 
     let t = TestApp::start().await;
-    let mut events = Vec::new();
-    for (i, name) in ["민수", "지연", "하늘"].iter().enumerate() {
-        events.push(customer(&format!("c-{i}"), name));
-        events.push(order(
-            &format!("o-{i}"),
-            &format!("c-{i}"),
-            "live-1",
-            "코트",
-            39_000,
-        ));
-    }
-    events.push(json!({"id": "end-1", "type": "broadcast.ended",
-        "occurred_at": chrono::Utc::now().to_rfc3339(),
-        "broadcast": {"id": "live-1", "title": "겨울 아우터 라이브"}}));
-    let (status, body) = t.post_events(&events).await;
-    assert_eq!(status, 202, "{body}");
+    seed_broadcasts(&t).await;
 
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
