@@ -265,7 +265,7 @@ async fn open_tickets_show_their_promised_time_with_the_overdue_one_first() {
             &mut conn,
             "c-new",
             "telegram",
-            "person",
+            "button",
             None,
             waiting_opened,
         )
@@ -275,7 +275,7 @@ async fn open_tickets_show_their_promised_time_with_the_overdue_one_first() {
             &mut conn,
             "c-old",
             "telegram",
-            "person",
+            "words",
             None,
             overdue_opened,
         )
@@ -300,6 +300,10 @@ async fn open_tickets_show_their_promised_time_with_the_overdue_one_first() {
     assert!(overdue < waiting, "the overdue ticket comes first: {text}");
     assert!(text.contains("약속 시간 지남"), "{text}");
     assert!(text.contains("답변 대기"), "{text}");
+    assert!(
+        text.contains("버튼으로 상담 요청"),
+        "how it was asked: {text}"
+    );
     assert!(text.find("c-old") < text.find("c-new"));
 }
 
@@ -359,6 +363,10 @@ async fn held_messages_show_why_and_until_when() {
         "{text}"
     );
     assert!(text.contains("모두 2건"), "{text}");
+    assert!(
+        text.contains("다시 찾아 주세요"),
+        "the message is named: {text}"
+    );
     let shown = until
         .with_timezone(&chrono_tz::Asia::Seoul)
         .format("%Y-%m-%d %H:%M")

@@ -385,7 +385,7 @@ pub fn tickets(w: &Words, lines: &[TicketLine]) -> ViewResult {
                             tr class=[overdue.then_some("overdue")] {
                                 td { "#" (line.ticket.id) }
                                 td { (line.ticket.customer_id) }
-                                td { (line.ticket.reason) }
+                                td { (ticket_reason(w, &line.ticket.reason)?) }
                                 td { (w.at(line.ticket.opened_at)) }
                                 td { (w.at(line.promised_at)) }
                                 td { (w.t(match line.status {
@@ -401,6 +401,24 @@ pub fn tickets(w: &Words, lines: &[TicketLine]) -> ViewResult {
         }
     };
     layout(w, &title, true, body)
+}
+
+/// How the viewer asked for a person (`flows::handoff`), in words.
+fn ticket_reason(w: &Words, reason: &str) -> Result<String, I18nError> {
+    match reason {
+        "words" | "button" | "command" => w.t(&format!("dashboard-ticket-via-{reason}")),
+        other => Ok(other.to_string()),
+    }
+}
+
+/// A flow's name for people; a flow this version has no name for shows as it is stored.
+fn flow_name(w: &Words, flow: &str) -> Result<String, I18nError> {
+    let id = format!("dashboard-flow-{flow}");
+    if w.texts.has(w.lang, &id) {
+        w.t(&id)
+    } else {
+        Ok(flow.to_string())
+    }
 }
 
 fn hold_reason(w: &Words, reason: &str) -> Result<String, I18nError> {
@@ -434,7 +452,7 @@ pub fn held(w: &Words, held: &[HeldMessage], total: i64) -> ViewResult {
                         @for m in held {
                             tr {
                                 td { "m" (m.id) }
-                                td { (m.flow) }
+                                td { (flow_name(w, &m.flow)?) }
                                 td { (kind_name(w, &m.kind)?) }
                                 td { (m.customer_id.as_deref().unwrap_or(&m.recipient)) }
                                 td { (hold_reason(w, &m.reason)?) }
@@ -596,4 +614,21 @@ pub fn consent(w: &Words, customer: Option<&str>, entries: &[ConsentEntry]) -> V
         }
     };
     layout(w, &title, true, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::message::Flow;
+
+    #[test]
+    fn every_flow_has_a_name_on_the_dashboard_in_every_language() {
+        let texts = Texts::load().expect("texts");
+        for lang in Lang::ALL {
+            for flow in Flow::ALL {
+                let id = format!("dashboard-flow-{}", flow.as_str());
+                assert!(texts.has(lang, &id), "{lang}: {id}");
+            }
+        }
+    }
 }
