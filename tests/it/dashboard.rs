@@ -151,9 +151,26 @@ async fn the_right_token_starts_a_session_in_a_strict_http_only_cookie_until_sig
     assert!(value.len() >= 32, "a long random id: {value}");
     assert!(!set.contains(ADMIN), "the cookie is not the token");
 
-    let (status, text) = page(&t, &cookie, "/dashboard").await;
-    assert_eq!(status, 200);
+    let response = client()
+        .get(format!("{}/dashboard", t.base))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status().as_u16(), 200);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(header("cache-control"), "no-store");
+    assert!(header("content-security-policy").contains("default-src 'none'"));
+    let text = response.text().await.expect("page");
     assert!(text.contains("<html lang=\"ko\""), "{text}");
+    assert!(!text.contains("<script"), "no JavaScript");
     assert!(text.contains("name=\"viewport\""), "readable on a phone");
 
     // Over https (a proxy in front says so) the cookie is Secure as well.

@@ -94,7 +94,7 @@ form.inline,p.inline{display:flex;flex-wrap:wrap;gap:.5rem}
 input[type=text],input[type=password]{font:inherit;padding:.5rem;border:1px solid #bbb;border-radius:.4rem;flex:1 1 14rem;min-width:0}
 button{font:inherit;padding:.5rem 1rem;border:0;border-radius:.4rem;background:#4f46e5;color:#fff}
 header button{background:transparent;border:1px solid #fff;padding:.15rem .6rem}
-.charts svg{max-width:100%;height:auto}
+.charts svg{max-width:100%;height:auto;font-family:inherit}
 ";
 
 /// The frame of every page. `signed_in` shows the menu and the sign-out button.
