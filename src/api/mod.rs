@@ -1,9 +1,9 @@
 //! The HTTP API (CONTRACT §3): health, metrics, signed events from the shop, link tokens,
-//! reports, the customer record, Telegram's webhook and the host's dashboard (`dashboard/`). Handlers are thin: they check, parse and
-//! hand over.
+//! reports, the customer record, Telegram's webhook and the host's dashboard (`dashboard/`).
+//! Handlers are thin: they check, parse and hand over.
 
 mod admin;
-pub mod dashboard;
+mod dashboard;
 mod errors;
 mod events;
 mod telegram_webhook;

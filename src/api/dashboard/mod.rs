@@ -30,7 +30,7 @@ use crate::config::Config;
 use crate::context::AppContext;
 use crate::signing::same_secret;
 
-pub use session::{COOKIE_NAME, SESSION_HOURS};
+use session::SESSION_HOURS;
 
 /// Where a visitor without a session is sent.
 const LOGIN_PATH: &str = "/dashboard/login";
