@@ -164,3 +164,4 @@ dashboard-flow-birthday = Birthday
 dashboard-flow-winback = Win-back
 dashboard-flow-welcome_back = Welcome back
 dashboard-flow-next_live_alert = Next-live alert
+dashboard-flow-cart_reminder = Cart reminder

@@ -32,6 +32,9 @@ pub struct PolicyConfig {
     pub consent_renotice_days: u32,
     #[serde(deserialize_with = "rules::one::<AtLeast<u32, 1>, _>")]
     pub pending_event_hours: u32,
+    /// How long after `abandoned_at` a cart's one reminder goes out (CONTRACT §6).
+    #[serde(deserialize_with = "rules::one::<AtLeast<u32, 1>, _>")]
+    pub cart_reminder_after_hours: u32,
 }
 
 impl Default for PolicyConfig {
@@ -47,6 +50,7 @@ impl Default for PolicyConfig {
             ticket_idle_close_days: 7,
             consent_renotice_days: 700,
             pending_event_hours: 24,
+            cart_reminder_after_hours: 48,
         }
     }
 }
@@ -60,6 +64,8 @@ pub struct JourneysConfig {
     pub winback: bool,
     pub next_live_alerts: bool,
     pub welcome_back: bool,
+    /// One reminder for a cart left without ordering its items (advertising).
+    pub cart_reminder: bool,
 }
 
 impl Default for JourneysConfig {
@@ -70,6 +76,7 @@ impl Default for JourneysConfig {
             winback: true,
             next_live_alerts: true,
             welcome_back: true,
+            cart_reminder: true,
         }
     }
 }

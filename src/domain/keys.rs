@@ -201,6 +201,11 @@ pub enum IdemKey {
         broadcast_id: String,
         customer_id: String,
     },
+    /// `cart:<cart>:<customer>`: a cart's one reminder.
+    CartReminder {
+        cart_id: String,
+        customer_id: String,
+    },
 }
 
 const CHECKIN: &str = "checkin:";
@@ -459,6 +464,13 @@ impl IdemKey {
             "welcome_back" => IdemKey::WelcomeBack {
                 winback_key: rest.to_string(),
             },
+            "cart" => {
+                let (cart_id, customer_id) = rest.split_once(':')?;
+                IdemKey::CartReminder {
+                    cart_id: cart_id.to_string(),
+                    customer_id: customer_id.to_string(),
+                }
+            }
             "alert" => {
                 let (stage, rest) = rest.split_once(':')?;
                 let (broadcast_id, customer_id) = rest.split_once(':')?;
@@ -683,6 +695,10 @@ impl fmt::Display for IdemKey {
                 broadcast_id,
                 customer_id,
             } => write!(f, "alert:{}:{broadcast_id}:{customer_id}", stage.as_str()),
+            IdemKey::CartReminder {
+                cart_id,
+                customer_id,
+            } => write!(f, "cart:{cart_id}:{customer_id}"),
         }
     }
 }

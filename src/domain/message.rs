@@ -100,10 +100,12 @@ pub enum Flow {
     /// The first order after a win-back, thanked without an offer.
     WelcomeBack,
     NextLiveAlert,
+    /// One reminder of a cart left without ordering its items.
+    CartReminder,
 }
 
 impl Flow {
-    pub const ALL: [Flow; 26] = [
+    pub const ALL: [Flow; 27] = [
         Flow::ThankYou,
         Flow::OrderNote,
         Flow::Reply,
@@ -130,6 +132,7 @@ impl Flow {
         Flow::Winback,
         Flow::WelcomeBack,
         Flow::NextLiveAlert,
+        Flow::CartReminder,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -160,6 +163,7 @@ impl Flow {
             Flow::Winback => "winback",
             Flow::WelcomeBack => "welcome_back",
             Flow::NextLiveAlert => "next_live_alert",
+            Flow::CartReminder => "cart_reminder",
         }
     }
 
@@ -191,7 +195,8 @@ impl Flow {
             | Flow::EngagedThanks
             | Flow::Birthday
             | Flow::Winback
-            | Flow::NextLiveAlert => MessageKind::Advertising,
+            | Flow::NextLiveAlert
+            | Flow::CartReminder => MessageKind::Advertising,
         }
     }
 
@@ -205,6 +210,7 @@ impl Flow {
                 | Flow::Birthday
                 | Flow::Winback
                 | Flow::WelcomeBack
+                | Flow::CartReminder
         )
     }
 
@@ -376,6 +382,8 @@ mod tests {
             (Flow::NextLiveAlert, Advertising),
             // welcome-back after a win-back, without an offer: it thanks for an order
             (Flow::WelcomeBack, Transactional),
+            // cart reminder, personalised picks, trust-recovery win-back, the weekly letter
+            (Flow::CartReminder, Advertising),
         ];
         assert_eq!(table.len(), Flow::ALL.len(), "the table names every flow");
         for flow in Flow::ALL {
@@ -423,7 +431,8 @@ mod tests {
                 Flow::Checkin,
                 Flow::Birthday,
                 Flow::Winback,
-                Flow::WelcomeBack
+                Flow::WelcomeBack,
+                Flow::CartReminder
             ]
         );
     }

@@ -19,7 +19,9 @@ use crate::domain::policy::{birthday_today, journey_window};
 use crate::domain::{Flow, Lane, Lang};
 use crate::i18n::Texts;
 use crate::outbox::{self, ButtonSpec, Envelope, Payload, Recipient};
-use crate::store::{Conn, StoreResult, customers, journeys as stored, orders, vip};
+use crate::store::{
+    Conn, StoreResult, carts as stored_carts, customers, journeys as stored, orders, vip,
+};
 
 /// Win-back messages are at least this far apart.
 const WINBACK_SPACING_DAYS: i64 = 7;
@@ -49,6 +51,9 @@ pub struct DueJourney {
     /// The A/B variant its text was chosen in, if the text has variants.
     #[serde(skip)]
     pub variant: Option<&'static str>,
+    /// When it is dropped unsent (advertising that would be late), if ever.
+    #[serde(skip)]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// The time-driven journey steps due at `at` (check-in, birthday, win-back), not yet written.
@@ -79,6 +84,7 @@ pub async fn due(
                     order_id: delivered.order_id,
                 },
                 variant: None,
+                expires_at: None,
             });
         }
     }
@@ -110,6 +116,7 @@ pub async fn due(
                 flow: Flow::Birthday,
                 payload: Payload::text(&id),
                 variant,
+                expires_at: None,
             });
         }
     }
@@ -155,11 +162,73 @@ pub async fn due(
                 flow: Flow::Winback,
                 payload,
                 variant,
+                expires_at: None,
             });
         }
     }
+    if journeys.cart_reminder {
+        due.extend(cart_reminders_due(config, conn, at, goes_at).await?);
+    }
     for item in &mut due {
         item.language = language_of(config, conn, &item.customer_id).await?.code();
+    }
+    Ok(due)
+}
+
+/// A cart's reminder is advertising; it expires this long after the cart was left.
+const CART_REMINDER_DAYS: i64 = 7;
+/// Items a cart reminder names before it says "and N more".
+const CART_ITEMS_NAMED: usize = 3;
+
+/// Carts left `cart_reminder_after_hours` ago or more (within their week), whose customer has
+/// marketing consent and has ordered none of the cart's items since: one reminder each.
+async fn cart_reminders_due(
+    config: &Config,
+    conn: &mut Conn,
+    at: DateTime<Utc>,
+    goes_at: DateTime<Utc>,
+) -> StoreResult<Vec<DueJourney>> {
+    let after = Duration::hours(i64::from(config.policy.cart_reminder_after_hours));
+    let week = Duration::days(CART_REMINDER_DAYS);
+    let mut due = Vec::new();
+    for cart in stored_carts::carts_left_between(conn, at - week, at - after).await? {
+        let key = IdemKey::CartReminder {
+            cart_id: cart.id.clone(),
+            customer_id: cart.customer_id.clone(),
+        };
+        if crate::store::outbox::state_of(conn, &key).await?.is_some() {
+            continue;
+        }
+        if !crate::outbox::gate::has_marketing_consent(conn, &cart.customer_id).await? {
+            continue;
+        }
+        let ordered =
+            stored_carts::skus_ordered_since(conn, &cart.customer_id, cart.abandoned_at).await?;
+        if cart.items.iter().any(|item| ordered.contains(&item.sku)) {
+            continue;
+        }
+        let names: Vec<&str> = cart.items.iter().map(|i| i.name.as_str()).collect();
+        let first = names
+            .iter()
+            .take(CART_ITEMS_NAMED)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        let others = names.len().saturating_sub(CART_ITEMS_NAMED) as i64;
+        due.push(DueJourney {
+            customer_id: cart.customer_id,
+            journey: "cart_reminder",
+            kind: Flow::CartReminder.kind().as_str(),
+            language: "",
+            due_at: goes_at,
+            key,
+            flow: Flow::CartReminder,
+            payload: Payload::text("journey-cart-reminder")
+                .arg("first", first)
+                .arg("others", others),
+            variant: None,
+            expires_at: Some(cart.abandoned_at + week),
+        });
     }
     Ok(due)
 }
@@ -253,7 +322,7 @@ async fn write_steps(
     let mut written = 0;
     for step in steps {
         let mut payload = step.payload;
-        let mut expires_at = None;
+        let mut expires_at = step.expires_at;
         let mut coupon = None;
         if step.flow == Flow::Birthday {
             // Celebrated on the day or not at all: it expires at the next midnight, shop time.

@@ -123,6 +123,7 @@ pub async fn run(
                 conn,
                 broadcast_id,
                 i64::from(conv.ctx.config.policy.handoff_first_response_hours),
+                conv.ctx.clock.now(),
             )
             .await?;
             let payload = match report {

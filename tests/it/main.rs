@@ -11,9 +11,11 @@
 mod support;
 
 mod after_broadcast;
+mod carts;
 mod claims;
 mod cli;
 mod cluster;
+mod comeback;
 mod community;
 mod community_discord;
 mod config_online;
