@@ -254,6 +254,8 @@ async fn the_broadcast_list_is_newest_first_with_buyers_and_each_report_is_in_ko
         "상담 연결",
         "다시 왔을까요?",
         "30일 안에 재주문",
+        "미연결 구매자: 3명 중 30일 안에 재주문 0명",
+        "집계 중",
         "다음 방송 시청",
     ] {
         assert!(

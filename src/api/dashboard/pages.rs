@@ -56,6 +56,7 @@ pub async fn broadcast(State(ctx): State<AppContext>, Path(id): Path<String>) ->
         .broadcast_report(
             &id,
             i64::from(ctx.config.policy.handoff_first_response_hours),
+            ctx.clock.now(),
         )
         .await?;
     let words = Words::of(&ctx);
