@@ -256,10 +256,71 @@ fn next_midnight(now: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<DateTime<Utc>>
         .map(|at| at.with_timezone(&Utc))
 }
 
-/// `encore journeys preview`: what would be due at `at`, sending nothing.
-pub async fn preview(ctx: &AppContext, at: DateTime<Utc>) -> StoreResult<Vec<DueJourney>> {
+/// The `[journeys]` key a written message belongs to, for the journeys that are written by
+/// events rather than by the clock (and so are only ever seen queued).
+fn journey_of_flow(flow: Flow) -> Option<&'static str> {
+    match flow {
+        Flow::Checkin => Some("checkin"),
+        Flow::Birthday => Some("birthday"),
+        Flow::Winback => Some("winback"),
+        Flow::WelcomeBack => Some("welcome_back"),
+        Flow::NextLiveAlert => Some("next_live_alerts"),
+        Flow::CartReminder => Some("cart_reminder"),
+        _ => None,
+    }
+}
+
+/// One line of `encore journeys preview --json` (CONTRACT §1).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PreviewEntry {
+    pub customer_id: String,
+    /// The `[journeys]` key.
+    pub journey: &'static str,
+    pub kind: &'static str,
+    pub language: &'static str,
+    /// When it goes out.
+    pub due_at: DateTime<Utc>,
+}
+
+/// `encore journeys preview`: what would be due at `at`, sending nothing — the steps the clock
+/// would write then, and the journey messages already written and waiting in the queue (a
+/// next-live alert held for quiet hours, a welcome-back waiting for the send window, anything
+/// postponed by the weekly cap) that would have gone out by then.
+pub async fn preview(ctx: &AppContext, at: DateTime<Utc>) -> StoreResult<Vec<PreviewEntry>> {
     let mut conn = ctx.store.conn().await?;
-    due(&ctx.config, &ctx.texts, &mut conn, at).await
+    let mut listed: Vec<PreviewEntry> = due(&ctx.config, &ctx.texts, &mut conn, at)
+        .await?
+        .into_iter()
+        .map(|step| PreviewEntry {
+            customer_id: step.customer_id,
+            journey: step.journey,
+            kind: step.kind,
+            language: step.language,
+            due_at: step.due_at,
+        })
+        .collect();
+    let names: Vec<&str> = Flow::ALL
+        .into_iter()
+        .filter(|f| journey_of_flow(*f).is_some())
+        .map(Flow::as_str)
+        .collect();
+    for queued in stored::queued_journeys(&mut conn, &names, at).await? {
+        let journey = Flow::from_name(&queued.flow).and_then(journey_of_flow);
+        let kind = queued.kind.parse::<crate::domain::MessageKind>().ok();
+        let (Some(journey), Some(kind)) = (journey, kind) else {
+            continue;
+        };
+        listed.push(PreviewEntry {
+            language: language_of(&ctx.config, &mut conn, &queued.customer_id)
+                .await?
+                .code(),
+            customer_id: queued.customer_id,
+            journey,
+            kind: kind.as_str(),
+            due_at: queued.goes_at,
+        });
+    }
+    Ok(listed)
 }
 
 /// A journey text may come in variants `<id>-a` and `<id>-b`: each customer always gets the

@@ -310,3 +310,48 @@ pub async fn set_variant(conn: &mut Conn, key: &IdemKey, variant: &str) -> Store
         .await?;
     Ok(())
 }
+
+/// A journey message already written and waiting in the queue (held for quiet hours or the
+/// send window, postponed by the weekly cap): what `journeys preview` adds to the steps due.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedJourney {
+    pub customer_id: String,
+    pub flow: String,
+    pub kind: String,
+    pub goes_at: DateTime<Utc>,
+}
+
+/// Queued messages of `flows` for a customer that would have gone out by `at` and have not
+/// expired by then, in the order they go.
+pub async fn queued_journeys(
+    conn: &mut Conn,
+    flows: &[&str],
+    at: DateTime<Utc>,
+) -> StoreResult<Vec<QueuedJourney>> {
+    let placeholders = (0..flows.len())
+        .map(|i| format!("${}", i + 2))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT customer_id, flow, kind, not_before FROM outbox
+          WHERE state = 'queued' AND customer_id IS NOT NULL AND not_before <= $1
+            AND (expires_at IS NULL OR expires_at > $1) AND flow IN ({placeholders})
+          ORDER BY not_before, id"
+    );
+    let mut query = sqlx::query(&sql).bind(ts(at));
+    for flow in flows {
+        query = query.bind(*flow);
+    }
+    let rows = query.fetch_all(conn.db()).await?;
+    rows.iter()
+        .map(|row| {
+            let at: String = row.try_get("not_before")?;
+            Ok(QueuedJourney {
+                customer_id: row.try_get("customer_id")?,
+                flow: row.try_get("flow")?,
+                kind: row.try_get("kind")?,
+                goes_at: parse_ts(&at)?,
+            })
+        })
+        .collect()
+}

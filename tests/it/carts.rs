@@ -170,3 +170,114 @@ async fn a_cart_without_items_or_with_a_bad_time_is_refused_naming_the_field() {
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("abandoned_at"), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journeys_preview_lists_a_held_next_live_alert_and_a_due_cart_reminder() {
+    // 23:00 in Seoul: quiet hours.
+    let now = Utc
+        .with_ymd_and_hms(2026, 5, 4, 14, 0, 0)
+        .single()
+        .expect("a time");
+    let clock = ManualClock::at(now);
+    let t = TestApp::start_with_clock(Arc::new(clock.clone())).await;
+    let viewer = TgUser::new(9_501, "구독자").with_language("ko");
+    accepted(
+        &t,
+        &[customer_with_consent(
+            "fan",
+            "구독자",
+            true,
+            now - chrono::Duration::days(10),
+        )],
+    )
+    .await;
+    t.link_viewer("fan", &viewer).await;
+    t.tg.push_private_text(&viewer, "/alerts on");
+    let subscribed =
+        t.tg.wait_until(Duration::from_secs(30), |tg| {
+            tg.sent_to(viewer.id)
+                .iter()
+                .any(|m| m.text.contains("알려 드릴게요"))
+        })
+        .await;
+    assert!(subscribed, "the viewer subscribed");
+    let starts = Utc
+        .with_ymd_and_hms(2026, 5, 5, 11, 0, 0)
+        .single()
+        .expect("a time");
+    accepted(
+        &t,
+        &[
+            json!({"id": "sch-1", "type": "broadcast.scheduled", "occurred_at": now.to_rfc3339(),
+                "broadcast": {"id": "b-9", "title": "봄 신상 라이브", "starts_at": starts.to_rfc3339()}}),
+            cart("ca-9", "cart-9", "fan", now - chrono::Duration::hours(72)),
+        ],
+    )
+    .await;
+    t.settle().await;
+    assert!(
+        !t.tg
+            .sent_to(viewer.id)
+            .iter()
+            .any(|m| m.text.contains("봄 신상 라이브")),
+        "the alert is held through quiet hours"
+    );
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_encore"))
+        .args([
+            "journeys",
+            "preview",
+            "--at",
+            "2026-05-05T12:00:00+09:00",
+            "--json",
+        ])
+        .env("ENCORE_DATABASE_URL", &t.db_url)
+        .current_dir(t.dir.path())
+        .output()
+        .expect("encore runs");
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&cli.stdout).expect("json");
+    let mut journeys: Vec<(String, String, String)> = listed
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|d| {
+            (
+                d["journey"].as_str().unwrap_or_default().to_string(),
+                d["kind"].as_str().unwrap_or_default().to_string(),
+                d["customer_id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    journeys.sort();
+    assert_eq!(
+        journeys,
+        vec![
+            (
+                "cart_reminder".to_string(),
+                "advertising".to_string(),
+                "fan".to_string()
+            ),
+            (
+                "next_live_alerts".to_string(),
+                "advertising".to_string(),
+                "fan".to_string()
+            ),
+        ],
+        "{listed}"
+    );
+    let alert = listed
+        .as_array()
+        .expect("an array")
+        .iter()
+        .find(|d| d["journey"] == "next_live_alerts")
+        .expect("the alert");
+    assert_eq!(
+        alert["due_at"],
+        json!("2026-05-04T23:00:00Z"),
+        "08:00 in Seoul"
+    );
+}
