@@ -165,3 +165,4 @@ dashboard-flow-winback = Win-back
 dashboard-flow-welcome_back = Welcome back
 dashboard-flow-next_live_alert = Next-live alert
 dashboard-flow-cart_reminder = Cart reminder
+dashboard-flow-digest = Weekly letter

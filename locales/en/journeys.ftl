@@ -29,3 +29,11 @@ journey-cart-reminder = Your cart still holds { $others ->
         [0] { $first }
        *[other] { $first } and { $others } more
     }. Take a look and order whenever it suits you. 🛒
+journey-digest = 📬 This week at { $shop }.{ $count ->
+        [0] {""}
+       *[other] {"\u000A"}Coming lives:{"\u000A"}{ $lives }
+    }{ $vip ->
+        [yes] {"\u000A"}💎 There is news in the VIP lounge: VIP customers hear it first.
+       *[no] {""}
+    }
+journey-digest-live = • “{ $title }” { $starts }

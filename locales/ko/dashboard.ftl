@@ -165,3 +165,4 @@ dashboard-flow-winback = 다시 찾아 주세요
 dashboard-flow-welcome_back = 다시 오신 것 환영
 dashboard-flow-next_live_alert = 다음 라이브 알림
 dashboard-flow-cart_reminder = 장바구니 알림
+dashboard-flow-digest = 주간 소식

@@ -206,6 +206,8 @@ pub enum IdemKey {
         cart_id: String,
         customer_id: String,
     },
+    /// `digest:<ISO week, like 2026-W49>:<customer>`: one weekly letter a week.
+    Digest { week: String, customer_id: String },
 }
 
 const CHECKIN: &str = "checkin:";
@@ -464,6 +466,13 @@ impl IdemKey {
             "welcome_back" => IdemKey::WelcomeBack {
                 winback_key: rest.to_string(),
             },
+            "digest" => {
+                let (week, customer_id) = rest.split_once(':')?;
+                IdemKey::Digest {
+                    week: week.to_string(),
+                    customer_id: customer_id.to_string(),
+                }
+            }
             "cart" => {
                 let (cart_id, customer_id) = rest.split_once(':')?;
                 IdemKey::CartReminder {
@@ -517,6 +526,11 @@ impl IdemKey {
     /// What every check-in key starts with; the order id follows (SQL joins orders on it).
     pub fn checkin_prefix() -> &'static str {
         CHECKIN
+    }
+
+    /// What every weekly letter of an ISO week starts with; the customer id follows.
+    pub fn digest_prefix(week: &str) -> String {
+        format!("digest:{week}:")
     }
 
     /// What every thank-you of a broadcast starts with; the customer id follows (one SQL
@@ -699,6 +713,7 @@ impl fmt::Display for IdemKey {
                 cart_id,
                 customer_id,
             } => write!(f, "cart:{cart_id}:{customer_id}"),
+            IdemKey::Digest { week, customer_id } => write!(f, "digest:{week}:{customer_id}"),
         }
     }
 }

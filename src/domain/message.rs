@@ -102,10 +102,12 @@ pub enum Flow {
     NextLiveAlert,
     /// One reminder of a cart left without ordering its items.
     CartReminder,
+    /// The weekly letter: the coming lives, news from the VIP room.
+    Digest,
 }
 
 impl Flow {
-    pub const ALL: [Flow; 27] = [
+    pub const ALL: [Flow; 28] = [
         Flow::ThankYou,
         Flow::OrderNote,
         Flow::Reply,
@@ -133,6 +135,7 @@ impl Flow {
         Flow::WelcomeBack,
         Flow::NextLiveAlert,
         Flow::CartReminder,
+        Flow::Digest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -164,6 +167,7 @@ impl Flow {
             Flow::WelcomeBack => "welcome_back",
             Flow::NextLiveAlert => "next_live_alert",
             Flow::CartReminder => "cart_reminder",
+            Flow::Digest => "digest",
         }
     }
 
@@ -196,7 +200,8 @@ impl Flow {
             | Flow::Birthday
             | Flow::Winback
             | Flow::NextLiveAlert
-            | Flow::CartReminder => MessageKind::Advertising,
+            | Flow::CartReminder
+            | Flow::Digest => MessageKind::Advertising,
         }
     }
 
@@ -211,6 +216,7 @@ impl Flow {
                 | Flow::Winback
                 | Flow::WelcomeBack
                 | Flow::CartReminder
+                | Flow::Digest
         )
     }
 
@@ -384,6 +390,7 @@ mod tests {
             (Flow::WelcomeBack, Transactional),
             // cart reminder, personalised picks, trust-recovery win-back, the weekly letter
             (Flow::CartReminder, Advertising),
+            (Flow::Digest, Advertising),
         ];
         assert_eq!(table.len(), Flow::ALL.len(), "the table names every flow");
         for flow in Flow::ALL {
@@ -432,7 +439,8 @@ mod tests {
                 Flow::Birthday,
                 Flow::Winback,
                 Flow::WelcomeBack,
-                Flow::CartReminder
+                Flow::CartReminder,
+                Flow::Digest
             ]
         );
     }

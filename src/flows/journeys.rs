@@ -169,6 +169,9 @@ pub async fn due(
     if journeys.cart_reminder {
         due.extend(cart_reminders_due(config, conn, at, goes_at).await?);
     }
+    if journeys.digest {
+        due.extend(digests_due(config, texts, conn, at, goes_at).await?);
+    }
     for item in &mut due {
         item.language = language_of(config, conn, &item.customer_id).await?.code();
     }
@@ -233,6 +236,87 @@ async fn cart_reminders_due(
     Ok(due)
 }
 
+/// The weekly letter lists the lives scheduled this far ahead.
+const DIGEST_AHEAD_DAYS: i64 = 14;
+
+/// The weekly letter (CONTRACT §6): on `digest_day` from `digest_time` (shop time), once per ISO
+/// week, to linked customers with marketing consent. It lists the lives scheduled in the next
+/// two weeks and says when staff posted in the VIP room during the past week; with neither,
+/// there is nothing new to read and nobody gets one.
+async fn digests_due(
+    config: &Config,
+    texts: &Texts,
+    conn: &mut Conn,
+    at: DateTime<Utc>,
+    goes_at: DateTime<Utc>,
+) -> StoreResult<Vec<DueJourney>> {
+    use chrono::Datelike;
+    let tz = config.shop.timezone;
+    let local = at.with_timezone(&tz);
+    if local.weekday() != config.policy.digest_day.0 || local.time() < config.policy.digest_time.0 {
+        return Ok(Vec::new());
+    }
+    let lives =
+        stored::lives_scheduled_between(conn, at, at + Duration::days(DIGEST_AHEAD_DAYS)).await?;
+    let vip_news = stored::vip_post_since(conn, at - Duration::days(7)).await?;
+    if lives.is_empty() && !vip_news {
+        return Ok(Vec::new());
+    }
+    let week = local.iso_week();
+    let week = format!("{}-W{:02}", week.year(), week.week());
+    // The lines name each live in the reader's language; a line that cannot be rendered (a
+    // broken locale) leaves the letter without it rather than without the letter.
+    let lines_in = |lang: Lang| {
+        lives
+            .iter()
+            .filter_map(|live| {
+                texts
+                    .render(
+                        lang,
+                        "journey-digest-live",
+                        &[
+                            ("title", live.title.as_str().into()),
+                            (
+                                "starts",
+                                crate::domain::policy::shop_minute(live.starts_at, tz).into(),
+                            ),
+                        ],
+                    )
+                    .map_err(
+                        |err| tracing::error!(error = %err, "a digest line could not be rendered"),
+                    )
+                    .ok()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut due = Vec::new();
+    for customer_id in stored::consenting_without(conn, &IdemKey::digest_prefix(&week)).await? {
+        let lang = language_of(config, conn, &customer_id).await?;
+        due.push(DueJourney {
+            key: IdemKey::Digest {
+                week: week.clone(),
+                customer_id: customer_id.clone(),
+            },
+            customer_id,
+            journey: "digest",
+            kind: Flow::Digest.kind().as_str(),
+            language: lang.code(),
+            due_at: goes_at,
+            flow: Flow::Digest,
+            payload: Payload::text("journey-digest")
+                .arg("shop", config.shop.name.clone())
+                .arg("lives", lines_in(lang))
+                .arg("count", lives.len() as i64)
+                .arg("vip", if vip_news { "yes" } else { "no" }),
+            variant: None,
+            // This week's letter, read this day: dropped at midnight, never sent late.
+            expires_at: next_midnight(at, tz),
+        });
+    }
+    Ok(due)
+}
+
 async fn language_of(config: &Config, conn: &mut Conn, customer_id: &str) -> StoreResult<Lang> {
     let default = config.shop.default_locale;
     let Some(customer) = customers::customer(conn, customer_id).await? else {
@@ -266,6 +350,7 @@ fn journey_of_flow(flow: Flow) -> Option<&'static str> {
         Flow::WelcomeBack => Some("welcome_back"),
         Flow::NextLiveAlert => Some("next_live_alerts"),
         Flow::CartReminder => Some("cart_reminder"),
+        Flow::Digest => Some("digest"),
         _ => None,
     }
 }

@@ -355,3 +355,63 @@ pub async fn queued_journeys(
         })
         .collect()
 }
+
+/// Linked customers whose latest marketing consent is yes and who have no message under the
+/// key `prefix || customer_id` yet: the weekly letter's recipients, in one query.
+pub async fn consenting_without(conn: &mut Conn, prefix: &str) -> StoreResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT i.customer_id FROM identities i
+          WHERE NOT EXISTS (SELECT 1 FROM outbox x WHERE x.idem_key = $1 || i.customer_id)
+            AND (SELECT CAST(c.granted AS BIGINT) FROM consents c
+                  WHERE c.customer_id = i.customer_id AND c.purpose = 'marketing'
+                  ORDER BY c.given_at DESC, c.id DESC LIMIT 1) = 1
+          ORDER BY i.customer_id",
+    )
+    .bind(prefix)
+    .fetch_all(conn.db())
+    .await?)
+}
+
+/// A live the shop scheduled that has not started: its title and start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComingLive {
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+}
+
+/// Lives scheduled to start in `(from, to]` that have not started yet, soonest first.
+pub async fn lives_scheduled_between(
+    conn: &mut Conn,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoreResult<Vec<ComingLive>> {
+    let rows = sqlx::query(
+        "SELECT COALESCE(title, id) AS title, starts_at FROM broadcasts
+          WHERE starts_at > $1 AND starts_at <= $2 AND started_at IS NULL
+          ORDER BY starts_at, id",
+    )
+    .bind(ts(from))
+    .bind(ts(to))
+    .fetch_all(conn.db())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let at: String = row.try_get("starts_at")?;
+            Ok(ComingLive {
+                title: row.try_get("title")?,
+                starts_at: parse_ts(&at)?,
+            })
+        })
+        .collect()
+}
+
+/// Whether staff posted in the VIP room (`/vippost`) since `since`.
+pub async fn vip_post_since(conn: &mut Conn, since: DateTime<Utc>) -> StoreResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM outbox WHERE flow = 'vip_post' AND created_at >= $1 LIMIT 1",
+    )
+    .bind(ts(since))
+    .fetch_optional(conn.db())
+    .await?;
+    Ok(found.is_some())
+}

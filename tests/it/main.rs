@@ -24,6 +24,7 @@ mod crash_recovery;
 mod dashboard;
 mod dashboard_browser;
 mod dead_letters;
+mod digest;
 mod discord;
 mod discord_standin;
 mod events_out;
