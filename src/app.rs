@@ -211,6 +211,8 @@ impl RunningApp {
         let (api_ctx, mut rx) = (ctx.clone(), shutdown_rx.clone());
         tasks.spawn(async move {
             let router = crate::api::router(api_ctx);
+            // The peer's address: the dashboard slows repeated wrong sign-ins per address.
+            let router = router.into_make_service_with_connect_info::<SocketAddr>();
             let served = axum::serve(listener, router)
                 .with_graceful_shutdown(async move {
                     until_shutdown(&mut rx).await;

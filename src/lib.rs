@@ -15,7 +15,7 @@
 //!
 //! Inputs:
 //! - [`api`]: the HTTP API (signed events in, link tokens, reports, customers, metrics,
-//!   Telegram's webhook).
+//!   Telegram's webhook) and the host's dashboard (`api::dashboard`).
 //! - [`signing`]: HMAC signatures, checked on events in and made on events out.
 //! - [`ingest`]: events in — idempotent, all or nothing, pending until what they refer to exists.
 //! - [`import`]: the order and code CSV imports.

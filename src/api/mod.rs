@@ -1,8 +1,9 @@
 //! The HTTP API (CONTRACT §3): health, metrics, signed events from the shop, link tokens,
-//! reports, the customer record and Telegram's webhook. Handlers are thin: they check, parse and
-//! hand over.
+//! reports, the customer record, Telegram's webhook and the host's dashboard (`dashboard/`).
+//! Handlers are thin: they check, parse and hand over.
 
 mod admin;
+mod dashboard;
 mod errors;
 mod events;
 mod telegram_webhook;
@@ -32,7 +33,7 @@ pub const MAX_EVENTS: usize = 1000;
 pub fn router(ctx: AppContext) -> Router {
     let time_limit = Duration::from_secs(ctx.config.http.request_timeout_seconds);
     let at_once = ctx.config.http.max_concurrent_requests;
-    Router::new()
+    let mut routes = Router::new()
         .route("/healthz", get(admin::healthz))
         .route("/metrics", get(admin::metrics))
         .route("/v1/events", post(events::post_events))
@@ -40,7 +41,11 @@ pub fn router(ctx: AppContext) -> Router {
         .route("/v1/customers/{customer_id}", get(admin::customer))
         .route("/v1/broadcasts/{id}/report", get(admin::broadcast_report))
         .route("/v1/report", get(admin::period_report))
-        .route("/telegram/webhook", post(telegram_webhook::post_update))
+        .route("/telegram/webhook", post(telegram_webhook::post_update));
+    if ctx.config.http.dashboard {
+        routes = routes.merge(dashboard::routes(&ctx));
+    }
+    routes
         // Every answer has the contract's error shape, unknown paths and methods included.
         .fallback(|| async { ApiError::not_found("no such endpoint; see the README's HTTP API") })
         .method_not_allowed_fallback(|| async {

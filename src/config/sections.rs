@@ -80,6 +80,8 @@ pub struct HttpConfig {
     /// Requests served at once; one more is answered 503 at once rather than queued; at least 1.
     #[serde(deserialize_with = "rules::one::<rules::AtLeast<usize, 1>, _>")]
     pub max_concurrent_requests: usize,
+    /// The host's dashboard at `/dashboard` (CONTRACT §7); false: those paths answer 404.
+    pub dashboard: bool,
 }
 
 impl Default for HttpConfig {
@@ -90,6 +92,7 @@ impl Default for HttpConfig {
             admin_token: SecretString::default(),
             request_timeout_seconds: 30,
             max_concurrent_requests: 256,
+            dashboard: true,
         }
     }
 }

@@ -1012,3 +1012,17 @@ fn serve_refuses_a_weak_webhook_secret_token_in_webhook_mode_only() {
             .is_empty()
     );
 }
+
+#[test]
+fn the_dashboard_is_on_by_default_and_can_be_switched_off_in_the_file_or_the_environment() {
+    assert!(
+        Config::default().http.dashboard,
+        "CONTRACT §2: default true"
+    );
+    let c = Config::from_sources("[http]\ndashboard = false\n", env(&[])).unwrap();
+    assert!(!c.http.dashboard);
+    let c = Config::from_sources("", env(&[("ENCORE_HTTP_DASHBOARD", "false")])).unwrap();
+    assert!(!c.http.dashboard);
+    let message = error("[http]\ndashboard = \"sometimes\"\n", &[]);
+    assert!(message.contains("http.dashboard"), "{message}");
+}

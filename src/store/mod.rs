@@ -12,6 +12,7 @@
 pub mod carts;
 pub mod chats;
 pub mod customers;
+pub mod dashboard;
 pub mod dead_letters;
 pub mod events;
 pub mod feedback;

@@ -162,3 +162,13 @@ pub async fn of_broadcast(conn: &mut Conn, broadcast_id: &str) -> StoreResult<Ve
     .await?;
     rows.iter().map(from_row).collect()
 }
+
+/// Every open ticket, oldest first (the dashboard orders them by their promise).
+pub async fn open_tickets(conn: &mut Conn) -> StoreResult<Vec<Ticket>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM tickets WHERE closed_at IS NULL ORDER BY opened_at, id"
+    ))
+    .fetch_all(conn.db())
+    .await?;
+    rows.iter().map(from_row).collect()
+}

@@ -21,6 +21,8 @@ mod community_discord;
 mod config_online;
 mod consent_from_shop;
 mod crash_recovery;
+mod dashboard;
+mod dashboard_browser;
 mod dead_letters;
 mod digest;
 mod discord;
