@@ -375,7 +375,7 @@ impl LeaderPart {
         let dispatcher = Arc::new(
             Dispatcher::new(
                 ctx.store.clone(),
-                Arc::new(Renderer::new(self.texts.clone(), &ctx.config.shop)),
+                Arc::new(Renderer::new(self.texts.clone(), &ctx.config)),
                 messengers,
                 ctx.clock.clone(),
                 ctx.outbox.doorbell(),

@@ -11,6 +11,7 @@
 mod support;
 
 mod after_broadcast;
+mod charts;
 mod claims;
 mod cli;
 mod cluster;
