@@ -364,7 +364,11 @@ async fn play(
     }
     writeln!(out, "━━━ staff chat ━━━")?;
     for part in emulator.received(STAFF_CHAT) {
-        writeln!(out, "{}", part.text)?;
+        match &part.attachment {
+            // The report's chart: a picture in a real chat, its name here.
+            Some(picture) => writeln!(out, "[picture: {}]", picture.file_name)?,
+            None => writeln!(out, "{}", part.text)?,
+        }
     }
     writeln!(out)?;
     writeln!(

@@ -11,6 +11,7 @@
 //! Pure functions: no store, no clock, no file. They never decide what a report counts (that
 //! is `store::report`), they only draw it.
 
+mod example;
 mod raster;
 mod svg;
 
@@ -18,6 +19,7 @@ use crate::domain::Lang;
 use crate::i18n::{Arg, I18nError, Texts};
 use crate::report::{BroadcastReport, COMEBACK_CURVE_DAYS};
 
+pub use example::example_report;
 pub use raster::{FONT_FAMILY, parse_svg, svg_to_png};
 use svg::{Anchor, Canvas, GRID, INK, LINKED, MUTED, PAGE, PANEL, UNLINKED, shorten};
 
