@@ -151,7 +151,10 @@ fn the_comeback_curve_plots_each_group_as_a_share_of_its_buyers() {
         .collect();
     assert_eq!(long.len(), 2, "{lines:?}");
     // Linked: 52 of 120 by day 90 = 43%, on a 60% axis in steps of 15%.
-    assert!(svg.contains(">60%<") && svg.contains(">15%<") && !svg.contains(">80%<"), "{svg}");
+    assert!(
+        svg.contains(">60%<") && svg.contains(">15%<") && !svg.contains(">80%<"),
+        "{svg}"
+    );
 }
 
 #[test]

@@ -332,7 +332,7 @@ impl Renderer {
             "staff-report",
             &[("report", report.to_text(&self.texts, lang)?.into())],
         )?;
-        // Drawing is CPU work of some tens of milliseconds: off the async workers.
+        // Drawing is CPU work of about a tenth of a second: off the async workers.
         let texts = self.texts.clone();
         let drawn = tokio::task::spawn_blocking(move || {
             crate::charts::broadcast_charts_png(&report, &texts, lang)
