@@ -1,7 +1,13 @@
 # The broadcast's charts (src/charts/): the labels drawn into the picture.
 
 chart-title = Broadcast report: { $broadcast }
-chart-summary = { $buyers } buyers · { $linked } linked · { $rated } ratings · { $reordered } ordered again within 30 days
+chart-summary = { $buyers ->
+    [one] 1 buyer
+   *[other] { $buyers } buyers
+} · { $linked } linked · { $rated ->
+    [one] 1 rating
+   *[other] { $rated } ratings
+} · { $reordered } ordered again within 30 days
 chart-funnel-title = How far the thank-you reached
 chart-funnel-buyers = Buyers
 chart-funnel-linked = Linked
@@ -10,7 +16,10 @@ chart-funnel-delivered = Delivered
 chart-funnel-rated = Rated
 chart-funnel-value = { $count } · { $percent }%
 chart-rating-title = Ratings
-chart-rating-summary = Mean { $mean } · { $count } ratings
+chart-rating-summary = Mean { $mean } · { $count ->
+    [one] 1 rating
+   *[other] { $count } ratings
+}
 chart-rating-stars = { $stars ->
     [one] 1 star
    *[other] { $stars } stars

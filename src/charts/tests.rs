@@ -170,3 +170,19 @@ fn no_ratings_and_no_comeback_say_so_instead_of_empty_axes() {
     assert!(svg.contains("live-2 방송 리포트"));
     assert!(!svg.contains("NaN") && !svg.contains("inf"));
 }
+
+#[test]
+fn english_labels_count_one_buyer_in_the_singular() {
+    let one = BroadcastReport {
+        broadcast_id: "b-1".into(),
+        buyers: 1,
+        linked_buyers: 1,
+        feedback: FeedbackCounts::empty(),
+        ..BroadcastReport::default()
+    };
+    let svg = broadcast_charts_svg(&one, &texts(), Lang::En).unwrap();
+    assert!(
+        svg.contains(">1 buyer · 1 linked · 0 ratings · 0 ordered again within 30 days<"),
+        "{svg}"
+    );
+}
