@@ -29,6 +29,8 @@
 //!   the bound, 429s, lost, p50/p99 from enqueue to accepted, peak RSS, side by side.
 //!   Target: encore 0 429s and at least 0.96 of the bound.
 //! * `import [--rows 100000]`: see `benches/import_bench.rs` (issue #11).
+//! * `report [--customers 100000]`: the broadcast report with its come-back block, see
+//!   `benches/report_bench.rs` (issue #13).
 //! * `all`: `send`, `pacer`, `enqueue`, then a summary against the targets.
 //! * `crash [--buyers 10000] [--kills 20]`: `kill -9` of a real `encore serve` at random
 //!   moments during a send, a restart each time (`benches/crash.rs`).
@@ -54,6 +56,7 @@ mod cluster;
 mod crash;
 mod import_bench;
 mod processes;
+mod report_bench;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -175,6 +178,18 @@ enum Cmd {
         groups: usize,
         #[arg(long, default_value_t = 20)]
         per_group: usize,
+    },
+    /// Issue #13: the broadcast report with its come-back block at N customers (target < 1 s).
+    Report {
+        #[arg(long, default_value_t = 100_000)]
+        customers: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        #[arg(long, value_enum, default_value = "both")]
+        db: cluster::Engine,
+        /// PostgreSQL base URL (default: ENCORE_TEST_POSTGRES_URL, else the local one).
+        #[arg(long)]
+        pg_url: Option<String>,
     },
     /// Issue #12: the claim rate with a do-nothing sender, W claimer processes, on PostgreSQL
     /// and SQLite; each row must be claimed exactly once.
@@ -314,6 +329,24 @@ fn main() {
         }
         Cmd::Latency { bulk, probes } => runtime.block_on(latency_bench(bulk, probes)),
         Cmd::Journeys { customers } => runtime.block_on(journeys_bench(customers)),
+        Cmd::Report {
+            customers,
+            runs,
+            db,
+            pg_url,
+        } => {
+            let engines: &[&str] = match db {
+                cluster::Engine::Sqlite => &["sqlite"],
+                cluster::Engine::Postgres => &["postgres"],
+                cluster::Engine::Both => &["sqlite", "postgres"],
+            };
+            runtime.block_on(report_bench::report_bench(
+                customers,
+                runs,
+                engines,
+                &cluster::pg_base(pg_url),
+            ))
+        }
         Cmd::Crash { buyers, kills } => runtime.block_on(crash::crash_bench(buyers, kills)),
         Cmd::Import { rows } => runtime.block_on(import_bench::import_bench(rows)),
         Cmd::Chart { runs, png } => chart_bench::chart_bench(runs, png.as_deref()),

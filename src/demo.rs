@@ -153,7 +153,7 @@ async fn run_on(options: &DemoOptions, url: &str, out: &mut dyn Write) -> Result
     let messengers: Vec<Arc<dyn Messenger>> = vec![Arc::new(emulator.clone())];
     let dispatcher = Arc::new(Dispatcher::new(
         store.clone(),
-        Arc::new(Renderer::new(texts.clone(), &ctx.config)),
+        Arc::new(Renderer::new(texts.clone(), &ctx.config, ctx.clock.clone())),
         messengers,
         ctx.clock.clone(),
         ctx.outbox.doorbell(),

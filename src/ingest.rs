@@ -129,6 +129,11 @@ async fn missing_reference(conn: &mut Conn, event: &Event) -> Result<Option<Stri
         {
             Some(format!("customer:{}", e.order.customer_id))
         }
+        EventBody::CartAbandoned(e)
+            if !customers::customer_exists(conn, &e.cart.customer_id).await? =>
+        {
+            Some(format!("customer:{}", e.cart.customer_id))
+        }
         EventBody::OrderStatusChanged(e) if !orders::order_exists(conn, &e.order_id).await? => {
             Some(format!("order:{}", e.order_id))
         }
@@ -345,7 +350,18 @@ async fn apply_one(
             .await?;
             Ok(None)
         }
+        EventBody::CartAbandoned(e) => {
+            crate::store::carts::record_cart(conn, &e.cart, now).await?;
+            Ok(None)
+        }
         EventBody::ViewerEngaged(e) => {
+            crate::store::report::record_viewer(
+                conn,
+                &e.broadcast_id,
+                &e.customer_id,
+                event.occurred_at,
+            )
+            .await?;
             journeys::viewer_engaged(conn, e, event.occurred_at, now).await?;
             Ok(None)
         }

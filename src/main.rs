@@ -331,6 +331,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .broadcast_report(
                     &broadcast_id,
                     i64::from(ctx.config.policy.handoff_first_response_hours),
+                    ctx.clock.now(),
                 )
                 .await
                 .map_err(|e| e.to_string())?

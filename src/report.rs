@@ -46,7 +46,7 @@ pub struct BroadcastReport {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Comeback {
     pub reordered: Reordered,
-    /// Buyers linked to a messenger at the broadcast's end.
+    /// Buyers linked to a messenger (the same buyers as `linked_buyers`).
     pub linked: ComebackGroup,
     pub unlinked: ComebackGroup,
     /// Buyers with a `viewer.engaged` on the first broadcast that started after this one ended.
@@ -308,7 +308,32 @@ impl BroadcastReport {
                     self.advertising.refused_without_consent.into(),
                 ),
                 ("ads_expired", self.advertising.expired.into()),
+                ("re7", self.comeback.reordered.within_7_days.count.into()),
+                (
+                    "re7_complete",
+                    yes_no(self.comeback.reordered.within_7_days.complete),
+                ),
+                ("re30", self.comeback.reordered.within_30_days.count.into()),
+                (
+                    "re30_complete",
+                    yes_no(self.comeback.reordered.within_30_days.complete),
+                ),
+                ("re90", self.comeback.reordered.within_90_days.count.into()),
+                (
+                    "re90_complete",
+                    yes_no(self.comeback.reordered.within_90_days.complete),
+                ),
+                ("linked_buyers", self.comeback.linked.buyers.into()),
+                ("linked_re30", self.comeback.linked.reordered_30d.into()),
+                ("unlinked_buyers", self.comeback.unlinked.buyers.into()),
+                ("unlinked_re30", self.comeback.unlinked.reordered_30d.into()),
+                ("watched_next", self.comeback.watched_next_live.into()),
             ],
         )
     }
+}
+
+/// A flag as a Fluent selector key.
+fn yes_no(flag: bool) -> Arg {
+    Arg::from(if flag { "yes" } else { "no" })
 }

@@ -25,3 +25,15 @@ consent-changed-marketing-yes = { $shop } recorded your consent to advertising. 
 consent-changed-marketing-no = { $shop } recorded that you withdrew your consent to advertising. (Date: { $date }) Order notes continue.
 consent-changed-night-yes = { $shop } recorded your consent to advertising at night ({ $hours }). (Date: { $date })
 consent-changed-night-no = { $shop } recorded that you withdrew your consent to advertising at night ({ $hours }). (Date: { $date })
+journey-cart-reminder = Your cart still holds { $others ->
+        [0] { $first }
+       *[other] { $first } and { $others } more
+    }. Take a look and order whenever it suits you. 🛒
+journey-digest = 📬 This week at { $shop }.{ $count ->
+        [0] {""}
+       *[other] {"\u000A"}Coming lives:{"\u000A"}{ $lives }
+    }{ $vip ->
+        [yes] {"\u000A"}💎 There is news in the VIP lounge: VIP customers hear it first.
+       *[no] {""}
+    }
+journey-digest-live = • “{ $title }” { $starts }

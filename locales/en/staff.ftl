@@ -17,6 +17,17 @@ report-text = 📊 Report for “{ $broadcast }”
     Hand-offs: { $opened } opened · { $answered } answered within the promise · { $open } still open
     Codes: sent { $codes_sent } · redeemed { $codes_redeemed } · violations { $codes_violations }
     Advertising: held for quiet hours { $ads_held } · postponed by the weekly cap { $ads_postponed } · refused without consent { $ads_refused } · expired { $ads_expired }
+    Ordered again: within 7 days { $re7 }{ $re7_complete ->
+        [yes] {""}
+       *[no] {" (still counting)"}
+    } · within 30 days { $re30 }{ $re30_complete ->
+        [yes] {""}
+       *[no] {" (still counting)"}
+    } · within 90 days { $re90 }{ $re90_complete ->
+        [yes] {""}
+       *[no] {" (still counting)"}
+    }
+    Ordered again within 30 days: { $linked_re30 } of { $linked_buyers } linked buyers · { $unlinked_re30 } of { $unlinked_buyers } not linked · watched the next live { $watched_next }
     By kind:
     { $kinds }
 report-kind-line = • { $kind }: sent { $sent } · delivered { $delivered } · failed { $failed } · blocked { $blocked }

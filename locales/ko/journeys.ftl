@@ -25,3 +25,15 @@ consent-changed-marketing-yes = { $shop } 광고성 정보 수신에 동의하�
 consent-changed-marketing-no = { $shop } 광고성 정보 수신 동의가 철회된 것으로 기록했어요. (처리일: { $date }) 주문·배송 알림은 그대로 보내 드려요.
 consent-changed-night-yes = { $shop } 야간({ $hours }) 광고성 정보 수신에 동의하신 것으로 기록했어요. (처리일: { $date })
 consent-changed-night-no = { $shop } 야간({ $hours }) 광고성 정보 수신 동의가 철회된 것으로 기록했어요. (처리일: { $date })
+journey-cart-reminder = 장바구니에 담아 두신 { $others ->
+        [0] { $first }{ JOSA($first, "이/가") }
+       *[other] { $first } 외 { $others }개 상품이
+    } 아직 기다리고 있어요. 필요하실 때 편하게 둘러보고 주문해 주세요. 🛒
+journey-digest = 📬 이번 주 { $shop } 소식이에요.{ $count ->
+        [0] {""}
+       *[other] {"\u000A"}다가오는 라이브:{"\u000A"}{ $lives }
+    }{ $vip ->
+        [yes] {"\u000A"}💎 VIP 라운지에 새 소식이 올라왔어요. VIP 고객님께 먼저 전해 드려요.
+       *[no] {""}
+    }
+journey-digest-live = • 「{ $title }」 { $starts }

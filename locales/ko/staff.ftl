@@ -17,6 +17,17 @@ report-text = 📊 「{ $broadcast }」 방송 리포트
     상담 연결: { $opened }건 · 약속 시간 안에 답변 { $answered }건 · 진행 중 { $open }건
     코드: 보냄 { $codes_sent } · 사용 { $codes_redeemed } · 부정 사용 { $codes_violations }
     광고: 야간 보류 { $ads_held } · 주간 한도로 연기 { $ads_postponed } · 미동의로 안 보냄 { $ads_refused } · 만료 { $ads_expired }
+    재구매: 7일 안 { $re7 }명{ $re7_complete ->
+        [yes] {""}
+       *[no] {" (집계 중)"}
+    } · 30일 안 { $re30 }명{ $re30_complete ->
+        [yes] {""}
+       *[no] {" (집계 중)"}
+    } · 90일 안 { $re90 }명{ $re90_complete ->
+        [yes] {""}
+       *[no] {" (집계 중)"}
+    }
+    30일 안 재구매: 메신저 연결 { $linked_buyers }명 중 { $linked_re30 }명 · 미연결 { $unlinked_buyers }명 중 { $unlinked_re30 }명 · 다음 방송 시청 { $watched_next }명
     종류별:
     { $kinds }
 report-kind-line = • { $kind }: 보냄 { $sent } · 전달됨 { $delivered } · 실패 { $failed } · 차단 { $blocked }

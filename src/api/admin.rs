@@ -98,6 +98,7 @@ pub async fn broadcast_report(
         .broadcast_report(
             &id,
             i64::from(ctx.config.policy.handoff_first_response_hours),
+            ctx.clock.now(),
         )
         .await
         .map_err(ApiError::internal)?

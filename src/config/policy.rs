@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::rules::{self, AtLeast, TierName};
-use super::time_range::TimeRange;
+use super::time_range::{ShopWeekday, TimeOfDay, TimeRange};
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -32,6 +32,13 @@ pub struct PolicyConfig {
     pub consent_renotice_days: u32,
     #[serde(deserialize_with = "rules::one::<AtLeast<u32, 1>, _>")]
     pub pending_event_hours: u32,
+    /// How long after `abandoned_at` a cart's one reminder goes out (CONTRACT §6).
+    #[serde(deserialize_with = "rules::one::<AtLeast<u32, 1>, _>")]
+    pub cart_reminder_after_hours: u32,
+    /// The weekly letter goes out on this day (shop time)…
+    pub digest_day: ShopWeekday,
+    /// …at this time (shop time).
+    pub digest_time: TimeOfDay,
 }
 
 impl Default for PolicyConfig {
@@ -47,6 +54,9 @@ impl Default for PolicyConfig {
             ticket_idle_close_days: 7,
             consent_renotice_days: 700,
             pending_event_hours: 24,
+            cart_reminder_after_hours: 48,
+            digest_day: ShopWeekday(chrono::Weekday::Fri),
+            digest_time: TimeOfDay::DEFAULT_DIGEST,
         }
     }
 }
@@ -60,6 +70,10 @@ pub struct JourneysConfig {
     pub winback: bool,
     pub next_live_alerts: bool,
     pub welcome_back: bool,
+    /// One reminder for a cart left without ordering its items (advertising).
+    pub cart_reminder: bool,
+    /// The weekly letter (advertising); off unless the host turns it on.
+    pub digest: bool,
 }
 
 impl Default for JourneysConfig {
@@ -70,6 +84,8 @@ impl Default for JourneysConfig {
             winback: true,
             next_live_alerts: true,
             welcome_back: true,
+            cart_reminder: true,
+            digest: false,
         }
     }
 }

@@ -70,6 +70,78 @@ fn parse_hour_minute(s: &str) -> Option<NaiveTime> {
     NaiveTime::from_hms_opt(hour.parse().ok()?, minute.parse().ok()?, 0)
 }
 
+/// A time of day in shop time, written `"HH:MM"` (`policy.digest_time`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TimeOfDay(pub NaiveTime);
+
+impl TimeOfDay {
+    pub(super) const DEFAULT_DIGEST: TimeOfDay = TimeOfDay(hm(18, 0));
+
+    pub fn parse(s: &str) -> Result<TimeOfDay, String> {
+        parse_hour_minute(s.trim())
+            .map(TimeOfDay)
+            .ok_or_else(|| format!("`{s}` is not a time of day like 18:00"))
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeOfDay {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        TimeOfDay::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for TimeOfDay {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0.format("%H:%M"))
+    }
+}
+
+/// A day of the week in shop time, written `"mon"` … `"sun"` (`policy.digest_day`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ShopWeekday(pub chrono::Weekday);
+
+const WEEKDAYS: [(&str, chrono::Weekday); 7] = [
+    ("mon", chrono::Weekday::Mon),
+    ("tue", chrono::Weekday::Tue),
+    ("wed", chrono::Weekday::Wed),
+    ("thu", chrono::Weekday::Thu),
+    ("fri", chrono::Weekday::Fri),
+    ("sat", chrono::Weekday::Sat),
+    ("sun", chrono::Weekday::Sun),
+];
+
+impl ShopWeekday {
+    pub fn parse(s: &str) -> Result<ShopWeekday, String> {
+        let wanted = s.trim().to_ascii_lowercase();
+        WEEKDAYS
+            .iter()
+            .find(|(name, _)| *name == wanted)
+            .map(|(_, day)| ShopWeekday(*day))
+            .ok_or_else(|| {
+                format!("`{s}` is not a day of the week: write mon, tue, wed, thu, fri, sat or sun")
+            })
+    }
+
+    fn name(self) -> &'static str {
+        WEEKDAYS
+            .iter()
+            .find(|(_, day)| *day == self.0)
+            .map_or("fri", |(name, _)| name)
+    }
+}
+
+impl<'de> Deserialize<'de> for ShopWeekday {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        ShopWeekday::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for ShopWeekday {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 impl FromStr for TimeRange {
     type Err = String;
 
@@ -153,6 +225,25 @@ mod tests {
             message.starts_with(
                 "`policy.send_window`: `10:00-10:00` starts and ends at the same time"
             ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_digest_day_and_time_read_like_the_contract_and_refuse_nonsense_naming_the_key() {
+        assert_eq!(ShopWeekday::parse("Fri").unwrap().0, chrono::Weekday::Fri);
+        assert_eq!(
+            TimeOfDay::parse("18:00").unwrap(),
+            TimeOfDay::DEFAULT_DIGEST
+        );
+        let message = error("[policy]\ndigest_day = \"funday\"\n", &[]);
+        assert!(
+            message.starts_with("`policy.digest_day`: `funday` is not a day of the week"),
+            "{message}"
+        );
+        let message = error("[policy]\ndigest_time = \"25:00\"\n", &[]);
+        assert!(
+            message.starts_with("`policy.digest_time`: `25:00` is not a time of day"),
             "{message}"
         );
     }

@@ -51,9 +51,10 @@ pub enum EventBody {
     OrderStatusChanged(OrderStatusChanged),
     CodePoolAdded(CodePoolAdded),
     CodeRedeemed(CodeRedeemed),
+    CartAbandoned(CartAbandoned),
 }
 
-pub const EVENT_TYPES: [&str; 11] = [
+pub const EVENT_TYPES: [&str; 12] = [
     "customer.upserted",
     "customer.merged",
     "customer.deleted",
@@ -65,6 +66,7 @@ pub const EVENT_TYPES: [&str; 11] = [
     "order.status_changed",
     "code.pool_added",
     "code.redeemed",
+    "cart.abandoned",
 ];
 
 impl EventBody {
@@ -81,6 +83,7 @@ impl EventBody {
             EventBody::OrderStatusChanged(_) => "order.status_changed",
             EventBody::CodePoolAdded(_) => "code.pool_added",
             EventBody::CodeRedeemed(_) => "code.redeemed",
+            EventBody::CartAbandoned(_) => "cart.abandoned",
         }
     }
 }
@@ -193,7 +196,7 @@ pub struct OrderRecord {
     pub placed_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 pub struct OrderItem {
     pub sku: String,
     pub name: String,
@@ -201,6 +204,22 @@ pub struct OrderItem {
     pub category: Option<String>,
     pub quantity: i64,
     pub unit_price: i64,
+}
+
+/// `cart.abandoned` (CONTRACT §3, §6): a cart left during or after a live.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CartAbandoned {
+    pub cart: CartRecord,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CartRecord {
+    pub id: String,
+    pub customer_id: String,
+    #[serde(default)]
+    pub broadcast_id: Option<String>,
+    pub items: Vec<OrderItem>,
+    pub abandoned_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -311,6 +330,7 @@ pub fn parse_event(value: &Value) -> Result<Event, EventShapeError> {
         "order.status_changed" => EventBody::OrderStatusChanged(fields(value)?),
         "code.pool_added" => EventBody::CodePoolAdded(fields(value)?),
         "code.redeemed" => EventBody::CodeRedeemed(fields(value)?),
+        "cart.abandoned" => EventBody::CartAbandoned(fields(value)?),
         other => {
             return Err(EventShapeError::new(
                 "type",
@@ -422,8 +442,9 @@ fn bounds(body: &EventBody) -> Result<(), EventShapeError> {
             at_most("broadcast_id", &e.broadcast_id, NAME)?;
             at_most("customer_id", &e.customer_id, NAME)?;
         }
-        // The order's own texts are bounded in `validate_order`, shared with the CSV import.
-        EventBody::OrderPlaced(_) => {}
+        // The order's own texts are bounded in `validate_order`, shared with the CSV import;
+        // a cart's in `validate_cart`.
+        EventBody::OrderPlaced(_) | EventBody::CartAbandoned(_) => {}
         EventBody::OrderStatusChanged(e) => {
             at_most("order_id", &e.order_id, NAME)?;
             if let Some(tracking) = &e.tracking {
@@ -485,6 +506,7 @@ fn validate(body: &EventBody) -> Result<(), EventShapeError> {
             non_empty("customer_id", &e.customer_id)?;
         }
         EventBody::OrderPlaced(e) => validate_order(&e.order, "order")?,
+        EventBody::CartAbandoned(e) => validate_cart(&e.cart)?,
         EventBody::OrderStatusChanged(e) => {
             non_empty("order_id", &e.order_id)?;
             if e.status == OrderStatus::Delayed && e.delay.is_none() {
@@ -527,22 +549,53 @@ pub fn validate_order(order: &OrderRecord, prefix: &str) -> Result<(), EventShap
     )?;
     non_empty(&format!("{prefix}.id"), &order.id)?;
     non_empty(&format!("{prefix}.customer_id"), &order.customer_id)?;
-    if order.items.is_empty() {
+    validate_items(&order.items, prefix)?;
+    if order.total < 0 {
+        return Err(EventShapeError::new(
+            format!("{prefix}.total"),
+            "must not be negative",
+        ));
+    }
+    let currency_ok =
+        order.currency.len() == 3 && order.currency.chars().all(|c| c.is_ascii_uppercase());
+    if !currency_ok {
+        return Err(EventShapeError::new(
+            format!("{prefix}.currency"),
+            format!("`{}` is not a currency code like KRW", order.currency),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_cart(cart: &CartRecord) -> Result<(), EventShapeError> {
+    const NAME: usize = MAX_NAME_CHARS;
+    at_most("cart.id", &cart.id, NAME)?;
+    at_most("cart.customer_id", &cart.customer_id, NAME)?;
+    optional_at_most("cart.broadcast_id", cart.broadcast_id.as_deref(), NAME)?;
+    non_empty("cart.id", &cart.id)?;
+    non_empty("cart.customer_id", &cart.customer_id)?;
+    validate_items(&cart.items, "cart")
+}
+
+/// An order's or a cart's items: at least one, at most [`MAX_LIST_ENTRIES`], each bounded.
+fn validate_items(items: &[OrderItem], prefix: &str) -> Result<(), EventShapeError> {
+    const NAME: usize = MAX_NAME_CHARS;
+    if items.is_empty() {
         return Err(EventShapeError::new(
             format!("{prefix}.items"),
             "must name at least one item",
         ));
     }
-    if order.items.len() > MAX_LIST_ENTRIES {
+    if items.len() > MAX_LIST_ENTRIES {
         return Err(EventShapeError::new(
             format!("{prefix}.items"),
             format!(
                 "must list at most {MAX_LIST_ENTRIES} items, not {}",
-                order.items.len()
+                items.len()
             ),
         ));
     }
-    for (i, item) in order.items.iter().enumerate() {
+    for (i, item) in items.iter().enumerate() {
         at_most(&format!("{prefix}.items[{i}].sku"), &item.sku, NAME)?;
         at_most(&format!("{prefix}.items[{i}].name"), &item.name, NAME)?;
         optional_at_most(
@@ -563,20 +616,6 @@ pub fn validate_order(order: &OrderRecord, prefix: &str) -> Result<(), EventShap
                 "must not be negative",
             ));
         }
-    }
-    if order.total < 0 {
-        return Err(EventShapeError::new(
-            format!("{prefix}.total"),
-            "must not be negative",
-        ));
-    }
-    let currency_ok =
-        order.currency.len() == 3 && order.currency.chars().all(|c| c.is_ascii_uppercase());
-    if !currency_ok {
-        return Err(EventShapeError::new(
-            format!("{prefix}.currency"),
-            format!("`{}` is not a currency code like KRW", order.currency),
-        ));
     }
     Ok(())
 }

@@ -201,6 +201,13 @@ pub enum IdemKey {
         broadcast_id: String,
         customer_id: String,
     },
+    /// `cart:<cart>:<customer>`: a cart's one reminder.
+    CartReminder {
+        cart_id: String,
+        customer_id: String,
+    },
+    /// `digest:<ISO week, like 2026-W49>:<customer>`: one weekly letter a week.
+    Digest { week: String, customer_id: String },
 }
 
 const CHECKIN: &str = "checkin:";
@@ -459,6 +466,20 @@ impl IdemKey {
             "welcome_back" => IdemKey::WelcomeBack {
                 winback_key: rest.to_string(),
             },
+            "digest" => {
+                let (week, customer_id) = rest.split_once(':')?;
+                IdemKey::Digest {
+                    week: week.to_string(),
+                    customer_id: customer_id.to_string(),
+                }
+            }
+            "cart" => {
+                let (cart_id, customer_id) = rest.split_once(':')?;
+                IdemKey::CartReminder {
+                    cart_id: cart_id.to_string(),
+                    customer_id: customer_id.to_string(),
+                }
+            }
             "alert" => {
                 let (stage, rest) = rest.split_once(':')?;
                 let (broadcast_id, customer_id) = rest.split_once(':')?;
@@ -505,6 +526,11 @@ impl IdemKey {
     /// What every check-in key starts with; the order id follows (SQL joins orders on it).
     pub fn checkin_prefix() -> &'static str {
         CHECKIN
+    }
+
+    /// What every weekly letter of an ISO week starts with; the customer id follows.
+    pub fn digest_prefix(week: &str) -> String {
+        format!("digest:{week}:")
     }
 
     /// What every thank-you of a broadcast starts with; the customer id follows (one SQL
@@ -683,6 +709,11 @@ impl fmt::Display for IdemKey {
                 broadcast_id,
                 customer_id,
             } => write!(f, "alert:{}:{broadcast_id}:{customer_id}", stage.as_str()),
+            IdemKey::CartReminder {
+                cart_id,
+                customer_id,
+            } => write!(f, "cart:{cart_id}:{customer_id}"),
+            IdemKey::Digest { week, customer_id } => write!(f, "digest:{week}:{customer_id}"),
         }
     }
 }

@@ -100,10 +100,14 @@ pub enum Flow {
     /// The first order after a win-back, thanked without an offer.
     WelcomeBack,
     NextLiveAlert,
+    /// One reminder of a cart left without ordering its items.
+    CartReminder,
+    /// The weekly letter: the coming lives, news from the VIP room.
+    Digest,
 }
 
 impl Flow {
-    pub const ALL: [Flow; 26] = [
+    pub const ALL: [Flow; 28] = [
         Flow::ThankYou,
         Flow::OrderNote,
         Flow::Reply,
@@ -130,6 +134,8 @@ impl Flow {
         Flow::Winback,
         Flow::WelcomeBack,
         Flow::NextLiveAlert,
+        Flow::CartReminder,
+        Flow::Digest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -160,6 +166,8 @@ impl Flow {
             Flow::Winback => "winback",
             Flow::WelcomeBack => "welcome_back",
             Flow::NextLiveAlert => "next_live_alert",
+            Flow::CartReminder => "cart_reminder",
+            Flow::Digest => "digest",
         }
     }
 
@@ -191,7 +199,9 @@ impl Flow {
             | Flow::EngagedThanks
             | Flow::Birthday
             | Flow::Winback
-            | Flow::NextLiveAlert => MessageKind::Advertising,
+            | Flow::NextLiveAlert
+            | Flow::CartReminder
+            | Flow::Digest => MessageKind::Advertising,
         }
     }
 
@@ -205,6 +215,8 @@ impl Flow {
                 | Flow::Birthday
                 | Flow::Winback
                 | Flow::WelcomeBack
+                | Flow::CartReminder
+                | Flow::Digest
         )
     }
 
@@ -376,6 +388,9 @@ mod tests {
             (Flow::NextLiveAlert, Advertising),
             // welcome-back after a win-back, without an offer: it thanks for an order
             (Flow::WelcomeBack, Transactional),
+            // cart reminder, personalised picks, trust-recovery win-back, the weekly letter
+            (Flow::CartReminder, Advertising),
+            (Flow::Digest, Advertising),
         ];
         assert_eq!(table.len(), Flow::ALL.len(), "the table names every flow");
         for flow in Flow::ALL {
@@ -423,7 +438,9 @@ mod tests {
                 Flow::Checkin,
                 Flow::Birthday,
                 Flow::Winback,
-                Flow::WelcomeBack
+                Flow::WelcomeBack,
+                Flow::CartReminder,
+                Flow::Digest
             ]
         );
     }

@@ -19,7 +19,9 @@ use crate::domain::policy::{birthday_today, journey_window};
 use crate::domain::{Flow, Lane, Lang};
 use crate::i18n::Texts;
 use crate::outbox::{self, ButtonSpec, Envelope, Payload, Recipient};
-use crate::store::{Conn, StoreResult, customers, journeys as stored, orders, vip};
+use crate::store::{
+    Conn, StoreResult, carts as stored_carts, customers, journeys as stored, orders, vip,
+};
 
 /// Win-back messages are at least this far apart.
 const WINBACK_SPACING_DAYS: i64 = 7;
@@ -49,6 +51,9 @@ pub struct DueJourney {
     /// The A/B variant its text was chosen in, if the text has variants.
     #[serde(skip)]
     pub variant: Option<&'static str>,
+    /// When it is dropped unsent (advertising that would be late), if ever.
+    #[serde(skip)]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// The time-driven journey steps due at `at` (check-in, birthday, win-back), not yet written.
@@ -79,6 +84,7 @@ pub async fn due(
                     order_id: delivered.order_id,
                 },
                 variant: None,
+                expires_at: None,
             });
         }
     }
@@ -110,6 +116,7 @@ pub async fn due(
                 flow: Flow::Birthday,
                 payload: Payload::text(&id),
                 variant,
+                expires_at: None,
             });
         }
     }
@@ -155,11 +162,157 @@ pub async fn due(
                 flow: Flow::Winback,
                 payload,
                 variant,
+                expires_at: None,
             });
         }
     }
+    if journeys.cart_reminder {
+        due.extend(cart_reminders_due(config, conn, at, goes_at).await?);
+    }
+    if journeys.digest {
+        due.extend(digests_due(config, texts, conn, at, goes_at).await?);
+    }
     for item in &mut due {
         item.language = language_of(config, conn, &item.customer_id).await?.code();
+    }
+    Ok(due)
+}
+
+/// A cart's reminder is advertising; it expires this long after the cart was left.
+const CART_REMINDER_DAYS: i64 = 7;
+/// Items a cart reminder names before it says "and N more".
+const CART_ITEMS_NAMED: usize = 3;
+
+/// Carts left `cart_reminder_after_hours` ago or more (within their week), whose customer has
+/// marketing consent and has ordered none of the cart's items since: one reminder each.
+async fn cart_reminders_due(
+    config: &Config,
+    conn: &mut Conn,
+    at: DateTime<Utc>,
+    goes_at: DateTime<Utc>,
+) -> StoreResult<Vec<DueJourney>> {
+    let after = Duration::hours(i64::from(config.policy.cart_reminder_after_hours));
+    let week = Duration::days(CART_REMINDER_DAYS);
+    let mut due = Vec::new();
+    for cart in stored_carts::carts_left_between(conn, at - week, at - after).await? {
+        let key = IdemKey::CartReminder {
+            cart_id: cart.id.clone(),
+            customer_id: cart.customer_id.clone(),
+        };
+        if crate::store::outbox::state_of(conn, &key).await?.is_some() {
+            continue;
+        }
+        if !crate::outbox::gate::has_marketing_consent(conn, &cart.customer_id).await? {
+            continue;
+        }
+        let ordered =
+            stored_carts::skus_ordered_since(conn, &cart.customer_id, cart.abandoned_at).await?;
+        if cart.items.iter().any(|item| ordered.contains(&item.sku)) {
+            continue;
+        }
+        let names: Vec<&str> = cart.items.iter().map(|i| i.name.as_str()).collect();
+        let first = names
+            .iter()
+            .take(CART_ITEMS_NAMED)
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ");
+        let others = names.len().saturating_sub(CART_ITEMS_NAMED) as i64;
+        due.push(DueJourney {
+            customer_id: cart.customer_id,
+            journey: "cart_reminder",
+            kind: Flow::CartReminder.kind().as_str(),
+            language: "",
+            due_at: goes_at,
+            key,
+            flow: Flow::CartReminder,
+            payload: Payload::text("journey-cart-reminder")
+                .arg("first", first)
+                .arg("others", others),
+            variant: None,
+            expires_at: Some(cart.abandoned_at + week),
+        });
+    }
+    Ok(due)
+}
+
+/// The weekly letter lists the lives scheduled this far ahead.
+const DIGEST_AHEAD_DAYS: i64 = 14;
+
+/// The weekly letter (CONTRACT §6): on `digest_day` from `digest_time` (shop time), once per ISO
+/// week, to linked customers with marketing consent. It lists the lives scheduled in the next
+/// two weeks and says when staff posted in the VIP room during the past week; with neither,
+/// there is nothing new to read and nobody gets one.
+async fn digests_due(
+    config: &Config,
+    texts: &Texts,
+    conn: &mut Conn,
+    at: DateTime<Utc>,
+    goes_at: DateTime<Utc>,
+) -> StoreResult<Vec<DueJourney>> {
+    use chrono::Datelike;
+    let tz = config.shop.timezone;
+    let local = at.with_timezone(&tz);
+    if local.weekday() != config.policy.digest_day.0 || local.time() < config.policy.digest_time.0 {
+        return Ok(Vec::new());
+    }
+    let lives =
+        stored::lives_scheduled_between(conn, at, at + Duration::days(DIGEST_AHEAD_DAYS)).await?;
+    let vip_news = stored::vip_post_since(conn, at - Duration::days(7)).await?;
+    if lives.is_empty() && !vip_news {
+        return Ok(Vec::new());
+    }
+    let week = local.iso_week();
+    let week = format!("{}-W{:02}", week.year(), week.week());
+    // The lines name each live in the reader's language; a line that cannot be rendered (a
+    // broken locale) leaves the letter without it rather than without the letter.
+    let lines_in = |lang: Lang| {
+        lives
+            .iter()
+            .filter_map(|live| {
+                texts
+                    .render(
+                        lang,
+                        "journey-digest-live",
+                        &[
+                            ("title", live.title.as_str().into()),
+                            (
+                                "starts",
+                                crate::domain::policy::shop_minute(live.starts_at, tz).into(),
+                            ),
+                        ],
+                    )
+                    .map_err(
+                        |err| tracing::error!(error = %err, "a digest line could not be rendered"),
+                    )
+                    .ok()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut due = Vec::new();
+    for customer_id in stored::consenting_without(conn, &IdemKey::digest_prefix(&week)).await? {
+        let lang = language_of(config, conn, &customer_id).await?;
+        due.push(DueJourney {
+            key: IdemKey::Digest {
+                week: week.clone(),
+                customer_id: customer_id.clone(),
+            },
+            customer_id,
+            journey: "digest",
+            kind: Flow::Digest.kind().as_str(),
+            language: lang.code(),
+            due_at: goes_at,
+            flow: Flow::Digest,
+            payload: Payload::text("journey-digest")
+                .arg("shop", config.shop.name.clone())
+                .arg("lives", lines_in(lang))
+                .arg("count", lives.len() as i64)
+                .arg("vip", if vip_news { "yes" } else { "no" }),
+            variant: None,
+            // This week's letter, read this day: dropped at midnight, never sent late.
+            expires_at: next_midnight(at, tz),
+        });
     }
     Ok(due)
 }
@@ -187,10 +340,72 @@ fn next_midnight(now: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<DateTime<Utc>>
         .map(|at| at.with_timezone(&Utc))
 }
 
-/// `encore journeys preview`: what would be due at `at`, sending nothing.
-pub async fn preview(ctx: &AppContext, at: DateTime<Utc>) -> StoreResult<Vec<DueJourney>> {
+/// The `[journeys]` key a written message belongs to, for the journeys that are written by
+/// events rather than by the clock (and so are only ever seen queued).
+fn journey_of_flow(flow: Flow) -> Option<&'static str> {
+    match flow {
+        Flow::Checkin => Some("checkin"),
+        Flow::Birthday => Some("birthday"),
+        Flow::Winback => Some("winback"),
+        Flow::WelcomeBack => Some("welcome_back"),
+        Flow::NextLiveAlert => Some("next_live_alerts"),
+        Flow::CartReminder => Some("cart_reminder"),
+        Flow::Digest => Some("digest"),
+        _ => None,
+    }
+}
+
+/// One line of `encore journeys preview --json` (CONTRACT §1).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PreviewEntry {
+    pub customer_id: String,
+    /// The `[journeys]` key.
+    pub journey: &'static str,
+    pub kind: &'static str,
+    pub language: &'static str,
+    /// When it goes out.
+    pub due_at: DateTime<Utc>,
+}
+
+/// `encore journeys preview`: what would be due at `at`, sending nothing — the steps the clock
+/// would write then, and the journey messages already written and waiting in the queue (a
+/// next-live alert held for quiet hours, a welcome-back waiting for the send window, anything
+/// postponed by the weekly cap) that would have gone out by then.
+pub async fn preview(ctx: &AppContext, at: DateTime<Utc>) -> StoreResult<Vec<PreviewEntry>> {
     let mut conn = ctx.store.conn().await?;
-    due(&ctx.config, &ctx.texts, &mut conn, at).await
+    let mut listed: Vec<PreviewEntry> = due(&ctx.config, &ctx.texts, &mut conn, at)
+        .await?
+        .into_iter()
+        .map(|step| PreviewEntry {
+            customer_id: step.customer_id,
+            journey: step.journey,
+            kind: step.kind,
+            language: step.language,
+            due_at: step.due_at,
+        })
+        .collect();
+    let names: Vec<&str> = Flow::ALL
+        .into_iter()
+        .filter(|f| journey_of_flow(*f).is_some())
+        .map(Flow::as_str)
+        .collect();
+    for queued in stored::queued_journeys(&mut conn, &names, at).await? {
+        let journey = Flow::from_name(&queued.flow).and_then(journey_of_flow);
+        let kind = queued.kind.parse::<crate::domain::MessageKind>().ok();
+        let (Some(journey), Some(kind)) = (journey, kind) else {
+            continue;
+        };
+        listed.push(PreviewEntry {
+            language: language_of(&ctx.config, &mut conn, &queued.customer_id)
+                .await?
+                .code(),
+            customer_id: queued.customer_id,
+            journey,
+            kind: kind.as_str(),
+            due_at: queued.goes_at,
+        });
+    }
+    Ok(listed)
 }
 
 /// A journey text may come in variants `<id>-a` and `<id>-b`: each customer always gets the
@@ -253,7 +468,7 @@ async fn write_steps(
     let mut written = 0;
     for step in steps {
         let mut payload = step.payload;
-        let mut expires_at = None;
+        let mut expires_at = step.expires_at;
         let mut coupon = None;
         if step.flow == Flow::Birthday {
             // Celebrated on the day or not at all: it expires at the next midnight, shop time.

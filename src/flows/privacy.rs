@@ -200,6 +200,7 @@ fn named_customers(body: &mut EventBody) -> Vec<&mut String> {
         EventBody::CustomerDeleted(e) => vec![&mut e.customer_id],
         EventBody::ViewerEngaged(e) => vec![&mut e.customer_id],
         EventBody::CodeRedeemed(e) => vec![&mut e.customer_id],
+        EventBody::CartAbandoned(e) => vec![&mut e.cart.customer_id],
         EventBody::BroadcastScheduled(_)
         | EventBody::BroadcastStarted(_)
         | EventBody::BroadcastEnded(_)

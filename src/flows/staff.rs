@@ -122,6 +122,7 @@ pub async fn run(
                 conn,
                 broadcast_id,
                 i64::from(conv.ctx.config.policy.handoff_first_response_hours),
+                conv.ctx.clock.now(),
             )
             .await?;
             // The words and the chart are written when the message goes out (render.rs).

@@ -47,6 +47,8 @@ pub struct Renderer {
     timezone: chrono_tz::Tz,
     /// `policy.handoff_first_response_hours`, which the report's hand-off counts are held to.
     promise_hours: i64,
+    /// The report's come-back windows are open or complete as of now.
+    clock: Arc<dyn crate::clock::Clock>,
 }
 
 /// One message about to be written.
@@ -67,13 +69,18 @@ pub struct Rendering<'a> {
 }
 
 impl Renderer {
-    pub fn new(texts: Arc<Texts>, config: &Config) -> Renderer {
+    pub fn new(
+        texts: Arc<Texts>,
+        config: &Config,
+        clock: Arc<dyn crate::clock::Clock>,
+    ) -> Renderer {
         Renderer {
             texts,
             shop_name: config.shop.name.clone(),
             shop_contact: config.shop.contact.clone(),
             timezone: config.shop.timezone,
             promise_hours: i64::from(config.policy.handoff_first_response_hours),
+            clock,
         }
     }
 
@@ -320,9 +327,14 @@ impl Renderer {
         broadcast_id: &str,
         lang: Lang,
     ) -> Result<Rendered, RenderError> {
-        let Some(report) =
-            crate::store::report::broadcast_report(conn, broadcast_id, self.promise_hours).await?
-        else {
+        let report = crate::store::report::broadcast_report(
+            conn,
+            broadcast_id,
+            self.promise_hours,
+            self.clock.now(),
+        )
+        .await?;
+        let Some(report) = report else {
             return Ok(Rendered::Nothing(format!(
                 "broadcast {broadcast_id} is not known any more"
             )));

@@ -310,3 +310,108 @@ pub async fn set_variant(conn: &mut Conn, key: &IdemKey, variant: &str) -> Store
         .await?;
     Ok(())
 }
+
+/// A journey message already written and waiting in the queue (held for quiet hours or the
+/// send window, postponed by the weekly cap): what `journeys preview` adds to the steps due.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedJourney {
+    pub customer_id: String,
+    pub flow: String,
+    pub kind: String,
+    pub goes_at: DateTime<Utc>,
+}
+
+/// Queued messages of `flows` for a customer that would have gone out by `at` and have not
+/// expired by then, in the order they go.
+pub async fn queued_journeys(
+    conn: &mut Conn,
+    flows: &[&str],
+    at: DateTime<Utc>,
+) -> StoreResult<Vec<QueuedJourney>> {
+    let placeholders = (0..flows.len())
+        .map(|i| format!("${}", i + 2))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT customer_id, flow, kind, not_before FROM outbox
+          WHERE state = 'queued' AND customer_id IS NOT NULL AND not_before <= $1
+            AND (expires_at IS NULL OR expires_at > $1) AND flow IN ({placeholders})
+          ORDER BY not_before, id"
+    );
+    let mut query = sqlx::query(&sql).bind(ts(at));
+    for flow in flows {
+        query = query.bind(*flow);
+    }
+    let rows = query.fetch_all(conn.db()).await?;
+    rows.iter()
+        .map(|row| {
+            let at: String = row.try_get("not_before")?;
+            Ok(QueuedJourney {
+                customer_id: row.try_get("customer_id")?,
+                flow: row.try_get("flow")?,
+                kind: row.try_get("kind")?,
+                goes_at: parse_ts(&at)?,
+            })
+        })
+        .collect()
+}
+
+/// Linked customers whose latest marketing consent is yes and who have no message under the
+/// key `prefix || customer_id` yet: the weekly letter's recipients, in one query.
+pub async fn consenting_without(conn: &mut Conn, prefix: &str) -> StoreResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT i.customer_id FROM identities i
+          WHERE NOT EXISTS (SELECT 1 FROM outbox x WHERE x.idem_key = $1 || i.customer_id)
+            AND (SELECT CAST(c.granted AS BIGINT) FROM consents c
+                  WHERE c.customer_id = i.customer_id AND c.purpose = 'marketing'
+                  ORDER BY c.given_at DESC, c.id DESC LIMIT 1) = 1
+          ORDER BY i.customer_id",
+    )
+    .bind(prefix)
+    .fetch_all(conn.db())
+    .await?)
+}
+
+/// A live the shop scheduled that has not started: its title and start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComingLive {
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+}
+
+/// Lives scheduled to start in `(from, to]` that have not started yet, soonest first.
+pub async fn lives_scheduled_between(
+    conn: &mut Conn,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoreResult<Vec<ComingLive>> {
+    let rows = sqlx::query(
+        "SELECT COALESCE(title, id) AS title, starts_at FROM broadcasts
+          WHERE starts_at > $1 AND starts_at <= $2 AND started_at IS NULL
+          ORDER BY starts_at, id",
+    )
+    .bind(ts(from))
+    .bind(ts(to))
+    .fetch_all(conn.db())
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let at: String = row.try_get("starts_at")?;
+            Ok(ComingLive {
+                title: row.try_get("title")?,
+                starts_at: parse_ts(&at)?,
+            })
+        })
+        .collect()
+}
+
+/// Whether staff posted in the VIP room (`/vippost`) since `since`.
+pub async fn vip_post_since(conn: &mut Conn, since: DateTime<Utc>) -> StoreResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM outbox WHERE flow = 'vip_post' AND created_at >= $1 LIMIT 1",
+    )
+    .bind(ts(since))
+    .fetch_optional(conn.db())
+    .await?;
+    Ok(found.is_some())
+}

@@ -9,6 +9,7 @@
 //! kinds, states) are read back as their enums here, at the boundary. The store never decides
 //! anything: flows do.
 
+pub mod carts;
 pub mod chats;
 pub mod customers;
 pub mod dead_letters;

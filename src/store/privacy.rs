@@ -443,6 +443,7 @@ pub async fn forget(
         "code_sends",
         "code_redemptions",
         "checkin_ratings",
+        "broadcast_viewers",
     ] {
         sqlx::query(&format!(
             "UPDATE {table} SET customer_id = $1 WHERE customer_id = $2"
@@ -482,6 +483,7 @@ pub async fn forget(
         "vip_access",
         "customer_aliases",
         "alert_subscriptions",
+        "carts",
     ] {
         sqlx::query(&format!("DELETE FROM {table} WHERE customer_id = $1"))
             .bind(customer_id)
@@ -546,6 +548,7 @@ fn customers_named(payload: &serde_json::Value) -> Vec<&str> {
     let named = match payload.get("type").and_then(serde_json::Value::as_str) {
         Some("customer.upserted") => vec![field(&["customer", "id"])],
         Some("order.placed") => vec![field(&["order", "customer_id"])],
+        Some("cart.abandoned") => vec![field(&["cart", "customer_id"])],
         Some("customer.merged") => vec![field(&["from"]), field(&["into"])],
         Some("customer.deleted" | "viewer.engaged" | "code.redeemed") => {
             vec![field(&["customer_id"])]
@@ -757,6 +760,7 @@ pub async fn merge(
         "link_tokens",
         "vip_access",
         "checkin_ratings",
+        "carts",
     ] {
         sqlx::query(&format!(
             "UPDATE {table} SET customer_id = $1 WHERE customer_id = $2"
@@ -766,6 +770,20 @@ pub async fn merge(
         .execute(conn.db())
         .await?;
     }
+    // Broadcasts both watched are kept once, under `into`.
+    sqlx::query(
+        "UPDATE broadcast_viewers SET customer_id = $1 WHERE customer_id = $2
+           AND NOT EXISTS (SELECT 1 FROM broadcast_viewers v
+                            WHERE v.customer_id = $1 AND v.broadcast_id = broadcast_viewers.broadcast_id)",
+    )
+    .bind(into)
+    .bind(from)
+    .execute(conn.db())
+    .await?;
+    sqlx::query("DELETE FROM broadcast_viewers WHERE customer_id = $1")
+        .bind(from)
+        .execute(conn.db())
+        .await?;
     // Next-live alerts: `into`'s own choice wins; otherwise `from`'s moves.
     sqlx::query(
         "UPDATE alert_subscriptions SET customer_id = $1 WHERE customer_id = $2

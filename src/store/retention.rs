@@ -50,6 +50,8 @@ pub struct Pruned {
     pub dead_letters: u64,
     /// Handled Telegram updates taken by webhook, forgotten.
     pub webhook_updates: u64,
+    /// Carts left (`cart.abandoned`) deleted, like stored events: they name what a viewer chose.
+    pub carts: u64,
 }
 
 impl Pruned {
@@ -86,6 +88,7 @@ impl Pruned {
                 "{forget} {} handled Telegram webhook update(s)",
                 self.webhook_updates
             ),
+            format!("{forget} {} abandoned cart(s)", self.carts),
             "report counts are kept".to_string(),
         ];
         lines.join("\n")
@@ -189,6 +192,8 @@ pub async fn prune(
     let updates = Scrub::delete("processed_updates", "rowid", "processed_at < $1");
     let dead_letters = Scrub::delete("dead_letters", "id", "created_at < $1");
     let webhook_updates = Scrub::delete("telegram_updates", "update_id", "handled_at < $1");
+    // A cart's reminder expires a week after it was left; the cart goes with the events.
+    let carts = Scrub::delete("carts", "id", "abandoned_at < $1");
     let message_cutoff = before(retention.message_days);
     let event_cutoff = before(retention.event_days);
     Ok(Pruned {
@@ -204,5 +209,6 @@ pub async fn prune(
         webhook_updates: webhook_updates
             .run(store, before(retention.update_days), dry_run)
             .await?,
+        carts: carts.run(store, event_cutoff, dry_run).await?,
     })
 }

@@ -85,7 +85,7 @@ async fn report_chart_writes_a_png_with_korean_labels_in_the_bundled_font() {
     let report = t
         .ctx()
         .store
-        .broadcast_report("b-1", 24)
+        .broadcast_report("b-1", 24, chrono::Utc::now())
         .await
         .expect("report")
         .expect("known");

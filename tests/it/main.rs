@@ -11,16 +11,19 @@
 mod support;
 
 mod after_broadcast;
+mod carts;
 mod charts;
 mod claims;
 mod cli;
 mod cluster;
+mod comeback;
 mod community;
 mod community_discord;
 mod config_online;
 mod consent_from_shop;
 mod crash_recovery;
 mod dead_letters;
+mod digest;
 mod discord;
 mod discord_standin;
 mod events_out;

@@ -229,6 +229,20 @@ fn every_key() -> Vec<(IdemKey, &'static str)> {
             },
             "alert:started:b-1:c-1",
         ),
+        (
+            IdemKey::CartReminder {
+                cart_id: s("cart-1"),
+                customer_id: s("c-1"),
+            },
+            "cart:cart-1:c-1",
+        ),
+        (
+            IdemKey::Digest {
+                week: s("2026-W49"),
+                customer_id: s("c-1"),
+            },
+            "digest:2026-W49:c-1",
+        ),
     ]
 }
 
@@ -245,7 +259,7 @@ fn every_key_is_written_exactly_as_stored_keys_are_and_parses_back() {
         .map(|(k, _)| std::mem::discriminant(k))
         .collect();
     kinds.dedup();
-    assert_eq!(kinds.len(), 37);
+    assert_eq!(kinds.len(), 39);
 }
 
 #[test]
