@@ -51,6 +51,7 @@
 #[path = "../tests/it/support/telegram.rs"]
 mod telegram;
 
+mod chart_bench;
 mod cluster;
 mod crash;
 mod import_bench;
@@ -159,6 +160,14 @@ enum Cmd {
     Import {
         #[arg(long, default_value_t = 100_000)]
         rows: usize,
+    },
+    /// Issue #13: one broadcast's charts drawn as a PNG, min/median/max over N runs.
+    Chart {
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// Also write the picture here (the README's docs/img/report-chart.png).
+        #[arg(long)]
+        png: Option<PathBuf>,
     },
     /// Issue #11: N DMs plus messages to groups through encore and through teloxide's
     /// `Throttle`, against an exact-counting stand-in, side by side.
@@ -340,6 +349,7 @@ fn main() {
         }
         Cmd::Crash { buyers, kills } => runtime.block_on(crash::crash_bench(buyers, kills)),
         Cmd::Import { rows } => runtime.block_on(import_bench::import_bench(rows)),
+        Cmd::Chart { runs, png } => chart_bench::chart_bench(runs, png.as_deref()),
         Cmd::Claims {
             workers,
             messages,

@@ -383,7 +383,11 @@ impl LeaderPart {
         let dispatcher = Arc::new(
             Dispatcher::new(
                 ctx.store.clone(),
-                Arc::new(Renderer::new(self.texts.clone(), &ctx.config.shop)),
+                Arc::new(Renderer::new(
+                    self.texts.clone(),
+                    &ctx.config,
+                    ctx.clock.clone(),
+                )),
                 messengers,
                 ctx.clock.clone(),
                 ctx.outbox.doorbell(),

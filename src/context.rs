@@ -45,6 +45,21 @@ pub struct AppContext {
 }
 
 impl AppContext {
+    /// The broadcast report (CONTRACT §7) as of now: hand-offs measured against the policy's
+    /// promise, come-back windows closed by the clock. `None` for an unknown broadcast.
+    pub async fn broadcast_report(
+        &self,
+        broadcast_id: &str,
+    ) -> crate::store::StoreResult<Option<crate::report::BroadcastReport>> {
+        self.store
+            .broadcast_report(
+                broadcast_id,
+                i64::from(self.config.policy.handoff_first_response_hours),
+                self.clock.now(),
+            )
+            .await
+    }
+
     pub fn new(
         config: Config,
         store: Store,

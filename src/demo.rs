@@ -153,7 +153,7 @@ async fn run_on(options: &DemoOptions, url: &str, out: &mut dyn Write) -> Result
     let messengers: Vec<Arc<dyn Messenger>> = vec![Arc::new(emulator.clone())];
     let dispatcher = Arc::new(Dispatcher::new(
         store.clone(),
-        Arc::new(Renderer::new(texts.clone(), &ctx.config.shop)),
+        Arc::new(Renderer::new(texts.clone(), &ctx.config, ctx.clock.clone())),
         messengers,
         ctx.clock.clone(),
         ctx.outbox.doorbell(),
@@ -364,7 +364,11 @@ async fn play(
     }
     writeln!(out, "━━━ staff chat ━━━")?;
     for part in emulator.received(STAFF_CHAT) {
-        writeln!(out, "{}", part.text)?;
+        match &part.attachment {
+            // The report's chart: a picture in a real chat, its name here.
+            Some(picture) => writeln!(out, "[picture: {}]", picture.file_name)?,
+            None => writeln!(out, "{}", part.text)?,
+        }
     }
     writeln!(out)?;
     writeln!(

@@ -38,11 +38,12 @@
 //! - [`platforms`]: the `Messenger` and `Inbox` ports; Telegram (teloxide), Discord
 //!   (serenity), the local emulator — leaves that decide nothing.
 //!
-//! Under everything: [`store`], persistence behind one seam (SQLite). Reports: [`report`];
-//! `encore demo`: [`demo`].
+//! Under everything: [`store`], persistence behind one seam (SQLite). Reports: [`report`],
+//! drawn by [`charts`] (SVG, and PNG with the bundled Korean font); `encore demo`: [`demo`].
 
 pub mod api;
 pub mod app;
+pub mod charts;
 pub mod chat_roles;
 pub mod clock;
 pub mod cluster;

@@ -175,6 +175,19 @@ fn print_report<T: serde::Serialize>(
     }
 }
 
+/// `--chart FILE.png`: the report's charts as a PNG, labels in the shop's language.
+fn write_chart(
+    report: &encore::report::BroadcastReport,
+    ctx: &AppContext,
+    path: &std::path::Path,
+) -> Result<(), String> {
+    let png =
+        encore::charts::broadcast_charts_png(report, &ctx.texts, ctx.config.shop.default_locale)
+            .map_err(|e| e.to_string())?;
+    std::fs::write(path, png)
+        .map_err(|e| format!("cannot write the chart to `{}`: {e}", path.display()))
+}
+
 fn print_out(text: &str) -> Result<(), String> {
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}") {
@@ -295,6 +308,9 @@ async fn run(cli: Cli) -> Result<(), String> {
             since,
         } => {
             if let Some(since) = since {
+                if chart.is_some() {
+                    return Err("`--chart` draws one broadcast's report: encore report BROADCAST_ID --chart FILE.png (the period report has no chart)".into());
+                }
                 let ctx = context(load_config(cli.config.as_ref())?).await?;
                 let since = encore::report::parse_since(&since, ctx.config.shop.timezone)?;
                 let report = ctx
@@ -306,23 +322,18 @@ async fn run(cli: Cli) -> Result<(), String> {
                     report.to_text(&ctx.texts, ctx.config.shop.default_locale)
                 });
             }
-            if chart.is_some() {
-                return Err("`report --chart` (the PNG chart) is not available in this version; use --json or the text report".into());
-            }
             let Some(broadcast_id) = broadcast_id else {
                 return Err("name a broadcast: encore report BROADCAST_ID".into());
             };
             let ctx = context(load_config(cli.config.as_ref())?).await?;
             let report = ctx
-                .store
-                .broadcast_report(
-                    &broadcast_id,
-                    i64::from(ctx.config.policy.handoff_first_response_hours),
-                    ctx.clock.now(),
-                )
+                .broadcast_report(&broadcast_id)
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("no broadcast `{broadcast_id}` is known"))?;
+            if let Some(path) = chart {
+                write_chart(&report, &ctx, &path)?;
+            }
             print_report(&report, json, || {
                 report.to_text(&ctx.texts, ctx.config.shop.default_locale)
             })

@@ -94,12 +94,7 @@ pub async fn broadcast_report(
 ) -> Result<Json<Value>, ApiError> {
     authorise(&ctx, &headers)?;
     let report = ctx
-        .store
-        .broadcast_report(
-            &id,
-            i64::from(ctx.config.policy.handoff_first_response_hours),
-            ctx.clock.now(),
-        )
+        .broadcast_report(&id)
         .await
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found(format!("no broadcast `{id}`")))?;

@@ -118,7 +118,6 @@ pub async fn run(
                     .reply_to_staff(conn, Payload::text("staff-usage-report"))
                     .await;
             };
-            let lang = conv.ctx.config.shop.default_locale;
             let report = crate::store::report::broadcast_report(
                 conn,
                 broadcast_id,
@@ -126,13 +125,10 @@ pub async fn run(
                 conv.ctx.clock.now(),
             )
             .await?;
+            // The words and the chart are written when the message goes out (render.rs).
             let payload = match report {
-                Some(report) => match report.to_text(&conv.ctx.texts, lang) {
-                    Ok(text) => Payload::text("staff-report").arg("report", text),
-                    Err(err) => {
-                        tracing::error!(error = %err, "report text could not be rendered");
-                        Payload::text("staff-report-unknown").arg("broadcast", broadcast_id)
-                    }
+                Some(_) => Payload::Report {
+                    broadcast_id: broadcast_id.to_string(),
                 },
                 None => Payload::text("staff-report-unknown").arg("broadcast", broadcast_id),
             };

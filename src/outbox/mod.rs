@@ -70,6 +70,10 @@ pub enum Payload {
     Checkin { order_id: String },
     /// `/mydata`: everything stored about the viewer, read from the store as it goes out.
     MyData,
+    /// `/report`: the broadcast's report as text, with its charts drawn as a picture under
+    /// it — both read from the store as it goes out, so words and picture agree. The picture
+    /// is made at send time, never stored in the outbox.
+    Report { broadcast_id: String },
 }
 
 /// Which message a reply answers.

@@ -12,10 +12,10 @@ pub const RATE_THANK_YOU: &str = "rate";
 /// Callback data prefix of a check-in's rating buttons: `rate-checkin:<outbox id>:<1-5>`.
 pub const RATE_CHECKIN: &str = "rate-checkin";
 use super::access::RoomAccess;
-use crate::config::ShopConfig;
+use crate::config::Config;
 use crate::domain::{Lang, OrderStatus, Platform};
 use crate::i18n::{Arg, I18nError, Texts};
-use crate::platforms::{Button, OutgoingMessage};
+use crate::platforms::{Attachment, Button, OutgoingMessage};
 use crate::store::customers::Customer;
 use crate::store::orders::{self, Order};
 use crate::store::{Conn, StoreError};
@@ -45,6 +45,10 @@ pub struct Renderer {
     shop_contact: String,
     /// Times a viewer reads (their consent records in `/mydata`) are the shop's local time.
     timezone: chrono_tz::Tz,
+    /// `policy.handoff_first_response_hours`, which the report's hand-off counts are held to.
+    promise_hours: i64,
+    /// The report's come-back windows are open or complete as of now.
+    clock: Arc<dyn crate::clock::Clock>,
 }
 
 /// One message about to be written.
@@ -65,12 +69,18 @@ pub struct Rendering<'a> {
 }
 
 impl Renderer {
-    pub fn new(texts: Arc<Texts>, shop: &ShopConfig) -> Renderer {
+    pub fn new(
+        texts: Arc<Texts>,
+        config: &Config,
+        clock: Arc<dyn crate::clock::Clock>,
+    ) -> Renderer {
         Renderer {
             texts,
-            shop_name: shop.name.clone(),
-            shop_contact: shop.contact.clone(),
-            timezone: shop.timezone,
+            shop_name: config.shop.name.clone(),
+            shop_contact: config.shop.contact.clone(),
+            timezone: config.shop.timezone,
+            promise_hours: i64::from(config.policy.handoff_first_response_hours),
+            clock,
         }
     }
 
@@ -164,6 +174,7 @@ impl Renderer {
                     buttons,
                     reply_to,
                     photo: photo.clone(),
+                    attachment: None,
                 }))
             }
             Payload::Welcome => {
@@ -301,10 +312,63 @@ impl Renderer {
                     ..OutgoingMessage::default()
                 }))
             }
+            Payload::Report { broadcast_id } => self.report(conn, broadcast_id, lang).await,
             Payload::Act { .. } | Payload::Pin { .. } => {
                 Err(RenderError::BadPayload("a chat action has no words".into()))
             }
         }
+    }
+
+    /// The report's text, and its charts as a PNG under it. A chart that cannot be drawn is
+    /// logged and left out: the host still gets the numbers.
+    async fn report(
+        &self,
+        conn: &mut Conn,
+        broadcast_id: &str,
+        lang: Lang,
+    ) -> Result<Rendered, RenderError> {
+        let report = crate::store::report::broadcast_report(
+            conn,
+            broadcast_id,
+            self.promise_hours,
+            self.clock.now(),
+        )
+        .await?;
+        let Some(report) = report else {
+            return Ok(Rendered::Nothing(format!(
+                "broadcast {broadcast_id} is not known any more"
+            )));
+        };
+        let text = self.texts.render(
+            lang,
+            "staff-report",
+            &[("report", report.to_text(&self.texts, lang)?.into())],
+        )?;
+        // Drawing is CPU work of about a tenth of a second: off the async workers.
+        let texts = self.texts.clone();
+        let drawn = tokio::task::spawn_blocking(move || {
+            crate::charts::broadcast_charts_png(&report, &texts, lang)
+        })
+        .await;
+        let attachment = match drawn {
+            Ok(Ok(bytes)) => Some(Attachment {
+                file_name: format!("report-{}.png", file_safe(broadcast_id)),
+                bytes,
+            }),
+            Ok(Err(err)) => {
+                tracing::error!(error = %err, "the report's chart could not be drawn");
+                None
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "the report's chart drawing stopped");
+                None
+            }
+        };
+        Ok(Rendered::Send(OutgoingMessage {
+            text,
+            attachment,
+            ..OutgoingMessage::default()
+        }))
     }
 
     /// How a VIP gets into the room, in words.
@@ -574,6 +638,20 @@ impl Renderer {
             ..OutgoingMessage::default()
         })
     }
+}
+
+/// A broadcast id as part of a file name: letters, digits, `-` and `_` kept, the rest `_`.
+fn file_safe(id: &str) -> String {
+    id.chars()
+        .take(64)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// A day as people write it: "12월 3일(목)", "Thu, December 3".

@@ -28,8 +28,8 @@ use serenity::all::{
 };
 
 use super::{
-    ActionDone, ChatAction, Delivered, Inbox, Incoming, IncomingContent, Member, Messenger, Part,
-    PlatformLimits, SendError,
+    ActionDone, Attachment, ChatAction, Delivered, Inbox, Incoming, IncomingContent, Member,
+    Messenger, Part, PlatformLimits, SendError,
 };
 use crate::config::{DiscordConfig, LimitsConfig};
 use crate::domain::{Lang, Platform};
@@ -527,6 +527,18 @@ impl DiscordSender {
         path: &str,
         body: Option<Value>,
     ) -> Result<Answer, SendError> {
+        self.call_with(method, path, body, None).await
+    }
+
+    /// [`Self::call`] with a file: the JSON body then travels as `payload_json` beside the
+    /// file (multipart), as Discord takes uploads.
+    async fn call_with(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+        file: Option<&Attachment>,
+    ) -> Result<Answer, SendError> {
         let url = format!("{}/api/v10/{path}", self.api_url);
         let mut request = self
             .client
@@ -536,8 +548,18 @@ impl DiscordSender {
                 format!("Bot {}", self.token.expose_secret()),
             )
             .timeout(Duration::from_secs(20));
-        if let Some(body) = body {
-            request = request.json(&body);
+        match (body, file) {
+            (Some(body), Some(file)) => {
+                let upload = reqwest::multipart::Part::bytes(file.bytes.clone())
+                    .file_name(file.file_name.clone());
+                request = request.multipart(
+                    reqwest::multipart::Form::new()
+                        .text("payload_json", body.to_string())
+                        .part("files[0]", upload),
+                );
+            }
+            (Some(body), None) => request = request.json(&body),
+            (None, _) => {}
         }
         let response = request.send().await.map_err(|e| {
             // A connection that never opened carried nothing; after that, Discord may
@@ -706,10 +728,11 @@ impl Messenger for DiscordSender {
     ) -> BoxFuture<'a, Result<Delivered, SendError>> {
         Box::pin(async move {
             let answer = self
-                .call(
+                .call_with(
                     reqwest::Method::POST,
                     &format!("channels/{chat_id}/messages"),
                     Some(Self::body(part)),
+                    part.attachment.as_ref(),
                 )
                 .await?;
             let Answer {

@@ -25,6 +25,16 @@ pub struct OutgoingMessage {
     pub reply_to: Option<String>,
     /// A photo to send with the text as its caption (a platform file id or a URL).
     pub photo: Option<String>,
+    /// A picture made for this message (the report's charts), uploaded with it and shown
+    /// under its text.
+    pub attachment: Option<Attachment>,
+}
+
+/// A file uploaded with a message (multipart): a photo on Telegram, an attachment on Discord.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Attachment {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,11 +51,15 @@ pub struct Part {
     pub buttons: Vec<Vec<Button>>,
     pub reply_to: Option<String>,
     pub photo: Option<String>,
+    /// Sent as a part of its own, after the text parts, with no text.
+    pub attachment: Option<Attachment>,
 }
 
 impl OutgoingMessage {
     /// Escapes and splits for a platform; the buttons go under the last part.
-    /// The first part answers `reply_to` and carries the photo; the last carries the buttons.
+    /// The first part answers `reply_to` and carries the photo; the last text part carries
+    /// the buttons; an attachment follows the text on a part of its own, so it is shown under
+    /// the words on every platform (a Telegram caption is shown under its photo, not above).
     pub fn into_parts(self, markup: Markup) -> Vec<Part> {
         let mut parts: Vec<Part> = crate::i18n::prepare(&self.text, markup)
             .into_iter()
@@ -68,6 +82,12 @@ impl OutgoingMessage {
         }
         if let Some(last) = parts.last_mut() {
             last.buttons = self.buttons;
+        }
+        if let Some(attachment) = self.attachment {
+            parts.push(Part {
+                attachment: Some(attachment),
+                ..Part::default()
+            });
         }
         parts
     }
@@ -304,5 +324,33 @@ mod tests {
         let parts = message.into_parts(Markup::TelegramHtml);
         assert_eq!(parts.len(), 1);
         assert_eq!(parts[0].text, "올이 풀렸어요");
+    }
+
+    #[test]
+    fn an_attachment_comes_under_the_text_and_the_buttons_stay_on_the_words() {
+        let chart = Attachment {
+            file_name: "report.png".into(),
+            bytes: vec![1, 2, 3],
+        };
+        let message = OutgoingMessage {
+            text: "📊 리포트".into(),
+            buttons: vec![vec![Button {
+                label: "5".into(),
+                data: "x".into(),
+            }]],
+            attachment: Some(chart.clone()),
+            ..OutgoingMessage::default()
+        };
+        let parts = message.into_parts(Markup::DiscordMarkdown);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(
+            (parts[0].text.as_str(), parts[0].buttons.len()),
+            ("📊 리포트", 1)
+        );
+        assert_eq!(parts[0].attachment, None);
+        assert_eq!(
+            (parts[1].text.as_str(), parts[1].attachment.as_ref()),
+            ("", Some(&chart))
+        );
     }
 }

@@ -779,13 +779,22 @@ impl Messenger for TelegramSender {
                 .as_deref()
                 .and_then(|id| id.parse::<i32>().ok())
                 .map(|id| ReplyParameters::new(MessageId(id)).allow_sending_without_reply());
-            let sent = match &part.photo {
-                Some(file) => {
-                    let mut request = self
-                        .bot
-                        .send_photo(ChatId(chat), InputFile::file_id(FileId(file.clone())))
-                        .caption(part.text.clone())
-                        .parse_mode(ParseMode::Html);
+            // A drawn picture is uploaded (multipart); a relayed photo is resent by its id.
+            let photo = match (&part.attachment, &part.photo) {
+                (Some(file), _) => {
+                    Some(InputFile::memory(file.bytes.clone()).file_name(file.file_name.clone()))
+                }
+                (None, Some(file)) => Some(InputFile::file_id(FileId(file.clone()))),
+                (None, None) => None,
+            };
+            let sent = match photo {
+                Some(photo) => {
+                    let mut request = self.bot.send_photo(ChatId(chat), photo);
+                    if !part.text.is_empty() {
+                        request = request
+                            .caption(part.text.clone())
+                            .parse_mode(ParseMode::Html);
+                    }
                     if self.paid_broadcast {
                         request = request.allow_paid_broadcast(true);
                     }

@@ -257,6 +257,9 @@ async fn the_broadcast_list_is_newest_first_with_buyers_and_each_report_is_in_ko
         "미연결 구매자: 3명 중 30일 안에 재주문 0명",
         "집계 중",
         "다음 방송 시청",
+        // The charts, inline: the same SVG the PNG is drawn from.
+        "<svg",
+        "감사 인사는 어디까지 닿았나",
     ] {
         assert!(
             report.contains(expected),

@@ -12,6 +12,7 @@ mod support;
 
 mod after_broadcast;
 mod carts;
+mod charts;
 mod claims;
 mod cli;
 mod cluster;

@@ -51,19 +51,21 @@ pub async fn broadcasts(State(ctx): State<AppContext>) -> PageResult {
 }
 
 pub async fn broadcast(State(ctx): State<AppContext>, Path(id): Path<String>) -> PageResult {
-    let report = ctx
-        .store
-        .broadcast_report(
-            &id,
-            i64::from(ctx.config.policy.handoff_first_response_hours),
-            ctx.clock.now(),
-        )
-        .await?;
+    let report = ctx.broadcast_report(&id).await?;
     let words = Words::of(&ctx);
     let Some(report) = report else {
         return not_found_with(&ctx, &words);
     };
-    Ok(page(&ctx.config, views::report(&words, &report, None)?).into_response())
+    // The same SVG the PNG is drawn from (CONTRACT §7: "the same charts"), inline. A chart that
+    // cannot be drawn leaves the page without it, not without the figures.
+    let charts = match crate::charts::broadcast_charts_svg(&report, &ctx.texts, words.lang) {
+        Ok(svg) => Some(maud::PreEscaped(svg)),
+        Err(err) => {
+            tracing::error!(error = %err, "the dashboard's charts could not be drawn");
+            None
+        }
+    };
+    Ok(page(&ctx.config, views::report(&words, &report, charts)?).into_response())
 }
 
 pub async fn not_found(State(ctx): State<AppContext>) -> PageResult {

@@ -474,6 +474,8 @@ pub struct SentMessage {
     pub flags: Option<u64>,
     /// File names of a multipart upload.
     pub files: Vec<String>,
+    /// The bytes of each uploaded file, in the order of `files`.
+    pub file_bytes: Vec<Vec<u8>>,
     /// The whole JSON body (or `payload_json`) as sent.
     pub body: Value,
     /// When the request arrived.
@@ -2391,9 +2393,12 @@ struct RestRequest {
     audit_reason: Option<String>,
     /// JSON body (or a multipart's `payload_json`); Null when empty.
     body: Result<Value, Reply>,
-    /// File names of a multipart upload.
-    files: Vec<String>,
+    /// Files of a multipart upload: name and bytes.
+    files: Vec<Upload>,
 }
+
+/// One file of a multipart upload: its file name and bytes.
+type Upload = (String, Vec<u8>);
 
 /// The REST handler: every path other than `/gateway` comes here.
 async fn rest(State(shared): State<Arc<Shared>>, request: Request) -> Response {
@@ -2447,7 +2452,7 @@ async fn rest(State(shared): State<Arc<Shared>>, request: Request) -> Response {
 }
 
 /// JSON, or multipart with `payload_json` and files; empty is Null.
-fn parse_body(content_type: &str, bytes: &[u8]) -> (Result<Value, Reply>, Vec<String>) {
+fn parse_body(content_type: &str, bytes: &[u8]) -> (Result<Value, Reply>, Vec<Upload>) {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return (Ok(Value::Null), Vec::new());
     }
@@ -2470,7 +2475,7 @@ fn parse_body(content_type: &str, bytes: &[u8]) -> (Result<Value, Reply>, Vec<St
                 let mut files = Vec::new();
                 for (name, file_name, content) in parts {
                     match file_name {
-                        Some(file_name) => files.push(file_name),
+                        Some(file_name) => files.push((file_name, content)),
                         None if name == "payload_json" => {
                             payload = match serde_json::from_slice(&content) {
                                 Ok(value) => value,
@@ -2684,7 +2689,7 @@ impl ServerState {
         &mut self,
         channel_id: Option<u64>,
         body: &Value,
-        files: &[String],
+        files: &[Upload],
         now: Instant,
     ) -> Reply {
         let Some(channel_id) = channel_id else {
@@ -2702,7 +2707,7 @@ impl ServerState {
         &mut self,
         channel_id: u64,
         body: &Value,
-        files: &[String],
+        files: &[Upload],
         now: Instant,
     ) -> Result<Reply, Reply> {
         let guild_channel = self.guild_channel(channel_id).is_some();
@@ -2752,12 +2757,12 @@ impl ServerState {
             let attachments: Vec<Value> = files
                 .iter()
                 .enumerate()
-                .map(|(i, name)| {
+                .map(|(i, (name, bytes))| {
                     let attachment_id = id + 1 + i as u64;
                     json!({
                         "id": attachment_id.to_string(),
                         "filename": name,
-                        "size": 1024,
+                        "size": bytes.len(),
                         "url": format!("https://cdn.discordapp.com/attachments/{channel_id}/{attachment_id}/{name}"),
                         "proxy_url": format!("https://media.discordapp.net/attachments/{channel_id}/{attachment_id}/{name}"),
                         "content_type": "application/octet-stream",
@@ -2796,7 +2801,8 @@ impl ServerState {
             message_reference: reference,
             reply_to,
             flags: body["flags"].as_u64(),
-            files: files.to_vec(),
+            files: files.iter().map(|(name, _)| name.clone()).collect(),
+            file_bytes: files.iter().map(|(_, bytes)| bytes.clone()).collect(),
             body: body.clone(),
             at: now,
         });
@@ -2847,6 +2853,7 @@ impl ServerState {
             reply_to: None,
             flags: body["flags"].as_u64(),
             files: Vec::new(),
+            file_bytes: Vec::new(),
             body: body.clone(),
             at: now,
         });

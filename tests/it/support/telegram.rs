@@ -58,7 +58,7 @@
 //! awaited.
 #![allow(dead_code)]
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -211,6 +211,8 @@ pub struct SentMessage {
     pub photo: Option<String>,
     /// Sent with `allow_paid_broadcast: true`.
     pub paid_broadcast: bool,
+    /// The bytes of a photo uploaded with `sendPhoto` (multipart), as received.
+    pub photo_bytes: Option<Vec<u8>>,
     /// Bot API method that produced it (`sendMessage`, `sendPhoto`, `editMessageText`, ...).
     pub method: String,
     /// When the request arrived.
@@ -1694,18 +1696,28 @@ impl ServerState {
     /// `sendMessage` and `sendPhoto`.
     fn send(&mut self, method: Method, chat_id: i64, params: &Params, now: Instant) -> Outcome {
         let parse_mode = params.string("parse_mode");
-        let (raw_text, photo) = if method == Method::SendPhoto {
+        let (raw_text, photo, photo_bytes) = if method == Method::SendPhoto {
             let photo = params
                 .string("photo")
                 .filter(|p| !p.is_empty())
                 .ok_or_else(|| bad_request("Bad Request: there is no photo in the request"))?;
+            // An upload is the `photo` field itself, or another part it names (`attach://x`).
+            let field = photo
+                .strip_prefix("attach://")
+                .unwrap_or("photo")
+                .to_owned();
             let photo = match photo.strip_prefix("attach://") {
                 Some(part) => params.string(part).unwrap_or(photo),
                 None => photo,
             };
-            (params.string("caption").unwrap_or_default(), Some(photo))
+            let bytes = params.1.get(&field).cloned();
+            (
+                params.string("caption").unwrap_or_default(),
+                Some(photo),
+                bytes,
+            )
         } else {
-            (params.string("text").unwrap_or_default(), None)
+            (params.string("text").unwrap_or_default(), None, None)
         };
         let plain = render_text(&raw_text, parse_mode.as_deref())?;
         if photo.is_none() && plain.trim().is_empty() {
@@ -1800,6 +1812,7 @@ impl ServerState {
             message_thread_id: thread,
             photo,
             paid_broadcast: params.bool("allow_paid_broadcast").unwrap_or(false),
+            photo_bytes,
             method: method.name().to_owned(),
             at: now,
         });
@@ -2032,6 +2045,7 @@ impl ServerState {
             message_thread_id: None,
             photo: None,
             paid_broadcast: false,
+            photo_bytes: None,
             method: method.name().to_owned(),
             at: now,
         });
@@ -2057,6 +2071,7 @@ impl ServerState {
             message_thread_id: None,
             photo: None,
             paid_broadcast: false,
+            photo_bytes: None,
             method: method.name().to_owned(),
             at: now,
         });
@@ -2548,13 +2563,15 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A request's parameters, from the query string and a JSON, urlencoded or multipart body.
+/// A request's parameters, from the query string and a JSON, urlencoded or multipart body,
+/// and the bytes of the files uploaded in a multipart body, by field name.
 /// Getters are lenient like Telegram: numbers may come as strings, objects as JSON text.
-struct Params(Map<String, Value>);
+struct Params(Map<String, Value>, BTreeMap<String, Vec<u8>>);
 
 impl Params {
     fn parse(uri: &Uri, content_type: &str, body: &[u8]) -> Result<Params, Reply> {
         let mut map = Map::new();
+        let mut files = BTreeMap::new();
         if uri.query().is_some() {
             let query = Query::<Vec<(String, String)>>::try_from_uri(uri)
                 .map_err(|_| bad_request("Bad Request: can't parse query string"))?;
@@ -2569,13 +2586,16 @@ impl Params {
             .trim()
             .to_ascii_lowercase();
         if body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Params(map));
+            return Ok(Params(map, files));
         }
         match mime.as_str() {
             "multipart/form-data" => {
                 let boundary = multipart_boundary(content_type)
                     .ok_or_else(|| bad_request("Bad Request: multipart boundary is missing"))?;
-                map.extend(parse_multipart(body, &boundary).map_err(|e| bad_request(&e))?);
+                let (fields, uploads) =
+                    parse_multipart(body, &boundary).map_err(|e| bad_request(&e))?;
+                map.extend(fields);
+                files = uploads;
             }
             "application/x-www-form-urlencoded" => {
                 let text = String::from_utf8_lossy(body);
@@ -2602,7 +2622,7 @@ impl Params {
                 }
             },
         }
-        Ok(Params(map))
+        Ok(Params(map, files))
     }
 
     /// A text parameter (numbers and booleans are given as their text).
@@ -2670,17 +2690,20 @@ fn multipart_boundary(content_type: &str) -> Option<String> {
     })
 }
 
-/// Parses `multipart/form-data`: text parts become strings, file parts `upload:<file name>`.
-fn parse_multipart(body: &[u8], boundary: &str) -> Result<Map<String, Value>, String> {
+/// Parses `multipart/form-data`: text parts become strings, file parts `upload:<file name>`
+/// with their bytes kept beside, by field name.
+type Multipart = (Map<String, Value>, BTreeMap<String, Vec<u8>>);
+fn parse_multipart(body: &[u8], boundary: &str) -> Result<Multipart, String> {
     const BROKEN: &str = "Bad Request: can't parse multipart body";
     let delimiter = format!("--{boundary}").into_bytes();
     let next_delimiter = [b"\r\n".as_slice(), &delimiter].concat();
     let mut map = Map::new();
+    let mut files = BTreeMap::new();
     let mut pos = find(body, &delimiter, 0).ok_or(BROKEN)? + delimiter.len();
     loop {
         let rest = body.get(pos..).ok_or(BROKEN)?;
         if rest.starts_with(b"--") {
-            return Ok(map);
+            return Ok((map, files));
         }
         if !rest.starts_with(b"\r\n") {
             return Err(BROKEN.to_owned());
@@ -2715,7 +2738,10 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Result<Map<String, Value>, St
         }
         let name = name.ok_or(BROKEN)?;
         let value = match file_name {
-            Some(file_name) => format!("upload:{file_name}"),
+            Some(file_name) => {
+                files.insert(name.clone(), body[content_start..content_end].to_vec());
+                format!("upload:{file_name}")
+            }
             None => String::from_utf8_lossy(&body[content_start..content_end]).into_owned(),
         };
         map.insert(name, Value::String(value));
