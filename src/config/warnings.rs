@@ -114,6 +114,14 @@ impl Config {
                 self.policy.consent_renotice_days
             ));
         }
+        let digest_time = self.policy.digest_time.0;
+        if self.journeys.digest && !self.policy.send_window.contains(digest_time) {
+            warnings.push(format!(
+                "policy.digest_time {} is outside policy.send_window {}: the weekly letter would wait for the window and expire at midnight unsent; pick a time inside the window",
+                digest_time.format("%H:%M"),
+                self.policy.send_window
+            ));
+        }
         warnings
     }
 }
@@ -179,6 +187,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.warnings(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_weekly_letter_set_outside_the_send_window_is_warned_about() {
+        let config = |time: &str| {
+            Config::from_sources(
+                &format!("[journeys]\ndigest = true\n[policy]\ndigest_time = \"{time}\"\n"),
+                NO_ENV.to_vec(),
+            )
+            .expect("valid")
+        };
+        let late = config("20:30").warnings();
+        assert!(
+            late.iter().any(|w| w
+                .starts_with("policy.digest_time 20:30 is outside policy.send_window 09:00-20:00")),
+            "{late:?}"
+        );
+        let fine = config("18:00").warnings();
+        assert!(!fine.iter().any(|w| w.contains("digest_time")), "{fine:?}");
     }
 
     #[test]

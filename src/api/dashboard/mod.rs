@@ -125,6 +125,10 @@ async fn sign_in(
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
     let secure = session::came_over_https(request.headers());
+    let owed = throttle.owed(addr, Instant::now());
+    if !owed.is_zero() {
+        tokio::time::sleep(owed).await;
+    }
     // A body that is not the form is a wrong token like any other.
     let given = Form::<LoginForm>::from_request(request, &ctx)
         .await
@@ -132,8 +136,9 @@ async fn sign_in(
         .unwrap_or_default();
     let expected = ctx.config.http.admin_token.expose_secret().as_bytes();
     if !same_secret(given.trim().as_bytes(), expected) {
-        let wait = throttle.failed(addr, Instant::now());
-        tracing::warn!(%addr, wait_ms = wait.as_millis() as u64, "dashboard sign-in refused: wrong token");
+        // The whole refusal waits `failed`'s delay; what was owed has been waited already.
+        let wait = throttle.failed(addr, Instant::now()).saturating_sub(owed);
+        tracing::warn!(%addr, wait_ms = (wait + owed).as_millis() as u64, "dashboard sign-in refused: wrong token");
         tokio::time::sleep(wait).await;
         let words = views::Words::of(&ctx);
         let body = page(&ctx.config, views::login(&words, true)?);

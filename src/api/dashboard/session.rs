@@ -120,6 +120,22 @@ impl LoginThrottle {
         refusal_delay(earlier)
     }
 
+    /// What an address with recent failures owes before its next attempt is even checked: the
+    /// part of its refusal delay beyond the first second. Waiting before the check (not only
+    /// before the answer) means a guesser who hangs up early learns nothing and saves nothing,
+    /// and the right token from that address waits too.
+    pub fn owed(&self, addr: IpAddr, now: Instant) -> Duration {
+        let Ok(failures) = self.failures.lock() else {
+            return MOST_DELAY;
+        };
+        match failures.get(&addr) {
+            Some((earlier, last)) if now.duration_since(*last) < FAILURE_WINDOW => {
+                refusal_delay(*earlier).saturating_sub(REFUSAL_DELAY)
+            }
+            _ => Duration::ZERO,
+        }
+    }
+
     /// A right token from `addr`: its count starts again.
     pub fn succeeded(&self, addr: IpAddr) {
         if let Ok(mut failures) = self.failures.lock() {
@@ -188,5 +204,25 @@ mod tests {
         assert_eq!(throttle.failed(one, now), Duration::from_secs(1));
         let later = now + FAILURE_WINDOW + Duration::from_secs(1);
         assert_eq!(throttle.failed(other, later), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn an_address_with_failures_owes_its_wait_before_the_next_attempt_is_checked() {
+        let throttle = LoginThrottle::default();
+        let addr: IpAddr = "10.0.0.3".parse().unwrap();
+        let now = Instant::now();
+        assert_eq!(
+            throttle.owed(addr, now),
+            Duration::ZERO,
+            "no failure, no wait"
+        );
+        throttle.failed(addr, now);
+        throttle.failed(addr, now);
+        // A third attempt waits 2 s before its token is even looked at; refused, 1 s more.
+        assert_eq!(throttle.owed(addr, now), Duration::from_secs(2));
+        let later = now + FAILURE_WINDOW + Duration::from_secs(1);
+        assert_eq!(throttle.owed(addr, later), Duration::ZERO, "forgotten");
+        throttle.succeeded(addr);
+        assert_eq!(throttle.owed(addr, now), Duration::ZERO);
     }
 }
