@@ -33,7 +33,7 @@ const ENGAGED_WATCH_SECONDS: u64 = 600;
 pub const ALERTS_ON: &str = "alerts:on";
 
 /// A journey step that is due: what `journeys preview` lists and the scheduler enqueues.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DueJourney {
     pub customer_id: String,
     /// The `[journeys]` key.
@@ -42,17 +42,12 @@ pub struct DueJourney {
     pub language: &'static str,
     /// When it goes out: now, or when the send window opens.
     pub due_at: DateTime<Utc>,
-    #[serde(skip)]
     pub key: IdemKey,
-    #[serde(skip)]
     pub flow: Flow,
-    #[serde(skip)]
     pub payload: Payload,
     /// The A/B variant its text was chosen in, if the text has variants.
-    #[serde(skip)]
     pub variant: Option<&'static str>,
     /// When it is dropped unsent (advertising that would be late), if ever.
-    #[serde(skip)]
     pub expires_at: Option<DateTime<Utc>>,
 }
 

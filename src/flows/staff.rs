@@ -118,19 +118,14 @@ pub async fn run(
                     .reply_to_staff(conn, Payload::text("staff-usage-report"))
                     .await;
             };
-            let report = crate::store::report::broadcast_report(
-                conn,
-                broadcast_id,
-                i64::from(conv.ctx.config.policy.handoff_first_response_hours),
-                conv.ctx.clock.now(),
-            )
-            .await?;
-            // The words and the chart are written when the message goes out (render.rs).
-            let payload = match report {
-                Some(_) => Payload::Report {
+            // The words and the chart are written when the message goes out (render.rs); here
+            // only whether there is a report to write, not the report itself.
+            let payload = if crate::store::report::broadcast_is_known(conn, broadcast_id).await? {
+                Payload::Report {
                     broadcast_id: broadcast_id.to_string(),
-                },
-                None => Payload::text("staff-report-unknown").arg("broadcast", broadcast_id),
+                }
+            } else {
+                Payload::text("staff-report-unknown").arg("broadcast", broadcast_id)
             };
             conv.reply_to_staff(conn, payload).await
         }

@@ -118,6 +118,20 @@ pub async fn broadcast_report(
     Ok(Some(report))
 }
 
+/// Whether a report exists for the broadcast: a broadcast row or an order in it — the same rule
+/// by which [`broadcast_report`] answers `None`, without computing the report.
+pub async fn broadcast_is_known(conn: &mut Conn, broadcast_id: &str) -> StoreResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM broadcasts WHERE id = $1
+         UNION ALL SELECT 1 FROM orders WHERE broadcast_id = $1
+         LIMIT 1",
+    )
+    .bind(broadcast_id)
+    .fetch_optional(conn.db())
+    .await?;
+    Ok(found.is_some())
+}
+
 /// When a broadcast counts as over for the come-back block: its `ended_at`, else its last
 /// order (a broadcast the shop never ended), else never.
 async fn broadcast_end(conn: &mut Conn, broadcast_id: &str) -> StoreResult<Option<DateTime<Utc>>> {

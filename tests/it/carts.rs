@@ -222,24 +222,7 @@ async fn journeys_preview_lists_a_held_next_live_alert_and_a_due_cart_reminder()
             .any(|m| m.text.contains("봄 신상 라이브")),
         "the alert is held through quiet hours"
     );
-    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_encore"))
-        .args([
-            "journeys",
-            "preview",
-            "--at",
-            "2026-05-05T12:00:00+09:00",
-            "--json",
-        ])
-        .env("ENCORE_DATABASE_URL", &t.db_url)
-        .current_dir(t.dir.path())
-        .output()
-        .expect("encore runs");
-    assert!(
-        cli.status.success(),
-        "{}",
-        String::from_utf8_lossy(&cli.stderr)
-    );
-    let listed: Value = serde_json::from_slice(&cli.stdout).expect("json");
+    let listed = t.journeys_preview_json("2026-05-05T12:00:00+09:00");
     let mut journeys: Vec<(String, String, String)> = listed
         .as_array()
         .expect("an array")

@@ -149,6 +149,10 @@ async fn a_broadcast_100_days_ago_counts_who_ordered_again_by_window_link_and_th
         text.contains("메신저 연결 6명 중 3명 · 미연결 4명 중 1명 · 다음 방송 시청 3명"),
         "{text}"
     );
+    // A broadcast nobody knows gets a plain answer, not a report.
+    staff_says(&t, "/report no-such-live");
+    let unknown = wait_text(&t.tg, STAFF_CHAT, "no-such-live").await.text;
+    assert!(unknown.contains("기록이 없어요"), "{unknown}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -448,24 +448,7 @@ async fn birthday_and_check_in_fire_once_on_the_right_local_day_inside_the_send_
         journeys.contains(&("checkin", "transactional", "ko")),
         "{journeys:?}"
     );
-    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_encore"))
-        .args([
-            "journeys",
-            "preview",
-            "--at",
-            "2026-06-10T12:00:00+09:00",
-            "--json",
-        ])
-        .env("ENCORE_DATABASE_URL", &t.db_url)
-        .current_dir(t.dir.path())
-        .output()
-        .expect("encore runs");
-    assert!(
-        cli.status.success(),
-        "{}",
-        String::from_utf8_lossy(&cli.stderr)
-    );
-    let listed: Value = serde_json::from_slice(&cli.stdout).expect("json");
+    let listed = t.journeys_preview_json("2026-06-10T12:00:00+09:00");
     let listed = listed.as_array().expect("an array");
     assert!(
         listed.iter().any(|d| d["journey"] == "birthday"

@@ -350,6 +350,22 @@ impl TestApp {
         }
     }
 
+    /// `encore journeys preview --at AT --json`, run as the host would beside this app, parsed.
+    pub fn journeys_preview_json(&self, at: &str) -> Value {
+        let cli = std::process::Command::new(env!("CARGO_BIN_EXE_encore"))
+            .args(["journeys", "preview", "--at", at, "--json"])
+            .env("ENCORE_DATABASE_URL", &self.db_url)
+            .current_dir(self.dir.path())
+            .output()
+            .expect("encore runs");
+        assert!(
+            cli.status.success(),
+            "{}",
+            String::from_utf8_lossy(&cli.stderr)
+        );
+        serde_json::from_slice(&cli.stdout).expect("json")
+    }
+
     pub fn db_path(&self) -> PathBuf {
         self.dir.path().join("encore.db")
     }
