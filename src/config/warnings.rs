@@ -42,6 +42,15 @@ impl Config {
         if let Some(d) = &self.discord {
             secrets.push(("discord.token", &d.token));
         }
+        if let Some(k) = &self.kakao {
+            secrets.push(("kakao.api_secret", &k.api_secret));
+            if k.templates.is_empty() {
+                warnings.push(
+                    "[kakao] has no [kakao.templates]: no note goes by KakaoTalk; each is counted as no_template (docs/kakao.md lists the templates to register)"
+                        .to_string(),
+                );
+            }
+        }
         for (key, secret) in secrets {
             let value = secret.expose_secret();
             if value.trim() != value {

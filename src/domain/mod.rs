@@ -1,5 +1,6 @@
 //! Plain types and rules: no I/O, no async. Everything here can be tested without a database.
 
+pub mod alimtalk;
 pub mod events;
 pub mod faq;
 pub mod keys;
