@@ -30,6 +30,8 @@ pub struct BroadcastReport {
     pub linked_buyers: i64,
     pub unlinked_buyers: i64,
     pub thank_you: DeliveryCounts,
+    /// The thank-yous again, by the platform each went on (CONTRACT §11).
+    pub by_platform: ByPlatform,
     pub order_notes: OrderNoteCounts,
     pub feedback: FeedbackCounts,
     pub handoffs: HandoffCounts,
@@ -98,6 +100,24 @@ pub struct DeliveryCounts {
     pub delivered: i64,
     pub failed: i64,
     pub blocked: i64,
+}
+
+/// The thank-you counts by platform. A thank-you that went nowhere (no messenger linked, no
+/// KakaoTalk) is in the totals only.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ByPlatform {
+    pub telegram: DeliveryCounts,
+    pub discord: DeliveryCounts,
+    pub kakao: KakaoCounts,
+}
+
+/// KakaoTalk's counts: the thank-you keys, and the thank-yous whose only way was KakaoTalk but
+/// that had no template there (not sent, not in `sent`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct KakaoCounts {
+    #[serde(flatten)]
+    pub delivery: DeliveryCounts,
+    pub no_template: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -244,6 +264,35 @@ impl BroadcastReport {
             })
             .collect::<Result<Vec<_>, _>>()?
             .join("\n");
+        let platforms = [
+            ("telegram", &self.by_platform.telegram, None),
+            ("discord", &self.by_platform.discord, None),
+            (
+                "kakao",
+                &self.by_platform.kakao.delivery,
+                Some(self.by_platform.kakao.no_template),
+            ),
+        ]
+        .into_iter()
+        .map(|(platform, c, no_template)| {
+            let mut args = vec![
+                ("platform", Arg::from(platform)),
+                ("sent", c.sent.into()),
+                ("delivered", c.delivered.into()),
+                ("failed", c.failed.into()),
+                ("blocked", c.blocked.into()),
+            ];
+            let id = match no_template {
+                Some(n) => {
+                    args.push(("no_template", n.into()));
+                    "report-kakao-line"
+                }
+                None => "report-platform-line",
+            };
+            texts.render(lang, id, &args)
+        })
+        .collect::<Result<Vec<_>, _>>()?
+        .join("\n");
         let title = self
             .title
             .clone()
@@ -260,6 +309,7 @@ impl BroadcastReport {
                 ("delivered", self.thank_you.delivered.into()),
                 ("failed", self.thank_you.failed.into()),
                 ("blocked", self.thank_you.blocked.into()),
+                ("platforms", Arg::from(platforms)),
                 ("shipped", self.order_notes.shipped.into()),
                 ("delayed", self.order_notes.delayed.into()),
                 ("notes_delivered", self.order_notes.delivered.into()),

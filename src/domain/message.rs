@@ -293,10 +293,13 @@ pub enum OutboxState {
     /// The request was written but no answer came (timeout, reset): the platform may or may
     /// not have it. Not sent again (docs/delivery.md says which kinds get one more try).
     Unknown,
+    /// Its only way was KakaoTalk, which has no template for it (`[kakao.templates]`): not sent,
+    /// counted as `no_template` (CONTRACT §11).
+    NoTemplate,
 }
 
 impl OutboxState {
-    pub const ALL: [OutboxState; 11] = [
+    pub const ALL: [OutboxState; 12] = [
         OutboxState::Queued,
         OutboxState::Claimed,
         OutboxState::Sending,
@@ -308,6 +311,7 @@ impl OutboxState {
         OutboxState::Refused,
         OutboxState::Expired,
         OutboxState::Unknown,
+        OutboxState::NoTemplate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -323,6 +327,7 @@ impl OutboxState {
             OutboxState::Refused => "refused",
             OutboxState::Expired => "expired",
             OutboxState::Unknown => "unknown",
+            OutboxState::NoTemplate => "no_template",
         }
     }
 }

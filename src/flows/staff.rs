@@ -47,8 +47,15 @@ pub async fn run(
                     .reply_to_staff(conn, Payload::text("staff-usage-ended"))
                     .await;
             };
-            let thanked =
-                thank_buyers_after_broadcast(conn, broadcast_id, None, conv.now, conv.now).await?;
+            let thanked = thank_buyers_after_broadcast(
+                &conv.ctx.config,
+                conn,
+                broadcast_id,
+                None,
+                conv.now,
+                conv.now,
+            )
+            .await?;
             conv.reply_to_staff(
                 conn,
                 Payload::text("staff-ended")
@@ -69,7 +76,15 @@ pub async fn run(
                     .reply_to_staff(conn, Payload::text("staff-usage-delay"))
                     .await;
             };
-            let count = delay_broadcast_orders(conn, broadcast_id, date, &reason, conv.now).await?;
+            let count = delay_broadcast_orders(
+                &conv.ctx.config,
+                conn,
+                broadcast_id,
+                date,
+                &reason,
+                conv.now,
+            )
+            .await?;
             conv.reply_to_staff(
                 conn,
                 Payload::text("staff-delayed")

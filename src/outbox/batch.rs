@@ -12,7 +12,10 @@
 //! 3. Each message still waits for its own chat's turn before it is rendered and takes its own
 //!    global slot before it goes on the wire (`pacing.rs`); a batch never sends anything.
 //!
-//! This module owns the queueing only; what a batch does is the dispatcher's.
+//! 4. The KakaoTalk client (`platforms::kakao`) uses one too: the notes handed to it while its
+//!    previous request was on the wire go to the dealer together, in one `send-many` request.
+//!
+//! This module owns the queueing only; what a batch does is its user's.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -20,7 +23,7 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 /// A queue of jobs answered in batches by workers.
-pub(super) struct Batches<J, R> {
+pub(crate) struct Batches<J, R> {
     jobs: mpsc::UnboundedSender<(J, oneshot::Sender<R>)>,
 }
 
@@ -34,13 +37,13 @@ impl<J, R> Clone for Batches<J, R> {
 
 /// The queue went away (the dispatcher is stopping): the job was not done.
 #[derive(Debug)]
-pub(super) struct Gone;
+pub(crate) struct Gone;
 
 impl<J: Send + 'static, R: Send + 'static> Batches<J, R> {
     /// Starts `workers` workers, each answering up to `max` jobs at a time with `handle`, which
     /// returns one answer per job in the jobs' order. They stop once every `Batches` handle is
     /// dropped and the queue is empty.
-    pub(super) fn start<F, Fut>(
+    pub(crate) fn start<F, Fut>(
         workers: usize,
         max: usize,
         handle: F,
@@ -61,7 +64,7 @@ impl<J: Send + 'static, R: Send + 'static> Batches<J, R> {
     }
 
     /// Queues `job` and waits for its answer.
-    pub(super) async fn ask(&self, job: J) -> Result<R, Gone> {
+    pub(crate) async fn ask(&self, job: J) -> Result<R, Gone> {
         let (answer, answered) = oneshot::channel();
         self.jobs.send((job, answer)).map_err(|_| Gone)?;
         answered.await.map_err(|_| Gone)

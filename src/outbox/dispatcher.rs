@@ -50,7 +50,9 @@ use crate::config::{Config, PolicyConfig};
 use crate::domain::Lane;
 use crate::domain::policy::{Gate, advertising_gate, journey_window};
 use crate::domain::{Lang, MessageKind, OutboxState, Platform};
-use crate::platforms::{ActionDone, ChatAction, Delivered, Messenger, OutgoingMessage, SendError};
+use crate::platforms::{
+    ActionDone, ChatAction, Delivered, Messenger, OutgoingMessage, Reach, SendError,
+};
 use crate::store::customers::{self, Customer, Identity};
 use crate::store::outbox::{self as rows, Claim, Claimant, ClaimedMessage, SentRecord};
 use crate::store::{Store, StoreError};
@@ -112,6 +114,24 @@ struct Route {
     /// The viewer's account on the chosen platform (a message to a customer).
     user_id: Option<String>,
     lang: Lang,
+}
+
+/// Why a message cannot go anywhere: how it ends, in words, and the platform it was meant for
+/// when there was one (a KakaoTalk note without a template counts there).
+struct NoRoute {
+    state: OutboxState,
+    reason: String,
+    platform: Option<Platform>,
+}
+
+impl NoRoute {
+    fn new(state: OutboxState, reason: impl Into<String>) -> NoRoute {
+        NoRoute {
+            state,
+            reason: reason.into(),
+            platform: None,
+        }
+    }
 }
 
 enum Outcome {
@@ -417,8 +437,13 @@ impl Dispatcher {
         };
         let route = match self.route(message, &payload).await? {
             Ok(route) => route,
-            Err((state, reason)) => {
-                rows::finish_unsent(&self.store, &message.claim, state, &reason, None).await?;
+            Err(NoRoute {
+                state,
+                reason,
+                platform,
+            }) => {
+                let platform = platform.map(Platform::as_str);
+                rows::finish_unsent(&self.store, &message.claim, state, &reason, platform).await?;
                 return Ok(Outcome::Sent);
             }
         };
@@ -625,19 +650,19 @@ impl Dispatcher {
         Ok(Outcome::Sent)
     }
 
-    /// Chooses the platform and chat. `Err((state, reason))` when the message cannot go anywhere.
+    /// Chooses the platform and chat. `Err` when the message cannot go anywhere.
     async fn route(
         &self,
         message: &ClaimedMessage,
         payload: &Payload,
-    ) -> Result<Result<Route, (OutboxState, String)>, StoreError> {
+    ) -> Result<Result<Route, NoRoute>, StoreError> {
         if let (Some(platform), Some(chat_id)) = (&message.target_platform, &message.target_chat) {
             let Some(messenger) = platform
                 .parse::<Platform>()
                 .ok()
                 .and_then(|p| self.messengers.get(&p))
             else {
-                return Ok(Err((
+                return Ok(Err(NoRoute::new(
                     OutboxState::Failed,
                     format!("platform {platform} is not configured"),
                 )));
@@ -658,16 +683,16 @@ impl Dispatcher {
             }));
         }
         let Some(customer_id) = &message.customer_id else {
-            return Ok(Err((
+            return Ok(Err(NoRoute::new(
                 OutboxState::Failed,
-                "message has no recipient".to_string(),
+                "message has no recipient",
             )));
         };
         let mut conn = self.store.conn().await?;
         let Some(customer) = customers::customer(&mut conn, customer_id).await? else {
-            return Ok(Err((
+            return Ok(Err(NoRoute::new(
                 OutboxState::Unreachable,
-                "the customer is unknown or forgotten".to_string(),
+                "the customer is unknown or forgotten",
             )));
         };
         let identities = customers::identities_of(&mut conn, customer_id).await?;
@@ -677,6 +702,12 @@ impl Dispatcher {
             .filter(|i| i.unreachable_at.is_none())
             .find_map(|i| self.messengers.get(&i.platform).map(|m| (i, m)));
         let Some((identity, messenger)) = chosen else {
+            if let Some(by_phone) = self
+                .by_phone(&mut conn, message.kind, payload, &customer)
+                .await?
+            {
+                return Ok(by_phone);
+            }
             let (state, reason) = if identities.iter().any(|i| i.unreachable_at.is_some()) {
                 (
                     OutboxState::Blocked,
@@ -688,7 +719,7 @@ impl Dispatcher {
                     "the customer has no linked messenger on a configured platform",
                 )
             };
-            return Ok(Err((state, reason.to_string())));
+            return Ok(Err(NoRoute::new(state, reason)));
         };
         let lang = customers::language_of(&customer, Some(identity), self.default_lang);
         Ok(Ok(Route {
@@ -698,6 +729,78 @@ impl Dispatcher {
             user_id: Some(identity.user_id.clone()),
             lang,
         }))
+    }
+
+    /// Whether the message, now that its platform refused the viewer, can still reach the
+    /// customer by phone ([`Dispatcher::by_phone`]).
+    async fn reaches_phone(
+        &self,
+        conn: &mut crate::store::Conn,
+        message: &ClaimedMessage,
+        customer_id: &str,
+    ) -> Result<bool, StoreError> {
+        let (Ok(payload), Some(customer)) = (
+            serde_json::from_str::<Payload>(&message.payload),
+            customers::customer(conn, customer_id).await?,
+        ) else {
+            return Ok(false);
+        };
+        let way = self
+            .by_phone(conn, message.kind, &payload, &customer)
+            .await?;
+        Ok(matches!(way, Some(Ok(_))))
+    }
+
+    /// The way to a customer with no reachable linked account: a platform that reaches them by
+    /// phone number (KakaoTalk 알림톡, CONTRACT §11), for a transactional note it has a template
+    /// for, to a number it has not refused. `None` when there is no such platform, the message
+    /// is not such a note, or the customer gave no number. The templates are in the shop's
+    /// language, so the variables are too.
+    async fn by_phone(
+        &self,
+        conn: &mut crate::store::Conn,
+        kind: MessageKind,
+        payload: &Payload,
+        customer: &Customer,
+    ) -> Result<Option<Result<Route, NoRoute>>, StoreError> {
+        let Some(messenger) = self
+            .messengers
+            .values()
+            .find(|m| m.reach() == Reach::PhoneNumber)
+        else {
+            return Ok(None);
+        };
+        let Some(note) = payload
+            .note_name()
+            .filter(|_| kind == MessageKind::Transactional)
+        else {
+            return Ok(None);
+        };
+        let Some(phone) = customers::phone_of(conn, &customer.id).await? else {
+            return Ok(None);
+        };
+        let platform = messenger.platform();
+        if !phone.reachable() {
+            return Ok(Some(Err(NoRoute {
+                state: OutboxState::Blocked,
+                reason: format!("{platform} refused the customer's number"),
+                platform: Some(platform),
+            })));
+        }
+        if !messenger.carries(&note) {
+            return Ok(Some(Err(NoRoute {
+                state: OutboxState::NoTemplate,
+                reason: format!("{platform} has no template for `{note}`"),
+                platform: Some(platform),
+            })));
+        }
+        Ok(Some(Ok(Route {
+            messenger: messenger.clone(),
+            chat_id: phone.number,
+            customer: Some(customer.clone()),
+            user_id: None,
+            lang: self.default_lang,
+        })))
     }
 
     /// Advertising to a person passes the gate again as it goes out (DESIGN invariant 5):
@@ -958,13 +1061,16 @@ impl Dispatcher {
                     let mut conn = self.store.conn().await?;
                     customers::mark_unreachable(&mut conn, platform, chat_id, now).await?;
                     match &message.customer_id {
-                        Some(customer) => customers::identities_of(&mut conn, customer)
-                            .await?
-                            .iter()
-                            .any(|i| {
-                                i.unreachable_at.is_none()
-                                    && self.messengers.contains_key(&i.platform)
-                            }),
+                        Some(customer) => {
+                            customers::identities_of(&mut conn, customer)
+                                .await?
+                                .iter()
+                                .any(|i| {
+                                    i.unreachable_at.is_none()
+                                        && self.messengers.contains_key(&i.platform)
+                                })
+                                || self.reaches_phone(&mut conn, message, customer).await?
+                        }
                         None => false,
                     }
                 };

@@ -1,6 +1,7 @@
 //! Turns a payload into words at send time, from the current state of the store (DESIGN
 //! invariant 4): a thank-you queued an hour ago names the order's status now.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
@@ -13,13 +14,17 @@ pub const RATE_THANK_YOU: &str = "rate";
 pub const RATE_CHECKIN: &str = "rate-checkin";
 use super::access::RoomAccess;
 use crate::config::Config;
+use crate::domain::alimtalk;
 use crate::domain::{Lang, OrderStatus, Platform};
 use crate::i18n::{Arg, I18nError, Texts};
-use crate::platforms::{Attachment, Button, OutgoingMessage};
+use crate::platforms::{Attachment, Button, OutgoingMessage, TemplateMessage};
 use crate::store::customers::Customer;
 use crate::store::orders::{self, Order};
 use crate::store::{Conn, StoreError};
 use crate::store::{rooms, vip};
+
+/// Why a thank-you says nothing.
+const NOTHING_TO_THANK_FOR: &str = "every order of this broadcast was cancelled or refunded";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -93,6 +98,10 @@ impl Renderer {
         conn: &mut Conn,
         what: &Rendering<'_>,
     ) -> Result<Rendered, RenderError> {
+        // KakaoTalk carries approved templates only, filled with variables (never advertising).
+        if what.platform == Platform::Kakao {
+            return self.as_template(conn, what).await;
+        }
         let rendered = self.body(conn, what).await?;
         match rendered {
             Rendered::Send(message) if what.advertising => {
@@ -174,7 +183,7 @@ impl Renderer {
                     buttons,
                     reply_to,
                     photo: photo.clone(),
-                    attachment: None,
+                    ..OutgoingMessage::default()
                 }))
             }
             Payload::Welcome => {
@@ -472,6 +481,29 @@ impl Renderer {
             .collect()
     }
 
+    /// What a thank-you names: the buyer's orders in the broadcast that still count, and the
+    /// broadcast's title. `None` when every order was cancelled or refunded.
+    async fn thanked_for(
+        &self,
+        conn: &mut Conn,
+        customer: &Customer,
+        broadcast_id: &str,
+    ) -> Result<Option<(Vec<Order>, String)>, RenderError> {
+        let bought: Vec<Order> = orders::orders_in_broadcast(conn, &customer.id, broadcast_id)
+            .await?
+            .into_iter()
+            .filter(|o| o.status.counts_as_purchase())
+            .collect();
+        if bought.is_empty() {
+            return Ok(None);
+        }
+        let title = orders::broadcast(conn, broadcast_id)
+            .await?
+            .and_then(|b| b.title)
+            .unwrap_or_else(|| broadcast_id.to_string());
+        Ok(Some((bought, title)))
+    }
+
     async fn thank_you(
         &self,
         conn: &mut Conn,
@@ -480,20 +512,9 @@ impl Renderer {
         broadcast_id: &str,
         lang: Lang,
     ) -> Result<Rendered, RenderError> {
-        let bought: Vec<Order> = orders::orders_in_broadcast(conn, &customer.id, broadcast_id)
-            .await?
-            .into_iter()
-            .filter(|o| o.status.counts_as_purchase())
-            .collect();
-        if bought.is_empty() {
-            return Ok(Rendered::Nothing(
-                "every order of this broadcast was cancelled or refunded".into(),
-            ));
-        }
-        let title = orders::broadcast(conn, broadcast_id)
-            .await?
-            .and_then(|b| b.title)
-            .unwrap_or_else(|| broadcast_id.to_string());
+        let Some((bought, title)) = self.thanked_for(conn, customer, broadcast_id).await? else {
+            return Ok(Rendered::Nothing(NOTHING_TO_THANK_FOR.into()));
+        };
         let t = &self.texts;
         let mut lines = vec![t.render(
             lang,
@@ -525,6 +546,96 @@ impl Renderer {
                 lang,
                 &rating_buttons(&format!("{RATE_THANK_YOU}:{message_id}")),
             )?,
+            ..OutgoingMessage::default()
+        }))
+    }
+
+    /// A note as KakaoTalk carries it (CONTRACT §11): encore's name for it and exactly the
+    /// `#{…}` variables its approved template has (`alimtalk::variables_of`), written from the
+    /// same facts as the chat message, in the language of the templates (the shop's).
+    async fn as_template(
+        &self,
+        conn: &mut Conn,
+        what: &Rendering<'_>,
+    ) -> Result<Rendered, RenderError> {
+        let customer = what.customer.ok_or_else(|| {
+            RenderError::BadPayload("a note by KakaoTalk needs a customer".into())
+        })?;
+        let (t, lang) = (&self.texts, what.lang);
+        let mut facts: BTreeMap<&str, String> = BTreeMap::new();
+        facts.insert(
+            "name",
+            t.render(
+                lang,
+                "alimtalk-name",
+                &[("name", customer.name.as_str().into())],
+            )?,
+        );
+        let name = match what.payload {
+            Payload::ThankYou { broadcast_id } => {
+                let Some((bought, title)) = self.thanked_for(conn, customer, broadcast_id).await?
+                else {
+                    return Ok(Rendered::Nothing(NOTHING_TO_THANK_FOR.into()));
+                };
+                let items = bought
+                    .iter()
+                    .map(|o| self.items_summary(o, lang))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let statuses = bought
+                    .iter()
+                    .map(|o| self.status_phrase(o, lang))
+                    .collect::<Result<Vec<_>, _>>()?;
+                facts.insert("broadcast", title);
+                facts.insert(
+                    "items",
+                    items.join(&t.render(lang, "alimtalk-items-separator", &[])?),
+                );
+                facts.insert(
+                    "status",
+                    statuses.join(&t.render(lang, "alimtalk-status-separator", &[])?),
+                );
+                alimtalk::THANK_YOU.to_string()
+            }
+            Payload::OrderNote { order_id, status } => {
+                let Some(order) = orders::order(conn, order_id).await? else {
+                    return Ok(Rendered::Nothing(format!("order {order_id} is gone")));
+                };
+                facts.insert("order", order.id.clone());
+                facts.insert("items", self.items_summary(&order, lang)?);
+                facts.insert(
+                    "total",
+                    t.render(lang, "alimtalk-amount", &[("total", order.total.into())])?,
+                );
+                facts.insert(
+                    "carrier",
+                    order.tracking_carrier.clone().unwrap_or_default(),
+                );
+                facts.insert(
+                    "tracking",
+                    order.tracking_number.clone().unwrap_or_default(),
+                );
+                facts.insert("reason", order.delay_reason.clone().unwrap_or_default());
+                facts.insert(
+                    "date",
+                    order
+                        .delay_eta
+                        .map(|d| format_date(d, lang))
+                        .unwrap_or_default(),
+                );
+                alimtalk::order_note_name(status)
+            }
+            _ => {
+                return Err(RenderError::BadPayload(
+                    "only the thank-you and order notes go by KakaoTalk".into(),
+                ));
+            }
+        };
+        let variables = alimtalk::variables_of(&name)
+            .iter()
+            .map(|v| (v.to_string(), facts.get(v).cloned().unwrap_or_default()))
+            .collect();
+        Ok(Rendered::Send(OutgoingMessage {
+            template: Some(TemplateMessage { name, variables }),
             ..OutgoingMessage::default()
         }))
     }

@@ -1,13 +1,16 @@
 //! The edge where encore meets messengers. Each adapter turns platform updates into
 //! [`Incoming`] values for the [`Inbox`] it was handed and sends prepared message parts; it never
 //! decides what to send. Adapters are leaves: they import neither the router, the wiring nor any
-//! flow. Only `telegram.rs` knows teloxide, only `discord.rs` serenity.
+//! flow. Only `telegram.rs` knows teloxide, only `discord.rs` serenity, only `kakao.rs` the
+//! KakaoTalk dealer's API.
 
 pub mod discord;
 pub mod emulator;
+pub mod kakao;
 pub mod rights;
 pub mod telegram;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -28,6 +31,18 @@ pub struct OutgoingMessage {
     /// A picture made for this message (the report's charts), uploaded with it and shown
     /// under its text.
     pub attachment: Option<Attachment>,
+    /// The message as a pre-approved template and its variables, for a platform that carries
+    /// nothing else (KakaoTalk 알림톡); the text and buttons are then not sent.
+    pub template: Option<TemplateMessage>,
+}
+
+/// A note as a template the platform approved beforehand: encore's name for it (`thank-you`,
+/// `order-delayed`; the platform maps it to its own template id) and the value of each of its
+/// `#{…}` variables, by the variable's name without `#{}`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TemplateMessage {
+    pub name: String,
+    pub variables: BTreeMap<String, String>,
 }
 
 /// A file uploaded with a message (multipart): a photo on Telegram, an attachment on Discord.
@@ -53,6 +68,8 @@ pub struct Part {
     pub photo: Option<String>,
     /// Sent as a part of its own, after the text parts, with no text.
     pub attachment: Option<Attachment>,
+    /// A template message is always one part of its own.
+    pub template: Option<TemplateMessage>,
 }
 
 impl OutgoingMessage {
@@ -60,7 +77,14 @@ impl OutgoingMessage {
     /// The first part answers `reply_to` and carries the photo; the last text part carries
     /// the buttons; an attachment follows the text on a part of its own, so it is shown under
     /// the words on every platform (a Telegram caption is shown under its photo, not above).
+    /// A template message is one part carrying the template only.
     pub fn into_parts(self, markup: Markup) -> Vec<Part> {
+        if let Some(template) = self.template {
+            return vec![Part {
+                template: Some(template),
+                ..Part::default()
+            }];
+        }
         let mut parts: Vec<Part> = crate::i18n::prepare(&self.text, markup)
             .into_iter()
             .map(|text| Part {
@@ -190,10 +214,30 @@ pub enum ActionDone {
     Member(bool),
 }
 
+/// How a platform finds a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Through the messenger account the customer linked (Telegram, Discord, the emulator).
+    LinkedAccount,
+    /// Through the customer's phone number, by a dealer (KakaoTalk 알림톡): one way, in
+    /// approved templates only, so only for the transactional notes it carries
+    /// ([`Messenger::carries`]) and only to a customer with no reachable linked account.
+    PhoneNumber,
+}
+
 pub trait Messenger: Send + Sync {
     fn platform(&self) -> Platform;
     fn markup(&self) -> Markup;
     fn limits(&self) -> PlatformLimits;
+    fn reach(&self) -> Reach {
+        Reach::LinkedAccount
+    }
+    /// Whether the platform can carry the note named `note` (`thank-you`, `order-delayed`): one
+    /// that sends approved templates only says no to a note without a template.
+    fn carries(&self, note: &str) -> bool {
+        let _ = note;
+        true
+    }
     /// Group chats have their own, slower budget.
     fn is_group(&self, chat_id: &str) -> bool;
     fn send_part<'a>(

@@ -583,9 +583,16 @@ pub async fn seed_linked_buyers(
             currency: "KRW".to_string(),
             placed_at: Some(now),
         };
-        after_broadcast::order_placed(&mut tx, &record, now, Effects::Silent, now)
-            .await
-            .expect("order");
+        after_broadcast::order_placed(
+            &encore::config::Config::default(),
+            &mut tx,
+            &record,
+            now,
+            Effects::Silent,
+            now,
+        )
+        .await
+        .expect("order");
     }
     tx.commit().await.expect("commit");
 }
