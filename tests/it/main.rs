@@ -33,6 +33,7 @@ mod hardening;
 
 mod import;
 mod journeys;
+mod kakao;
 mod linking;
 mod platform_actions;
 mod privacy;

@@ -4,4 +4,5 @@
 
 pub mod app;
 pub mod discord;
+pub mod solapi;
 pub mod telegram;
