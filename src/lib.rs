@@ -36,7 +36,8 @@
 //!   and posted by their own task with retries.
 //! - [`i18n`]: Fluent texts from `locales/`, Korean particles, per-platform escaping/splitting.
 //! - [`platforms`]: the `Messenger` and `Inbox` ports; Telegram (teloxide), Discord
-//!   (serenity), the local emulator — leaves that decide nothing.
+//!   (serenity), KakaoTalk 알림톡 (SOLAPI's REST API, send only), the local emulator — leaves
+//!   that decide nothing.
 //!
 //! Under everything: [`store`], persistence behind one seam (SQLite). Reports: [`report`],
 //! drawn by [`charts`] (SVG, and PNG with the bundled Korean font); `encore demo`: [`demo`].

@@ -102,8 +102,9 @@ pub struct CustomerRecord {
     pub locale: Option<String>,
     #[serde(default)]
     pub birthday: Option<String>,
+    /// Boxed: it is the largest part of the largest event, and most records carry none.
     #[serde(default)]
-    pub consent: Option<ConsentRecord>,
+    pub consent: Option<Box<ConsentRecord>>,
     /// `customer.phone` (CONTRACT §3, used only by §11): absent changes nothing, `null` removes
     /// the stored number, a string must be a Korean mobile number, digits only.
     #[serde(default, deserialize_with = "phone_field")]

@@ -15,7 +15,11 @@
 //!    in one statement.
 //! 4. A 429 pauses the platform for `retry_after` and puts the message back with that delay;
 //!    5xx and time-outs back off exponentially, then dead-letter with the reason; a block marks
-//!    the viewer unreachable on that platform and is not retried.
+//!    the viewer unreachable on that platform (on KakaoTalk: the number) and is not retried
+//!    there.
+//! 9. Routing a message to a customer: their most recently used reachable linked account; with
+//!    none, a platform that reaches them by phone (KakaoTalk), for a transactional note it has
+//!    a template for (`no_template` otherwise); else the message ends `unreachable`.
 //! 5. On shutdown it claims nothing more, lets sends on the wire finish, and puts messages
 //!    still waiting for their turn back in the queue.
 //! 6. Once the platform accepted a part, recording it is retried until it is stored (backoff,

@@ -304,12 +304,15 @@ fn solapi_id(preamble: &str, n: u64) -> String {
     format!("{preamble}{stamp}{n:015}")
 }
 
+/// A refusal of the request's credentials: SOLAPI's `errorCode` and `errorMessage`.
+type Refusal = (&'static str, &'static str);
+
 /// §1.7 of the reference: the scheme, then `key=value` pairs split on `,`, keys case-insensitive.
-fn authenticate(shared: &Shared, header: Option<&str>) -> Result<(), Response> {
-    let refuse = |code: &str, message: &str| {
+fn authenticate(shared: &Shared, header: Option<&str>) -> Result<(), Refusal> {
+    let refuse = |code: &'static str, message: &'static str| {
         shared.lock().refused.push(code.to_string());
         shared.changed.notify_waiters();
-        Err(error(StatusCode::FORBIDDEN, code, message))
+        Err((code, message))
     };
     let Some((scheme, params)) = header.and_then(|h| h.split_once(' ')) else {
         return refuse("InvalidAPIKey", "인증 정보가 없습니다.");
@@ -370,8 +373,8 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             "요청이 너무 큽니다.",
         );
     };
-    if let Err(refused) = authenticate(&shared, auth.as_deref()) {
-        return refused;
+    if let Err((code, message)) = authenticate(&shared, auth.as_deref()) {
+        return error(StatusCode::FORBIDDEN, code, message);
     }
     let fault = shared.lock().faults.pop_front();
     if let Some(Fault::Status {
