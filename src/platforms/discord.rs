@@ -561,15 +561,10 @@ impl DiscordSender {
             (Some(body), None) => request = request.json(&body),
             (None, _) => {}
         }
-        let response = request.send().await.map_err(|e| {
-            // A connection that never opened carried nothing; after that, Discord may
-            // have acted on the request without our hearing back.
-            if e.is_connect() {
-                SendError::Transient(format!("network: {e}"))
-            } else {
-                SendError::Unknown(format!("network: {e}"))
-            }
-        })?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| SendError::unanswered(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
         let body: Value = response.json().await.unwrap_or(Value::Null);

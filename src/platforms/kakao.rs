@@ -115,15 +115,10 @@ impl Solapi {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(|e| {
-            // A connection that never opened carried nothing; after that, SOLAPI may have
-            // taken the messages without our hearing back.
-            if e.is_connect() {
-                SendError::Transient(format!("SOLAPI could not be reached: {e}"))
-            } else {
-                SendError::Unknown(format!("no answer from SOLAPI: {e}"))
-            }
-        })?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| SendError::unanswered(&e))?;
         let status = response.status();
         let retry_after = response
             .headers()

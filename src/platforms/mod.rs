@@ -148,6 +148,19 @@ pub enum SendError {
     Permanent(String),
 }
 
+impl SendError {
+    /// A request that got no answer: a connection that never opened carried nothing, so it is
+    /// safe to try again; anything after (a time-out, a reset while waiting) may have reached
+    /// the platform.
+    pub fn unanswered(err: &reqwest::Error) -> SendError {
+        if err.is_connect() {
+            SendError::Transient(format!("network: {err}"))
+        } else {
+            SendError::Unknown(format!("network: {err}"))
+        }
+    }
+}
+
 /// A platform's published limits, as the dispatcher paces them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlatformLimits {

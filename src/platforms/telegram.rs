@@ -974,12 +974,7 @@ fn classify(err: RequestError) -> SendError {
         }
         RequestError::Api(other) => SendError::Permanent(other.to_string()),
         RequestError::MigrateToChatId(id) => SendError::Moved(id.0.to_string()),
-        // A connection that never opened carried nothing: safe to try again. Anything after
-        // (a timeout, a reset while waiting) may have reached Telegram.
-        RequestError::Network(err) if err.is_connect() => {
-            SendError::Transient(format!("network: {err}"))
-        }
-        RequestError::Network(err) => SendError::Unknown(format!("network: {err}")),
+        RequestError::Network(err) => SendError::unanswered(&err),
         RequestError::InvalidJson { source, .. } => {
             SendError::Transient(format!("unreadable answer: {source}"))
         }

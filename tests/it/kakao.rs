@@ -2,11 +2,11 @@
 //! events over HTTP, the Telegram stand-in, and the SOLAPI stand-in on 127.0.0.1, which checks
 //! every request's signature and fills the templates docs/kakao.md documents.
 
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::config_online::check_in_background;
 use crate::support::app::*;
 use crate::support::solapi::{self, FakeSolapi, SentAlimtalk};
 use crate::support::telegram::{FakeTelegram, TgUser};
@@ -53,6 +53,19 @@ fn delayed(event_id: &str, order_id: &str, reason: &str, new_eta: &str) -> Value
 fn status(event_id: &str, order_id: &str, status: &str) -> Value {
     json!({"id": event_id, "type": "order.status_changed", "occurred_at": now(),
         "order_id": order_id, "status": status})
+}
+
+/// Minji, with her number and no messenger, bought a coat in the broadcast, which ended.
+async fn phone_buyer_after_the_broadcast(t: &TestApp) {
+    post(
+        t,
+        &[
+            customer_with_phone("cu-1", "c-minji", "민지", json!(MINJI_PHONE)),
+            order("o-1", "c-minji", BROADCAST, "울 코트", 189_000),
+        ],
+    )
+    .await;
+    post(t, &[ended("end-1", BROADCAST)]).await;
 }
 
 async fn post(t: &TestApp, events: &[Value]) {
@@ -320,15 +333,7 @@ async fn a_number_kakaotalk_refuses_is_marked_unreachable_and_not_tried_again_un
     ])
     .await;
     solapi.refuse_number(MINJI_PHONE);
-    post(
-        &t,
-        &[
-            customer_with_phone("cu-1", "c-minji", "민지", json!(MINJI_PHONE)),
-            order("o-1", "c-minji", BROADCAST, "울 코트", 189_000),
-        ],
-    )
-    .await;
-    post(&t, &[ended("end-1", BROADCAST)]).await;
+    phone_buyer_after_the_broadcast(&t).await;
     let report = t
         .report_when(BROADCAST, |r| {
             r["by_platform"]["kakao"]["blocked"] == json!(1)
@@ -454,15 +459,7 @@ async fn a_thank_you_without_a_template_is_counted_as_no_template_and_goes_to_te
 {
     let (solapi, t) = start(&["order-delayed"]).await;
     let minji = TgUser::new(61_301, "민지").with_language("ko");
-    post(
-        &t,
-        &[
-            customer_with_phone("cu-1", "c-minji", "민지", json!(MINJI_PHONE)),
-            order("o-1", "c-minji", BROADCAST, "울 코트", 189_000),
-        ],
-    )
-    .await;
-    post(&t, &[ended("end-1", BROADCAST)]).await;
+    phone_buyer_after_the_broadcast(&t).await;
     let report = t
         .report_when(BROADCAST, |r| {
             r["by_platform"]["kakao"]["no_template"] == json!(1)
@@ -580,27 +577,6 @@ async fn notes_due_together_go_in_one_request_and_the_dealers_faults_are_waited_
     );
 }
 
-/// Runs `encore config check --online` off the runtime (a blocking child process).
-async fn config_check_online(envs: Vec<(&'static str, String)>) -> (bool, String) {
-    tokio::task::spawn_blocking(move || {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let out = Command::new(env!("CARGO_BIN_EXE_encore"))
-            .args(["config", "check", "--online"])
-            .current_dir(dir.path())
-            .envs(envs)
-            .output()
-            .expect("encore runs");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.success(), text)
-    })
-    .await
-    .expect("joined")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_check_online_proves_the_key_and_secret_without_sending_anything() {
     let solapi = FakeSolapi::start().await;
@@ -613,7 +589,7 @@ async fn config_check_online_proves_the_key_and_secret_without_sending_anything(
             ("ENCORE_KAKAO_SENDER", solapi::SENDER.to_string()),
         ]
     };
-    let (ok, text) = config_check_online(envs(solapi::API_SECRET)).await;
+    let (ok, text) = check_in_background(&envs(solapi::API_SECRET)).await;
     assert!(ok, "{text}");
     assert!(
         text.contains("ok       kakao: SOLAPI accepts the API key and secret (daily quota 200)"),
@@ -622,7 +598,7 @@ async fn config_check_online_proves_the_key_and_secret_without_sending_anything(
     assert!(text.contains("api_secret = \"********\""), "{text}");
     assert!(!text.contains(solapi::API_SECRET), "{text}");
 
-    let (ok, text) = config_check_online(envs("a-wrong-secret-0123456789")).await;
+    let (ok, text) = check_in_background(&envs("a-wrong-secret-0123456789")).await;
     assert!(!ok, "a refused key fails the check");
     assert!(
         text.contains("MISSING  kakao: SOLAPI accepts the API key and secret")

@@ -32,6 +32,7 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -45,7 +46,6 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::sync::{Notify, oneshot};
-use tokio::task::JoinHandle;
 
 pub const API_KEY: &str = "NCSTESTKEY000001";
 pub const API_SECRET: &str = "test-solapi-secret-0123456789abcdef";
@@ -58,7 +58,6 @@ pub const DAILY_QUOTA: i64 = 200;
 
 const MAX_SKEW: chrono::Duration = chrono::Duration::minutes(15);
 const MAX_MESSAGES: usize = 10_000;
-const WAIT_POLL: Duration = Duration::from_millis(20);
 
 /// A message SOLAPI took.
 #[derive(Debug, Clone)]
@@ -113,20 +112,11 @@ impl Shared {
     }
 }
 
-/// The running stand-in; it stops when dropped.
+/// The running stand-in; it stops when dropped (the stop signal's sender goes with it).
 pub struct FakeSolapi {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    stop: Mutex<Option<oneshot::Sender<()>>>,
-    server: Mutex<Option<JoinHandle<()>>>,
-}
-
-impl Drop for FakeSolapi {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.lock().ok().and_then(|mut s| s.take()) {
-            let _ = stop.send(());
-        }
-    }
+    _stop: oneshot::Sender<()>,
 }
 
 /// The documented templates, by name (`thank-you`): every `### \`name\`` heading of
@@ -182,19 +172,16 @@ impl FakeSolapi {
             templates,
         });
         let router = Router::new().fallback(handle).with_state(shared.clone());
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stop_rx.await;
-                })
-                .await;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = axum::serve(listener, router).with_graceful_shutdown(async {
+            // Sent or dropped: either way the stand-in is done.
+            let _ = stopped.await;
         });
+        tokio::spawn(serving.into_future());
         FakeSolapi {
             shared,
             addr,
-            stop: Mutex::new(Some(stop_tx)),
-            server: Mutex::new(Some(server)),
+            _stop: stop,
         }
     }
 
@@ -270,23 +257,7 @@ impl FakeSolapi {
         timeout: Duration,
         mut condition: impl FnMut(&FakeSolapi) -> bool,
     ) -> bool {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let changed = self.shared.changed.notified();
-            tokio::pin!(changed);
-            changed.as_mut().enable();
-            if condition(self) {
-                return true;
-            }
-            let now = tokio::time::Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            tokio::select! {
-                _ = changed => {}
-                _ = tokio::time::sleep_until((now + WAIT_POLL).min(deadline)) => {}
-            }
-        }
+        super::wait_on(&self.shared.changed, timeout, || condition(self)).await
     }
 }
 
