@@ -1128,4 +1128,10 @@ fn a_kakao_section_without_its_account_or_with_an_unknown_note_is_refused_naming
         warned.iter().any(|w| w.contains("no [kakao.templates]")),
         "{warned:?}"
     );
+    assert!(
+        warned
+            .iter()
+            .any(|w| w.starts_with("no messenger is configured") && w.contains("KakaoTalk")),
+        "{warned:?}"
+    );
 }

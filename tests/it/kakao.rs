@@ -168,6 +168,14 @@ async fn a_buyer_with_a_number_and_no_messenger_gets_the_thank_you_as_one_alimta
         phone_in_record(&t, "c-minji").await,
         json!({"number": MINJI_PHONE, "reachable": true, "unreachable_since": null})
     );
+    // The staff's report says the same in words.
+    staff_says(&t, &format!("/report {BROADCAST}"));
+    wait_text(
+        &t.tg,
+        STAFF_CHAT,
+        "• 카카오톡 알림톡: 보냄 1 · 전달됨 1 · 실패 0 · 차단 0 · 템플릿 없음 0",
+    )
+    .await;
     // A second end thanks nobody twice, on either platform.
     post(&t, &[ended("end-2", BROADCAST)]).await;
     t.settle().await;
@@ -522,6 +530,22 @@ async fn a_phone_number_that_is_not_a_korean_mobile_number_is_refused_naming_the
     )
     .await;
     assert_eq!(phone_in_record(&t, "c-x").await, Value::Null);
+
+    // A merge moves the number to a customer who has none.
+    post(
+        &t,
+        &[
+            customer_with_phone("cu-3", "c-x", "엑스", json!(SEOJUN_PHONE)),
+            customer("c-y", "와이"),
+            json!({"id": "m-1", "type": "customer.merged", "occurred_at": now(),
+                "from": "c-x", "into": "c-y"}),
+        ],
+    )
+    .await;
+    assert_eq!(
+        phone_in_record(&t, "c-y").await["number"],
+        json!(SEOJUN_PHONE)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
