@@ -274,7 +274,15 @@ async fn a_third_advertisement_in_a_week_is_postponed_to_the_next_week_and_engli
 #[tokio::test]
 async fn win_back_writes_twice_a_week_apart_and_stops_at_a_reply_an_order_or_stop() {
     let t0 = at(2026, 3, 2, 3, 0); // noon in Seoul, inside the send window
-    let (t, clock) = app_at(t0).await;
+    // The win-back that speaks of the last order's category (trust recovery off; tests/it/
+    // trust.rs covers the win-back by cause and the same rules under it).
+    let clock = ManualClock::at(t0);
+    let t = TestApp::start_with_env(
+        TELEGRAM_ONLY,
+        Arc::new(clock.clone()),
+        vec![("ENCORE_JOURNEYS_TRUST_RECOVERY".into(), "false".into())],
+    )
+    .await;
     let given = t0 - chrono::Duration::days(1);
     let people = [
         ("quiet", 9_201),
@@ -377,24 +385,15 @@ async fn win_back_writes_twice_a_week_apart_and_stops_at_a_reply_an_order_or_sto
 
     // The period report counts win-backs per A/B variant, with the order that followed one.
     let report = period_report(&t, "2026-03-01").await;
-    let winback: Vec<&Value> = report["journeys"]
-        .as_array()
-        .expect("journeys")
-        .iter()
-        .filter(|j| j["journey"] == "winback")
-        .collect();
-    let sent: i64 = winback.iter().filter_map(|j| j["sent"].as_i64()).sum();
-    let conversions: i64 = winback
-        .iter()
-        .filter_map(|j| j["conversions"].as_i64())
-        .sum();
-    assert_eq!(sent, 5, "{report}");
-    assert_eq!(conversions, 1, "{report}");
+    let winback = &report["journeys"]["winback"];
+    assert_eq!(winback["sent"], json!(5), "{report}");
+    assert_eq!(winback["conversions"], json!(1), "{report}");
+    let variants = winback["variants"].as_object().expect("variants");
+    let by_variant: i64 = variants.values().filter_map(|v| v["sent"].as_i64()).sum();
+    assert_eq!(by_variant, 5, "each win-back was written in a variant: {report}");
     assert!(
-        winback
-            .iter()
-            .all(|j| j["variant"] == "a" || j["variant"] == "b"),
-        "each win-back was written in a variant: {report}"
+        variants.keys().all(|v| v == "a" || v == "b"),
+        "{report}"
     );
 }
 
