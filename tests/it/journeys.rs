@@ -333,6 +333,15 @@ async fn win_back_writes_twice_a_week_apart_and_stops_at_a_reply_an_order_or_sto
     .await;
     t.link_viewer("newcomer", &newcomer).await;
 
+    // `journeys preview --json` lists the four win-backs due on day 90.
+    let listed = t.journeys_preview_json("2026-05-31T12:00:00+09:00");
+    let winbacks_listed = listed
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter(|d| d["journey"] == "winback" && d["kind"] == "advertising")
+        .count();
+    assert_eq!(winbacks_listed, 4, "{listed}");
     clock.set(t0 + chrono::Duration::days(90));
     // A tick now rather than at the scheduler's next turn: on a busy machine that can be late.
     t.settle().await;

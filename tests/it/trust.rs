@@ -103,12 +103,23 @@ async fn a_silent_customer_hears_about_what_went_wrong_and_what_changed_and_the_
     wait_text(&t.tg, STAFF_CHAT, "🎫").await;
     t.settle().await;
 
-    // The day before the win-back, staff record what changed in delivery.
-    clock.set(t0 - Duration::days(1));
+    // Staff record what changed in delivery (months before anyone is silent long enough).
     staff_says(&t, "/changed delivery 이제 오후 2시 전 주문은 당일 출고해요");
     wait_text(&t.tg, STAFF_CHAT, "기록했어요(delivery)").await;
     staff_says(&t, "/changed shipping 무엇이든");
     wait_text(&t.tg, STAFF_CHAT, "사용법: /changed").await;
+
+    // `journeys preview --json` lists the win-backs by cause before they go.
+    let listed = t.journeys_preview_json("2026-03-02T12:00:00+09:00");
+    let mut trust: Vec<&str> = listed
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter(|d| d["journey"] == "trust_recovery" && d["kind"] == "advertising")
+        .filter_map(|d| d["customer_id"].as_str())
+        .collect();
+    trust.sort();
+    assert_eq!(trust, ["asked", "late", "plain", "unhappy"], "{listed}");
 
     clock.set(t0);
     t.settle().await;
@@ -150,13 +161,21 @@ async fn a_silent_customer_hears_about_what_went_wrong_and_what_changed_and_the_
         "the general variant: {to_plain}"
     );
 
-    // The late customer orders again a week later: a return for the delivery cause.
-    accepted(
-        &t,
-        &[order_in("o-late-2", "late", "b-new", t0 + Duration::days(7))],
-    )
-    .await;
+    // The late customer orders again a week later, at 22:00: a return for the delivery cause,
+    // and a welcome-back that waits for the send window, as the preview shows.
+    let back_at = t0 + Duration::days(7) + Duration::hours(10);
+    clock.set(back_at);
+    accepted(&t, &[order_in("o-late-2", "late", "b-new", back_at)]).await;
     t.settle().await;
+    let listed = t.journeys_preview_json("2026-03-10T10:00:00+09:00");
+    let for_late: Vec<(&str, &str)> = listed
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter(|d| d["customer_id"] == "late")
+        .filter_map(|d| Some((d["journey"].as_str()?, d["kind"].as_str()?)))
+        .collect();
+    assert_eq!(for_late, [("welcome_back", "transactional")], "{listed}");
 
     let (status, report) = t.get_admin("/v1/report?since=2026-03-01").await;
     assert_eq!(status, 200, "{report}");
