@@ -443,8 +443,16 @@ fn list_at_most(field: &str, entries: usize) -> Result<(), EventShapeError> {
 fn lineup_bounds(products: &[LineupProduct]) -> Result<(), EventShapeError> {
     list_at_most("broadcast.products", products.len())?;
     for (i, product) in products.iter().enumerate() {
-        at_most(&format!("broadcast.products[{i}].sku"), &product.sku, MAX_NAME_CHARS)?;
-        at_most(&format!("broadcast.products[{i}].name"), &product.name, MAX_NAME_CHARS)?;
+        at_most(
+            &format!("broadcast.products[{i}].sku"),
+            &product.sku,
+            MAX_NAME_CHARS,
+        )?;
+        at_most(
+            &format!("broadcast.products[{i}].name"),
+            &product.name,
+            MAX_NAME_CHARS,
+        )?;
         optional_at_most(
             &format!("broadcast.products[{i}].category"),
             product.category.as_deref(),

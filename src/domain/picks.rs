@@ -78,8 +78,9 @@ pub fn goes_with(
         let bought = buyers_of.get(&pair.bought).copied().unwrap_or(0);
         let pick = buyers_of.get(&pair.pick).copied().unwrap_or(0);
         let lift = lift(pair.customers, bought, pick, all_buyers);
-        let learnt =
-            bought >= MIN_BUYERS_OF_BOUGHT && pair.customers >= MIN_LATER_BUYERS && lift >= MIN_LIFT;
+        let learnt = bought >= MIN_BUYERS_OF_BOUGHT
+            && pair.customers >= MIN_LATER_BUYERS
+            && lift >= MIN_LIFT;
         if !learnt {
             continue;
         }
@@ -173,12 +174,7 @@ mod tests {
             pick: "muffler".into(),
             customers: 30,
         }];
-        let pairs = goes_with(
-            &[],
-            &later,
-            &counts(&[("coat", 31), ("muffler", 30)]),
-            100,
-        );
+        let pairs = goes_with(&[], &later, &counts(&[("coat", 31), ("muffler", 30)]), 100);
         assert_eq!(pairs.len(), 1);
         assert!((pairs[0].lift - (30.0 / 31.0) / 0.3).abs() < 1e-9);
         // When nearly everyone buys the muffler anyway, buying the coat says nothing.
@@ -220,7 +216,10 @@ mod tests {
         ];
         let customer = [bought("coat", 1), bought("hat", 2)];
         let pick = choose_pick(&customer, &pairs).expect("a pick");
-        assert_eq!((pick.bought_sku.as_str(), pick.pick_sku.as_str()), ("hat", "scarf"));
+        assert_eq!(
+            (pick.bought_sku.as_str(), pick.pick_sku.as_str()),
+            ("hat", "scarf")
+        );
         let coat_only = [bought("coat", 1)];
         let pick = choose_pick(&coat_only, &pairs).expect("a pick");
         assert_eq!(pick.pick_sku, "gloves");

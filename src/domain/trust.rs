@@ -20,7 +20,12 @@ pub enum Cause {
 }
 
 impl Cause {
-    pub const ALL: [Cause; 4] = [Cause::Delivery, Cause::Quality, Cause::Service, Cause::Price];
+    pub const ALL: [Cause; 4] = [
+        Cause::Delivery,
+        Cause::Quality,
+        Cause::Service,
+        Cause::Price,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -83,7 +88,10 @@ mod tests {
     fn sign(cause: Cause, day: u32) -> Sign {
         Sign {
             cause,
-            at: Utc.with_ymd_and_hms(2026, 1, day, 0, 0, 0).single().expect("a day"),
+            at: Utc
+                .with_ymd_and_hms(2026, 1, day, 0, 0, 0)
+                .single()
+                .expect("a day"),
         }
     }
 

@@ -98,7 +98,10 @@ pub async fn goes_with_lineup(conn: &mut Conn, lineup: &[String]) -> StoreResult
         })
         .collect::<StoreResult<Vec<_>>>()?;
 
-    let mut skus: Vec<&String> = lineup.iter().chain(later.iter().map(|l| &l.bought)).collect();
+    let mut skus: Vec<&String> = lineup
+        .iter()
+        .chain(later.iter().map(|l| &l.bought))
+        .collect();
     skus.sort();
     skus.dedup();
     let sql = format!(
@@ -182,7 +185,10 @@ pub async fn pick_counts(conn: &mut Conn, broadcast_id: &str) -> StoreResult<Pic
             .await?;
     let start = start.flatten().as_deref().map(parse_ts).transpose()?;
     let (from, until) = match start {
-        Some(start) => (ts(start), ts(start + chrono::Duration::days(PICK_ORDER_DAYS))),
+        Some(start) => (
+            ts(start),
+            ts(start + chrono::Duration::days(PICK_ORDER_DAYS)),
+        ),
         // An unknown start: nothing can be counted as ordered "within 7 days of that live".
         None => (String::new(), String::new()),
     };

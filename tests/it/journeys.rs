@@ -399,11 +399,11 @@ async fn win_back_writes_twice_a_week_apart_and_stops_at_a_reply_an_order_or_sto
     assert_eq!(winback["conversions"], json!(1), "{report}");
     let variants = winback["variants"].as_object().expect("variants");
     let by_variant: i64 = variants.values().filter_map(|v| v["sent"].as_i64()).sum();
-    assert_eq!(by_variant, 5, "each win-back was written in a variant: {report}");
-    assert!(
-        variants.keys().all(|v| v == "a" || v == "b"),
-        "{report}"
+    assert_eq!(
+        by_variant, 5,
+        "each win-back was written in a variant: {report}"
     );
+    assert!(variants.keys().all(|v| v == "a" || v == "b"), "{report}");
 }
 
 #[tokio::test]

@@ -46,8 +46,7 @@ fn alerts(tg: &FakeTelegram, chat: i64) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_buyer_of_a_hears_that_b_which_goes_with_it_is_in_the_next_live_and_nobody_else_does()
-{
+async fn a_buyer_of_a_hears_that_b_which_goes_with_it_is_in_the_next_live_and_nobody_else_does() {
     // Monday 23:00 in Seoul: alerts written now wait for the end of quiet hours (08:00).
     let night = utc(2026, 4, 6, 14, 0);
     let clock = ManualClock::at(night);
@@ -60,13 +59,31 @@ async fn a_buyer_of_a_hears_that_b_which_goes_with_it_is_in_the_next_live_and_no
     for i in 0..30 {
         let id = format!("pair-{i}");
         events.push(person(&id, false, months_ago));
-        events.push(bought(&format!("oc-{i}"), &id, "coat", "울 코트", months_ago));
-        events.push(bought(&format!("om-{i}"), &id, "muffler", "니트 머플러", later));
+        events.push(bought(
+            &format!("oc-{i}"),
+            &id,
+            "coat",
+            "울 코트",
+            months_ago,
+        ));
+        events.push(bought(
+            &format!("om-{i}"),
+            &id,
+            "muffler",
+            "니트 머플러",
+            later,
+        ));
     }
     for i in 0..40 {
         let id = format!("socks-{i}");
         events.push(person(&id, false, months_ago));
-        events.push(bought(&format!("os-{i}"), &id, "socks", "울 양말", months_ago));
+        events.push(bought(
+            &format!("os-{i}"),
+            &id,
+            "socks",
+            "울 양말",
+            months_ago,
+        ));
     }
     // The viewers this test watches.
     events.extend([
@@ -155,7 +172,9 @@ async fn a_buyer_of_a_hears_that_b_which_goes_with_it_is_in_the_next_live_and_no
     assert!(found, "the alerts went out in the morning");
     let pick = alerts(&t.tg, buyer_a.id).remove(0);
     assert!(
-        pick.contains("지난번 울 코트 잘 쓰고 계시죠? 함께 쓰기 좋은 니트 머플러가 이번 라이브에 나와요"),
+        pick.contains(
+            "지난번 울 코트 잘 쓰고 계시죠? 함께 쓰기 좋은 니트 머플러가 이번 라이브에 나와요"
+        ),
         "names both: {pick}"
     );
     assert!(pick.starts_with("(광고)"), "advertising: {pick}");
@@ -169,7 +188,10 @@ async fn a_buyer_of_a_hears_that_b_which_goes_with_it_is_in_the_next_live_and_no
     assert!(plain.contains("겨울 소품 라이브"), "{plain}");
     assert!(!plain.contains("함께 쓰기"), "the plain alert: {plain}");
     assert_eq!(alerts(&t.tg, buyer_a.id).len(), 1, "one alert, one pick");
-    assert!(alerts(&t.tg, no_consent.id).is_empty(), "no consent, nothing");
+    assert!(
+        alerts(&t.tg, no_consent.id).is_empty(),
+        "no consent, nothing"
+    );
     assert!(
         alerts(&t.tg, owns_both.id).is_empty(),
         "never a pick they already bought, and they asked for no alerts"

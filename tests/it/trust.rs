@@ -47,13 +47,16 @@ fn winbacks(tg: &FakeTelegram, chat: i64) -> Vec<String> {
 }
 
 async fn first_winback(t: &TestApp, chat: i64) -> String {
-    let found = t
-        .tg
-        .wait_until(std::time::Duration::from_secs(30), |tg| {
+    let found =
+        t.tg.wait_until(std::time::Duration::from_secs(30), |tg| {
             !winbacks(tg, chat).is_empty()
         })
         .await;
-    assert!(found, "chat {chat} got a win-back: {:?}", t.tg.sent_to(chat));
+    assert!(
+        found,
+        "chat {chat} got a win-back: {:?}",
+        t.tg.sent_to(chat)
+    );
     winbacks(&t.tg, chat)[0].clone()
 }
 
@@ -104,7 +107,10 @@ async fn a_silent_customer_hears_about_what_went_wrong_and_what_changed_and_the_
     t.settle().await;
 
     // Staff record what changed in delivery (months before anyone is silent long enough).
-    staff_says(&t, "/changed delivery 이제 오후 2시 전 주문은 당일 출고해요");
+    staff_says(
+        &t,
+        "/changed delivery 이제 오후 2시 전 주문은 당일 출고해요",
+    );
     wait_text(&t.tg, STAFF_CHAT, "기록했어요(delivery)").await;
     staff_says(&t, "/changed shipping 무엇이든");
     wait_text(&t.tg, STAFF_CHAT, "사용법: /changed").await;
@@ -187,10 +193,7 @@ async fn a_silent_customer_hears_about_what_went_wrong_and_what_changed_and_the_
         let variants = by_cause[cause]["variants"]
             .as_object()
             .unwrap_or_else(|| panic!("{cause} has variants: {report}"));
-        assert!(
-            variants.keys().all(|v| v == "a" || v == "b"),
-            "{report}"
-        );
+        assert!(variants.keys().all(|v| v == "a" || v == "b"), "{report}");
     }
     assert_eq!(by_cause["delivery"]["returned"], json!(1), "{report}");
     assert_eq!(by_cause["quality"]["returned"], json!(0), "{report}");
