@@ -166,3 +166,4 @@ dashboard-flow-welcome_back = Welcome back
 dashboard-flow-next_live_alert = Next-live alert
 dashboard-flow-cart_reminder = Cart reminder
 dashboard-flow-digest = Weekly letter
+dashboard-flow-poll = Community polls

@@ -166,3 +166,4 @@ dashboard-flow-welcome_back = 다시 오신 것 환영
 dashboard-flow-next_live_alert = 다음 라이브 알림
 dashboard-flow-cart_reminder = 장바구니 알림
 dashboard-flow-digest = 주간 소식
+dashboard-flow-poll = 커뮤니티 투표

@@ -104,10 +104,13 @@ pub enum Flow {
     CartReminder,
     /// The weekly letter: the coming lives, news from the VIP room.
     Digest,
+    /// Community polls: the poll in each room, its closing and its result (to rooms and the
+    /// staff chat, not to a person).
+    Poll,
 }
 
 impl Flow {
-    pub const ALL: [Flow; 28] = [
+    pub const ALL: [Flow; 29] = [
         Flow::ThankYou,
         Flow::OrderNote,
         Flow::Reply,
@@ -136,6 +139,7 @@ impl Flow {
         Flow::NextLiveAlert,
         Flow::CartReminder,
         Flow::Digest,
+        Flow::Poll,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -168,6 +172,7 @@ impl Flow {
             Flow::NextLiveAlert => "next_live_alert",
             Flow::CartReminder => "cart_reminder",
             Flow::Digest => "digest",
+            Flow::Poll => "poll",
         }
     }
 
@@ -192,7 +197,8 @@ impl Flow {
             | Flow::ConsentChanged
             | Flow::ConsentRenotice
             | Flow::Checkin
-            | Flow::WelcomeBack => MessageKind::Transactional,
+            | Flow::WelcomeBack
+            | Flow::Poll => MessageKind::Transactional,
             Flow::Tier
             | Flow::VipCode
             | Flow::VipPost
@@ -377,6 +383,7 @@ mod tests {
             (Flow::Announcement, Transactional),
             (Flow::Moderation, Transactional),
             (Flow::VipRoom, Transactional),
+            (Flow::Poll, Transactional),
             // thank-you to a viewer who watched or chatted but did not buy
             (Flow::EngagedThanks, Advertising),
             // VIP codes, VIP posts, tier congratulations, birthday, win-back, next-live alerts

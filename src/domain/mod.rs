@@ -10,6 +10,7 @@ pub mod order;
 pub mod person_request;
 pub mod platform;
 pub mod policy;
+pub mod polls;
 pub mod text;
 pub mod tiers;
 

@@ -11,7 +11,7 @@ use crate::outbox::Payload;
 use crate::store::{Conn, StoreResult};
 
 /// The staff commands (CONTRACT §4).
-pub const STAFF_COMMANDS: [&str; 9] = [
+pub const STAFF_COMMANDS: [&str; 11] = [
     "ended",
     "delay",
     "report",
@@ -21,6 +21,8 @@ pub const STAFF_COMMANDS: [&str; 9] = [
     "vipcode",
     "vippost",
     "unmute",
+    "poll",
+    "pollclose",
 ];
 
 pub fn is_staff_command(command: &str) -> bool {
@@ -132,6 +134,8 @@ pub async fn run(
         "vipcode" => super::vip::send_codes(conv, conn, args).await,
         "vippost" => super::vip::post(conv, conn, args).await,
         "unmute" => super::community::unmute(conv, conn, args).await,
+        "poll" => super::polls::ask(conv, conn, args).await,
+        "pollclose" => super::polls::close(conv, conn, args).await,
         _ => Ok(()),
     }
 }

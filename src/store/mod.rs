@@ -20,6 +20,7 @@ pub mod instances;
 pub mod journeys;
 pub mod orders;
 pub mod outbox;
+pub mod polls;
 pub mod privacy;
 pub mod report;
 pub mod retention;

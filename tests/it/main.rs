@@ -35,6 +35,7 @@ mod import;
 mod journeys;
 mod linking;
 mod platform_actions;
+mod polls;
 mod privacy;
 mod support_desk;
 mod telegram_standin;
