@@ -181,15 +181,24 @@ mod tests {
     fn bad_polls_say_what_is_wrong() {
         assert_eq!(parse_poll(""), Err(PollInputError::Usage));
         assert_eq!(parse_poll("질문만"), Err(PollInputError::OptionCount(0)));
-        assert_eq!(parse_poll("질문 | 하나"), Err(PollInputError::OptionCount(1)));
+        assert_eq!(
+            parse_poll("질문 | 하나"),
+            Err(PollInputError::OptionCount(1))
+        );
         assert_eq!(parse_poll(" | a | b"), Err(PollInputError::EmptyQuestion));
-        assert_eq!(parse_poll("q | a | | b"), Err(PollInputError::EmptyOption(2)));
+        assert_eq!(
+            parse_poll("q | a | | b"),
+            Err(PollInputError::EmptyOption(2))
+        );
         let eleven: String = (1..=11).map(|n| format!(" | {n}")).collect();
         assert_eq!(
             parse_poll(&format!("q{eleven}")),
             Err(PollInputError::OptionCount(11))
         );
-        assert_eq!(parse_poll("q | a | a"), Err(PollInputError::DuplicateOption(2)));
+        assert_eq!(
+            parse_poll("q | a | a"),
+            Err(PollInputError::DuplicateOption(2))
+        );
     }
 
     #[test]
@@ -227,7 +236,14 @@ mod tests {
         let vote = VoteButton { poll: 3, option: 1 };
         assert_eq!(vote.data(), "poll:3:1");
         assert_eq!(VoteButton::parse(&vote.data()), Some(vote));
-        for forged in ["poll:3", "poll:x:1", "poll:3:-1", "poll::1", "poll:3:1:2", "rate:1:5"] {
+        for forged in [
+            "poll:3",
+            "poll:x:1",
+            "poll:3:-1",
+            "poll::1",
+            "poll:3:1:2",
+            "rate:1:5",
+        ] {
             assert_eq!(VoteButton::parse(forged), None, "{forged}");
         }
         assert!(VoteButton::is_vote("poll:x"));

@@ -36,7 +36,9 @@ fn refusal(err: &PollInputError) -> Payload {
     match err {
         PollInputError::Usage => Payload::text("staff-usage-poll"),
         PollInputError::EmptyQuestion => Payload::text("poll-empty-question"),
-        PollInputError::EmptyOption(n) => Payload::text("poll-empty-option").arg("number", *n as i64),
+        PollInputError::EmptyOption(n) => {
+            Payload::text("poll-empty-option").arg("number", *n as i64)
+        }
         PollInputError::OptionCount(n) => {
             Payload::text("poll-option-count").arg("count", *n as i64)
         }

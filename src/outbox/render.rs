@@ -13,9 +13,9 @@ pub const RATE_THANK_YOU: &str = "rate";
 pub const RATE_CHECKIN: &str = "rate-checkin";
 use super::access::RoomAccess;
 use crate::config::Config;
+use crate::domain::polls::VoteButton;
 use crate::domain::{Lang, OrderStatus, Platform};
 use crate::i18n::{Arg, I18nError, Texts};
-use crate::domain::polls::VoteButton;
 use crate::platforms::{Attachment, Button, NativePoll, OutgoingMessage};
 use crate::store::customers::Customer;
 use crate::store::orders::{self, Order};
@@ -376,7 +376,12 @@ impl Renderer {
 
     /// A poll for a room: the native poll, and for platforms without one its question, the
     /// options numbered and a button per option (at most five in a row, as Discord allows).
-    async fn poll(&self, conn: &mut Conn, number: i64, lang: Lang) -> Result<Rendered, RenderError> {
+    async fn poll(
+        &self,
+        conn: &mut Conn,
+        number: i64,
+        lang: Lang,
+    ) -> Result<Rendered, RenderError> {
         let Some(poll) = polls::poll(conn, number).await? else {
             return Ok(Rendered::Nothing(format!("poll {number} is not known")));
         };
@@ -393,7 +398,10 @@ impl Renderer {
                 self.texts.render(
                     lang,
                     "poll-post-option",
-                    &[("n", (i as i64 + 1).into()), ("option", option.as_str().into())],
+                    &[
+                        ("n", (i as i64 + 1).into()),
+                        ("option", option.as_str().into()),
+                    ],
                 )
             })
             .collect::<Result<Vec<_>, _>>()?

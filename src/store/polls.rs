@@ -44,12 +44,11 @@ pub async fn open(
 
 /// The poll with this number, if there is one.
 pub async fn poll(conn: &mut Conn, number: i64) -> StoreResult<Option<Poll>> {
-    let row = sqlx::query(
-        "SELECT id, question, options, opened_at, closed_at FROM polls WHERE id = $1",
-    )
-    .bind(number)
-    .fetch_optional(conn.db())
-    .await?;
+    let row =
+        sqlx::query("SELECT id, question, options, opened_at, closed_at FROM polls WHERE id = $1")
+            .bind(number)
+            .fetch_optional(conn.db())
+            .await?;
     let Some(row) = row else {
         return Ok(None);
     };

@@ -30,7 +30,9 @@ async fn wait_polls(t: &TestApp, chat: i64, n: usize) -> Vec<SentPoll> {
 async fn wait_channel(dc: &FakeDiscord, channel: u64, needle: &str) -> DcMessage {
     let found = dc
         .wait_until(Duration::from_secs(30), |dc| {
-            dc.sent_to(channel).iter().any(|m| m.content.contains(needle))
+            dc.sent_to(channel)
+                .iter()
+                .any(|m| m.content.contains(needle))
         })
         .await;
     assert!(
@@ -129,7 +131,11 @@ async fn a_staff_poll_reaches_every_room_and_closing_it_posts_the_votes_of_both_
                 .all(|id| ids.contains(id))
         })
         .await;
-    assert!(answered, "each vote is answered privately: {:?}", t.dc.followups());
+    assert!(
+        answered,
+        "each vote is answered privately: {:?}",
+        t.dc.followups()
+    );
     t.settle().await;
     let answers = ephemeral_answers(&t.dc);
     let answer_to = |id: u64| {
@@ -139,7 +145,10 @@ async fn a_staff_poll_reaches_every_room_and_closing_it_posts_the_votes_of_both_
             .map(|(_, text)| text.clone())
             .unwrap_or_default()
     };
-    assert!(answer_to(e_vote.id).contains("‘니트’에 투표했어요"), "{answers:?}");
+    assert!(
+        answer_to(e_vote.id).contains("‘니트’에 투표했어요"),
+        "{answers:?}"
+    );
     assert!(answer_to(f_change.id).contains("‘부츠’"), "{answers:?}");
     assert!(
         forged.iter().all(|id| answers.iter().all(|(i, _)| i != id)),
@@ -161,12 +170,20 @@ async fn a_staff_poll_reaches_every_room_and_closing_it_posts_the_votes_of_both_
     for chat in [STAFF_CHAT, COMMUNITY_CHAT, ROOM] {
         let result = wait_text(&t.tg, chat, "투표 #1 결과").await;
         for line in lines {
-            assert!(result.text.contains(line), "{chat}: {line} in {}", result.text);
+            assert!(
+                result.text.contains(line),
+                "{chat}: {line} in {}",
+                result.text
+            );
         }
     }
     let result = wait_channel(&t.dc, channel, "투표 #1 결과").await;
     for line in lines {
-        assert!(result.content.contains(line), "{line} in {}", result.content);
+        assert!(
+            result.content.contains(line),
+            "{line} in {}",
+            result.content
+        );
     }
     // Telegram's polls were stopped, the Discord buttons taken away.
     t.settle().await;
@@ -175,12 +192,15 @@ async fn a_staff_poll_reaches_every_room_and_closing_it_posts_the_votes_of_both_
         "every Telegram poll is stopped: {:?}",
         t.tg.polls()
     );
-    let unbuttoned = t
-        .dc
-        .edits()
-        .into_iter()
-        .any(|m| m.id == posted.id && m.components == Some(json!([])));
-    assert!(unbuttoned, "the Discord poll lost its buttons: {:?}", t.dc.edits());
+    let unbuttoned =
+        t.dc.edits()
+            .into_iter()
+            .any(|m| m.id == posted.id && m.components == Some(json!([])));
+    assert!(
+        unbuttoned,
+        "the Discord poll lost its buttons: {:?}",
+        t.dc.edits()
+    );
     // Too late: Telegram sends nothing for a stopped poll; a Discord press is told so.
     assert_eq!(t.tg.push_poll_answer(&a, &room_poll, &[1]), None);
     let late = t.dc.push_component(&e, posted.id, channel, "poll:1:0");
@@ -213,7 +233,11 @@ async fn a_staff_poll_reaches_every_room_and_closing_it_posts_the_votes_of_both_
         .output()
         .expect("encore runs");
     let text = String::from_utf8_lossy(&cli.stdout);
-    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
     assert!(text.contains("투표: 올림 1 · 마감 1 · 참여 5표"), "{text}");
 }
 
@@ -238,7 +262,11 @@ async fn a_poll_from_someone_not_on_staff_is_refused_and_nothing_is_sent() {
     );
     wait_text(&t.tg, ROOM, "직원만 쓸 수 있어요").await;
     t.settle().await;
-    assert_eq!(t.tg.polls(), Vec::<SentPoll>::new(), "no poll went anywhere");
+    assert_eq!(
+        t.tg.polls(),
+        Vec::<SentPoll>::new(),
+        "no poll went anywhere"
+    );
     let (_, report) = t.get_admin("/v1/report?since=2000-01-01").await;
     assert_eq!(report["polls"]["asked"], json!(0), "{report}");
 }
@@ -248,9 +276,18 @@ async fn a_bad_poll_or_close_is_answered_in_the_staff_chat_and_stores_nothing() 
     let t = TestApp::start().await;
     let eleven: String = (1..=11).map(|n| format!(" | 선택{n}")).collect();
     for (command, answer) in [
-        ("/poll 무엇을 살까요? | 코트", "선택지는 2~10개여야 해요. 지금은 1개예요."),
-        (&format!("/poll 무엇을 살까요?{eleven}") as &str, "지금은 11개예요"),
-        ("/poll 무엇을 살까요? | 코트 | 코트", "2번째 선택지가 앞의 선택지와 같아요"),
+        (
+            "/poll 무엇을 살까요? | 코트",
+            "선택지는 2~10개여야 해요. 지금은 1개예요.",
+        ),
+        (
+            &format!("/poll 무엇을 살까요?{eleven}") as &str,
+            "지금은 11개예요",
+        ),
+        (
+            "/poll 무엇을 살까요? | 코트 | 코트",
+            "2번째 선택지가 앞의 선택지와 같아요",
+        ),
         (
             &format!("/poll {} | 코트 | 니트", "가".repeat(301)),
             "질문이 너무 길어요: 301자",
@@ -261,11 +298,49 @@ async fn a_bad_poll_or_close_is_answered_in_the_staff_chat_and_stores_nothing() 
         wait_text(&t.tg, STAFF_CHAT, answer).await;
     }
     t.settle().await;
-    assert_eq!(t.tg.polls(), Vec::<SentPoll>::new(), "no poll went anywhere");
+    assert_eq!(
+        t.tg.polls(),
+        Vec::<SentPoll>::new(),
+        "no poll went anywhere"
+    );
     let (_, report) = t.get_admin("/v1/report?since=2000-01-01").await;
     assert_eq!(
         report["polls"],
         json!({"asked": 0, "closed": 0, "votes": 0}),
         "{report}"
+    );
+}
+
+#[tokio::test]
+async fn a_forgotten_customers_vote_stays_counted_without_their_account() {
+    let t = TestApp::start().await;
+    assert_eq!(t.post_events(&[customer("c-1", "민지")]).await.0, 202);
+    let viewer = TgUser::new(6_001, "민지").with_language("ko");
+    t.link_viewer("c-1", &viewer).await;
+    staff_says(&t, "/poll 다음 라이브 주제는? | 코트 | 니트");
+    let poll = wait_polls(&t, ROOM, 1).await.remove(0);
+    t.settle().await;
+    assert!(
+        t.tg.push_poll_answer(&viewer, &poll.poll_id, &[1])
+            .is_some()
+    );
+    t.settle().await;
+
+    let deleted = json!({"id": "del-1", "type": "customer.deleted",
+        "occurred_at": chrono::Utc::now().to_rfc3339(), "customer_id": "c-1"});
+    assert_eq!(t.post_events(&[deleted]).await.0, 202);
+    let voters: Vec<String> = sqlx::query_scalar("SELECT voter_id FROM poll_votes")
+        .fetch_all(t.ctx().store.pool_for_tests())
+        .await
+        .expect("voters");
+    assert_eq!(voters.len(), 1, "the vote is kept");
+    assert!(voters[0].starts_with("forgotten-"), "{voters:?}");
+
+    staff_says(&t, "/pollclose 1");
+    let result = wait_text(&t.tg, STAFF_CHAT, "투표 #1 결과").await;
+    assert!(
+        result.text.contains("2. 니트: 1표 (100%)"),
+        "{}",
+        result.text
     );
 }

@@ -994,7 +994,12 @@ impl FakeTelegram {
     /// vote back): a `poll_answer` update, which Telegram sends the bot only for its own
     /// non-anonymous polls while they are open. Returns the `update_id`, or `None` when
     /// Telegram would send nothing (an anonymous, closed or unknown poll).
-    pub fn push_poll_answer(&self, user: &TgUser, poll_id: &str, option_ids: &[u32]) -> Option<u32> {
+    pub fn push_poll_answer(
+        &self,
+        user: &TgUser,
+        poll_id: &str,
+        option_ids: &[u32],
+    ) -> Option<u32> {
         let mut state = self.shared.lock();
         let open = state
             .polls
@@ -1895,7 +1900,9 @@ impl ServerState {
             return Err(bad_request("Bad Request: poll question must be non-empty"));
         }
         if question.encode_utf16().count() > 300 {
-            return Err(bad_request("Bad Request: poll question length must not exceed 300"));
+            return Err(bad_request(
+                "Bad Request: poll question length must not exceed 300",
+            ));
         }
         let options: Vec<String> = match params.json("options")? {
             Some(Value::Array(items)) => items
@@ -1905,19 +1912,27 @@ impl ServerState {
                     other => other["text"].as_str().unwrap_or_default().to_owned(),
                 })
                 .collect(),
-            _ => return Err(bad_request("Bad Request: parameter \"options\" is required")),
+            _ => {
+                return Err(bad_request(
+                    "Bad Request: parameter \"options\" is required",
+                ));
+            }
         };
         if options.len() < 2 {
             return Err(bad_request("Bad Request: poll must have at least 2 option"));
         }
         if options.len() > 12 {
-            return Err(bad_request("Bad Request: poll can't have more than 12 options"));
+            return Err(bad_request(
+                "Bad Request: poll can't have more than 12 options",
+            ));
         }
         if options
             .iter()
             .any(|o| o.trim().is_empty() || o.encode_utf16().count() > 100)
         {
-            return Err(bad_request("Bad Request: poll options length must not exceed 100"));
+            return Err(bad_request(
+                "Bad Request: poll options length must not exceed 100",
+            ));
         }
         if options
             .iter()
@@ -1996,7 +2011,9 @@ impl ServerState {
             .iter_mut()
             .find(|p| p.chat_id == chat_id && p.message_id == message_id)
         else {
-            return Err(bad_request("Bad Request: message with poll to stop not found"));
+            return Err(bad_request(
+                "Bad Request: message with poll to stop not found",
+            ));
         };
         if poll.closed {
             return Err(bad_request("Bad Request: poll has already been closed"));
