@@ -390,22 +390,14 @@ impl Renderer {
                 "poll {number} was closed before it was posted"
             )));
         }
-        let options = poll
-            .options
-            .iter()
-            .enumerate()
-            .map(|(i, option)| {
-                self.texts.render(
-                    lang,
-                    "poll-post-option",
-                    &[
-                        ("n", (i as i64 + 1).into()),
-                        ("option", option.as_str().into()),
-                    ],
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()?
-            .join("\n");
+        let options = self.numbered_lines(
+            lang,
+            "poll-post-option",
+            poll.options
+                .iter()
+                .map(|option| vec![("option", option.as_str().into())])
+                .collect(),
+        )?;
         let text = self.texts.render(
             lang,
             "poll-post",
@@ -454,23 +446,19 @@ impl Renderer {
         };
         let votes = polls::tally(conn, number, poll.options.len()).await?;
         let (rows, total) = crate::domain::polls::results(&poll.options, &votes);
-        let lines = rows
-            .iter()
-            .enumerate()
-            .map(|(i, row)| {
-                self.texts.render(
-                    lang,
-                    "poll-result-line",
-                    &[
-                        ("n", (i as i64 + 1).into()),
+        let lines = self.numbered_lines(
+            lang,
+            "poll-result-line",
+            rows.iter()
+                .map(|row| {
+                    vec![
                         ("option", row.option.as_str().into()),
                         ("votes", row.votes.into()),
                         ("percent", row.percent.into()),
-                    ],
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()?
-            .join("\n");
+                    ]
+                })
+                .collect(),
+        )?;
         let text = self.texts.render(
             lang,
             "poll-result",
@@ -485,6 +473,24 @@ impl Renderer {
             text,
             ..OutgoingMessage::default()
         }))
+    }
+
+    /// One line per item from the text `id`, numbered from 1 (`n`), with the item's arguments.
+    fn numbered_lines(
+        &self,
+        lang: Lang,
+        id: &str,
+        items: Vec<Vec<(&str, Arg)>>,
+    ) -> Result<String, I18nError> {
+        let lines = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut args)| {
+                args.push(("n", (i as i64 + 1).into()));
+                self.texts.render(lang, id, &args)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(lines.join("\n"))
     }
 
     /// How a VIP gets into the room, in words.
