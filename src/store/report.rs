@@ -116,6 +116,7 @@ pub async fn broadcast_report(
     fill_handoffs(conn, &mut report, promise_hours).await?;
     report.codes = broadcast_codes(conn, broadcast_id).await?;
     report.advertising = advertising_counts(conn, "broadcast_id = $1", broadcast_id).await?;
+    report.picks = super::picks::pick_counts(conn, broadcast_id).await?;
     Ok(Some(report))
 }
 

@@ -354,6 +354,7 @@ impl TestApp {
     pub fn journeys_preview_json(&self, at: &str) -> Value {
         let cli = std::process::Command::new(env!("CARGO_BIN_EXE_encore"))
             .args(["journeys", "preview", "--at", at, "--json"])
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("ENCORE_DATABASE_URL", &self.db_url)
             .current_dir(self.dir.path())
             .output()
