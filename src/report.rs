@@ -139,6 +139,16 @@ pub struct PeriodReport {
     /// conversions (an order within 7 days of the send); trust recovery also by cause.
     pub journeys: std::collections::BTreeMap<String, crate::store::journeys::JourneyCounts>,
     pub advertising: AdvertisingCounts,
+    pub polls: PollCounts,
+}
+
+/// Community polls in the period report: polls asked and closed since the date, and the votes
+/// standing in the polls asked since then (one a member; a vote taken back is not counted).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PollCounts {
+    pub asked: i64,
+    pub closed: i64,
+    pub votes: i64,
 }
 
 impl PeriodReport {
@@ -194,7 +204,7 @@ impl PeriodReport {
             }
         }
         let journeys = lines.join("\n");
-        texts.render(
+        let report = texts.render(
             lang,
             "period-report-text",
             &[
@@ -209,7 +219,17 @@ impl PeriodReport {
                 ("refused", self.advertising.refused_without_consent.into()),
                 ("expired", self.advertising.expired.into()),
             ],
-        )
+        )?;
+        let polls = texts.render(
+            lang,
+            "period-report-polls",
+            &[
+                ("asked", self.polls.asked.into()),
+                ("closed", self.polls.closed.into()),
+                ("votes", self.polls.votes.into()),
+            ],
+        )?;
+        Ok(format!("{report}\n{polls}"))
     }
 }
 

@@ -108,10 +108,13 @@ pub enum Flow {
     Pick,
     /// A win-back that speaks to why the customer may have left (by cause).
     TrustRecovery,
+    /// Community polls: the poll in each room, its closing and its result (to rooms and the
+    /// staff chat, not to a person).
+    Poll,
 }
 
 impl Flow {
-    pub const ALL: [Flow; 30] = [
+    pub const ALL: [Flow; 31] = [
         Flow::ThankYou,
         Flow::OrderNote,
         Flow::Reply,
@@ -142,6 +145,7 @@ impl Flow {
         Flow::Digest,
         Flow::Pick,
         Flow::TrustRecovery,
+        Flow::Poll,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -176,6 +180,7 @@ impl Flow {
             Flow::Digest => "digest",
             Flow::Pick => "picks",
             Flow::TrustRecovery => "trust_recovery",
+            Flow::Poll => "poll",
         }
     }
 
@@ -200,7 +205,8 @@ impl Flow {
             | Flow::ConsentChanged
             | Flow::ConsentRenotice
             | Flow::Checkin
-            | Flow::WelcomeBack => MessageKind::Transactional,
+            | Flow::WelcomeBack
+            | Flow::Poll => MessageKind::Transactional,
             Flow::Tier
             | Flow::VipCode
             | Flow::VipPost
@@ -405,6 +411,7 @@ mod tests {
             (Flow::Announcement, Transactional),
             (Flow::Moderation, Transactional),
             (Flow::VipRoom, Transactional),
+            (Flow::Poll, Transactional),
             // thank-you to a viewer who watched or chatted but did not buy
             (Flow::EngagedThanks, Advertising),
             // VIP codes, VIP posts, tier congratulations, birthday, win-back, next-live alerts

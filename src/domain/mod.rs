@@ -11,6 +11,7 @@ pub mod person_request;
 pub mod picks;
 pub mod platform;
 pub mod policy;
+pub mod polls;
 pub mod text;
 pub mod tiers;
 pub mod trust;

@@ -13,7 +13,7 @@ use crate::outbox::Payload;
 use crate::store::{Conn, StoreResult};
 
 /// The staff commands (CONTRACT §4).
-pub const STAFF_COMMANDS: [&str; 10] = [
+pub const STAFF_COMMANDS: [&str; 12] = [
     "ended",
     "delay",
     "report",
@@ -24,6 +24,8 @@ pub const STAFF_COMMANDS: [&str; 10] = [
     "vippost",
     "unmute",
     "changed",
+    "poll",
+    "pollclose",
 ];
 
 pub fn is_staff_command(command: &str) -> bool {
@@ -163,6 +165,8 @@ pub async fn run(
             )
             .await
         }
+        "poll" => super::polls::ask(conv, conn, args).await,
+        "pollclose" => super::polls::close(conv, conn, args).await,
         _ => Ok(()),
     }
 }

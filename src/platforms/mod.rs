@@ -28,6 +28,17 @@ pub struct OutgoingMessage {
     /// A picture made for this message (the report's charts), uploaded with it and shown
     /// under its text.
     pub attachment: Option<Attachment>,
+    /// A poll: sent as a native poll where the platform has them (Telegram); elsewhere the
+    /// text and the buttons stand for it.
+    pub poll: Option<NativePoll>,
+}
+
+/// A poll as a platform's own poll shows it: the question and the options in order, plain
+/// text (no markup), within Telegram's bounds (`domain::polls`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NativePoll {
+    pub question: String,
+    pub options: Vec<String>,
 }
 
 /// A file uploaded with a message (multipart): a photo on Telegram, an attachment on Discord.
@@ -53,6 +64,8 @@ pub struct Part {
     pub photo: Option<String>,
     /// Sent as a part of its own, after the text parts, with no text.
     pub attachment: Option<Attachment>,
+    /// On the last text part, with the buttons (see [`OutgoingMessage::poll`]).
+    pub poll: Option<NativePoll>,
 }
 
 impl OutgoingMessage {
@@ -82,6 +95,7 @@ impl OutgoingMessage {
         }
         if let Some(last) = parts.last_mut() {
             last.buttons = self.buttons;
+            last.poll = self.poll;
         }
         if let Some(attachment) = self.attachment {
             parts.push(Part {
@@ -99,6 +113,9 @@ pub struct Delivered {
     /// The platform said this chat's bucket is empty for this long (Discord's
     /// `X-RateLimit-Remaining: 0` with `X-RateLimit-Reset-After`).
     pub slow_down: Option<Duration>,
+    /// The platform's id of the native poll this part started (Telegram's `poll.id`, which
+    /// the poll's answers name).
+    pub poll_id: Option<String>,
 }
 
 /// How a send failed, in the terms the dispatcher acts on.
@@ -180,6 +197,11 @@ pub enum ChatAction {
     IsMember {
         user_id: String,
     },
+    /// Close one of our polls: Telegram `stopPoll`; Discord: its vote buttons taken away
+    /// (`PATCH /channels/{c}/messages/{m}` with no components). Closing a closed poll is done.
+    ClosePoll {
+        message_id: String,
+    },
 }
 
 /// What an action gave back.
@@ -254,6 +276,11 @@ pub struct Incoming {
     pub message_id: Option<String>,
     /// The platform's id of the message this one answers (a reply in a ticket's thread).
     pub reply_to: Option<String>,
+    /// Where an answer only this person sees goes, when the platform has such a place
+    /// (Discord: the button's interaction, answered with an ephemeral follow-up): a chat id for
+    /// [`Messenger::send_part`] like any other, made and understood by the adapter alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_reply_to: Option<String>,
     pub content: IncomingContent,
 }
 
@@ -282,6 +309,13 @@ pub enum IncomingContent {
     /// Telegram: the user (`Incoming::user_id`) asks to join through an invite link.
     JoinRequest {
         invite_link: Option<String>,
+    },
+    /// Telegram: the user (`Incoming::user_id`) answered one of our native polls (a
+    /// `poll_answer`); no options is a vote taken back. `Incoming::chat_id` is the user's, as
+    /// Telegram does not say in which chat the poll was.
+    PollAnswer {
+        poll_id: String,
+        options: Vec<u32>,
     },
 }
 

@@ -9,7 +9,8 @@ use super::{Conn, Store, StoreResult, ts};
 use crate::domain::keys::IdemKey;
 use crate::report::{
     AdvertisingCounts, BroadcastReport, COMEBACK_CURVE_DAYS, CodeCounts, Comeback, ComebackCurve,
-    ComebackGroup, DeliveryCounts, FeedbackCounts, PeriodReport, ReorderWindow, Reordered,
+    ComebackGroup, DeliveryCounts, FeedbackCounts, PeriodReport, PollCounts, ReorderWindow,
+    Reordered,
 };
 
 fn add_outcome(counts: &mut DeliveryCounts, state: &str, n: i64) {
@@ -414,12 +415,18 @@ impl Store {
             &ts(since),
         )
         .await?;
+        let (asked, closed, votes) = super::polls::counts_since(&mut conn, since).await?;
         Ok(PeriodReport {
             since: ts(since),
             codes,
             campaigns,
             journeys,
             advertising,
+            polls: PollCounts {
+                asked,
+                closed,
+                votes,
+            },
         })
     }
 }

@@ -36,6 +36,7 @@ mod journeys;
 mod linking;
 mod picks;
 mod platform_actions;
+mod polls;
 mod privacy;
 mod support_desk;
 mod telegram_standin;

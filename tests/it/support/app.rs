@@ -622,6 +622,31 @@ pub async fn link_on_discord(t: &TestApp, viewers: &[(String, discord::DcUser)])
     assert!(asked, "every viewer got the consent question");
 }
 
+/// Waits (up to 30 s) for a message to a Discord channel containing `needle`; returns the
+/// latest such.
+pub async fn wait_channel(dc: &FakeDiscord, channel: u64, needle: &str) -> discord::SentMessage {
+    let found = dc
+        .wait_until(Duration::from_secs(30), |dc| {
+            dc.sent_to(channel)
+                .iter()
+                .any(|m| m.content.contains(needle))
+        })
+        .await;
+    assert!(
+        found,
+        "channel {channel} got {needle:?}: {:?}",
+        dc.sent_to(channel)
+            .iter()
+            .map(|m| &m.content)
+            .collect::<Vec<_>>()
+    );
+    dc.sent_to(channel)
+        .into_iter()
+        .rev()
+        .find(|m| m.content.contains(needle))
+        .expect("found")
+}
+
 pub async fn wait_dm(dc: &FakeDiscord, user: u64, needle: &str) -> discord::SentMessage {
     let found = dc
         .wait_until(Duration::from_secs(30), |dc| {
