@@ -242,6 +242,7 @@ async fn apply_one(
                     title: &b.title,
                     starts_at: b.starts_at,
                     url: b.url.as_deref(),
+                    lineup: &b.products,
                 },
                 now,
             )
@@ -369,6 +370,10 @@ async fn apply_one(
         }
         EventBody::CartAbandoned(e) => {
             crate::store::carts::record_cart(conn, &e.cart, now).await?;
+            Ok(None)
+        }
+        EventBody::ProductRelated(e) => {
+            crate::store::picks::set_related(conn, &e.sku, &e.related, now).await?;
             Ok(None)
         }
         EventBody::ViewerEngaged(e) => {

@@ -25,10 +25,10 @@
 //!
 //! Decisions:
 //! - [`domain`]: plain types and rules (events, orders, message kinds, flows, idempotency keys,
-//!   policy, tiers, moderation, FAQ matching, text normalisation); no I/O.
+//!   policy, tiers, moderation, polls, FAQ matching, text normalisation); no I/O.
 //! - [`flows`]: one file per flow (thank-you, order notes, linking and consent, feedback,
-//!   hand-off, FAQ, community rooms, VIP, journeys, privacy, staff commands). Flows never call a
-//!   platform.
+//!   hand-off, FAQ, community rooms, polls, VIP, journeys, privacy, staff commands). Flows never
+//!   call a platform.
 //!
 //! Delivery:
 //! - [`outbox`]: durable messages, the send-time gate, rendering, pacing and the dispatcher.

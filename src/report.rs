@@ -41,6 +41,9 @@ pub struct BroadcastReport {
     pub messages_by_kind: BTreeMap<String, DeliveryCounts>,
     /// Did this broadcast's buyers come back? (CONTRACT §7)
     pub comeback: Comeback,
+    /// Personalised picks in this live's alerts, and orders of the picked product within 7
+    /// days of its start (CONTRACT §6).
+    pub picks: crate::store::picks::PickCounts,
 }
 
 /// Of the broadcast's buyers, who ordered again after it ended, and who watched the next live.
@@ -152,10 +155,20 @@ pub struct PeriodReport {
     pub codes: CodeCounts,
     /// By campaign; shared codes are the campaign `shared`.
     pub campaigns: Vec<crate::store::vip::CampaignCodes>,
-    /// Journey messages sent, by journey and A/B variant, with conversions (an order within
-    /// 7 days of the send).
-    pub journeys: Vec<crate::store::journeys::JourneyOutcome>,
+    /// Journey messages sent, by journey (its `[journeys]` key) and A/B variant, with
+    /// conversions (an order within 7 days of the send); trust recovery also by cause.
+    pub journeys: std::collections::BTreeMap<String, crate::store::journeys::JourneyCounts>,
     pub advertising: AdvertisingCounts,
+    pub polls: PollCounts,
+}
+
+/// Community polls in the period report: polls asked and closed since the date, and the votes
+/// standing in the polls asked since then (one a member; a vote taken back is not counted).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PollCounts {
+    pub asked: i64,
+    pub closed: i64,
+    pub votes: i64,
 }
 
 impl PeriodReport {
@@ -178,27 +191,40 @@ impl PeriodReport {
             })
             .collect::<Result<Vec<_>, _>>()?
             .join("\n");
-        let journeys = self
-            .journeys
-            .iter()
-            .map(|j| {
+        let mut lines = Vec::new();
+        for (name, journey) in &self.journeys {
+            let line = |variant: &str, sent: i64, conversions: i64| {
                 texts.render(
                     lang,
                     "period-report-journey",
                     &[
-                        ("journey", Arg::from(j.journey.as_str())),
-                        (
-                            "variant",
-                            Arg::from(j.variant.clone().unwrap_or_else(|| "-".into())),
-                        ),
-                        ("sent", j.sent.into()),
-                        ("conversions", j.conversions.into()),
+                        ("journey", Arg::from(name.as_str())),
+                        ("variant", Arg::from(variant)),
+                        ("sent", sent.into()),
+                        ("conversions", conversions.into()),
                     ],
                 )
-            })
-            .collect::<Result<Vec<_>, _>>()?
-            .join("\n");
-        texts.render(
+            };
+            if journey.variants.is_empty() {
+                lines.push(line("-", journey.sent, journey.conversions)?);
+            }
+            for (variant, counts) in &journey.variants {
+                lines.push(line(variant, counts.sent, counts.conversions)?);
+            }
+            for (cause, counts) in journey.by_cause.iter().flatten() {
+                lines.push(texts.render(
+                    lang,
+                    "period-report-journey-cause",
+                    &[
+                        ("cause", Arg::from(cause.as_str())),
+                        ("sent", counts.sent.into()),
+                        ("returned", counts.returned.into()),
+                    ],
+                )?);
+            }
+        }
+        let journeys = lines.join("\n");
+        let report = texts.render(
             lang,
             "period-report-text",
             &[
@@ -213,7 +239,17 @@ impl PeriodReport {
                 ("refused", self.advertising.refused_without_consent.into()),
                 ("expired", self.advertising.expired.into()),
             ],
-        )
+        )?;
+        let polls = texts.render(
+            lang,
+            "period-report-polls",
+            &[
+                ("asked", self.polls.asked.into()),
+                ("closed", self.polls.closed.into()),
+                ("votes", self.polls.votes.into()),
+            ],
+        )?;
+        Ok(format!("{report}\n{polls}"))
     }
 }
 
@@ -378,6 +414,8 @@ impl BroadcastReport {
                 ("unlinked_buyers", self.comeback.unlinked.buyers.into()),
                 ("unlinked_re30", self.comeback.unlinked.reordered_30d.into()),
                 ("watched_next", self.comeback.watched_next_live.into()),
+                ("picks_sent", self.picks.sent.into()),
+                ("picks_ordered", self.picks.ordered_within_7d.into()),
             ],
         )
     }

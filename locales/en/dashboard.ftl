@@ -166,3 +166,6 @@ dashboard-flow-welcome_back = Welcome back
 dashboard-flow-next_live_alert = Next-live alert
 dashboard-flow-cart_reminder = Cart reminder
 dashboard-flow-digest = Weekly letter
+dashboard-flow-picks = Next-live alert with a pick
+dashboard-flow-trust_recovery = Win-back by cause
+dashboard-flow-poll = Community polls

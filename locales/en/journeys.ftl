@@ -37,3 +37,57 @@ journey-digest = 📬 This week at { $shop }.{ $count ->
        *[no] {""}
     }
 journey-digest-live = • “{ $title }” { $starts }
+
+# Personalised picks: something that goes with what they bought is in the coming live.
+alert-live-scheduled-pick = 📺 Next live: "{ $title }" starts { $starts }.
+    Enjoying your { $bought }? { $pick }, which goes well with it, is in this live. { $url }
+
+# Trust recovery (win-back by cause): empathy, then what changed (/changed), then the invitation.
+journey-trust-delivery-a = Your last order reached you late, and we kept you waiting. We are truly sorry.
+    { $changed ->
+        [yes] Since then we changed this: { $note }
+       *[no] Since then we have gone through how we ship, step by step, so it does not happen again.
+    }
+    We would love to see you at our next live.
+journey-trust-delivery-b = Waiting for an order that is late is frustrating — we understand.
+    { $changed ->
+        [yes] So we changed this: { $note }
+       *[no] So we now watch every delivery date more closely.
+    }
+    This time it will arrive on time. See you at the live.
+journey-trust-quality-a = What you received last time did not live up to what you expected. We are sorry.
+    { $changed ->
+        [yes] Since then we changed this: { $note }
+       *[no] Since then we have gone through how we choose and check our products.
+    }
+    We would love another chance at our next live.
+journey-trust-quality-b = You were let down by what you received, and we took that to heart.
+    { $changed ->
+        [yes] So we changed this: { $note }
+       *[no] So we now check every product we show more carefully.
+    }
+    We would like to show you the difference at a live.
+journey-trust-service-a = When you asked us for help last time, it was not as easy as it should have been. We are sorry.
+    { $changed ->
+        [yes] Since then we changed this: { $note }
+       *[no] Since then we have gone through how we answer, to be quicker and clearer.
+    }
+    You are always welcome back. See you at the live.
+journey-trust-service-b = We did not help you as well as we should have when you needed it — we understand.
+    { $changed ->
+        [yes] So we changed this: { $note }
+       *[no] So we now take more care with every question.
+    }
+    We would love to see you at our next live.
+journey-trust-general-a = It has been a while! How have you been?
+    { $changed ->
+        [yes] Here is what is new: { $note }
+       *[no] Lots of new things have arrived.
+    }
+    We would love to see you at a live again.
+journey-trust-general-b = How have you been? We have missed you.
+    { $changed ->
+        [yes] Meanwhile we changed this: { $note }
+       *[no] We have been preparing lots of new things.
+    }
+    We would love to see you at our next live.

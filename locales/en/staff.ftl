@@ -29,6 +29,7 @@ report-text = 📊 Report for “{ $broadcast }”
        *[no] {" (still counting)"}
     }
     Ordered again within 30 days: { $linked_re30 } of { $linked_buyers } linked buyers · { $unlinked_re30 } of { $unlinked_buyers } not linked · watched the next live { $watched_next }
+    Picks in alerts: sent { $picks_sent } · the picked product ordered within 7 days { $picks_ordered }
     By kind:
     { $kinds }
 report-kind-line = • { $kind }: sent { $sent } · delivered { $delivered } · failed { $failed } · blocked { $blocked }
@@ -65,3 +66,8 @@ period-report-text = 📊 Report since { $since }
     Advertising: held for quiet hours { $held } · postponed by the weekly cap { $postponed } · refused without consent { $refused } · expired { $expired }
 period-report-campaign = • { $campaign }: sent { $sent } · redeemed { $redeemed } · violations { $violations } · codes left { $left }
 period-report-journey = • { $journey } ({ $variant }): sent { $sent } · ordered within 7 days { $conversions }
+period-report-journey-cause = {"    "}◦ cause { $cause }: sent { $sent } · ordered again within 30 days { $returned }
+staff-usage-changed = Usage: /changed delivery|quality|service|price what you changed
+staff-changed = Noted ({ $cause }): { $note }
+    Win-backs for this cause quote it from now on.
+staff-changed-too-long = That is too long: at most { $max } characters, not { $chars }.

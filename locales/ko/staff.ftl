@@ -29,6 +29,7 @@ report-text = 📊 「{ $broadcast }」 방송 리포트
        *[no] {" (집계 중)"}
     }
     30일 안 재구매: 메신저 연결 { $linked_buyers }명 중 { $linked_re30 }명 · 미연결 { $unlinked_buyers }명 중 { $unlinked_re30 }명 · 다음 방송 시청 { $watched_next }명
+    맞춤 추천 알림: 보냄 { $picks_sent } · 7일 안에 추천 상품 주문 { $picks_ordered }
     종류별:
     { $kinds }
 report-kind-line = • { $kind }: 보냄 { $sent } · 전달됨 { $delivered } · 실패 { $failed } · 차단 { $blocked }
@@ -65,3 +66,8 @@ period-report-text = 📊 { $since } 이후 리포트
     광고: 야간 보류 { $held } · 주간 한도로 연기 { $postponed } · 미동의로 안 보냄 { $refused } · 만료 { $expired }
 period-report-campaign = • { $campaign }: 보냄 { $sent } · 사용 { $redeemed } · 부정 사용 { $violations } · 남은 코드 { $left }
 period-report-journey = • { $journey } ({ $variant }): 보냄 { $sent } · 7일 안에 주문 { $conversions }
+period-report-journey-cause = {"    "}◦ 원인 { $cause }: 보냄 { $sent } · 30일 안에 다시 주문 { $returned }
+staff-usage-changed = 사용법: /changed delivery|quality|service|price 바꾼 내용
+staff-changed = 기록했어요({ $cause }): { $note }
+    이제부터 이 원인으로 다시 찾아 주세요 메시지를 받는 고객님께 이 내용을 전해요.
+staff-changed-too-long = 내용이 너무 길어요: 최대 { $max }자인데 { $chars }자예요.

@@ -74,6 +74,12 @@ pub struct JourneysConfig {
     pub cart_reminder: bool,
     /// The weekly letter (advertising); off unless the host turns it on.
     pub digest: bool,
+    /// Next-live alerts that name something the viewer bought and what in the lineup goes
+    /// with it (advertising).
+    pub picks: bool,
+    /// The win-back speaks to why the customer may have left (a delay, a bad experience, a
+    /// ticket), quoting what the shop changed (`/changed`).
+    pub trust_recovery: bool,
 }
 
 impl Default for JourneysConfig {
@@ -86,6 +92,8 @@ impl Default for JourneysConfig {
             welcome_back: true,
             cart_reminder: true,
             digest: false,
+            picks: true,
+            trust_recovery: true,
         }
     }
 }

@@ -53,9 +53,10 @@ pub enum EventBody {
     CodePoolAdded(CodePoolAdded),
     CodeRedeemed(CodeRedeemed),
     CartAbandoned(CartAbandoned),
+    ProductRelated(ProductRelated),
 }
 
-pub const EVENT_TYPES: [&str; 12] = [
+pub const EVENT_TYPES: [&str; 13] = [
     "customer.upserted",
     "customer.merged",
     "customer.deleted",
@@ -68,6 +69,7 @@ pub const EVENT_TYPES: [&str; 12] = [
     "code.pool_added",
     "code.redeemed",
     "cart.abandoned",
+    "product.related",
 ];
 
 impl EventBody {
@@ -85,6 +87,7 @@ impl EventBody {
             EventBody::CodePoolAdded(_) => "code.pool_added",
             EventBody::CodeRedeemed(_) => "code.redeemed",
             EventBody::CartAbandoned(_) => "cart.abandoned",
+            EventBody::ProductRelated(_) => "product.related",
         }
     }
 }
@@ -158,6 +161,25 @@ pub struct ScheduledBroadcast {
     pub starts_at: DateTime<Utc>,
     #[serde(default)]
     pub url: Option<String>,
+    /// The lineup, when the shop sends it: personalised picks read it (CONTRACT §6).
+    #[serde(default)]
+    pub products: Vec<LineupProduct>,
+}
+
+/// A product in a live's lineup.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct LineupProduct {
+    pub sku: String,
+    pub name: String,
+    #[serde(default)]
+    pub category: Option<String>,
+}
+
+/// `product.related`: the shop's own "goes with" pairs for one sku.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ProductRelated {
+    pub sku: String,
+    pub related: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -172,6 +194,8 @@ pub struct StartedBroadcast {
     pub title: Option<String>,
     #[serde(default)]
     pub url: Option<String>,
+    #[serde(default)]
+    pub products: Vec<LineupProduct>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -351,6 +375,7 @@ pub fn parse_event(value: &Value) -> Result<Event, EventShapeError> {
         "code.pool_added" => EventBody::CodePoolAdded(fields(value)?),
         "code.redeemed" => EventBody::CodeRedeemed(fields(value)?),
         "cart.abandoned" => EventBody::CartAbandoned(fields(value)?),
+        "product.related" => EventBody::ProductRelated(fields(value)?),
         other => {
             return Err(EventShapeError::new(
                 "type",
@@ -423,6 +448,48 @@ fn optional_at_most(field: &str, value: Option<&str>, max: usize) -> Result<(), 
     value.map_or(Ok(()), |value| at_most(field, value, max))
 }
 
+fn list_at_most(field: &str, entries: usize) -> Result<(), EventShapeError> {
+    if entries > MAX_LIST_ENTRIES {
+        Err(EventShapeError::new(
+            field,
+            format!("must list at most {MAX_LIST_ENTRIES} entries, not {entries}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A live's lineup (`broadcast.products`): at most [`MAX_LIST_ENTRIES`], each bounded.
+fn lineup_bounds(products: &[LineupProduct]) -> Result<(), EventShapeError> {
+    list_at_most("broadcast.products", products.len())?;
+    for (i, product) in products.iter().enumerate() {
+        at_most(
+            &format!("broadcast.products[{i}].sku"),
+            &product.sku,
+            MAX_NAME_CHARS,
+        )?;
+        at_most(
+            &format!("broadcast.products[{i}].name"),
+            &product.name,
+            MAX_NAME_CHARS,
+        )?;
+        optional_at_most(
+            &format!("broadcast.products[{i}].category"),
+            product.category.as_deref(),
+            MAX_NAME_CHARS,
+        )?;
+    }
+    Ok(())
+}
+
+fn lineup_non_empty(products: &[LineupProduct]) -> Result<(), EventShapeError> {
+    for (i, product) in products.iter().enumerate() {
+        non_empty(&format!("broadcast.products[{i}].sku"), &product.sku)?;
+        non_empty(&format!("broadcast.products[{i}].name"), &product.name)?;
+    }
+    Ok(())
+}
+
 /// Every text an event carries is bounded before anything is stored (CONTRACT §3, §12); the
 /// error names the field by its dotted path.
 fn bounds(body: &EventBody) -> Result<(), EventShapeError> {
@@ -448,11 +515,20 @@ fn bounds(body: &EventBody) -> Result<(), EventShapeError> {
             at_most("broadcast.id", &e.broadcast.id, NAME)?;
             at_most("broadcast.title", &e.broadcast.title, NAME)?;
             optional_at_most("broadcast.url", e.broadcast.url.as_deref(), TEXT)?;
+            lineup_bounds(&e.broadcast.products)?;
         }
         EventBody::BroadcastStarted(e) => {
             at_most("broadcast.id", &e.broadcast.id, NAME)?;
             optional_at_most("broadcast.title", e.broadcast.title.as_deref(), NAME)?;
             optional_at_most("broadcast.url", e.broadcast.url.as_deref(), TEXT)?;
+            lineup_bounds(&e.broadcast.products)?;
+        }
+        EventBody::ProductRelated(e) => {
+            at_most("sku", &e.sku, NAME)?;
+            list_at_most("related", e.related.len())?;
+            for (i, sku) in e.related.iter().enumerate() {
+                at_most(&format!("related[{i}]"), sku, NAME)?;
+            }
         }
         EventBody::BroadcastEnded(e) => {
             at_most("broadcast.id", &e.broadcast.id, NAME)?;
@@ -518,8 +594,14 @@ fn validate(body: &EventBody) -> Result<(), EventShapeError> {
             }
         }
         EventBody::CustomerDeleted(e) => non_empty("customer_id", &e.customer_id)?,
-        EventBody::BroadcastScheduled(e) => non_empty("broadcast.id", &e.broadcast.id)?,
-        EventBody::BroadcastStarted(e) => non_empty("broadcast.id", &e.broadcast.id)?,
+        EventBody::BroadcastScheduled(e) => {
+            non_empty("broadcast.id", &e.broadcast.id)?;
+            lineup_non_empty(&e.broadcast.products)?;
+        }
+        EventBody::BroadcastStarted(e) => {
+            non_empty("broadcast.id", &e.broadcast.id)?;
+            lineup_non_empty(&e.broadcast.products)?;
+        }
         EventBody::BroadcastEnded(e) => non_empty("broadcast.id", &e.broadcast.id)?,
         EventBody::ViewerEngaged(e) => {
             non_empty("broadcast_id", &e.broadcast_id)?;
@@ -527,6 +609,12 @@ fn validate(body: &EventBody) -> Result<(), EventShapeError> {
         }
         EventBody::OrderPlaced(e) => validate_order(&e.order, "order")?,
         EventBody::CartAbandoned(e) => validate_cart(&e.cart)?,
+        EventBody::ProductRelated(e) => {
+            non_empty("sku", &e.sku)?;
+            for (i, sku) in e.related.iter().enumerate() {
+                non_empty(&format!("related[{i}]"), sku)?;
+            }
+        }
         EventBody::OrderStatusChanged(e) => {
             non_empty("order_id", &e.order_id)?;
             if e.status == OrderStatus::Delayed && e.delay.is_none() {

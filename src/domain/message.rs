@@ -104,10 +104,17 @@ pub enum Flow {
     CartReminder,
     /// The weekly letter: the coming lives, news from the VIP room.
     Digest,
+    /// A next-live alert that names something the viewer bought and what goes with it.
+    Pick,
+    /// A win-back that speaks to why the customer may have left (by cause).
+    TrustRecovery,
+    /// Community polls: the poll in each room, its closing and its result (to rooms and the
+    /// staff chat, not to a person).
+    Poll,
 }
 
 impl Flow {
-    pub const ALL: [Flow; 28] = [
+    pub const ALL: [Flow; 31] = [
         Flow::ThankYou,
         Flow::OrderNote,
         Flow::Reply,
@@ -136,6 +143,9 @@ impl Flow {
         Flow::NextLiveAlert,
         Flow::CartReminder,
         Flow::Digest,
+        Flow::Pick,
+        Flow::TrustRecovery,
+        Flow::Poll,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -168,6 +178,9 @@ impl Flow {
             Flow::NextLiveAlert => "next_live_alert",
             Flow::CartReminder => "cart_reminder",
             Flow::Digest => "digest",
+            Flow::Pick => "picks",
+            Flow::TrustRecovery => "trust_recovery",
+            Flow::Poll => "poll",
         }
     }
 
@@ -192,7 +205,8 @@ impl Flow {
             | Flow::ConsentChanged
             | Flow::ConsentRenotice
             | Flow::Checkin
-            | Flow::WelcomeBack => MessageKind::Transactional,
+            | Flow::WelcomeBack
+            | Flow::Poll => MessageKind::Transactional,
             Flow::Tier
             | Flow::VipCode
             | Flow::VipPost
@@ -201,12 +215,14 @@ impl Flow {
             | Flow::Winback
             | Flow::NextLiveAlert
             | Flow::CartReminder
-            | Flow::Digest => MessageKind::Advertising,
+            | Flow::Digest
+            | Flow::Pick
+            | Flow::TrustRecovery => MessageKind::Advertising,
         }
     }
 
-    /// Journey messages go out only inside `policy.send_window` (next-live alerts are not
-    /// journeys: they follow quiet hours only).
+    /// Journey messages go out only inside `policy.send_window` (next-live alerts, picks
+    /// included, are not journeys: they follow quiet hours only).
     pub fn is_journey(self) -> bool {
         matches!(
             self,
@@ -217,7 +233,25 @@ impl Flow {
                 | Flow::WelcomeBack
                 | Flow::CartReminder
                 | Flow::Digest
+                | Flow::TrustRecovery
         )
+    }
+
+    /// The `[journeys]` key (CONTRACT §1, §2) of the journey a message of this flow belongs
+    /// to, if any: what `journeys preview` and the period report name it.
+    pub fn journey_key(self) -> Option<&'static str> {
+        match self {
+            Flow::Checkin => Some("checkin"),
+            Flow::Birthday => Some("birthday"),
+            Flow::Winback => Some("winback"),
+            Flow::WelcomeBack => Some("welcome_back"),
+            Flow::NextLiveAlert => Some("next_live_alerts"),
+            Flow::CartReminder => Some("cart_reminder"),
+            Flow::Pick => Some("picks"),
+            Flow::TrustRecovery => Some("trust_recovery"),
+            Flow::Digest => Some("digest"),
+            _ => None,
+        }
     }
 
     pub fn from_name(name: &str) -> Option<Flow> {
@@ -382,6 +416,7 @@ mod tests {
             (Flow::Announcement, Transactional),
             (Flow::Moderation, Transactional),
             (Flow::VipRoom, Transactional),
+            (Flow::Poll, Transactional),
             // thank-you to a viewer who watched or chatted but did not buy
             (Flow::EngagedThanks, Advertising),
             // VIP codes, VIP posts, tier congratulations, birthday, win-back, next-live alerts
@@ -395,6 +430,8 @@ mod tests {
             (Flow::WelcomeBack, Transactional),
             // cart reminder, personalised picks, trust-recovery win-back, the weekly letter
             (Flow::CartReminder, Advertising),
+            (Flow::Pick, Advertising),
+            (Flow::TrustRecovery, Advertising),
             (Flow::Digest, Advertising),
         ];
         assert_eq!(table.len(), Flow::ALL.len(), "the table names every flow");
@@ -445,7 +482,8 @@ mod tests {
                 Flow::Winback,
                 Flow::WelcomeBack,
                 Flow::CartReminder,
-                Flow::Digest
+                Flow::Digest,
+                Flow::TrustRecovery
             ]
         );
     }

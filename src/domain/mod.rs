@@ -9,10 +9,13 @@ pub mod message;
 pub mod moderation;
 pub mod order;
 pub mod person_request;
+pub mod picks;
 pub mod platform;
 pub mod policy;
+pub mod polls;
 pub mod text;
 pub mod tiers;
+pub mod trust;
 
 pub use lang::Lang;
 pub use message::{Flow, Lane, MessageKind, OutboxState};

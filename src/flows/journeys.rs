@@ -36,9 +36,6 @@ pub const ALERTS_ON: &str = "alerts:on";
 #[derive(Debug, Clone, PartialEq)]
 pub struct DueJourney {
     pub customer_id: String,
-    /// The `[journeys]` key.
-    pub journey: &'static str,
-    pub kind: &'static str,
     pub language: &'static str,
     /// When it goes out: now, or when the send window opens.
     pub due_at: DateTime<Utc>,
@@ -49,6 +46,19 @@ pub struct DueJourney {
     pub variant: Option<&'static str>,
     /// When it is dropped unsent (advertising that would be late), if ever.
     pub expires_at: Option<DateTime<Utc>>,
+    /// A trust-recovery win-back's cause (`general` for none), for the period report.
+    pub cause: Option<&'static str>,
+}
+
+impl DueJourney {
+    /// The `[journeys]` key.
+    pub fn journey(&self) -> &'static str {
+        self.flow.journey_key().unwrap_or_default()
+    }
+
+    pub fn kind(&self) -> &'static str {
+        self.flow.kind().as_str()
+    }
 }
 
 /// The time-driven journey steps due at `at` (check-in, birthday, win-back), not yet written.
@@ -67,8 +77,6 @@ pub async fn due(
         for delivered in stored::delivered_without_checkin(conn, cutoff).await? {
             due.push(DueJourney {
                 customer_id: delivered.customer_id.clone(),
-                journey: "checkin",
-                kind: Flow::Checkin.kind().as_str(),
                 language: "",
                 due_at: goes_at,
                 key: IdemKey::Checkin {
@@ -80,6 +88,7 @@ pub async fn due(
                 },
                 variant: None,
                 expires_at: None,
+                cause: None,
             });
         }
     }
@@ -103,8 +112,6 @@ pub async fn due(
             let (id, variant) = variant_of(texts, "journey-birthday", &customer_id);
             due.push(DueJourney {
                 customer_id,
-                journey: "birthday",
-                kind: Flow::Birthday.kind().as_str(),
                 language: "",
                 due_at: goes_at,
                 key,
@@ -112,6 +119,7 @@ pub async fn due(
                 payload: Payload::text(&id),
                 variant,
                 expires_at: None,
+                cause: None,
             });
         }
     }
@@ -137,27 +145,23 @@ pub async fn due(
                 attempt: attempts + 1,
                 customer_id: customer_id.clone(),
             };
-            let category = stored::last_category(conn, &customer_id).await?;
-            let base = if category.is_some() {
-                "journey-winback-category"
+            let step = if journeys.trust_recovery {
+                trust_recovery_step(texts, conn, &customer_id).await?
             } else {
-                "journey-winback"
+                winback_by_category(texts, conn, &customer_id).await?
             };
-            let (id, variant) = variant_of(texts, base, &customer_id);
-            let payload = Payload::text(&id)
-                .arg("category", category.unwrap_or_default())
-                .buttons(vec![vec![ButtonSpec::new("button-alerts-on", ALERTS_ON)]]);
             due.push(DueJourney {
                 customer_id,
-                journey: "winback",
-                kind: Flow::Winback.kind().as_str(),
                 language: "",
                 due_at: goes_at,
                 key,
-                flow: Flow::Winback,
-                payload,
-                variant,
+                flow: step.flow,
+                payload: step
+                    .payload
+                    .buttons(vec![vec![ButtonSpec::new("button-alerts-on", ALERTS_ON)]]),
+                variant: step.variant,
                 expires_at: None,
+                cause: step.cause,
             });
         }
     }
@@ -171,6 +175,59 @@ pub async fn due(
         item.language = language_of(config, conn, &item.customer_id).await?.code();
     }
     Ok(due)
+}
+
+/// A win-back's words, before the common button is added.
+struct WinbackStep {
+    flow: Flow,
+    payload: Payload,
+    variant: Option<&'static str>,
+    cause: Option<&'static str>,
+}
+
+/// The win-back as it was before trust recovery: it speaks of the last order's category.
+async fn winback_by_category(
+    texts: &Texts,
+    conn: &mut Conn,
+    customer_id: &str,
+) -> StoreResult<WinbackStep> {
+    let category = stored::last_category(conn, customer_id).await?;
+    let base = if category.is_some() {
+        "journey-winback-category"
+    } else {
+        "journey-winback"
+    };
+    let (id, variant) = variant_of(texts, base, customer_id);
+    Ok(WinbackStep {
+        flow: Flow::Winback,
+        payload: Payload::text(&id).arg("category", category.unwrap_or_default()),
+        variant,
+        cause: None,
+    })
+}
+
+/// Trust recovery (CONTRACT §6): the win-back speaks to the most recent sign in the customer's
+/// history — empathy for it, what the shop changed (the newest `/changed` note for the cause),
+/// then the invitation. With no sign, the general message, which may quote a `price` note.
+async fn trust_recovery_step(
+    texts: &Texts,
+    conn: &mut Conn,
+    customer_id: &str,
+) -> StoreResult<WinbackStep> {
+    use crate::domain::trust::{cause_of, note_cause, variant_name};
+    let signs = crate::store::trust::signs_of(conn, customer_id).await?;
+    let cause = cause_of(&signs);
+    let note = crate::store::trust::newest_change(conn, note_cause(cause)).await?;
+    let name = variant_name(cause);
+    let (id, variant) = variant_of(texts, &format!("journey-trust-{name}"), customer_id);
+    Ok(WinbackStep {
+        flow: Flow::TrustRecovery,
+        payload: Payload::text(&id)
+            .arg("changed", if note.is_some() { "yes" } else { "no" })
+            .arg("note", note.unwrap_or_default()),
+        variant,
+        cause: Some(name),
+    })
 }
 
 /// A cart's reminder is advertising; it expires this long after the cart was left.
@@ -215,8 +272,6 @@ async fn cart_reminders_due(
         let others = names.len().saturating_sub(CART_ITEMS_NAMED) as i64;
         due.push(DueJourney {
             customer_id: cart.customer_id,
-            journey: "cart_reminder",
-            kind: Flow::CartReminder.kind().as_str(),
             language: "",
             due_at: goes_at,
             key,
@@ -226,6 +281,7 @@ async fn cart_reminders_due(
                 .arg("others", others),
             variant: None,
             expires_at: Some(cart.abandoned_at + week),
+            cause: None,
         });
     }
     Ok(due)
@@ -294,8 +350,6 @@ async fn digests_due(
                 customer_id: customer_id.clone(),
             },
             customer_id,
-            journey: "digest",
-            kind: Flow::Digest.kind().as_str(),
             language: lang.code(),
             due_at: goes_at,
             flow: Flow::Digest,
@@ -307,6 +361,7 @@ async fn digests_due(
             variant: None,
             // This week's letter, read this day: dropped at midnight, never sent late.
             expires_at: next_midnight(at, tz),
+            cause: None,
         });
     }
     Ok(due)
@@ -335,21 +390,6 @@ fn next_midnight(now: DateTime<Utc>, tz: chrono_tz::Tz) -> Option<DateTime<Utc>>
         .map(|at| at.with_timezone(&Utc))
 }
 
-/// The `[journeys]` key a written message belongs to, for the journeys that are written by
-/// events rather than by the clock (and so are only ever seen queued).
-fn journey_of_flow(flow: Flow) -> Option<&'static str> {
-    match flow {
-        Flow::Checkin => Some("checkin"),
-        Flow::Birthday => Some("birthday"),
-        Flow::Winback => Some("winback"),
-        Flow::WelcomeBack => Some("welcome_back"),
-        Flow::NextLiveAlert => Some("next_live_alerts"),
-        Flow::CartReminder => Some("cart_reminder"),
-        Flow::Digest => Some("digest"),
-        _ => None,
-    }
-}
-
 /// One line of `encore journeys preview --json` (CONTRACT §1).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PreviewEntry {
@@ -372,20 +412,20 @@ pub async fn preview(ctx: &AppContext, at: DateTime<Utc>) -> StoreResult<Vec<Pre
         .await?
         .into_iter()
         .map(|step| PreviewEntry {
+            journey: step.journey(),
+            kind: step.kind(),
             customer_id: step.customer_id,
-            journey: step.journey,
-            kind: step.kind,
             language: step.language,
             due_at: step.due_at,
         })
         .collect();
     let names: Vec<&str> = Flow::ALL
         .into_iter()
-        .filter(|f| journey_of_flow(*f).is_some())
+        .filter(|f| f.journey_key().is_some())
         .map(Flow::as_str)
         .collect();
     for queued in stored::queued_journeys(&mut conn, &names, at).await? {
-        let journey = Flow::from_name(&queued.flow).and_then(journey_of_flow);
+        let journey = Flow::from_name(&queued.flow).and_then(Flow::journey_key);
         let kind = queued.kind.parse::<crate::domain::MessageKind>().ok();
         let (Some(journey), Some(kind)) = (journey, kind) else {
             continue;
@@ -489,7 +529,10 @@ async fn write_steps(
         if outbox::enqueue(conn, envelope, now).await? {
             written += 1;
             if let Some(variant) = step.variant {
-                stored::set_variant(conn, &step.key, variant).await?;
+                stored::tag_message(conn, &step.key, stored::Tag::Variant(variant)).await?;
+            }
+            if let Some(cause) = step.cause {
+                stored::tag_message(conn, &step.key, stored::Tag::Cause(cause)).await?;
             }
             if let Some(code) = &coupon {
                 // So its redemption counts as the customer's own, not a violation.
@@ -638,6 +681,7 @@ pub async fn next_live_alerts(
             title,
             starts_at,
             url,
+            ..
         } => (
             broadcast_id,
             BroadcastStage::Scheduled,
@@ -667,23 +711,104 @@ pub async fn next_live_alerts(
     if expires_at <= now {
         return Ok(());
     }
-    for customer_id in stored::alert_subscribers(conn).await? {
+    let subscribers = stored::alert_subscribers(conn).await?;
+    let picks = match (&alert, config.journeys.picks) {
+        (LiveAlert::Scheduled { lineup, .. }, true) if !lineup.is_empty() => {
+            picks_for_lineup(conn, lineup).await?
+        }
+        _ => Vec::new(),
+    };
+    let picked: std::collections::HashSet<&str> =
+        picks.iter().map(|p| p.customer_id.as_str()).collect();
+    let mut alerts: Vec<(String, Flow, Payload, Option<String>)> = subscribers
+        .into_iter()
+        .filter(|customer| !picked.contains(customer.as_str()))
+        .map(|customer| (customer, Flow::NextLiveAlert, payload.clone(), None))
+        .collect();
+    for pick in picks {
+        // The scheduled alert's words, with the pick's line.
+        let mut payload = payload
+            .clone()
+            .arg("bought", pick.bought_name)
+            .arg("pick", pick.pick_name);
+        if let Payload::Text { id, .. } = &mut payload {
+            *id = "alert-live-scheduled-pick".to_string();
+        }
+        alerts.push((pick.customer_id, Flow::Pick, payload, Some(pick.pick_sku)));
+    }
+    for (customer_id, flow, payload, pick_sku) in alerts {
+        // One alert per customer and live, plain or with a pick: the same key.
+        let key = IdemKey::NextLiveAlert {
+            stage,
+            broadcast_id: broadcast_id.to_string(),
+            customer_id: customer_id.clone(),
+        };
         let envelope = Envelope {
-            key: IdemKey::NextLiveAlert {
-                stage,
-                broadcast_id: broadcast_id.to_string(),
-                customer_id: customer_id.clone(),
-            },
+            key: key.clone(),
             to: Recipient::Customer(customer_id),
-            flow: Flow::NextLiveAlert,
+            flow,
             lane: Lane::Bulk,
-            payload: payload.clone(),
+            payload,
             broadcast_id: Some(broadcast_id.to_string()),
             expires_at: Some(expires_at),
         };
-        outbox::enqueue(conn, envelope, now).await?;
+        if outbox::enqueue(conn, envelope, now).await?
+            && let Some(sku) = pick_sku
+        {
+            stored::tag_message(conn, &key, stored::Tag::Pick(&sku)).await?;
+        }
     }
     Ok(())
+}
+
+/// A pick to name in one customer's alert.
+struct CustomerPick {
+    customer_id: String,
+    bought_name: String,
+    pick_sku: String,
+    pick_name: String,
+}
+
+/// Personalised picks for a live's lineup (CONTRACT §6): every linked customer with marketing
+/// consent — a subscriber or a past buyer — who bought something a product of the lineup goes
+/// with, and has not bought that product, gets one pick.
+async fn picks_for_lineup(
+    conn: &mut Conn,
+    lineup: &[crate::domain::events::LineupProduct],
+) -> StoreResult<Vec<CustomerPick>> {
+    let skus: Vec<String> = lineup.iter().map(|p| p.sku.clone()).collect();
+    let pairs = crate::store::picks::goes_with_lineup(conn, &skus).await?;
+    if pairs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut relevant: Vec<String> = pairs
+        .iter()
+        .flat_map(|p| [p.bought.clone(), p.pick.clone()])
+        .collect();
+    relevant.sort();
+    relevant.dedup();
+    let bought = crate::store::picks::bought_by_linked(conn, &relevant).await?;
+    let mut customers: Vec<(&String, &Vec<crate::domain::picks::Bought>)> = bought.iter().collect();
+    customers.sort_by(|a, b| a.0.cmp(b.0));
+    let mut picks = Vec::new();
+    for (customer_id, items) in customers {
+        let Some(pick) = crate::domain::picks::choose_pick(items, &pairs) else {
+            continue;
+        };
+        if !crate::outbox::gate::has_marketing_consent(conn, customer_id).await? {
+            continue;
+        }
+        let Some(product) = lineup.iter().find(|p| p.sku == pick.pick_sku) else {
+            continue;
+        };
+        picks.push(CustomerPick {
+            customer_id: customer_id.clone(),
+            bought_name: pick.bought_name,
+            pick_sku: pick.pick_sku,
+            pick_name: product.name.clone(),
+        });
+    }
+    Ok(picks)
 }
 
 pub enum LiveAlert<'a> {
@@ -692,6 +817,8 @@ pub enum LiveAlert<'a> {
         title: &'a str,
         starts_at: DateTime<Utc>,
         url: Option<&'a str>,
+        /// The lineup, for personalised picks (empty: plain alerts only).
+        lineup: &'a [crate::domain::events::LineupProduct],
     },
     Started {
         broadcast_id: &'a str,

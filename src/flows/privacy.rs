@@ -205,7 +205,8 @@ fn named_customers(body: &mut EventBody) -> Vec<&mut String> {
         | EventBody::BroadcastStarted(_)
         | EventBody::BroadcastEnded(_)
         | EventBody::OrderStatusChanged(_)
-        | EventBody::CodePoolAdded(_) => Vec::new(),
+        | EventBody::CodePoolAdded(_)
+        | EventBody::ProductRelated(_) => Vec::new(),
     }
 }
 

@@ -7,11 +7,13 @@ use chrono::NaiveDate;
 use super::after_broadcast::thank_buyers_after_broadcast;
 use super::linking::Conversation;
 use super::order_notes::delay_broadcast_orders;
+use crate::domain::events::MAX_TEXT_CHARS;
+use crate::domain::trust::Cause;
 use crate::outbox::Payload;
 use crate::store::{Conn, StoreResult};
 
 /// The staff commands (CONTRACT §4).
-pub const STAFF_COMMANDS: [&str; 9] = [
+pub const STAFF_COMMANDS: [&str; 12] = [
     "ended",
     "delay",
     "report",
@@ -21,6 +23,9 @@ pub const STAFF_COMMANDS: [&str; 9] = [
     "vipcode",
     "vippost",
     "unmute",
+    "changed",
+    "poll",
+    "pollclose",
 ];
 
 pub fn is_staff_command(command: &str) -> bool {
@@ -147,6 +152,36 @@ pub async fn run(
         "vipcode" => super::vip::send_codes(conv, conn, args).await,
         "vippost" => super::vip::post(conv, conn, args).await,
         "unmute" => super::community::unmute(conv, conn, args).await,
+        "changed" => {
+            let cause = words.next().and_then(|c| c.parse::<Cause>().ok());
+            let note = words.collect::<Vec<_>>().join(" ");
+            let (Some(cause), false) = (cause, note.is_empty()) else {
+                return conv
+                    .reply_to_staff(conn, Payload::text("staff-usage-changed"))
+                    .await;
+            };
+            let chars = note.chars().count();
+            if chars > MAX_TEXT_CHARS {
+                return conv
+                    .reply_to_staff(
+                        conn,
+                        Payload::text("staff-changed-too-long")
+                            .arg("max", MAX_TEXT_CHARS as i64)
+                            .arg("chars", chars as i64),
+                    )
+                    .await;
+            }
+            crate::store::trust::record_change(conn, cause, &note, conv.now).await?;
+            conv.reply_to_staff(
+                conn,
+                Payload::text("staff-changed")
+                    .arg("cause", cause.as_str())
+                    .arg("note", note),
+            )
+            .await
+        }
+        "poll" => super::polls::ask(conv, conn, args).await,
+        "pollclose" => super::polls::close(conv, conn, args).await,
         _ => Ok(()),
     }
 }

@@ -451,7 +451,10 @@ impl Dispatcher {
                 return Ok(Outcome::Sent);
             }
         };
-        if matches!(payload, Payload::Act { .. } | Payload::Pin { .. }) {
+        if matches!(
+            payload,
+            Payload::Act { .. } | Payload::Pin { .. } | Payload::ClosePoll { .. }
+        ) {
             return self.perform(message, &payload, &route).await;
         }
         if let Some(outcome) = self.advertising_gate(message, &route).await? {
@@ -611,6 +614,20 @@ impl Dispatcher {
                     if parts.len() > 1 {
                         self.until_stored(message.id, "the parts sent", || {
                             rows::record_parts_sent(&self.store, &message.claim, index as i64 + 1)
+                        })
+                        .await;
+                    }
+                    // Where a poll went, and its native id, which the poll's answers name.
+                    if let (Payload::Poll { poll }, Some(_)) = (&payload, &part.poll) {
+                        let post = crate::store::polls::Post {
+                            number: *poll,
+                            platform,
+                            chat_id: &route.chat_id,
+                            message_id: &delivered.message_id,
+                            platform_poll_id: delivered.poll_id.as_deref(),
+                        };
+                        self.until_stored(message.id, "where the poll was posted", || {
+                            crate::store::polls::record_post(&self.store, &post, self.clock.now())
                         })
                         .await;
                     }
@@ -936,17 +953,20 @@ impl Dispatcher {
         let platform = route.messenger.platform();
         let action = match payload {
             Payload::Act { action } => action.clone(),
-            Payload::Pin { key } => {
+            // Done to an earlier message of ours, found by its key: it went out first.
+            Payload::Pin { key } | Payload::ClosePoll { key } => {
                 let mut conn = self.store.conn().await?;
-                match rows::platform_id_of(&mut conn, key).await? {
-                    Some(message_id) => ChatAction::Pin { message_id },
-                    None => {
-                        drop(conn);
+                let sent = rows::platform_id_of(&mut conn, key).await?;
+                drop(conn);
+                match (sent, payload) {
+                    (Some(message_id), Payload::Pin { .. }) => ChatAction::Pin { message_id },
+                    (Some(message_id), _) => ChatAction::ClosePoll { message_id },
+                    (None, _) => {
                         rows::finish_unsent(
                             &self.store,
                             &message.claim,
                             OutboxState::Cancelled,
-                            "the message to pin was not sent",
+                            "the message it is about was not sent",
                             None,
                         )
                         .await?;

@@ -75,6 +75,14 @@ pub enum Payload {
     /// it — both read from the store as it goes out, so words and picture agree. The picture
     /// is made at send time, never stored in the outbox.
     Report { broadcast_id: String },
+    /// A community poll in a room, written when it goes out (nothing once it is closed):
+    /// Telegram's own poll, elsewhere its question with a vote button per option.
+    Poll { poll: i64 },
+    /// A closed poll's result: each option with its votes, from every platform together.
+    PollResult { poll: i64 },
+    /// Close the poll posted in this chat by an earlier message, by that message's idempotency
+    /// key (sent first: messages to one chat keep their order).
+    ClosePoll { key: String },
 }
 
 /// Which message a reply answers.

@@ -15,13 +15,14 @@ pub const RATE_CHECKIN: &str = "rate-checkin";
 use super::access::RoomAccess;
 use crate::config::Config;
 use crate::domain::alimtalk;
+use crate::domain::polls::VoteButton;
 use crate::domain::{Lang, OrderStatus, Platform};
 use crate::i18n::{Arg, I18nError, Texts};
-use crate::platforms::{Attachment, Button, OutgoingMessage, TemplateMessage};
+use crate::platforms::{Attachment, Button, NativePoll, OutgoingMessage, TemplateMessage};
 use crate::store::customers::Customer;
 use crate::store::orders::{self, Order};
 use crate::store::{Conn, StoreError};
-use crate::store::{rooms, vip};
+use crate::store::{polls, rooms, vip};
 
 /// Why a thank-you says nothing.
 const NOTHING_TO_THANK_FOR: &str = "every order of this broadcast was cancelled or refunded";
@@ -322,7 +323,9 @@ impl Renderer {
                 }))
             }
             Payload::Report { broadcast_id } => self.report(conn, broadcast_id, lang).await,
-            Payload::Act { .. } | Payload::Pin { .. } => {
+            Payload::Poll { poll } => self.poll(conn, *poll, lang).await,
+            Payload::PollResult { poll } => self.poll_result(conn, *poll, lang).await,
+            Payload::Act { .. } | Payload::Pin { .. } | Payload::ClosePoll { .. } => {
                 Err(RenderError::BadPayload("a chat action has no words".into()))
             }
         }
@@ -378,6 +381,125 @@ impl Renderer {
             attachment,
             ..OutgoingMessage::default()
         }))
+    }
+
+    /// A poll for a room: the native poll, and for platforms without one its question, the
+    /// options numbered and a button per option (at most five in a row, as Discord allows).
+    async fn poll(
+        &self,
+        conn: &mut Conn,
+        number: i64,
+        lang: Lang,
+    ) -> Result<Rendered, RenderError> {
+        let Some(poll) = polls::poll(conn, number).await? else {
+            return Ok(Rendered::Nothing(format!("poll {number} is not known")));
+        };
+        if poll.closed_at.is_some() {
+            return Ok(Rendered::Nothing(format!(
+                "poll {number} was closed before it was posted"
+            )));
+        }
+        let options = self.numbered_lines(
+            lang,
+            "poll-post-option",
+            poll.options
+                .iter()
+                .map(|option| vec![("option", option.as_str().into())])
+                .collect(),
+        )?;
+        let text = self.texts.render(
+            lang,
+            "poll-post",
+            &[
+                ("poll", number.to_string().into()),
+                ("question", poll.question.as_str().into()),
+                ("options", options.into()),
+            ],
+        )?;
+        let buttons = poll
+            .options
+            .iter()
+            .enumerate()
+            .map(|(option, label)| Button {
+                label: label.clone(),
+                data: VoteButton {
+                    poll: number,
+                    option,
+                }
+                .data(),
+            })
+            .collect::<Vec<_>>()
+            .chunks(5)
+            .map(<[Button]>::to_vec)
+            .collect();
+        Ok(Rendered::Send(OutgoingMessage {
+            text,
+            buttons,
+            poll: Some(NativePoll {
+                question: poll.question,
+                options: poll.options,
+            }),
+            ..OutgoingMessage::default()
+        }))
+    }
+
+    /// A closed poll's result, counted as it goes out (a closed poll takes no more votes).
+    async fn poll_result(
+        &self,
+        conn: &mut Conn,
+        number: i64,
+        lang: Lang,
+    ) -> Result<Rendered, RenderError> {
+        let Some(poll) = polls::poll(conn, number).await? else {
+            return Ok(Rendered::Nothing(format!("poll {number} is not known")));
+        };
+        let votes = polls::tally(conn, number, poll.options.len()).await?;
+        let (rows, total) = crate::domain::polls::results(&poll.options, &votes);
+        let lines = self.numbered_lines(
+            lang,
+            "poll-result-line",
+            rows.iter()
+                .map(|row| {
+                    vec![
+                        ("option", row.option.as_str().into()),
+                        ("votes", row.votes.into()),
+                        ("percent", row.percent.into()),
+                    ]
+                })
+                .collect(),
+        )?;
+        let text = self.texts.render(
+            lang,
+            "poll-result",
+            &[
+                ("poll", number.to_string().into()),
+                ("question", poll.question.as_str().into()),
+                ("lines", lines.into()),
+                ("total", total.into()),
+            ],
+        )?;
+        Ok(Rendered::Send(OutgoingMessage {
+            text,
+            ..OutgoingMessage::default()
+        }))
+    }
+
+    /// One line per item from the text `id`, numbered from 1 (`n`), with the item's arguments.
+    fn numbered_lines(
+        &self,
+        lang: Lang,
+        id: &str,
+        items: Vec<Vec<(&str, Arg)>>,
+    ) -> Result<String, I18nError> {
+        let lines = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut args)| {
+                args.push(("n", (i as i64 + 1).into()));
+                self.texts.render(lang, id, &args)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(lines.join("\n"))
     }
 
     /// How a VIP gets into the room, in words.
@@ -635,7 +757,7 @@ impl Renderer {
             .map(|v| (v.to_string(), facts.get(v).cloned().unwrap_or_default()))
             .collect();
         Ok(Rendered::Send(OutgoingMessage {
-            template: Some(TemplateMessage { name, variables }),
+            template: Some(Box::new(TemplateMessage { name, variables })),
             ..OutgoingMessage::default()
         }))
     }

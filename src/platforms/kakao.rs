@@ -301,6 +301,7 @@ fn results(body: &Value, notes: &[&Note]) -> Vec<Result<Delivered, SendError>> {
                     .unwrap_or(group_id)
                     .to_string(),
                 slow_down: None,
+                poll_id: None,
             }),
         })
         .collect()
@@ -405,7 +406,7 @@ impl Messenger for KakaoSender {
         part: &'a Part,
     ) -> BoxFuture<'a, Result<Delivered, SendError>> {
         Box::pin(async move {
-            let Some(TemplateMessage { name, variables }) = &part.template else {
+            let Some(TemplateMessage { name, variables }) = part.template.as_deref() else {
                 return Err(SendError::Permanent(
                     "KakaoTalk carries 알림톡 templates only".to_string(),
                 ));
@@ -489,7 +490,8 @@ mod tests {
             got[0],
             Ok(Delivered {
                 message_id: "M4V1".to_string(),
-                slow_down: None
+                slow_down: None,
+                poll_id: None,
             })
         );
         assert_eq!(got[1], Err(SendError::Blocked));

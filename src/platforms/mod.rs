@@ -31,9 +31,21 @@ pub struct OutgoingMessage {
     /// A picture made for this message (the report's charts), uploaded with it and shown
     /// under its text.
     pub attachment: Option<Attachment>,
+    /// A poll: sent as a native poll where the platform has them (Telegram); elsewhere the
+    /// text and the buttons stand for it.
+    pub poll: Option<NativePoll>,
     /// The message as a pre-approved template and its variables, for a platform that carries
-    /// nothing else (KakaoTalk 알림톡); the text and buttons are then not sent.
-    pub template: Option<TemplateMessage>,
+    /// nothing else (KakaoTalk 알림톡); the text and buttons are then not sent. Boxed: most
+    /// messages have none.
+    pub template: Option<Box<TemplateMessage>>,
+}
+
+/// A poll as a platform's own poll shows it: the question and the options in order, plain
+/// text (no markup), within Telegram's bounds (`domain::polls`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NativePoll {
+    pub question: String,
+    pub options: Vec<String>,
 }
 
 /// A note as a template the platform approved beforehand: encore's name for it (`thank-you`,
@@ -68,8 +80,10 @@ pub struct Part {
     pub photo: Option<String>,
     /// Sent as a part of its own, after the text parts, with no text.
     pub attachment: Option<Attachment>,
+    /// On the last text part, with the buttons (see [`OutgoingMessage::poll`]).
+    pub poll: Option<NativePoll>,
     /// A template message is always one part of its own.
-    pub template: Option<TemplateMessage>,
+    pub template: Option<Box<TemplateMessage>>,
 }
 
 impl OutgoingMessage {
@@ -106,6 +120,7 @@ impl OutgoingMessage {
         }
         if let Some(last) = parts.last_mut() {
             last.buttons = self.buttons;
+            last.poll = self.poll;
         }
         if let Some(attachment) = self.attachment {
             parts.push(Part {
@@ -123,6 +138,9 @@ pub struct Delivered {
     /// The platform said this chat's bucket is empty for this long (Discord's
     /// `X-RateLimit-Remaining: 0` with `X-RateLimit-Reset-After`).
     pub slow_down: Option<Duration>,
+    /// The platform's id of the native poll this part started (Telegram's `poll.id`, which
+    /// the poll's answers name).
+    pub poll_id: Option<String>,
 }
 
 /// How a send failed, in the terms the dispatcher acts on.
@@ -216,6 +234,11 @@ pub enum ChatAction {
     /// Answers [`ActionDone::Member`].
     IsMember {
         user_id: String,
+    },
+    /// Close one of our polls: Telegram `stopPoll`; Discord: its vote buttons taken away
+    /// (`PATCH /channels/{c}/messages/{m}` with no components). Closing a closed poll is done.
+    ClosePoll {
+        message_id: String,
     },
 }
 
@@ -311,6 +334,11 @@ pub struct Incoming {
     pub message_id: Option<String>,
     /// The platform's id of the message this one answers (a reply in a ticket's thread).
     pub reply_to: Option<String>,
+    /// Where an answer only this person sees goes, when the platform has such a place
+    /// (Discord: the button's interaction, answered with an ephemeral follow-up): a chat id for
+    /// [`Messenger::send_part`] like any other, made and understood by the adapter alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_reply_to: Option<String>,
     pub content: IncomingContent,
 }
 
@@ -339,6 +367,13 @@ pub enum IncomingContent {
     /// Telegram: the user (`Incoming::user_id`) asks to join through an invite link.
     JoinRequest {
         invite_link: Option<String>,
+    },
+    /// Telegram: the user (`Incoming::user_id`) answered one of our native polls (a
+    /// `poll_answer`); no options is a vote taken back. `Incoming::chat_id` is the user's, as
+    /// Telegram does not say in which chat the poll was.
+    PollAnswer {
+        poll_id: String,
+        options: Vec<u32>,
     },
 }
 

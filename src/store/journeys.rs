@@ -1,10 +1,13 @@
 //! What the lifecycle journeys read: deliveries, birthdays, silence, win-backs sent, alert
 //! subscriptions, check-in ratings, and journey outcomes per A/B variant.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Conn, Store, StoreResult, parse_ts, ts};
+use crate::domain::Flow;
 use crate::domain::keys::IdemKey;
 
 /// A delivered order of a linked customer, delivered after they linked, with no check-in yet.
@@ -89,11 +92,11 @@ pub async fn silent_customers(
                AND (SELECT k.granted FROM consents k WHERE k.customer_id = c.id AND k.purpose = 'marketing'
                     ORDER BY k.given_at DESC, k.id DESC LIMIT 1) = 1)
          SELECT a.customer_id, a.last_activity,
-                (SELECT COUNT(*) FROM outbox w WHERE w.customer_id = a.customer_id AND w.flow = 'winback'
+                (SELECT COUNT(*) FROM outbox w WHERE w.customer_id = a.customer_id AND w.flow IN ('winback', 'trust_recovery')
                    AND w.created_at >= a.last_activity) AS attempts,
-                (SELECT MAX(w.sent_at) FROM outbox w WHERE w.customer_id = a.customer_id AND w.flow = 'winback'
+                (SELECT MAX(w.sent_at) FROM outbox w WHERE w.customer_id = a.customer_id AND w.flow IN ('winback', 'trust_recovery')
                    AND w.created_at >= a.last_activity) AS last_sent_at,
-                (SELECT COUNT(*) FROM outbox w WHERE w.customer_id = a.customer_id AND w.flow = 'winback'
+                (SELECT COUNT(*) FROM outbox w WHERE w.customer_id = a.customer_id AND w.flow IN ('winback', 'trust_recovery')
                    AND w.created_at >= a.last_activity AND w.state IN ('queued', 'claimed', 'sending')) AS waiting
          FROM activity a WHERE a.last_activity <= $1 ORDER BY a.customer_id",
     )
@@ -139,7 +142,7 @@ pub async fn winback_answered_by(
 ) -> StoreResult<Option<String>> {
     let row = sqlx::query(
         "SELECT idem_key, sent_at FROM outbox
-         WHERE customer_id = $1 AND flow = 'winback' AND state = 'sent'
+         WHERE customer_id = $1 AND flow IN ('winback', 'trust_recovery') AND state = 'sent'
          ORDER BY sent_at DESC LIMIT 1",
     )
     .bind(customer_id)
@@ -259,55 +262,142 @@ pub async fn consents_given(conn: &mut Conn) -> StoreResult<Vec<(String, DateTim
     Ok(given)
 }
 
-/// Sends and conversions (an order within 7 days of the send) per journey and variant.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct JourneyOutcome {
-    pub journey: String,
-    pub variant: Option<String>,
+/// Sends and conversions (an order within 7 days of the send) of one journey, with its A/B
+/// variants; trust recovery also by cause, with `returned` (an order within 30 days).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct JourneyCounts {
+    pub sent: i64,
+    pub conversions: i64,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub variants: BTreeMap<String, VariantCounts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_cause: Option<BTreeMap<String, CauseCounts>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct VariantCounts {
     pub sent: i64,
     pub conversions: i64,
 }
 
+/// Trust-recovery win-backs of one cause (`delivery`, `quality`, `service`, `general`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CauseCounts {
+    pub sent: i64,
+    /// An order within 30 days of the send.
+    pub returned: i64,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub variants: BTreeMap<String, ReturnCounts>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReturnCounts {
+    pub sent: i64,
+    pub returned: i64,
+}
+
+/// Days after a send in which an order is a conversion, and a trust-recovery return.
+const CONVERSION_DAYS: u32 = 7;
+const RETURN_DAYS: u32 = 30;
+
 impl Store {
-    pub async fn journey_outcomes(&self, since: DateTime<Utc>) -> StoreResult<Vec<JourneyOutcome>> {
-        let week_after_sent = super::ts_plus_days(self.backend(), "o.sent_at", 7);
+    /// The period report's journeys, by `[journeys]` key (and `engaged_thanks`).
+    pub async fn journey_outcomes(
+        &self,
+        since: DateTime<Utc>,
+    ) -> StoreResult<BTreeMap<String, JourneyCounts>> {
+        let converted_by = super::ts_plus_days(self.backend(), "o.sent_at", CONVERSION_DAYS);
+        let returned_by = super::ts_plus_days(self.backend(), "o.sent_at", RETURN_DAYS);
+        let flows: Vec<String> = Flow::ALL
+            .into_iter()
+            .filter(|f| f.journey_key().is_some() || *f == Flow::EngagedThanks)
+            .map(|f| format!("'{}'", f.as_str()))
+            .collect();
+        let order_between = |until: &str| {
+            format!(
+                "CASE WHEN EXISTS (SELECT 1 FROM orders r WHERE r.customer_id = o.customer_id
+                   AND r.placed_at > o.sent_at AND r.placed_at <= {until}) THEN 1 ELSE 0 END"
+            )
+        };
         let sql = format!(
-            "SELECT o.flow, o.variant, COUNT(*) AS sent,
-                    SUM(CASE WHEN EXISTS (
-                        SELECT 1 FROM orders r WHERE r.customer_id = o.customer_id
-                          AND r.placed_at > o.sent_at
-                          AND r.placed_at <= {week_after_sent})
-                        THEN 1 ELSE 0 END) AS conversions
+            "SELECT o.flow, o.variant, o.cause, COUNT(*) AS sent,
+                    CAST(SUM({}) AS BIGINT) AS conversions,
+                    CAST(SUM({}) AS BIGINT) AS returned
              FROM outbox o
-             WHERE o.state = 'sent' AND o.sent_at >= $1
-               AND o.flow IN ('engaged_thanks', 'checkin', 'birthday', 'winback', 'welcome_back', 'next_live_alert')
-             GROUP BY o.flow, o.variant
-             ORDER BY o.flow, CASE WHEN o.variant IS NULL THEN 0 ELSE 1 END, o.variant"
+             WHERE o.state = 'sent' AND o.sent_at >= $1 AND o.flow IN ({})
+             GROUP BY o.flow, o.variant, o.cause",
+            order_between(&converted_by),
+            order_between(&returned_by),
+            flows.join(", ")
         );
         let rows = sqlx::query(&sql)
             .bind(ts(since))
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(JourneyOutcome {
-                    journey: row.try_get("flow")?,
-                    variant: row.try_get("variant")?,
-                    sent: row.try_get("sent")?,
-                    conversions: row.try_get("conversions")?,
-                })
-            })
-            .collect()
+        let mut journeys: BTreeMap<String, JourneyCounts> = BTreeMap::new();
+        for row in &rows {
+            let flow: String = row.try_get("flow")?;
+            let variant: Option<String> = row.try_get("variant")?;
+            let cause: Option<String> = row.try_get("cause")?;
+            let sent: i64 = row.try_get("sent")?;
+            let conversions: i64 = row.try_get("conversions")?;
+            let returned: i64 = row.try_get("returned")?;
+            let flow = Flow::from_name(&flow);
+            let name = flow
+                .and_then(Flow::journey_key)
+                .or(flow.map(Flow::as_str))
+                .unwrap_or("unknown");
+            let journey = journeys.entry(name.to_string()).or_default();
+            journey.sent += sent;
+            journey.conversions += conversions;
+            if let Some(variant) = &variant {
+                let counts = journey.variants.entry(variant.clone()).or_default();
+                counts.sent += sent;
+                counts.conversions += conversions;
+            }
+            if flow == Some(Flow::TrustRecovery) {
+                let by_cause = journey.by_cause.get_or_insert_with(BTreeMap::new);
+                let counts = by_cause
+                    .entry(cause.unwrap_or_else(|| "general".to_string()))
+                    .or_default();
+                counts.sent += sent;
+                counts.returned += returned;
+                if let Some(variant) = variant {
+                    let by_variant = counts.variants.entry(variant).or_default();
+                    by_variant.sent += sent;
+                    by_variant.returned += returned;
+                }
+            }
+        }
+        Ok(journeys)
     }
 }
 
-/// Stores which A/B variant a journey message was written in.
-pub async fn set_variant(conn: &mut Conn, key: &IdemKey, variant: &str) -> StoreResult<()> {
-    sqlx::query("UPDATE outbox SET variant = $1 WHERE idem_key = $2")
-        .bind(variant)
-        .bind(key.to_string())
-        .execute(conn.db())
-        .await?;
+/// What a journey message was written about, kept on its outbox row for the reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tag<'a> {
+    /// The A/B variant of its text.
+    Variant(&'a str),
+    /// A trust-recovery win-back's cause (`general` for none).
+    Cause(&'a str),
+    /// The product a pick named.
+    Pick(&'a str),
+}
+
+/// Stores one [`Tag`] on the message written under `key`.
+pub async fn tag_message(conn: &mut Conn, key: &IdemKey, tag: Tag<'_>) -> StoreResult<()> {
+    let (column, value) = match tag {
+        Tag::Variant(v) => ("variant", v),
+        Tag::Cause(v) => ("cause", v),
+        Tag::Pick(v) => ("pick_sku", v),
+    };
+    sqlx::query(&format!(
+        "UPDATE outbox SET {column} = $1 WHERE idem_key = $2"
+    ))
+    .bind(value)
+    .bind(key.to_string())
+    .execute(conn.db())
+    .await?;
     Ok(())
 }
 

@@ -467,6 +467,11 @@ pub async fn forget(
     .execute(conn.db())
     .await?;
 
+    // A vote stays counted (results and reports do not change), no longer under their account.
+    for (platform, user_id) in &accounts {
+        super::polls::pseudonymise_voter(conn, platform, user_id, &pseudonym).await?;
+    }
+
     // Removed.
     for (platform, user_id) in &accounts {
         for table in ["room_members", "mutes"] {

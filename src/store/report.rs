@@ -10,7 +10,8 @@ use crate::domain::OutboxState;
 use crate::domain::keys::IdemKey;
 use crate::report::{
     AdvertisingCounts, BroadcastReport, COMEBACK_CURVE_DAYS, CodeCounts, Comeback, ComebackCurve,
-    ComebackGroup, DeliveryCounts, FeedbackCounts, PeriodReport, ReorderWindow, Reordered,
+    ComebackGroup, DeliveryCounts, FeedbackCounts, PeriodReport, PollCounts, ReorderWindow,
+    Reordered,
 };
 
 fn add_outcome(counts: &mut DeliveryCounts, state: &str, n: i64) {
@@ -127,6 +128,7 @@ pub async fn broadcast_report(
     fill_handoffs(conn, &mut report, promise_hours).await?;
     report.codes = broadcast_codes(conn, broadcast_id).await?;
     report.advertising = advertising_counts(conn, "broadcast_id = $1", broadcast_id).await?;
+    report.picks = super::picks::pick_counts(conn, broadcast_id).await?;
     Ok(Some(report))
 }
 
@@ -425,12 +427,18 @@ impl Store {
             &ts(since),
         )
         .await?;
+        let (asked, closed, votes) = super::polls::counts_since(&mut conn, since).await?;
         Ok(PeriodReport {
             since: ts(since),
             codes,
             campaigns,
             journeys,
             advertising,
+            polls: PollCounts {
+                asked,
+                closed,
+                votes,
+            },
         })
     }
 }

@@ -60,6 +60,16 @@ async fn consenting_customers_get_one_letter_on_friday_at_six_in_shop_time_and_n
     clock.set(utc(2026, 12, 4, 8, 59)); // Friday 17:59 in Seoul
     t.settle().await;
     assert!(letters(&t.tg, reader.id).is_empty(), "not before 18:00");
+    // `journeys preview --json` of 18:00 lists the letter for the consenting reader only.
+    let listed = t.journeys_preview_json("2026-12-04T18:00:00+09:00");
+    let digests: Vec<&str> = listed
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter(|d| d["journey"] == "digest" && d["kind"] == "advertising")
+        .filter_map(|d| d["customer_id"].as_str())
+        .collect();
+    assert_eq!(digests, ["reader"], "{listed}");
 
     clock.set(utc(2026, 12, 4, 9, 0)); // Friday 18:00
     let found =

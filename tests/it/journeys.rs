@@ -274,7 +274,15 @@ async fn a_third_advertisement_in_a_week_is_postponed_to_the_next_week_and_engli
 #[tokio::test]
 async fn win_back_writes_twice_a_week_apart_and_stops_at_a_reply_an_order_or_stop() {
     let t0 = at(2026, 3, 2, 3, 0); // noon in Seoul, inside the send window
-    let (t, clock) = app_at(t0).await;
+    // The win-back that speaks of the last order's category (trust recovery off; tests/it/
+    // trust.rs covers the win-back by cause and the same rules under it).
+    let clock = ManualClock::at(t0);
+    let t = TestApp::start_with_env(
+        TELEGRAM_ONLY,
+        Arc::new(clock.clone()),
+        vec![("ENCORE_JOURNEYS_TRUST_RECOVERY".into(), "false".into())],
+    )
+    .await;
     let given = t0 - chrono::Duration::days(1);
     let people = [
         ("quiet", 9_201),
@@ -325,6 +333,15 @@ async fn win_back_writes_twice_a_week_apart_and_stops_at_a_reply_an_order_or_sto
     .await;
     t.link_viewer("newcomer", &newcomer).await;
 
+    // `journeys preview --json` lists the four win-backs due on day 90.
+    let listed = t.journeys_preview_json("2026-05-31T12:00:00+09:00");
+    let winbacks_listed = listed
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter(|d| d["journey"] == "winback" && d["kind"] == "advertising")
+        .count();
+    assert_eq!(winbacks_listed, 4, "{listed}");
     clock.set(t0 + chrono::Duration::days(90));
     // A tick now rather than at the scheduler's next turn: on a busy machine that can be late.
     t.settle().await;
@@ -377,25 +394,16 @@ async fn win_back_writes_twice_a_week_apart_and_stops_at_a_reply_an_order_or_sto
 
     // The period report counts win-backs per A/B variant, with the order that followed one.
     let report = period_report(&t, "2026-03-01").await;
-    let winback: Vec<&Value> = report["journeys"]
-        .as_array()
-        .expect("journeys")
-        .iter()
-        .filter(|j| j["journey"] == "winback")
-        .collect();
-    let sent: i64 = winback.iter().filter_map(|j| j["sent"].as_i64()).sum();
-    let conversions: i64 = winback
-        .iter()
-        .filter_map(|j| j["conversions"].as_i64())
-        .sum();
-    assert_eq!(sent, 5, "{report}");
-    assert_eq!(conversions, 1, "{report}");
-    assert!(
-        winback
-            .iter()
-            .all(|j| j["variant"] == "a" || j["variant"] == "b"),
+    let winback = &report["journeys"]["winback"];
+    assert_eq!(winback["sent"], json!(5), "{report}");
+    assert_eq!(winback["conversions"], json!(1), "{report}");
+    let variants = winback["variants"].as_object().expect("variants");
+    let by_variant: i64 = variants.values().filter_map(|v| v["sent"].as_i64()).sum();
+    assert_eq!(
+        by_variant, 5,
         "each win-back was written in a variant: {report}"
     );
+    assert!(variants.keys().all(|v| v == "a" || v == "b"), "{report}");
 }
 
 #[tokio::test]

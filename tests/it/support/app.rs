@@ -388,6 +388,7 @@ impl TestApp {
     pub fn journeys_preview_json(&self, at: &str) -> Value {
         let cli = std::process::Command::new(env!("CARGO_BIN_EXE_encore"))
             .args(["journeys", "preview", "--at", at, "--json"])
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("ENCORE_DATABASE_URL", &self.db_url)
             .current_dir(self.dir.path())
             .output()
@@ -660,6 +661,31 @@ pub async fn link_on_discord(t: &TestApp, viewers: &[(String, discord::DcUser)])
         })
         .await;
     assert!(asked, "every viewer got the consent question");
+}
+
+/// Waits (up to 30 s) for a message to a Discord channel containing `needle`; returns the
+/// latest such.
+pub async fn wait_channel(dc: &FakeDiscord, channel: u64, needle: &str) -> discord::SentMessage {
+    let found = dc
+        .wait_until(Duration::from_secs(30), |dc| {
+            dc.sent_to(channel)
+                .iter()
+                .any(|m| m.content.contains(needle))
+        })
+        .await;
+    assert!(
+        found,
+        "channel {channel} got {needle:?}: {:?}",
+        dc.sent_to(channel)
+            .iter()
+            .map(|m| &m.content)
+            .collect::<Vec<_>>()
+    );
+    dc.sent_to(channel)
+        .into_iter()
+        .rev()
+        .find(|m| m.content.contains(needle))
+        .expect("found")
 }
 
 pub async fn wait_dm(dc: &FakeDiscord, user: u64, needle: &str) -> discord::SentMessage {
