@@ -672,7 +672,8 @@ pub async fn next_live_alerts(
     alert: LiveAlert<'_>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    if !config.journeys.next_live_alerts {
+    let journeys = &config.journeys;
+    if !journeys.next_live_alerts && !journeys.picks {
         return Ok(());
     }
     let (broadcast_id, stage, payload, expires_at) = match alert {
@@ -711,8 +712,14 @@ pub async fn next_live_alerts(
     if expires_at <= now {
         return Ok(());
     }
-    let subscribers = stored::alert_subscribers(conn).await?;
-    let picks = match (&alert, config.journeys.picks) {
+    // Picks and plain alerts are switched separately: with `next_live_alerts` off, only the
+    // alerts that name a pick go out.
+    let subscribers = if journeys.next_live_alerts {
+        stored::alert_subscribers(conn).await?
+    } else {
+        Vec::new()
+    };
+    let picks = match (&alert, journeys.picks) {
         (LiveAlert::Scheduled { lineup, .. }, true) if !lineup.is_empty() => {
             picks_for_lineup(conn, lineup).await?
         }

@@ -153,8 +153,13 @@ pub async fn run(
         "vippost" => super::vip::post(conv, conn, args).await,
         "unmute" => super::community::unmute(conv, conn, args).await,
         "changed" => {
-            let cause = words.next().and_then(|c| c.parse::<Cause>().ok());
-            let note = words.collect::<Vec<_>>().join(" ");
+            // The note keeps the lines staff wrote it in; only the cause is a word.
+            let (cause, note) = args
+                .trim_start()
+                .split_once(char::is_whitespace)
+                .map_or((args.trim(), ""), |(cause, note)| (cause, note.trim()));
+            let cause = cause.parse::<Cause>().ok();
+            let note = note.to_string();
             let (Some(cause), false) = (cause, note.is_empty()) else {
                 return conv
                     .reply_to_staff(conn, Payload::text("staff-usage-changed"))

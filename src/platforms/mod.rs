@@ -171,12 +171,37 @@ impl SendError {
     /// safe to try again; anything after (a time-out, a reset while waiting) may have reached
     /// the platform.
     pub fn unanswered(err: &reqwest::Error) -> SendError {
+        let what = network_error_without_url(err);
         if err.is_connect() {
-            SendError::Transient(format!("network: {err}"))
+            SendError::Transient(format!("network: {what}"))
         } else {
-            SendError::Unknown(format!("network: {err}"))
+            SendError::Unknown(format!("network: {what}"))
         }
     }
+}
+
+/// A network error's words without its URL: a URL can hold a credential (Discord's interaction
+/// token is a path segment), and these words go into logs and `last_error`.
+fn network_error_without_url(err: &reqwest::Error) -> String {
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "could not connect"
+    } else if err.is_body() {
+        "the body failed"
+    } else if err.is_decode() {
+        "the answer could not be read"
+    } else {
+        "the request failed"
+    };
+    let mut words = kind.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        words.push_str(": ");
+        words.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    words
 }
 
 /// A platform's published limits, as the dispatcher paces them.
@@ -387,6 +412,27 @@ pub struct Member {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_network_error_never_repeats_the_url_and_its_token() {
+        // A port nothing listens on: the connection is refused.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let port = listener.local_addr().expect("an address").port();
+        drop(listener);
+        let url = format!("http://127.0.0.1:{port}/webhooks/1/SECRET-INTERACTION-TOKEN");
+        let err = reqwest::Client::new()
+            .post(&url)
+            .send()
+            .await
+            .expect_err("nothing listens");
+        assert!(err.to_string().contains("SECRET"), "reqwest names the URL");
+        let text = match SendError::unanswered(&err) {
+            SendError::Transient(text) | SendError::Unknown(text) => text,
+            other => panic!("{other:?}"),
+        };
+        assert!(!text.contains("SECRET"), "{text}");
+        assert!(text.starts_with("network: could not connect"), "{text}");
+    }
 
     #[test]
     fn a_long_text_with_a_photo_sends_the_photo_first_on_its_own() {

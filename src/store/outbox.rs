@@ -1045,7 +1045,7 @@ pub async fn requeue_unsent(
 ) -> StoreResult<bool> {
     let done = sqlx::query(
         "UPDATE outbox SET state = 'queued', not_before = $1, attempts = 0, parts_sent = 0, last_error = NULL
-         WHERE idem_key = $2 AND state IN ('cancelled', 'unreachable', 'no_template')",
+         WHERE idem_key = $2 AND state IN ('cancelled', 'unreachable', 'no_template', 'blocked')",
     )
     .bind(ts(now))
     .bind(key.to_string())
