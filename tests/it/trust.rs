@@ -173,13 +173,14 @@ async fn a_silent_customer_hears_about_what_went_wrong_and_what_changed_and_the_
         "the general one quotes the price note, lines kept: {to_plain}"
     );
 
-    // The late customer orders again a week later, at 22:00: a return for the delivery cause,
-    // and a welcome-back that waits for the send window, as the preview shows.
-    let back_at = t0 + Duration::days(7) + Duration::hours(10);
+    // The late customer orders again six days later, at 22:00 (before a second win-back is
+    // due): a return for the delivery cause, and a welcome-back that waits for the send
+    // window, as the preview shows.
+    let back_at = t0 + Duration::days(6) + Duration::hours(10);
     clock.set(back_at);
     accepted(&t, &[order_in("o-late-2", "late", "b-new", back_at)]).await;
     t.settle().await;
-    let listed = t.journeys_preview_json("2026-03-10T10:00:00+09:00");
+    let listed = t.journeys_preview_json("2026-03-09T10:00:00+09:00");
     let for_late: Vec<(&str, &str)> = listed
         .as_array()
         .expect("an array")
