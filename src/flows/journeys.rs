@@ -643,7 +643,20 @@ pub async fn order_placed(
     effects: Effects,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    if !config.journeys.welcome_back || effects == Effects::Silent {
+    if effects == Effects::Silent {
+        return Ok(());
+    }
+    // An order ends a win-back: one still waiting for the send window is not sent after it.
+    for flow in [Flow::Winback, Flow::TrustRecovery] {
+        crate::store::outbox::cancel_queued_of_flow(
+            conn,
+            customer_id,
+            flow.as_str(),
+            "the customer ordered",
+        )
+        .await?;
+    }
+    if !config.journeys.welcome_back {
         return Ok(());
     }
     let Some(winback) = stored::winback_answered_by(conn, customer_id, order_id).await? else {

@@ -208,4 +208,26 @@ async fn a_silent_customer_hears_about_what_went_wrong_and_what_changed_and_the_
         report["journeys"].get("winback").is_none(),
         "win-backs by cause are counted as trust recovery: {report}"
     );
+
+    // Day 7 at 22:00: the second win-backs are written and wait for the send window. The quiet
+    // customer orders that night: theirs is not sent in the morning; the others' are.
+    let night = t0 + Duration::days(7) + Duration::hours(10);
+    clock.set(night);
+    t.settle().await;
+    accepted(&t, &[order_in("o-plain-2", "plain", "b-new", night)]).await;
+    t.settle().await;
+    clock.set(t0 + Duration::days(8) - Duration::hours(1)); // 11:00 the next day
+    t.settle().await;
+    let found =
+        t.tg.wait_until(std::time::Duration::from_secs(30), |tg| {
+            winbacks(tg, unhappy.id).len() == 2
+        })
+        .await;
+    assert!(found, "the second win-back went out in the morning");
+    t.settle().await;
+    assert_eq!(
+        winbacks(&t.tg, plain.id).len(),
+        1,
+        "an order ends the win-back, even one waiting to go out"
+    );
 }
