@@ -1487,7 +1487,7 @@ async fn seed_buyers(store: &Store, buyers: usize) {
     .await
     .expect("seed the broadcast");
     // The seeded rows read back through the store like rows the app wrote itself.
-    let bought = orders::orders_in_broadcast(&mut tx, "c1", BROADCAST)
+    let bought = orders::orders_in_broadcasts(&mut tx, &[("c1", BROADCAST)])
         .await
         .expect("read a seeded order back");
     assert_eq!(bought.len(), 1, "a seeded buyer should have one order");

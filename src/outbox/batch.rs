@@ -5,12 +5,16 @@
 //! 1. A delivery task hands its job to a [`Batches`] queue and awaits the answer. A worker takes
 //!    every job waiting (up to a maximum) as one batch; a batch is whatever arrived while the
 //!    previous one was in the database, so a lone message waits for nobody.
-//! 2. The dispatcher uses two: the rendering transaction (rows locked in id order, consent
-//!    checked again, the words written, one UPDATE marking the batch `sending` under the
-//!    fence), and the record of what the platform accepted (one UPDATE marking the batch
-//!    `sent`, retried until stored).
+//! 2. The dispatcher uses three: the look-up of recipients as deliveries start (the customers,
+//!    their identities and, for advertising, the send gate's facts: a few queries for the
+//!    batch), the rendering transaction (rows locked in id order, consent checked again, the
+//!    facts the words are written from read for the batch, the words written, one UPDATE marking
+//!    the batch `sending` under the fence), and the record of what the platform accepted (one
+//!    UPDATE marking the batch `sent`, retried until stored).
 //! 3. Each message still waits for its own chat's turn before it is rendered and takes its own
 //!    global slot before it goes on the wire (`pacing.rs`); a batch never sends anything.
+//! 4. A batch whose database work fails as a whole is done again job by job
+//!    ([`together_or_one_by_one`]), so one job's fault never holds back the others.
 //!
 //! This module owns the queueing only; what a batch does is the dispatcher's.
 
@@ -18,6 +22,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
+
+use crate::store::StoreError;
 
 /// A queue of jobs answered in batches by workers.
 pub(super) struct Batches<J, R> {
@@ -66,6 +72,36 @@ impl<J: Send + 'static, R: Send + 'static> Batches<J, R> {
         self.jobs.send((job, answer)).map_err(|_| Gone)?;
         answered.await.map_err(|_| Gone)
     }
+}
+
+/// Answers `jobs` with `together` (one answer per job, in order); when that fails as a whole,
+/// each job is tried again on its own, so one job's fault never holds back the others.
+pub(super) async fn together_or_one_by_one<'a, J, A, F, Fut>(
+    jobs: &'a [J],
+    what: &str,
+    together: F,
+) -> Vec<Result<A, StoreError>>
+where
+    F: Fn(&'a [J]) -> Fut,
+    Fut: Future<Output = Result<Vec<A>, StoreError>>,
+{
+    match together(jobs).await {
+        Ok(answers) => return answers.into_iter().map(Ok).collect(),
+        Err(err) if jobs.len() == 1 => return vec![Err(err)],
+        Err(err) => {
+            tracing::warn!(batch = jobs.len(), what, error = %err, "a batch failed; doing its jobs one by one");
+        }
+    }
+    let mut answers = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let answer = together(std::slice::from_ref(job)).await;
+        answers.push(answer.and_then(|mut one| {
+            one.pop().ok_or_else(|| {
+                StoreError::Corrupt(format!("{what}: a batch of one answered nothing"))
+            })
+        }));
+    }
+    answers
 }
 
 type Receiver<J, R> = Arc<Mutex<mpsc::UnboundedReceiver<(J, oneshot::Sender<R>)>>>;

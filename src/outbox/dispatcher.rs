@@ -33,13 +33,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use super::Payload;
 use super::access::{self, AccessError, RoomAccess, VipRooms};
-use super::batch::Batches;
+use super::batch::{Batches, together_or_one_by_one};
 use super::gate;
 use super::pacing::Pacer;
 use super::render::{RenderError, Rendered, Renderer};
@@ -48,10 +48,10 @@ use crate::clock::Clock;
 use crate::cluster::LeaseGuard;
 use crate::config::{Config, PolicyConfig};
 use crate::domain::Lane;
-use crate::domain::policy::{Gate, advertising_gate, journey_window};
+use crate::domain::policy::{AdFacts, Gate, advertising_gate, journey_window};
 use crate::domain::{Lang, MessageKind, OutboxState, Platform};
 use crate::platforms::{ActionDone, ChatAction, Delivered, Messenger, OutgoingMessage, SendError};
-use crate::store::customers::{self, Customer, Identity};
+use crate::store::customers::{self, Customer, Identity, Recipient};
 use crate::store::outbox::{self as rows, Claim, Claimant, ClaimedMessage, SentRecord};
 use crate::store::{Store, StoreError};
 
@@ -112,6 +112,23 @@ struct Route {
     /// The viewer's account on the chosen platform (a message to a customer).
     user_id: Option<String>,
     lang: Lang,
+    /// What the send gate decides on, for advertising to a customer.
+    ad_facts: Option<AdFacts>,
+}
+
+/// A message to a customer whose delivery starts: whom to look up, in a batch with the others
+/// starting now ([`Dispatcher::look_up`]).
+struct LookUp {
+    customer_id: String,
+    /// Advertising (with its expiry): the send gate's facts are read too.
+    advertising: Option<Option<DateTime<Utc>>>,
+}
+
+/// What a look-up found.
+struct Found {
+    /// `None`: the customer is unknown or forgotten.
+    recipient: Option<Recipient>,
+    ad_facts: Option<AdFacts>,
 }
 
 enum Outcome {
@@ -146,6 +163,7 @@ enum Prepared {
 /// The batched database work the delivery tasks share (see [`super::batch`]).
 #[derive(Clone)]
 struct Pipelines {
+    look_up: Batches<LookUp, Result<Found, StoreError>>,
     render: Batches<RenderJob, Result<Prepared, StoreError>>,
     sent: Batches<SentRecord, ()>,
 }
@@ -329,14 +347,29 @@ impl Dispatcher {
     /// Starts the batch workers the delivery tasks share.
     fn pipelines(self: Arc<Self>) -> (Pipelines, Vec<tokio::task::JoinHandle<()>>) {
         let this = self.clone();
-        let (render, mut workers) = Batches::start(
+        let (look_up, mut workers) =
+            Batches::start(BATCH_WORKERS, MOST_IN_A_BATCH, move |jobs: Vec<LookUp>| {
+                let this = this.clone();
+                async move {
+                    together_or_one_by_one(&jobs, "looking up recipients", |jobs| {
+                        this.look_up(jobs)
+                    })
+                    .await
+                }
+            });
+        let this = self.clone();
+        let (render, more) = Batches::start(
             BATCH_WORKERS,
             MOST_IN_A_BATCH,
             move |jobs: Vec<RenderJob>| {
                 let this = this.clone();
-                async move { this.prepare_batch(jobs).await }
+                async move {
+                    together_or_one_by_one(&jobs, "rendering", |jobs| this.prepare_together(jobs))
+                        .await
+                }
             },
         );
+        workers.extend(more);
         let this = self;
         let (sent, more) = Batches::start(
             BATCH_WORKERS,
@@ -351,7 +384,14 @@ impl Dispatcher {
             },
         );
         workers.extend(more);
-        (Pipelines { render, sent }, workers)
+        (
+            Pipelines {
+                look_up,
+                render,
+                sent,
+            },
+            workers,
+        )
     }
 
     async fn deliver(
@@ -415,7 +455,25 @@ impl Dispatcher {
                 return Ok(Outcome::Sent);
             }
         };
-        let route = match self.route(message, &payload).await? {
+        // A message to a customer: the customer, their identities and the gate's facts, read
+        // with those of the other messages whose delivery starts now.
+        let found = match &message.customer_id {
+            Some(customer_id) if !is_addressed(message) => {
+                let job = LookUp {
+                    customer_id: customer_id.clone(),
+                    advertising: (message.kind == MessageKind::Advertising)
+                        .then_some(message.expires_at),
+                };
+                let Ok(found) = pipes.look_up.ask(job).await else {
+                    // The dispatcher is stopping before it was looked up: nothing went out.
+                    rows::release(&self.store, &message.claim).await?;
+                    return Ok(Outcome::Released);
+                };
+                Some(found?)
+            }
+            _ => None,
+        };
+        let route = match self.route(message, &payload, found) {
             Ok(route) => route,
             Err((state, reason)) => {
                 rows::finish_unsent(&self.store, &message.claim, state, &reason, None).await?;
@@ -625,22 +683,24 @@ impl Dispatcher {
         Ok(Outcome::Sent)
     }
 
-    /// Chooses the platform and chat. `Err((state, reason))` when the message cannot go anywhere.
-    async fn route(
+    /// Chooses the platform and chat, for a message to a customer from what the look-up
+    /// `found`. `Err((state, reason))` when the message cannot go anywhere.
+    fn route(
         &self,
         message: &ClaimedMessage,
         payload: &Payload,
-    ) -> Result<Result<Route, (OutboxState, String)>, StoreError> {
+        found: Option<Found>,
+    ) -> Result<Route, (OutboxState, String)> {
         if let (Some(platform), Some(chat_id)) = (&message.target_platform, &message.target_chat) {
             let Some(messenger) = platform
                 .parse::<Platform>()
                 .ok()
                 .and_then(|p| self.messengers.get(&p))
             else {
-                return Ok(Err((
+                return Err((
                     OutboxState::Failed,
                     format!("platform {platform} is not configured"),
-                )));
+                ));
             };
             let lang = match payload {
                 Payload::Text {
@@ -648,29 +708,33 @@ impl Dispatcher {
                 } => *lang,
                 _ => self.default_lang,
             };
-            return Ok(Ok(Route {
+            return Ok(Route {
                 messenger: messenger.clone(),
                 // A group that was upgraded since the message was enqueued lives on elsewhere.
                 chat_id: self.chat_moves.current(messenger.platform(), chat_id),
                 customer: None,
                 user_id: None,
                 lang,
-            }));
+                ad_facts: None,
+            });
         }
-        let Some(customer_id) = &message.customer_id else {
-            return Ok(Err((
-                OutboxState::Failed,
-                "message has no recipient".to_string(),
-            )));
-        };
-        let mut conn = self.store.conn().await?;
-        let Some(customer) = customers::customer(&mut conn, customer_id).await? else {
-            return Ok(Err((
+        if message.customer_id.is_none() {
+            return Err((OutboxState::Failed, "message has no recipient".to_string()));
+        }
+        let Some(Found {
+            recipient:
+                Some(Recipient {
+                    customer,
+                    identities,
+                }),
+            ad_facts,
+        }) = found
+        else {
+            return Err((
                 OutboxState::Unreachable,
                 "the customer is unknown or forgotten".to_string(),
-            )));
+            ));
         };
-        let identities = customers::identities_of(&mut conn, customer_id).await?;
         // The most recently used platform that is reachable and configured (CONTRACT §6).
         let chosen: Option<(&Identity, &Arc<dyn Messenger>)> = identities
             .iter()
@@ -688,16 +752,42 @@ impl Dispatcher {
                     "the customer has no linked messenger on a configured platform",
                 )
             };
-            return Ok(Err((state, reason.to_string())));
+            return Err((state, reason.to_string()));
         };
         let lang = customers::language_of(&customer, Some(identity), self.default_lang);
-        Ok(Ok(Route {
+        Ok(Route {
             messenger: messenger.clone(),
             chat_id: identity.chat_id.clone(),
-            customer: Some(customer),
             user_id: Some(identity.user_id.clone()),
+            customer: Some(customer),
             lang,
-        }))
+            ad_facts,
+        })
+    }
+
+    /// The customers of a batch of deliveries starting now, their identities and, for
+    /// advertising, the send gate's facts: a few queries for the whole batch. One answer per
+    /// job, in order.
+    async fn look_up(&self, jobs: &[LookUp]) -> Result<Vec<Found>, StoreError> {
+        let mut conn = self.store.conn().await?;
+        let mut ids: Vec<&str> = jobs.iter().map(|job| job.customer_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let recipients = customers::recipients(&mut conn, &ids).await?;
+        let ads: Vec<(&str, Option<DateTime<Utc>>)> = jobs
+            .iter()
+            .filter_map(|job| Some((job.customer_id.as_str(), job.advertising?)))
+            .collect();
+        let mut ad_facts = gate::ad_facts(&mut conn, &ads, self.clock.now(), self.timezone)
+            .await?
+            .into_iter();
+        Ok(jobs
+            .iter()
+            .map(|job| Found {
+                recipient: recipients.get(&job.customer_id).cloned(),
+                ad_facts: job.advertising.and_then(|_| ad_facts.next()),
+            })
+            .collect())
     }
 
     /// Advertising to a person passes the gate again as it goes out (DESIGN invariant 5):
@@ -719,11 +809,7 @@ impl Dispatcher {
             rows::hold(&self.store, &message.claim, opens, "send_window").await?;
             return Ok(Some(Outcome::Sent));
         }
-        let Some(customer) = route
-            .customer
-            .as_ref()
-            .filter(|_| message.kind == MessageKind::Advertising)
-        else {
+        let Some(facts) = &route.ad_facts else {
             // A post in a room speaks to no one person, and transactional messages pass freely;
             // only an expiry applies (a "live at 8" post is not sent at 9).
             if message.expires_at.is_some_and(|at| at <= now) {
@@ -739,17 +825,7 @@ impl Dispatcher {
             }
             return Ok(None);
         };
-        let mut conn = self.store.conn().await?;
-        let facts = gate::ad_facts(
-            &mut conn,
-            &customer.id,
-            message.expires_at,
-            now,
-            self.timezone,
-        )
-        .await?;
-        drop(conn);
-        let (state, reason) = match advertising_gate(&facts, now, self.timezone, &self.policy) {
+        let (state, reason) = match advertising_gate(facts, now, self.timezone, &self.policy) {
             Gate::Send => return Ok(None),
             Gate::Refuse if facts.marketing_consent => (
                 OutboxState::Refused,
@@ -1038,27 +1114,6 @@ impl Dispatcher {
 }
 
 impl Dispatcher {
-    /// The rendering transaction for a batch; when it fails as a whole, each message is tried
-    /// again in its own, so one message's fault never holds back the others.
-    async fn prepare_batch(&self, jobs: Vec<RenderJob>) -> Vec<Result<Prepared, StoreError>> {
-        match self.prepare_together(&jobs).await {
-            Ok(prepared) => return prepared.into_iter().map(Ok).collect(),
-            Err(err) if jobs.len() == 1 => return vec![Err(err)],
-            Err(err) => {
-                tracing::warn!(batch = jobs.len(), error = %err, "rendering a batch failed; rendering its messages one by one");
-            }
-        }
-        let mut answers = Vec::with_capacity(jobs.len());
-        for job in &jobs {
-            let prepared = self.prepare_together(std::slice::from_ref(job)).await;
-            answers.push(prepared.and_then(|mut one| {
-                one.pop()
-                    .ok_or_else(|| StoreError::Corrupt("a rendering answered nothing".into()))
-            }));
-        }
-        answers
-    }
-
     /// Rendering and "sending" are one transaction, serialized with the flows on these rows: an
     /// order committed before it is in the words; one committed after it sees `sending` and gets
     /// a note of its own (flows::after_broadcast::order_placed). On PostgreSQL it takes the
@@ -1068,35 +1123,54 @@ impl Dispatcher {
         let mut tx = self.store.begin_rows().await?;
         let claims: Vec<&Claim> = jobs.iter().map(|job| &job.message.claim).collect();
         rows::lock_batch_for_rendering(&mut tx, &claims).await?;
+        // Consent is checked once more right before the words are written: a `/stop` that came
+        // while an advertisement waited for its turn wins.
+        let advertised: Vec<&str> = jobs
+            .iter()
+            .filter(|job| job.message.kind == MessageKind::Advertising)
+            .filter_map(|job| job.customer.as_ref().map(|c| c.id.as_str()))
+            .collect();
+        let consenting = if advertised.is_empty() {
+            Default::default()
+        } else {
+            gate::marketing_consenting(&mut tx, &advertised).await?
+        };
+        let refused = |job: &RenderJob| {
+            job.message.kind == MessageKind::Advertising
+                && job
+                    .customer
+                    .as_ref()
+                    .is_some_and(|c| !consenting.contains(&c.id))
+        };
+        let renderings: Vec<super::render::Rendering> = jobs
+            .iter()
+            .filter(|job| !refused(job))
+            .map(|job| super::render::Rendering {
+                message_id: job.message.id,
+                payload: &job.payload,
+                customer: job.customer.as_ref(),
+                lang: job.lang,
+                advertising: job.message.kind == MessageKind::Advertising,
+                platform: job.platform,
+                chat_id: job.message.target_chat.as_deref(),
+                room_access: job.room.as_ref(),
+            })
+            .collect();
+        let mut rendered = self
+            .renderer
+            .render_all(&mut tx, &renderings)
+            .await?
+            .into_iter();
         let mut prepared = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let message = &job.message;
-            // Consent is checked once more right before the words are written: a `/stop` that
-            // came while this message waited for its turn wins.
-            if message.kind == MessageKind::Advertising
-                && let Some(customer) = &job.customer
-                && !gate::has_marketing_consent(&mut tx, &customer.id).await?
-            {
+            if refused(job) {
                 prepared.push(Prepared::NoConsent);
                 continue;
             }
-            let rendered = self
-                .renderer
-                .render(
-                    &mut tx,
-                    &super::render::Rendering {
-                        message_id: message.id,
-                        payload: &job.payload,
-                        customer: job.customer.as_ref(),
-                        lang: job.lang,
-                        advertising: message.kind == MessageKind::Advertising,
-                        platform: job.platform,
-                        chat_id: message.target_chat.as_deref(),
-                        room_access: job.room.as_ref(),
-                    },
-                )
-                .await;
-            prepared.push(match rendered {
+            let Some(answer) = rendered.next() else {
+                return Err(StoreError::Corrupt("a rendering answered nothing".into()));
+            };
+            prepared.push(match answer {
                 Ok(Rendered::Send(outgoing)) => Prepared::Send(outgoing),
                 Ok(Rendered::Nothing(reason)) => Prepared::Nothing(reason),
                 // The database failed under this message: on PostgreSQL the transaction is
@@ -1161,6 +1235,12 @@ impl Dispatcher {
             }
         }
     }
+}
+
+/// A message to a chat named when it was enqueued (a staff card, a room post), not routed by
+/// its customer's identities.
+fn is_addressed(message: &ClaimedMessage) -> bool {
+    message.target_platform.is_some() && message.target_chat.is_some()
 }
 
 /// For the demo and tests: waits until nothing is left to send (or `limit` passes).

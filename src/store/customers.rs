@@ -1,9 +1,11 @@
 //! Customers, their messenger identities, link tokens and the consent ledger.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Conn, Store, StoreResult, parse_ts, ts};
+use super::{Conn, MOST_IN_A_LIST, Store, StoreResult, in_list, parse_ts, ts};
 use crate::domain::{Lang, Platform};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -83,24 +85,74 @@ pub async fn customer_exists(conn: &mut Conn, id: &str) -> StoreResult<bool> {
     Ok(found.is_some())
 }
 
+const CUSTOMER_COLUMNS: &str = "id, name, locale, lang_override, birthday";
+
+fn customer_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Customer> {
+    let lang_override: Option<String> = row.try_get("lang_override")?;
+    Ok(Customer {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        locale: row.try_get("locale")?,
+        lang_override: lang_override.as_deref().and_then(Lang::from_tag),
+        birthday: row.try_get("birthday")?,
+    })
+}
+
 pub async fn customer(conn: &mut Conn, id: &str) -> StoreResult<Option<Customer>> {
-    let row = sqlx::query(
-        "SELECT id, name, locale, lang_override, birthday FROM customers WHERE id = $1",
-    )
+    let row = sqlx::query(&format!(
+        "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = $1"
+    ))
     .bind(id)
     .fetch_optional(conn.db())
     .await?;
-    row.map(|row| {
-        let lang_override: Option<String> = row.try_get("lang_override")?;
-        Ok(Customer {
-            id: row.try_get("id")?,
-            name: row.try_get("name")?,
-            locale: row.try_get("locale")?,
-            lang_override: lang_override.as_deref().and_then(Lang::from_tag),
-            birthday: row.try_get("birthday")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(customer_from_row).transpose()
+}
+
+/// A customer and every messenger account linked to them, the most recently used first: whom
+/// a message to the customer goes to, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recipient {
+    pub customer: Customer,
+    pub identities: Vec<Identity>,
+}
+
+/// The customers of `ids` that are known (a forgotten one is missing), each with their
+/// identities: two queries for a whole batch of messages (the dispatcher's claim).
+pub async fn recipients(conn: &mut Conn, ids: &[&str]) -> StoreResult<HashMap<String, Recipient>> {
+    let mut found = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(MOST_IN_A_LIST) {
+        let list = in_list(1, chunk.len());
+        let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id IN ({list})");
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(conn.db()).await? {
+            let customer = customer_from_row(&row)?;
+            found.insert(
+                customer.id.clone(),
+                Recipient {
+                    customer,
+                    identities: Vec::new(),
+                },
+            );
+        }
+        let sql = format!(
+            "SELECT {IDENTITY_COLUMNS} FROM identities WHERE customer_id IN ({list})
+             ORDER BY customer_id, last_seen_at DESC"
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(conn.db()).await? {
+            let identity = identity_from_row(&row)?;
+            if let Some(recipient) = found.get_mut(&identity.customer_id) {
+                recipient.identities.push(identity);
+            }
+        }
+    }
+    Ok(found)
 }
 
 pub async fn set_lang_override(conn: &mut Conn, customer_id: &str, lang: Lang) -> StoreResult<()> {
@@ -327,7 +379,7 @@ pub async fn identities_of(conn: &mut Conn, customer_id: &str) -> StoreResult<Ve
 
 // ---- consent ledger ----------------------------------------------------------------------
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConsentPurpose {
     Marketing,
     Night,
@@ -404,6 +456,51 @@ pub async fn latest_consent(
         })
     })
     .transpose()
+}
+
+/// The `(customer, purpose)` pairs among `ids` × `purposes` whose latest decision (as
+/// [`latest_consent`] orders them) is yes, in one query per chunk of customers: what the send
+/// gate asks for a whole batch of messages.
+pub async fn granted_consents(
+    conn: &mut Conn,
+    ids: &[&str],
+    purposes: &[ConsentPurpose],
+) -> StoreResult<HashSet<(String, ConsentPurpose)>> {
+    let mut granted = HashSet::new();
+    if purposes.is_empty() {
+        return Ok(granted);
+    }
+    for chunk in ids.chunks(MOST_IN_A_LIST) {
+        let sql = format!(
+            "SELECT customer_id, purpose, CAST(granted AS BIGINT) AS granted FROM consents
+             WHERE customer_id IN ({}) AND purpose IN ({})
+             ORDER BY customer_id, purpose, given_at DESC, id DESC",
+            in_list(1, chunk.len()),
+            in_list(chunk.len() + 1, purposes.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for purpose in purposes {
+            query = query.bind(purpose.as_str());
+        }
+        let mut decided: HashSet<(String, String)> = HashSet::new();
+        for row in query.fetch_all(conn.db()).await? {
+            let customer: String = row.try_get("customer_id")?;
+            let purpose: String = row.try_get("purpose")?;
+            // The first row of each pair is its latest decision.
+            if !decided.insert((customer.clone(), purpose.clone())) {
+                continue;
+            }
+            if super::read_flag(&row, "granted")?
+                && let Some(purpose) = purposes.iter().find(|p| p.as_str() == purpose)
+            {
+                granted.insert((customer, *purpose));
+            }
+        }
+    }
+    Ok(granted)
 }
 
 impl Store {

@@ -408,6 +408,18 @@ pub fn parse_ts(text: &str) -> StoreResult<DateTime<Utc>> {
         .map_err(|_| StoreError::Corrupt(format!("`{text}` is not a timestamp")))
 }
 
+/// `$first, $first+1, …` for an `IN (…)` list of `n` values.
+pub(in crate::store) fn in_list(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The most values one `IN (…)` list binds, so a batch read stays far below either engine's
+/// limit on parameters (SQLite 32,766; PostgreSQL 65,535).
+pub(in crate::store) const MOST_IN_A_LIST: usize = 500;
+
 /// A yes/no column, stored 0/1. The SQL selects it as `CAST(column AS BIGINT)`: sqlx's `Any`
 /// driver cannot read SQLite's declared BOOLEAN columns at all, and PostgreSQL's are BIGINT.
 pub(in crate::store) fn read_flag(row: &sqlx::any::AnyRow, column: &str) -> StoreResult<bool> {

@@ -17,10 +17,12 @@
 //! one it took before. What is written after the wire (sent, failed, retry) is checked by the
 //! claim alone: refusing a true "sent" would only send the message again.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Conn, Store, StoreError, StoreResult, ts};
+use super::{Conn, MOST_IN_A_LIST, Store, StoreError, StoreResult, in_list, ts};
 use crate::domain::keys::IdemKey;
 use crate::domain::{Flow, Lane, MessageKind, OutboxState};
 
@@ -428,21 +430,31 @@ pub async fn hold(
     .await
 }
 
-/// Advertising the customer received since `since` (the weekly cap counts it).
+/// Advertising each customer of `customer_ids` received since `since` (the weekly cap counts
+/// it); a customer who received none is missing.
 pub async fn advertising_sent_since(
     conn: &mut Conn,
-    customer_id: &str,
+    customer_ids: &[&str],
     since: DateTime<Utc>,
-) -> StoreResult<i64> {
-    let n = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM outbox WHERE customer_id = $1 AND kind = 'advertising'
-           AND state IN ('sent', 'sending') AND COALESCE(sent_at, claimed_at) >= $2",
-    )
-    .bind(customer_id)
-    .bind(ts(since))
-    .fetch_one(conn.db())
-    .await?;
-    Ok(n)
+) -> StoreResult<HashMap<String, i64>> {
+    let mut sent = HashMap::new();
+    for chunk in customer_ids.chunks(MOST_IN_A_LIST) {
+        let sql = format!(
+            "SELECT customer_id, COUNT(*) AS n FROM outbox
+             WHERE customer_id IN ({}) AND kind = 'advertising'
+               AND state IN ('sent', 'sending') AND COALESCE(sent_at, claimed_at) >= $1
+             GROUP BY customer_id",
+            in_list(2, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(ts(since));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(conn.db()).await? {
+            sent.insert(row.try_get("customer_id")?, row.try_get("n")?);
+        }
+    }
+    Ok(sent)
 }
 
 /// The platform call is about to start: from here a crash may duplicate this message. False
@@ -509,11 +521,10 @@ pub async fn lock_batch_for_rendering(conn: &mut Conn, claims: &[&Claim]) -> Sto
     if !conn.backend().is_postgres() || claims.is_empty() {
         return Ok(());
     }
-    let list = (1..=claims.len())
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!("SELECT id FROM outbox WHERE id IN ({list}) ORDER BY id FOR UPDATE");
+    let sql = format!(
+        "SELECT id FROM outbox WHERE id IN ({}) ORDER BY id FOR UPDATE",
+        in_list(1, claims.len())
+    );
     let mut query = sqlx::query(&sql);
     for claim in claims {
         query = query.bind(claim.id);
