@@ -9,10 +9,13 @@
 //!    enqueued by another process (the CLI) is never stranded.
 //! 3. It claims at most `max_in_flight` messages at a time (16, or an eighth of a second of the
 //!    fastest platform's limit when that is more), interactive first; each is delivered by its
-//!    own task so one slow chat never holds up the others. The tasks share their database work
-//!    in batches ([`super::batch`]): the messages whose chat turn came together are rendered
-//!    and marked `sending` in one transaction, and what the platform accepted is marked `sent`
-//!    in one statement.
+//!    own task so one slow chat never holds up the others. While deliveries are under way it
+//!    claims again once a quarter of that room is free (or the doorbell or the poll says to
+//!    look), so one claim brings many. The tasks share their database work in batches
+//!    ([`super::batch`]): the recipients of the deliveries starting together are looked up
+//!    together, the messages whose chat turn came together are rendered and marked `sending` in
+//!    one transaction (what their words are written from read for all of them at once), and
+//!    what the platform accepted is marked `sent` in one statement.
 //! 4. A 429 pauses the platform for `retry_after` and puts the message back with that delay;
 //!    5xx and time-outs back off exponentially, then dead-letter with the reason; a block marks
 //!    the viewer unreachable on that platform and is not retried.
@@ -285,6 +288,9 @@ impl Dispatcher {
         let (pipes, workers) = self.clone().pipelines();
         let mut tasks: JoinSet<()> = JoinSet::new();
         let task_done = Arc::new(Notify::new());
+        // Whether this pass looks in the store whatever the room: the first, the doorbell's and
+        // the poll's do; one woken by a delivery that ended waits for enough room (below).
+        let mut look = true;
         loop {
             // A stopped process claims nothing (tests freeze the guard to emulate one).
             tokio::select! {
@@ -299,7 +305,10 @@ impl Dispatcher {
             // Without the lease nothing is claimed; work may be due, so the pass is not idle.
             let holds = self.guard.holds();
             let mut unsure = !holds;
-            if room > 0 && holds {
+            // A claim costs a transaction however few rows it takes: while deliveries are under
+            // way, one ending is not worth one; a quarter of the room is.
+            let worth_a_claim = look || tasks.is_empty() || room >= self.max_in_flight.div_ceil(4);
+            if room > 0 && holds && worth_a_claim {
                 match rows::claim(&self.store, &self.claimant, self.clock.now(), room as i64).await
                 {
                     Ok(claimed) => {
@@ -325,12 +334,12 @@ impl Dispatcher {
                 pass.number += 1;
                 pass.idle = !unsure && tasks.is_empty();
             });
-            tokio::select! {
-                _ = self.doorbell.notified() => {}
-                _ = task_done.notified() => {}
-                _ = tokio::time::sleep(POLL_EVERY) => {}
-                _ = shutdown.changed() => {}
-            }
+            look = tokio::select! {
+                _ = self.doorbell.notified() => true,
+                _ = task_done.notified() => false,
+                _ = tokio::time::sleep(POLL_EVERY) => true,
+                _ = shutdown.changed() => true,
+            };
         }
         // Sends on the wire finish; messages waiting for their turn are released by their tasks.
         while tasks.join_next().await.is_some() {}
