@@ -3,8 +3,10 @@
 //! and commits, and those can be shared while every message keeps its own turn.
 //!
 //! 1. A delivery task hands its job to a [`Batches`] queue and awaits the answer. A worker takes
-//!    every job waiting (up to a maximum) as one batch; a batch is whatever arrived while the
-//!    previous one was in the database, so a lone message waits for nobody.
+//!    every job waiting (up to a maximum) as one batch: whatever arrived while the previous one
+//!    was in the database, and whatever arrives within a short linger after the first job
+//!    (a few milliseconds, so the deliveries a claim started together share their database
+//!    work rather than the first going alone). A lone message waits for nobody longer than that.
 //! 2. The dispatcher uses three: the look-up of recipients as deliveries start (the customers,
 //!    their identities and, for advertising, the send gate's facts: a few queries for the
 //!    batch), the rendering transaction (rows locked in id order, consent checked again, the
@@ -20,7 +22,9 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::store::StoreError;
@@ -44,11 +48,13 @@ pub(super) struct Gone;
 
 impl<J: Send + 'static, R: Send + 'static> Batches<J, R> {
     /// Starts `workers` workers, each answering up to `max` jobs at a time with `handle`, which
-    /// returns one answer per job in the jobs' order. They stop once every `Batches` handle is
-    /// dropped and the queue is empty.
+    /// returns one answer per job in the jobs' order; a batch waits up to `linger` after its
+    /// first job for more. They stop once every `Batches` handle is dropped and the queue is
+    /// empty.
     pub(super) fn start<F, Fut>(
         workers: usize,
         max: usize,
+        linger: Duration,
         handle: F,
     ) -> (Batches<J, R>, Vec<tokio::task::JoinHandle<()>>)
     where
@@ -60,7 +66,7 @@ impl<J: Send + 'static, R: Send + 'static> Batches<J, R> {
         let handles = (0..workers.max(1))
             .map(|_| {
                 let (receiver, handle) = (receiver.clone(), handle.clone());
-                tokio::spawn(async move { work(receiver, max.max(1), handle).await })
+                tokio::spawn(async move { work(receiver, max.max(1), linger, handle).await })
             })
             .collect();
         (Batches { jobs }, handles)
@@ -106,7 +112,7 @@ where
 
 type Receiver<J, R> = Arc<Mutex<mpsc::UnboundedReceiver<(J, oneshot::Sender<R>)>>>;
 
-async fn work<J, R, F, Fut>(receiver: Receiver<J, R>, max: usize, handle: F)
+async fn work<J, R, F, Fut>(receiver: Receiver<J, R>, max: usize, linger: Duration, handle: F)
 where
     F: Fn(Vec<J>) -> Fut,
     Fut: Future<Output = Vec<R>>,
@@ -119,9 +125,17 @@ where
                 return;
             };
             let mut batch = vec![first];
+            let until = tokio::time::Instant::now() + linger;
             while batch.len() < max {
                 match receiver.try_recv() {
                     Ok(job) => batch.push(job),
+                    Err(TryRecvError::Empty) if !linger.is_zero() => {
+                        match tokio::time::timeout_at(until, receiver.recv()).await {
+                            Ok(Some(job)) => batch.push(job),
+                            // The linger is over, or the queue is gone.
+                            _ => break,
+                        }
+                    }
                     Err(_) => break,
                 }
             }
@@ -146,7 +160,7 @@ mod tests {
     async fn jobs_waiting_together_are_answered_in_one_batch_each_with_its_own_answer() {
         let batches_seen = Arc::new(AtomicUsize::new(0));
         let seen = batches_seen.clone();
-        let (batches, workers) = Batches::start(1, 100, move |jobs: Vec<u32>| {
+        let (batches, workers) = Batches::start(1, 100, Duration::ZERO, move |jobs: Vec<u32>| {
             let seen = seen.clone();
             async move {
                 seen.fetch_add(1, Ordering::SeqCst);
@@ -165,6 +179,28 @@ mod tests {
         }
         // The first job may go alone; the rest wait together while it is handled.
         assert!(batches_seen.load(Ordering::SeqCst) <= 3);
+        drop(batches);
+        for worker in workers {
+            worker
+                .await
+                .expect("the worker stops once the queue is gone");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_job_asked_within_the_linger_of_the_first_shares_its_batch() {
+        let (batches, workers) =
+            Batches::start(1, 2, Duration::from_secs(5), |jobs: Vec<u32>| async move {
+                let size = jobs.len();
+                jobs.into_iter().map(|_| size).collect::<Vec<_>>()
+            });
+        let first = {
+            let batches = batches.clone();
+            tokio::spawn(async move { batches.ask(1).await.expect("answered") })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let second = batches.ask(2).await.expect("answered");
+        assert_eq!((first.await.expect("task"), second), (2, 2));
         drop(batches);
         for worker in workers {
             worker

@@ -69,6 +69,13 @@ const MAX_IN_FLIGHT: usize = 250;
 const MOST_IN_A_BATCH: usize = 64;
 /// Batches of each kind in the database at once.
 const BATCH_WORKERS: usize = 2;
+/// How long a look-up or a rendering batch waits after its first message for the others a
+/// claim started with it (they reach it within a millisecond or two of each other).
+const GATHER_FOR: Duration = Duration::from_millis(2);
+/// How long a batch of messages to mark `sent` waits for more: the viewer has the message
+/// already, and at a thousand a second one statement then records about twenty of them
+/// instead of one (sends finish one by one, paced).
+const GATHER_SENT_FOR: Duration = Duration::from_millis(20);
 
 pub struct Dispatcher {
     store: Store,
@@ -356,8 +363,11 @@ impl Dispatcher {
     /// Starts the batch workers the delivery tasks share.
     fn pipelines(self: Arc<Self>) -> (Pipelines, Vec<tokio::task::JoinHandle<()>>) {
         let this = self.clone();
-        let (look_up, mut workers) =
-            Batches::start(BATCH_WORKERS, MOST_IN_A_BATCH, move |jobs: Vec<LookUp>| {
+        let (look_up, mut workers) = Batches::start(
+            BATCH_WORKERS,
+            MOST_IN_A_BATCH,
+            GATHER_FOR,
+            move |jobs: Vec<LookUp>| {
                 let this = this.clone();
                 async move {
                     together_or_one_by_one(&jobs, "looking up recipients", |jobs| {
@@ -365,11 +375,13 @@ impl Dispatcher {
                     })
                     .await
                 }
-            });
+            },
+        );
         let this = self.clone();
         let (render, more) = Batches::start(
             BATCH_WORKERS,
             MOST_IN_A_BATCH,
+            GATHER_FOR,
             move |jobs: Vec<RenderJob>| {
                 let this = this.clone();
                 async move {
@@ -383,6 +395,7 @@ impl Dispatcher {
         let (sent, more) = Batches::start(
             BATCH_WORKERS,
             MOST_IN_A_BATCH,
+            GATHER_SENT_FOR,
             move |batch: Vec<SentRecord>| {
                 let this = this.clone();
                 async move {
