@@ -963,9 +963,16 @@ async fn seed_linked_buyer(tx: &mut encore::store::Conn, i: usize, chat_id: &str
     .await
     .expect("seed an identity");
     if buys {
-        after_broadcast::order_placed(tx, &order_record(i), now, Effects::Silent, now)
-            .await
-            .expect("seed an order");
+        after_broadcast::order_placed(
+            &Config::default(),
+            tx,
+            &order_record(i),
+            now,
+            Effects::Silent,
+            now,
+        )
+        .await
+        .expect("seed an order");
     }
 }
 
@@ -1563,12 +1570,16 @@ async fn analyze(store: &Store, tables: &[&str]) {
 /// The thank-yous of `bench-b`, enqueued as `encore broadcast end` enqueues them; how many.
 async fn thank_buyers(store: &Store, now: chrono::DateTime<Utc>) -> u64 {
     let mut tx = store.begin().await.expect("begin the enqueue");
-    let enqueued =
-        after_broadcast::thank_buyers_after_broadcast(&mut tx, BROADCAST, None, now, now)
-            .await
-            .expect("thank_buyers_after_broadcast failed");
+    let enqueued = thank_buyers_in(&mut tx, now).await;
     tx.commit().await.expect("commit the enqueue");
     enqueued
+}
+
+/// [`after_broadcast::thank_buyers_after_broadcast`] for `bench-b`, inside `tx`.
+async fn thank_buyers_in(tx: &mut encore::store::Conn, now: chrono::DateTime<Utc>) -> u64 {
+    after_broadcast::thank_buyers_after_broadcast(&Config::default(), tx, BROADCAST, None, now, now)
+        .await
+        .expect("thank_buyers_after_broadcast failed")
 }
 
 /// The measured half: open the store, enqueue in one transaction, commit, report.
@@ -1582,10 +1593,7 @@ async fn enqueue_child(db_url: &str, expect: u64) {
     let started = Instant::now();
     let mut tx = store.begin().await.expect("begin the enqueue");
     let flow_started = Instant::now();
-    let enqueued =
-        after_broadcast::thank_buyers_after_broadcast(&mut tx, BROADCAST, None, now, now)
-            .await
-            .expect("thank_buyers_after_broadcast failed");
+    let enqueued = thank_buyers_in(&mut tx, now).await;
     let flow = flow_started.elapsed();
     let commit_started = Instant::now();
     tx.commit().await.expect("commit the enqueue");

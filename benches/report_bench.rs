@@ -134,6 +134,7 @@ async fn seed_history(store: &Store, customers: usize) {
         .await
         .expect("the next live started");
     encore::flows::after_broadcast::thank_buyers_after_broadcast(
+        &encore::config::Config::default(),
         &mut tx,
         BROADCAST,
         Some("Bench live"),

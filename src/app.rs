@@ -27,6 +27,7 @@ use crate::i18n::{I18nError, Texts};
 use crate::outbox::dispatcher::{Dispatcher, DispatcherPass};
 use crate::outbox::render::Renderer;
 use crate::platforms::discord::DiscordAdapter;
+use crate::platforms::kakao::KakaoSender;
 use crate::platforms::telegram::{StoredUpdates, TelegramAdapter, TelegramError};
 use crate::platforms::{Inbox, Messenger};
 use crate::router::Router;
@@ -356,6 +357,10 @@ impl LeaderPart {
             .map(|d| DiscordAdapter::new(d, &ctx.config.limits));
         if let Some(adapter) = &discord {
             messengers.push(Arc::new(adapter.sender()));
+        }
+        // KakaoTalk only sends (notes by phone number); nothing arrives from it.
+        if let Some(kakao) = &ctx.config.kakao {
+            messengers.push(Arc::new(KakaoSender::new(kakao)));
         }
 
         let inbox: Arc<dyn Inbox> = Arc::new(Router::new(ctx.clone()));

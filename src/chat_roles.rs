@@ -89,6 +89,8 @@ impl ChatRoles {
                 .and_then(|d| d.staff_channel_id)
                 .is_some_and(|id| self.is_configured_chat(platform, &id.to_string(), chat_id)),
             Platform::Emulator => chat_id == emulator::STAFF_CHAT,
+            // KakaoTalk has no chats of ours: it only carries notes to a phone.
+            Platform::Kakao => false,
         }
     }
 
@@ -105,7 +107,7 @@ impl ChatRoles {
                     .iter()
                     .any(|id| self.is_configured_chat(platform, &id.to_string(), chat_id))
             }),
-            Platform::Emulator => false,
+            Platform::Emulator | Platform::Kakao => false,
         }
     }
 
@@ -129,7 +131,8 @@ impl ChatRoles {
             .and_then(|d| d.staff_channel_id)
             .map(|id| (Platform::Discord, id.to_string()));
         match platform {
-            Platform::Telegram => telegram.or(discord),
+            // KakaoTalk's notes go one way; nobody there reaches staff through it.
+            Platform::Telegram | Platform::Kakao => telegram.or(discord),
             Platform::Discord => discord.or(telegram),
             Platform::Emulator => Some((Platform::Emulator, emulator::STAFF_CHAT.to_string())),
         }
@@ -160,6 +163,7 @@ impl ChatRoles {
                     .is_ok_and(|id| discord.staff_user_ids.contains(&id))
             }
             Platform::Emulator => incoming.user_id == emulator::STAFF_USER,
+            Platform::Kakao => false,
         }
     }
 }

@@ -394,6 +394,7 @@ fn staff_message(update_id: &str, lang: &str) -> Incoming {
         from_admin: false,
         message_id: None,
         reply_to: None,
+        private_reply_to: None,
         content: IncomingContent::Text(String::new()),
     }
 }
@@ -428,6 +429,7 @@ async fn say(
         from_admin: false,
         message_id: None,
         reply_to: None,
+        private_reply_to: None,
         content,
     };
     crate::router::handle(ctx, &incoming).await?;

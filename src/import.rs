@@ -571,7 +571,7 @@ async fn apply_row(
     crate::ingest::release_waiting(ctx, tx, &format!("customer:{}", order.customer_id), now)
         .await?;
     let new = !orders::order_exists(tx, &order.id).await?;
-    after_broadcast::order_placed(tx, order, row.placed_at, effects, now).await?;
+    after_broadcast::order_placed(&ctx.config, tx, order, row.placed_at, effects, now).await?;
     // The file's status is as of the import, but a file is an export from some earlier
     // moment: it never overwrites a status the shop's events (or staff) set.
     let live = orders::status_set_live(tx, &order.id).await?;
@@ -583,7 +583,7 @@ async fn apply_row(
             delay: None,
             payment_deadline: None,
         };
-        order_notes::status_changed(tx, &change, now, "import", effects, now).await?;
+        order_notes::status_changed(&ctx.config, tx, &change, now, "import", effects, now).await?;
     }
     crate::ingest::release_waiting(ctx, tx, &format!("order:{}", order.id), now).await?;
     crate::flows::vip::recompute_tier(&ctx.config, tx, &order.customer_id, effects, now).await?;

@@ -295,6 +295,7 @@ async fn apply_one(
             let b = &e.broadcast;
             let ended_at = b.ended_at.unwrap_or(event.occurred_at);
             after_broadcast::thank_buyers_after_broadcast(
+                &ctx.config,
                 conn,
                 &b.id,
                 b.title.as_deref(),
@@ -306,7 +307,15 @@ async fn apply_one(
         }
         EventBody::OrderPlaced(e) => {
             let placed_at = e.order.placed_at.unwrap_or(event.occurred_at);
-            after_broadcast::order_placed(conn, &e.order, placed_at, Effects::Notify, now).await?;
+            after_broadcast::order_placed(
+                &ctx.config,
+                conn,
+                &e.order,
+                placed_at,
+                Effects::Notify,
+                now,
+            )
+            .await?;
             vip::recompute_tier(
                 &ctx.config,
                 conn,
@@ -327,8 +336,16 @@ async fn apply_one(
             Ok(Some(format!("order:{}", e.order.id)))
         }
         EventBody::OrderStatusChanged(e) => {
-            order_notes::status_changed(conn, e, event.occurred_at, "event", Effects::Notify, now)
-                .await?;
+            order_notes::status_changed(
+                &ctx.config,
+                conn,
+                e,
+                event.occurred_at,
+                "event",
+                Effects::Notify,
+                now,
+            )
+            .await?;
             if let Some(order) = orders::order(conn, &e.order_id).await? {
                 vip::recompute_tier(&ctx.config, conn, &order.customer_id, Effects::Notify, now)
                     .await?;
@@ -386,9 +403,15 @@ async fn apply_one(
 pub async fn end_broadcast(ctx: &AppContext, broadcast_id: &str) -> Result<u64, StoreError> {
     let now = ctx.clock.now();
     let mut tx = ctx.store.begin().await?;
-    let thanked =
-        after_broadcast::thank_buyers_after_broadcast(&mut tx, broadcast_id, None, now, now)
-            .await?;
+    let thanked = after_broadcast::thank_buyers_after_broadcast(
+        &ctx.config,
+        &mut tx,
+        broadcast_id,
+        None,
+        now,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     ctx.outbox.wake().await;
     Ok(thanked)

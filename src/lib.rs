@@ -25,10 +25,10 @@
 //!
 //! Decisions:
 //! - [`domain`]: plain types and rules (events, orders, message kinds, flows, idempotency keys,
-//!   policy, tiers, moderation, FAQ matching, text normalisation); no I/O.
+//!   policy, tiers, moderation, polls, FAQ matching, text normalisation); no I/O.
 //! - [`flows`]: one file per flow (thank-you, order notes, linking and consent, feedback,
-//!   hand-off, FAQ, community rooms, VIP, journeys, privacy, staff commands). Flows never call a
-//!   platform.
+//!   hand-off, FAQ, community rooms, polls, VIP, journeys, privacy, staff commands). Flows never
+//!   call a platform.
 //!
 //! Delivery:
 //! - [`outbox`]: durable messages, the send-time gate, rendering, pacing and the dispatcher.
@@ -36,7 +36,8 @@
 //!   and posted by their own task with retries.
 //! - [`i18n`]: Fluent texts from `locales/`, Korean particles, per-platform escaping/splitting.
 //! - [`platforms`]: the `Messenger` and `Inbox` ports; Telegram (teloxide), Discord
-//!   (serenity), the local emulator — leaves that decide nothing.
+//!   (serenity), KakaoTalk 알림톡 (SOLAPI's REST API, send only), the local emulator — leaves
+//!   that decide nothing.
 //!
 //! Under everything: [`store`], persistence behind one seam (SQLite). Reports: [`report`],
 //! drawn by [`charts`] (SVG, and PNG with the bundled Korean font); `encore demo`: [`demo`].

@@ -30,6 +30,8 @@ pub struct BroadcastReport {
     pub linked_buyers: i64,
     pub unlinked_buyers: i64,
     pub thank_you: DeliveryCounts,
+    /// The thank-yous again, by the platform each went on (CONTRACT §11).
+    pub by_platform: ByPlatform,
     pub order_notes: OrderNoteCounts,
     pub feedback: FeedbackCounts,
     pub handoffs: HandoffCounts,
@@ -103,6 +105,24 @@ pub struct DeliveryCounts {
     pub blocked: i64,
 }
 
+/// The thank-you counts by platform. A thank-you that went nowhere (no messenger linked, no
+/// KakaoTalk) is in the totals only.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ByPlatform {
+    pub telegram: DeliveryCounts,
+    pub discord: DeliveryCounts,
+    pub kakao: KakaoCounts,
+}
+
+/// KakaoTalk's counts: the thank-you keys, and the thank-yous whose only way was KakaoTalk but
+/// that had no template there (not sent, not in `sent`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct KakaoCounts {
+    #[serde(flatten)]
+    pub delivery: DeliveryCounts,
+    pub no_template: i64,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct OrderNoteCounts {
     pub shipped: i64,
@@ -139,6 +159,16 @@ pub struct PeriodReport {
     /// conversions (an order within 7 days of the send); trust recovery also by cause.
     pub journeys: std::collections::BTreeMap<String, crate::store::journeys::JourneyCounts>,
     pub advertising: AdvertisingCounts,
+    pub polls: PollCounts,
+}
+
+/// Community polls in the period report: polls asked and closed since the date, and the votes
+/// standing in the polls asked since then (one a member; a vote taken back is not counted).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PollCounts {
+    pub asked: i64,
+    pub closed: i64,
+    pub votes: i64,
 }
 
 impl PeriodReport {
@@ -194,7 +224,7 @@ impl PeriodReport {
             }
         }
         let journeys = lines.join("\n");
-        texts.render(
+        let report = texts.render(
             lang,
             "period-report-text",
             &[
@@ -209,7 +239,17 @@ impl PeriodReport {
                 ("refused", self.advertising.refused_without_consent.into()),
                 ("expired", self.advertising.expired.into()),
             ],
-        )
+        )?;
+        let polls = texts.render(
+            lang,
+            "period-report-polls",
+            &[
+                ("asked", self.polls.asked.into()),
+                ("closed", self.polls.closed.into()),
+                ("votes", self.polls.votes.into()),
+            ],
+        )?;
+        Ok(format!("{report}\n{polls}"))
     }
 }
 
@@ -260,6 +300,35 @@ impl BroadcastReport {
             })
             .collect::<Result<Vec<_>, _>>()?
             .join("\n");
+        let platforms = [
+            ("telegram", &self.by_platform.telegram, None),
+            ("discord", &self.by_platform.discord, None),
+            (
+                "kakao",
+                &self.by_platform.kakao.delivery,
+                Some(self.by_platform.kakao.no_template),
+            ),
+        ]
+        .into_iter()
+        .map(|(platform, c, no_template)| {
+            let mut args = vec![
+                ("platform", Arg::from(platform)),
+                ("sent", c.sent.into()),
+                ("delivered", c.delivered.into()),
+                ("failed", c.failed.into()),
+                ("blocked", c.blocked.into()),
+            ];
+            let id = match no_template {
+                Some(n) => {
+                    args.push(("no_template", n.into()));
+                    "report-kakao-line"
+                }
+                None => "report-platform-line",
+            };
+            texts.render(lang, id, &args)
+        })
+        .collect::<Result<Vec<_>, _>>()?
+        .join("\n");
         let title = self
             .title
             .clone()
@@ -276,6 +345,7 @@ impl BroadcastReport {
                 ("delivered", self.thank_you.delivered.into()),
                 ("failed", self.thank_you.failed.into()),
                 ("blocked", self.thank_you.blocked.into()),
+                ("platforms", Arg::from(platforms)),
                 ("shipped", self.order_notes.shipped.into()),
                 ("delayed", self.order_notes.delayed.into()),
                 ("notes_delivered", self.order_notes.delivered.into()),

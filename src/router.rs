@@ -5,7 +5,7 @@
 //! an open ticket (relayed to staff, the bot stays silent); a pending comment after a rating; a
 //! request for a person; an FAQ answer; "I did not find that" with a talk-to-a-person button.
 //! In the staff chat: staff commands, and replies in a ticket's thread. In community rooms:
-//! FAQ answers.
+//! FAQ answers and votes on polls (Telegram's own poll answers come with no chat).
 //!
 //! An update that fails every time is set aside after [`UPDATE_ATTEMPTS`] tries (a dead letter,
 //! `encore deadletters`) and the adapter goes on to the next one: one update that cannot be
@@ -21,7 +21,7 @@ use crate::domain::person_request::{PersonRequest, person_request};
 use crate::flows::conversation::Conversation;
 use crate::flows::handoff::{self, OPEN_TICKET};
 use crate::flows::journeys as journeys_commands;
-use crate::flows::{community, faq, feedback, linking, privacy, staff, vip};
+use crate::flows::{community, faq, feedback, linking, polls, privacy, staff, vip};
 use crate::outbox::Payload;
 use crate::platforms::{Inbox, InboxError, Incoming, IncomingContent};
 use crate::store::dead_letters::{self, DeadLetterId};
@@ -92,6 +92,14 @@ pub async fn handle(ctx: &AppContext, incoming: &Incoming) -> Result<(), StoreEr
             vip::join_requested(&mut conv, &mut tx, invite_link.as_deref()).await?;
         }
         IncomingContent::JoinRequest { .. } => {}
+        IncomingContent::PollAnswer { poll_id, options } => {
+            polls::answered(&mut conv, &mut tx, poll_id, options).await?;
+        }
+        IncomingContent::Button { data }
+            if polls::is_vote(data) && ctx.roles.is_community_room(platform, chat) =>
+        {
+            polls::button_pressed(&mut conv, &mut tx, data).await?;
+        }
         _ if incoming.chat_is_private => viewer(&mut conv, &mut tx).await?,
         _ if ctx.roles.is_staff_chat(platform, chat) => staff_chat(&mut conv, &mut tx).await?,
         _ if ctx.roles.is_community_room(platform, chat) => room(&mut conv, &mut tx).await?,
@@ -150,7 +158,8 @@ async fn viewer(conv: &mut Conversation<'_>, conn: &mut Conn) -> StoreResult<()>
         // Handled before anything else, in `handle`.
         IncomingContent::ChatMoved { .. }
         | IncomingContent::MembersJoined { .. }
-        | IncomingContent::JoinRequest { .. } => return Ok(()),
+        | IncomingContent::JoinRequest { .. }
+        | IncomingContent::PollAnswer { .. } => return Ok(()),
     };
     // 1. A command.
     if let Some((command, args)) = parse_command(&text) {
@@ -368,6 +377,9 @@ fn describe(incoming: &Incoming) -> String {
         IncomingContent::ChatMoved { to } => format!("the group moved to {to}"),
         IncomingContent::MembersJoined { members } => format!("{} joined", members.len()),
         IncomingContent::JoinRequest { .. } => "a join request".to_string(),
+        IncomingContent::PollAnswer { options, .. } => {
+            format!("an answer to a poll ({} options chosen)", options.len())
+        }
     };
     format!(
         "update {} from user {} in chat {}: {content}",

@@ -6,7 +6,8 @@
 //! `X-Encore-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`, the timestamp
 //! within [`MAX_SKEW_SECONDS`] of the receiver's clock.
 //!
-//! This module owns the header names, the HMAC, the tolerance and the constant-time comparisons
+//! This module owns the header names, the HMAC (also the one the KakaoTalk dealer's requests
+//! carry), the tolerance and the constant-time comparisons
 //! (also [`same_secret`], for the secrets that arrive as they are: the admin token, Telegram's
 //! webhook secret token); it does no I/O, reads no clock (callers pass the time) and never logs a
 //! secret or a body.
@@ -52,12 +53,23 @@ impl SignatureProblem {
 /// The [`SIGNATURE_HEADER`] value for a body signed at `timestamp`: what encore sends with an
 /// event out, and what the shop computes for an event in.
 pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
-    let mut mac = HmacSha256::new_from_slice(secret)
+    let timestamp = timestamp.to_string();
+    format!(
+        "sha256={}",
+        hmac_sha256_hex(secret, &[timestamp.as_bytes(), b".", body])
+    )
+}
+
+/// The lower-case hex HMAC-SHA256 of `parts`, one after the other, keyed with `key`: the MAC of
+/// encore's signatures, and of the KakaoTalk dealer's `Authorization` header
+/// (`platforms::kakao`, over date and salt).
+pub fn hmac_sha256_hex(key: &[u8], parts: &[&[u8]]) -> String {
+    let mut mac = HmacSha256::new_from_slice(key)
         .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    for part in parts {
+        mac.update(part);
+    }
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// Checks the two headers' values against the body, at `now_unix`. The comparison is

@@ -168,3 +168,4 @@ dashboard-flow-cart_reminder = Cart reminder
 dashboard-flow-digest = Weekly letter
 dashboard-flow-picks = Next-live alert with a pick
 dashboard-flow-trust_recovery = Win-back by cause
+dashboard-flow-poll = Community polls

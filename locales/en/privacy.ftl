@@ -5,6 +5,10 @@ mydata-profile = ■ About you
 mydata-name = Name: { $name }
 mydata-customer-id = Customer number: { $id }
 mydata-birthday = Birthday: { $birthday }
+mydata-phone = Mobile number (KakaoTalk notices): { $phone }{ $reachable ->
+    [yes] {""}
+   *[no] {" — KakaoTalk refused this number, so nothing is sent there"}
+}
 mydata-tier = Tier: { $tier }
 mydata-none = (none)
 

@@ -12,6 +12,7 @@ staff-report-unknown = Nothing is recorded for broadcast { $broadcast }.
 report-text = 📊 Report for “{ $broadcast }”
     Buyers { $buyers } (linked { $linked }, not linked { $unlinked })
     Thank-you notes: sent { $sent } · delivered { $delivered } · failed { $failed } · blocked { $blocked }
+    { $platforms }
     Order notes: shipped { $shipped } · delayed { $delayed } · delivered { $notes_delivered } · cancelled { $cancelled } · refunded { $refunded }
     Ratings: { $feedback } · mean { $mean } · distribution { $distribution } · comments { $comments }
     Hand-offs: { $opened } opened · { $answered } answered within the promise · { $open } still open
@@ -32,6 +33,11 @@ report-text = 📊 Report for “{ $broadcast }”
     By kind:
     { $kinds }
 report-kind-line = • { $kind }: sent { $sent } · delivered { $delivered } · failed { $failed } · blocked { $blocked }
+report-platform-line = • { $platform ->
+        [telegram] Telegram
+       *[discord] Discord
+    }: sent { $sent } · delivered { $delivered } · failed { $failed } · blocked { $blocked }
+report-kakao-line = • KakaoTalk 알림톡: sent { $sent } · delivered { $delivered } · failed { $failed } · blocked { $blocked } · no template { $no_template }
 
 staff-usage-reply = Usage: /reply TICKET text (or reply to the ticket card)
 staff-usage-close = Usage: /close TICKET

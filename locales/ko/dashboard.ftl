@@ -168,3 +168,4 @@ dashboard-flow-cart_reminder = 장바구니 알림
 dashboard-flow-digest = 주간 소식
 dashboard-flow-picks = 맞춤 추천 라이브 알림
 dashboard-flow-trust_recovery = 다시 찾아 주세요(원인별)
+dashboard-flow-poll = 커뮤니티 투표

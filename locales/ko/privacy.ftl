@@ -5,6 +5,10 @@ mydata-profile = ■ 기본 정보
 mydata-name = 이름: { $name }
 mydata-customer-id = 고객 번호: { $id }
 mydata-birthday = 생일: { $birthday }
+mydata-phone = 휴대폰 번호(카카오톡 알림톡): { $phone }{ $reachable ->
+    [yes] {""}
+   *[no] {" — 카카오톡 수신이 거부된 번호라 알림톡을 보내지 않아요"}
+}
 mydata-tier = 등급: { $tier }
 mydata-none = (없음)
 

@@ -12,6 +12,7 @@ staff-report-unknown = 방송 { $broadcast }에 대한 기록이 없어요.
 report-text = 📊 「{ $broadcast }」 방송 리포트
     구매자 { $buyers }명 (메신저 연결 { $linked }명, 미연결 { $unlinked }명)
     감사 인사: 보냄 { $sent } · 전달됨 { $delivered } · 실패 { $failed } · 차단 { $blocked }
+    { $platforms }
     주문 알림: 출발 { $shipped } · 지연 { $delayed } · 도착 { $notes_delivered } · 취소 { $cancelled } · 환불 { $refunded }
     별점: { $feedback }건 · 평균 { $mean } · 분포 { $distribution } · 의견 { $comments }건
     상담 연결: { $opened }건 · 약속 시간 안에 답변 { $answered }건 · 진행 중 { $open }건
@@ -32,6 +33,11 @@ report-text = 📊 「{ $broadcast }」 방송 리포트
     종류별:
     { $kinds }
 report-kind-line = • { $kind }: 보냄 { $sent } · 전달됨 { $delivered } · 실패 { $failed } · 차단 { $blocked }
+report-platform-line = • { $platform ->
+        [telegram] 텔레그램
+       *[discord] 디스코드
+    }: 보냄 { $sent } · 전달됨 { $delivered } · 실패 { $failed } · 차단 { $blocked }
+report-kakao-line = • 카카오톡 알림톡: 보냄 { $sent } · 전달됨 { $delivered } · 실패 { $failed } · 차단 { $blocked } · 템플릿 없음 { $no_template }
 
 staff-usage-reply = 사용법: /reply 문의번호 내용 (또는 문의 카드에 답장)
 staff-usage-close = 사용법: /close 문의번호

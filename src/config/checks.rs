@@ -1,5 +1,6 @@
 //! Checks that can only be judged once every source has been applied and read: a configured
-//! platform has a token, Telegram's webhook mode has its URL, no limit is raised above the
+//! platform has a token (KakaoTalk: its key, secret, channel and sender, and templates for notes
+//! encore sends), Telegram's webhook mode has its URL, no limit is raised above the
 //! platform's published one, and tiers are listed lowest to highest with names that differ.
 //! Also the secrets `encore serve` refuses (`Config::unsafe_secrets`): other commands and the
 //! demo run without them.
@@ -12,7 +13,8 @@ use secrecy::{ExposeSecret, SecretString};
 use super::env::EnvKeys;
 use super::error::ConfigError;
 use super::platforms::PAID_BROADCAST_PER_SECOND;
-use super::{Config, LimitsConfig, TierConfig};
+use super::{Config, KakaoConfig, LimitsConfig, TierConfig};
+use crate::domain::alimtalk::TEMPLATE_NAMES;
 
 pub(super) fn check(config: &Config, env: &EnvKeys) -> Result<(), ConfigError> {
     let paid_broadcast = config.telegram.as_ref().is_some_and(|t| t.paid_broadcast);
@@ -39,7 +41,67 @@ pub(super) fn check(config: &Config, env: &EnvKeys) -> Result<(), ConfigError> {
             reason: "is required when telegram.mode is \"webhook\": the public https:// URL of this service's POST /telegram/webhook, which Telegram posts updates to".to_string(),
         });
     }
+    if let Some(kakao) = &config.kakao {
+        check_kakao(kakao, env)?;
+    }
     check_tiers(&config.tiers)
+}
+
+/// A configured `[kakao]` names its account, channel and sender, and its templates name notes
+/// encore sends by 알림톡.
+fn check_kakao(kakao: &KakaoConfig, env: &EnvKeys) -> Result<(), ConfigError> {
+    let required = [
+        (
+            "api_key",
+            kakao.api_key.trim().is_empty(),
+            "the API key from the SOLAPI console (API Key 관리)",
+        ),
+        (
+            "api_secret",
+            is_blank(&kakao.api_secret),
+            "the API secret shown with the key in the SOLAPI console",
+        ),
+        (
+            "pf_id",
+            kakao.pf_id.trim().is_empty(),
+            "the shop's Kakao channel id (발신 프로필, KA01PF…) as SOLAPI lists it",
+        ),
+        (
+            "sender",
+            kakao.sender.is_empty(),
+            "the shop's sender number registered at SOLAPI (발신번호), digits only",
+        ),
+    ];
+    for (key, missing, what) in required {
+        if missing {
+            return Err(ConfigError::Invalid {
+                origin: env.origin(&format!("kakao.{key}")),
+                reason: format!(
+                    "is required when [kakao] is configured: {what} (set it in the file or with ENCORE_KAKAO_{})",
+                    key.to_ascii_uppercase()
+                ),
+            });
+        }
+    }
+    for (name, template_id) in &kakao.templates {
+        let origin = super::Origin::File(format!("kakao.templates.{name}"));
+        if !TEMPLATE_NAMES.contains(&name.as_str()) {
+            return Err(ConfigError::Invalid {
+                origin,
+                reason: format!(
+                    "`{name}` is not a note encore sends by 알림톡; use one of: {}",
+                    TEMPLATE_NAMES.join(", ")
+                ),
+            });
+        }
+        if template_id.trim().is_empty() {
+            return Err(ConfigError::Invalid {
+                origin,
+                reason: "must be the approved template's id (KA01TP…), not empty".to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 pub(super) fn is_blank(secret: &SecretString) -> bool {

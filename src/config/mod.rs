@@ -39,7 +39,9 @@ use serde::{Deserialize, Serialize};
 
 pub use checks::MIN_SECRET_CHARS;
 pub use error::{ConfigError, Origin};
-pub use platforms::{DiscordConfig, LimitsConfig, TelegramConfig, TelegramMode};
+pub use platforms::{
+    DiscordConfig, KakaoConfig, KakaoProvider, LimitsConfig, TelegramConfig, TelegramMode,
+};
 pub use policy::{JourneysConfig, ModerationConfig, PolicyConfig, TierConfig};
 pub use sections::{
     ClusterConfig, DatabaseConfig, FaqConfig, HttpConfig, RetentionConfig, SchedulerConfig,
@@ -66,6 +68,8 @@ pub struct Config {
     pub telegram: Option<TelegramConfig>,
     /// `None`: Discord is off.
     pub discord: Option<DiscordConfig>,
+    /// `None`: KakaoTalk 알림톡 is off.
+    pub kakao: Option<KakaoConfig>,
     pub limits: LimitsConfig,
     pub policy: PolicyConfig,
     pub journeys: JourneysConfig,
@@ -86,6 +90,7 @@ impl Default for Config {
             shop: ShopConfig::default(),
             telegram: None,
             discord: None,
+            kakao: None,
             limits: LimitsConfig::default(),
             policy: PolicyConfig::default(),
             journeys: JourneysConfig::default(),
@@ -115,7 +120,7 @@ impl Config {
         build(toml_text, None, env)
     }
 
-    /// The platforms that are on, in a fixed order (`telegram`, `discord`).
+    /// The platforms that are on, in a fixed order (`telegram`, `discord`, `kakao`).
     pub fn platforms(&self) -> Vec<&'static str> {
         let mut on = Vec::new();
         if self.telegram.is_some() {
@@ -124,7 +129,15 @@ impl Config {
         if self.discord.is_some() {
             on.push("discord");
         }
+        if self.kakao.is_some() {
+            on.push("kakao");
+        }
         on
+    }
+
+    /// Whether transactional notes may reach a customer by phone number: KakaoTalk 알림톡 is on.
+    pub fn notes_by_phone(&self) -> bool {
+        self.kakao.is_some()
     }
 }
 

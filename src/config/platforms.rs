@@ -1,13 +1,16 @@
-//! The platform sections: `[telegram]`, `[discord]` (each optional: absent means that platform is
-//! off) and `[limits]`, the platforms' published rate limits, with their defaults.
+//! The platform sections: `[telegram]`, `[discord]`, `[kakao]` (each optional: absent means that
+//! platform is off) and `[limits]`, the platforms' published rate limits, with their defaults.
 //!
-//! A key is one field here. That a configured platform has a token, that webhook mode has its
-//! URL, and that a limit is never raised above its default are checked in `checks.rs`.
+//! A key is one field here. That a configured platform has a token (KakaoTalk: its key, secret,
+//! channel and sender), that webhook mode has its URL, that `[kakao.templates]` names only notes
+//! encore sends, and that a limit is never raised above its default are checked in `checks.rs`.
 
 use secrecy::SecretString;
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use super::rules::{self, AtLeast, ChatId, HttpUrl, Snowflake, TelegramUserId};
+use super::rules::{self, AtLeast, ChatId, HttpUrl, SenderNumber, Snowflake, TelegramUserId};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -117,6 +120,52 @@ impl Default for DiscordConfig {
             community_channel_ids: Vec::new(),
             vip_channel_id: None,
             vip_role_id: None,
+        }
+    }
+}
+
+/// `[kakao]` (CONTRACT §2, §11): KakaoTalk 알림톡 through a dealer's public REST API.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KakaoConfig {
+    pub provider: KakaoProvider,
+    /// Without a trailing `/`.
+    #[serde(deserialize_with = "rules::one::<HttpUrl, _>")]
+    pub api_url: String,
+    /// The dealer's API key (it names the account; the secret proves it).
+    pub api_key: String,
+    #[serde(with = "rules::secret")]
+    pub api_secret: SecretString,
+    /// The shop's Kakao channel, its 발신 프로필 (`pfId`).
+    pub pf_id: String,
+    /// The shop's registered sender number, each message's `from`.
+    #[serde(deserialize_with = "rules::one::<SenderNumber, _>")]
+    pub sender: String,
+    /// encore's note (`thank-you`, `order-delayed`, …) → the approved 알림톡 template's id. A
+    /// note without one is not sent by KakaoTalk (and is counted as `no_template`).
+    pub templates: BTreeMap<String, String>,
+}
+
+/// `kakao.provider`: the dealer encore speaks to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KakaoProvider {
+    /// SOLAPI (solapi.com): HMAC-SHA256 signed, `POST /messages/v4/send-many/detail`.
+    #[default]
+    Solapi,
+}
+
+impl Default for KakaoConfig {
+    /// Everything but the account's own values, which have no default.
+    fn default() -> Self {
+        KakaoConfig {
+            provider: KakaoProvider::Solapi,
+            api_url: "https://api.solapi.com".to_string(),
+            api_key: String::new(),
+            api_secret: SecretString::default(),
+            pf_id: String::new(),
+            sender: String::new(),
+            templates: BTreeMap::new(),
         }
     }
 }

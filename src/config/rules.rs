@@ -200,6 +200,20 @@ rule! {
     }
 }
 
+rule! {
+    /// The shop's registered sender number for KakaoTalk (발신번호): digits only, as the dealer
+    /// takes it for `from`.
+    SenderNumber: String => String, |s| {
+        if (8..=12).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(s)
+        } else {
+            Err(format!(
+                "`{s}` is not a phone number of digits only (8 to 12 of them, no `-`), like 0212345678"
+            ))
+        }
+    }
+}
+
 fn non_empty(s: String) -> Result<String, String> {
     if s.is_empty() {
         return Err("must not be empty".to_string());

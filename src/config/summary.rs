@@ -107,7 +107,7 @@ impl fmt::Display for Shown {
                 let items: Vec<String> = items.iter().map(ToString::to_string).collect();
                 write!(f, "[{}]", items.join(", "))
             }
-            // Not inside a section in today's configuration; shown inline if it ever is.
+            // A table inside a section (`[kakao.templates]`) is shown inline.
             Shown::Table(keys) => {
                 let keys: Vec<String> = keys.iter().map(|(k, v)| format!("{k} = {v}")).collect();
                 write!(f, "{{ {} }}", keys.join(", "))
@@ -208,7 +208,7 @@ impl Serializer for Shower {
     type SerializeTuple = Items;
     type SerializeTupleStruct = Items;
     type SerializeTupleVariant = Impossible<Shown, Unshowable>;
-    type SerializeMap = Impossible<Shown, Unshowable>;
+    type SerializeMap = Entries;
     type SerializeStruct = Fields;
     type SerializeStructVariant = Impossible<Shown, Unshowable>;
 
@@ -314,8 +314,8 @@ impl Serializer for Shower {
     ) -> Result<Self::SerializeTupleVariant, Unshowable> {
         Err(Unshowable(format!("{name} cannot be shown")))
     }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Unshowable> {
-        Err(Unshowable("a map cannot be shown".to_string()))
+    fn serialize_map(self, len: Option<usize>) -> Result<Entries, Unshowable> {
+        Ok(Entries(Vec::with_capacity(len.unwrap_or(0)), None))
     }
     fn serialize_struct(self, _: &'static str, len: usize) -> Result<Fields, Unshowable> {
         Ok(Fields(Vec::with_capacity(len)))
@@ -378,6 +378,34 @@ impl ser::SerializeStruct for Fields {
         value: &T,
     ) -> Result<(), Unshowable> {
         self.0.push((key.to_string(), value.serialize(Shower)?));
+        Ok(())
+    }
+    fn end(self) -> Result<Shown, Unshowable> {
+        Ok(Shown::Table(self.0))
+    }
+}
+
+/// A map's entries (`[kakao.templates]`), shown like a table's keys; the key waiting for its
+/// value is the second field.
+struct Entries(Vec<(String, Shown)>, Option<String>);
+
+impl ser::SerializeMap for Entries {
+    type Ok = Shown;
+    type Error = Unshowable;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Unshowable> {
+        let key = match key.serialize(Shower)? {
+            Shown::Text(text) | Shown::Raw(text) => text,
+            other => other.to_string(),
+        };
+        self.1 = Some(key);
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unshowable> {
+        let key = self
+            .1
+            .take()
+            .ok_or_else(|| Unshowable("a map value came without its key".to_string()))?;
+        self.0.push((key, value.serialize(Shower)?));
         Ok(())
     }
     fn end(self) -> Result<Shown, Unshowable> {

@@ -46,6 +46,18 @@ community_channel_ids = [2]
 vip_channel_id = 5
 vip_role_id = 4
 
+[kakao]                                     # §11; absent = KakaoTalk off
+provider = "solapi"
+api_url = "https://api.solapi.com"
+api_key = "..."
+api_secret = "..."
+pf_id = "KA01PF..."                         # the shop's Kakao channel (발신 프로필)
+sender = "0212345678"                       # the shop's registered number
+[kakao.templates]                           # encore message → approved 알림톡 template id
+thank-you = "KA01TP0001"
+order-shipped = "KA01TP0002"
+order-delayed = "KA01TP0003"
+
 [limits]                                    # the platforms' published limits; lower them, never raise
 telegram_per_second = 30
 telegram_per_chat_per_second = 1
@@ -690,13 +702,14 @@ fn as_env_text(shown: &str) -> String {
 fn the_masked_summary_shows_every_field_of_every_section() {
     let c = Config::from_sources(CONTRACT_EXAMPLE, NO_ENV).unwrap();
     let shown = summary_keys(&c.masked_summary());
-    let sections: [(&str, &[&str]); 13] = [
+    let sections: [(&str, &[&str]); 14] = [
         ("database", layered::field_names::<DatabaseConfig>()),
         ("cluster", layered::field_names::<ClusterConfig>()),
         ("http", layered::field_names::<HttpConfig>()),
         ("shop", layered::field_names::<ShopConfig>()),
         ("telegram", layered::field_names::<TelegramConfig>()),
         ("discord", layered::field_names::<DiscordConfig>()),
+        ("kakao", layered::field_names::<KakaoConfig>()),
         ("limits", layered::field_names::<LimitsConfig>()),
         ("policy", layered::field_names::<PolicyConfig>()),
         ("journeys", layered::field_names::<JourneysConfig>()),
@@ -729,7 +742,11 @@ fn the_masked_summary_shows_every_field_of_every_section() {
 fn every_key_in_the_summary_can_be_set_from_the_environment() {
     let c = Config::from_sources(CONTRACT_EXAMPLE, NO_ENV).unwrap();
     let shown = summary_keys(&c.masked_summary());
-    let settable: Vec<_> = shown.iter().filter(|(s, _, _)| s != "[tiers]").collect();
+    // Lists of tables and maps of notes come from the file only.
+    let settable: Vec<_> = shown
+        .iter()
+        .filter(|(s, k, _)| s != "[tiers]" && !(s == "kakao" && k == "templates"))
+        .collect();
     assert!(settable.len() >= 50, "{settable:?}");
     for (section, key, value) in settable {
         let var = format!("ENCORE_{}_{}", section, key).to_ascii_uppercase();
@@ -739,6 +756,21 @@ fn every_key_in_the_summary_can_be_set_from_the_environment() {
                 format!("ENCORE_{}_TOKEN", section.to_ascii_uppercase()),
                 "t".into(),
             ));
+        }
+        if section == "kakao" {
+            for (required, value) in [
+                ("api_key", "k"),
+                ("api_secret", "s"),
+                ("pf_id", "p"),
+                ("sender", "0212345678"),
+            ] {
+                if key != required {
+                    vars.push((
+                        format!("ENCORE_KAKAO_{}", required.to_ascii_uppercase()),
+                        value.into(),
+                    ));
+                }
+            }
         }
         let loaded = Config::from_sources("", vars.clone())
             .unwrap_or_else(|e| panic!("{var} from {vars:?}: {e}"));
@@ -1025,4 +1057,81 @@ fn the_dashboard_is_on_by_default_and_can_be_switched_off_in_the_file_or_the_env
     assert!(!c.http.dashboard);
     let message = error("[http]\ndashboard = \"sometimes\"\n", &[]);
     assert!(message.contains("http.dashboard"), "{message}");
+}
+
+#[test]
+fn the_contracts_kakao_section_reads_with_its_templates_and_the_secret_masked() {
+    let c = Config::from_sources(CONTRACT_EXAMPLE, NO_ENV).unwrap();
+    let kakao = c.kakao.as_ref().expect("[kakao] is on");
+    assert_eq!(kakao.provider, KakaoProvider::Solapi);
+    assert_eq!(
+        (
+            kakao.api_url.as_str(),
+            kakao.pf_id.as_str(),
+            kakao.sender.as_str()
+        ),
+        ("https://api.solapi.com", "KA01PF...", "0212345678")
+    );
+    assert_eq!(
+        kakao.templates.get("order-delayed").map(String::as_str),
+        Some("KA01TP0003")
+    );
+    assert!(c.notes_by_phone());
+    assert!(c.platforms().contains(&"kakao"));
+    let text = CONTRACT_EXAMPLE.replace(
+        "api_secret = \"...\"",
+        "api_secret = \"solapi-secret-do-not-print\"",
+    );
+    let summary = Config::from_sources(&text, NO_ENV)
+        .unwrap()
+        .masked_summary();
+    assert!(!summary.contains("solapi-secret-do-not-print"), "{summary}");
+    assert!(summary.contains("api_secret = \"********\""), "{summary}");
+    assert!(
+        summary.contains("templates = { order-delayed = \"KA01TP0003\", order-shipped = \"KA01TP0002\", thank-you = \"KA01TP0001\" }"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn a_kakao_section_without_its_account_or_with_an_unknown_note_is_refused_naming_the_key() {
+    let full = "[kakao]\napi_key = \"k\"\napi_secret = \"s\"\npf_id = \"KA01PF1\"\nsender = \"0212345678\"\n";
+    assert!(Config::from_sources(full, NO_ENV).is_ok());
+    let without_secret = full.replace("api_secret = \"s\"\n", "");
+    assert!(
+        error(&without_secret, &[]).starts_with("`kakao.api_secret`: is required when [kakao]"),
+        "{}",
+        error(&without_secret, &[])
+    );
+    assert!(
+        error(&full.replace("pf_id = \"KA01PF1\"\n", ""), &[]).contains("`kakao.pf_id`"),
+        "a missing channel is named"
+    );
+    let dashed = full.replace("0212345678", "02-1234-5678");
+    assert!(
+        error(&dashed, &[]).contains("`kakao.sender`"),
+        "{}",
+        error(&dashed, &[])
+    );
+    let unknown = format!("{full}[kakao.templates]\nvip-code = \"KA01TP9\"\n");
+    let message = error(&unknown, &[]);
+    assert!(
+        message.starts_with("`kakao.templates.vip-code`: `vip-code` is not a note encore sends by 알림톡; use one of: thank-you, order-placed"),
+        "{message}"
+    );
+    assert!(
+        error("[kakao]\nprovider = \"aligo\"\n", &[]).contains("`kakao.provider`"),
+        "only SOLAPI is known"
+    );
+    let warned = Config::from_sources(full, NO_ENV).unwrap().warnings();
+    assert!(
+        warned.iter().any(|w| w.contains("no [kakao.templates]")),
+        "{warned:?}"
+    );
+    assert!(
+        warned
+            .iter()
+            .any(|w| w.starts_with("no messenger is configured") && w.contains("KakaoTalk")),
+        "{warned:?}"
+    );
 }

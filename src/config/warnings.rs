@@ -42,6 +42,15 @@ impl Config {
         if let Some(d) = &self.discord {
             secrets.push(("discord.token", &d.token));
         }
+        if let Some(k) = &self.kakao {
+            secrets.push(("kakao.api_secret", &k.api_secret));
+            if k.templates.is_empty() {
+                warnings.push(
+                    "[kakao] has no [kakao.templates]: no note goes by KakaoTalk; each is counted as no_template (docs/kakao.md lists the templates to register)"
+                        .to_string(),
+                );
+            }
+        }
         for (key, secret) in secrets {
             let value = secret.expose_secret();
             if value.trim() != value {
@@ -52,10 +61,13 @@ impl Config {
         }
 
         if self.telegram.is_none() && self.discord.is_none() {
-            warnings.push(
+            warnings.push(if self.kakao.is_some() {
+                "no messenger is configured (no [telegram] or [discord] section): notes go only by KakaoTalk, to buyers with a phone number, and nobody can link or talk to the bot"
+                    .to_string()
+            } else {
                 "no platform is configured (no [telegram] or [discord] section): encore serve will only run the HTTP API"
-                    .to_string(),
-            );
+                    .to_string()
+            });
         }
         if let Some(t) = &self.telegram {
             if t.staff_chat_id.is_none() {

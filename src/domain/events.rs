@@ -6,6 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+use super::alimtalk::MobileNumber;
 use super::order::OrderStatus;
 
 /// Why an event was refused, naming the field (a dotted path inside the event).
@@ -104,8 +105,27 @@ pub struct CustomerRecord {
     pub locale: Option<String>,
     #[serde(default)]
     pub birthday: Option<String>,
+    /// Boxed: it is the largest part of the largest event, and most records carry none.
     #[serde(default)]
-    pub consent: Option<ConsentRecord>,
+    pub consent: Option<Box<ConsentRecord>>,
+    /// `customer.phone` (CONTRACT §3, used only by §11): absent changes nothing, `null` removes
+    /// the stored number, a string must be a Korean mobile number, digits only.
+    #[serde(default, deserialize_with = "phone_field")]
+    pub phone: Option<Option<MobileNumber>>,
+}
+
+/// `customer.phone` when present: `null`, or a number checked here so the error names the field.
+/// Neither error repeats what was sent: it may be someone's number.
+fn phone_field<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<MobileNumber>>, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Null => Ok(Some(None)),
+        Value::String(text) => MobileNumber::parse(&text)
+            .map(|number| Some(Some(number)))
+            .map_err(serde::de::Error::custom),
+        _ => Err(serde::de::Error::custom(
+            "must be a text of digits (01012345678), or null to remove the number",
+        )),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -784,6 +804,38 @@ mod tests {
         assert!(parse_event(&order(vec![item.clone(); MAX_LIST_ENTRIES])).is_ok());
         let err = parse_event(&order(vec![item; MAX_LIST_ENTRIES + 1])).unwrap_err();
         assert_eq!(err.field, "order.items");
+    }
+
+    #[test]
+    fn a_phone_is_kept_removed_or_refused_naming_the_field() {
+        let customer = |phone: Option<Value>| {
+            let mut customer = json!({"id": "c-1", "name": "민수"});
+            if let Some(phone) = phone {
+                customer["phone"] = phone;
+            }
+            parse_event(&json!({"id": "e-1", "type": "customer.upserted",
+                "occurred_at": "2026-11-20T12:00:00Z", "customer": customer}))
+        };
+        let phone_of = |event: Event| match event.body {
+            EventBody::CustomerUpserted(e) => e.customer.phone,
+            _ => panic!("a customer event"),
+        };
+        let given = phone_of(customer(Some(json!("01012345678"))).unwrap());
+        assert_eq!(
+            given.flatten().map(|n| n.as_str().to_string()),
+            Some("01012345678".to_string())
+        );
+        assert_eq!(phone_of(customer(Some(Value::Null)).unwrap()), Some(None));
+        assert_eq!(phone_of(customer(None).unwrap()), None);
+        for bad in [
+            json!("010-9876-5432"),
+            json!(1098765432),
+            json!("+821098765432"),
+        ] {
+            let err = customer(Some(bad.clone())).unwrap_err();
+            assert_eq!(err.field, "customer.phone", "{bad}");
+            assert!(!err.message.contains("9876"), "{}", err.message);
+        }
     }
 
     #[test]

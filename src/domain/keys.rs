@@ -208,6 +208,25 @@ pub enum IdemKey {
     },
     /// `digest:<ISO week, like 2026-W49>:<customer>`: one weekly letter a week.
     Digest { week: String, customer_id: String },
+    /// `poll:<poll>:<platform>:<room>`: a poll posted in a community room.
+    PollPost {
+        poll: i64,
+        platform: Platform,
+        room: String,
+    },
+    /// `poll-close:<poll>:<platform>:<room>`: the posted poll stopped (Telegram) or its buttons
+    /// taken away (Discord).
+    PollClose {
+        poll: i64,
+        platform: Platform,
+        room: String,
+    },
+    /// `poll-result:<poll>:<platform>:<room>`: a closed poll's result posted in a room.
+    PollResult {
+        poll: i64,
+        platform: Platform,
+        room: String,
+    },
 }
 
 const CHECKIN: &str = "checkin:";
@@ -480,6 +499,28 @@ impl IdemKey {
                     customer_id: customer_id.to_string(),
                 }
             }
+            "poll" | "poll-close" | "poll-result" => {
+                let (poll, rest) = rest.split_once(':')?;
+                let (on, room) = rest.split_once(':')?;
+                let (poll, platform, room) = (poll.parse().ok()?, platform(on)?, room.to_string());
+                match head {
+                    "poll" => IdemKey::PollPost {
+                        poll,
+                        platform,
+                        room,
+                    },
+                    "poll-close" => IdemKey::PollClose {
+                        poll,
+                        platform,
+                        room,
+                    },
+                    _ => IdemKey::PollResult {
+                        poll,
+                        platform,
+                        room,
+                    },
+                }
+            }
             "alert" => {
                 let (stage, rest) = rest.split_once(':')?;
                 let (broadcast_id, customer_id) = rest.split_once(':')?;
@@ -714,6 +755,21 @@ impl fmt::Display for IdemKey {
                 customer_id,
             } => write!(f, "cart:{cart_id}:{customer_id}"),
             IdemKey::Digest { week, customer_id } => write!(f, "digest:{week}:{customer_id}"),
+            IdemKey::PollPost {
+                poll,
+                platform,
+                room,
+            } => write!(f, "poll:{poll}:{platform}:{room}"),
+            IdemKey::PollClose {
+                poll,
+                platform,
+                room,
+            } => write!(f, "poll-close:{poll}:{platform}:{room}"),
+            IdemKey::PollResult {
+                poll,
+                platform,
+                room,
+            } => write!(f, "poll-result:{poll}:{platform}:{room}"),
         }
     }
 }

@@ -108,10 +108,13 @@ pub enum Flow {
     Pick,
     /// A win-back that speaks to why the customer may have left (by cause).
     TrustRecovery,
+    /// Community polls: the poll in each room, its closing and its result (to rooms and the
+    /// staff chat, not to a person).
+    Poll,
 }
 
 impl Flow {
-    pub const ALL: [Flow; 30] = [
+    pub const ALL: [Flow; 31] = [
         Flow::ThankYou,
         Flow::OrderNote,
         Flow::Reply,
@@ -142,6 +145,7 @@ impl Flow {
         Flow::Digest,
         Flow::Pick,
         Flow::TrustRecovery,
+        Flow::Poll,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -176,6 +180,7 @@ impl Flow {
             Flow::Digest => "digest",
             Flow::Pick => "picks",
             Flow::TrustRecovery => "trust_recovery",
+            Flow::Poll => "poll",
         }
     }
 
@@ -200,7 +205,8 @@ impl Flow {
             | Flow::ConsentChanged
             | Flow::ConsentRenotice
             | Flow::Checkin
-            | Flow::WelcomeBack => MessageKind::Transactional,
+            | Flow::WelcomeBack
+            | Flow::Poll => MessageKind::Transactional,
             Flow::Tier
             | Flow::VipCode
             | Flow::VipPost
@@ -321,10 +327,13 @@ pub enum OutboxState {
     /// The request was written but no answer came (timeout, reset): the platform may or may
     /// not have it. Not sent again (docs/delivery.md says which kinds get one more try).
     Unknown,
+    /// Its only way was KakaoTalk, which has no template for it (`[kakao.templates]`): not sent,
+    /// counted as `no_template` (CONTRACT §11).
+    NoTemplate,
 }
 
 impl OutboxState {
-    pub const ALL: [OutboxState; 11] = [
+    pub const ALL: [OutboxState; 12] = [
         OutboxState::Queued,
         OutboxState::Claimed,
         OutboxState::Sending,
@@ -336,6 +345,7 @@ impl OutboxState {
         OutboxState::Refused,
         OutboxState::Expired,
         OutboxState::Unknown,
+        OutboxState::NoTemplate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -351,6 +361,7 @@ impl OutboxState {
             OutboxState::Refused => "refused",
             OutboxState::Expired => "expired",
             OutboxState::Unknown => "unknown",
+            OutboxState::NoTemplate => "no_template",
         }
     }
 }
@@ -405,6 +416,7 @@ mod tests {
             (Flow::Announcement, Transactional),
             (Flow::Moderation, Transactional),
             (Flow::VipRoom, Transactional),
+            (Flow::Poll, Transactional),
             // thank-you to a viewer who watched or chatted but did not buy
             (Flow::EngagedThanks, Advertising),
             // VIP codes, VIP posts, tier congratulations, birthday, win-back, next-live alerts

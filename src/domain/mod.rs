@@ -1,5 +1,6 @@
 //! Plain types and rules: no I/O, no async. Everything here can be tested without a database.
 
+pub mod alimtalk;
 pub mod events;
 pub mod faq;
 pub mod keys;
@@ -11,6 +12,7 @@ pub mod person_request;
 pub mod picks;
 pub mod platform;
 pub mod policy;
+pub mod polls;
 pub mod text;
 pub mod tiers;
 pub mod trust;

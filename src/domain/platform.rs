@@ -12,6 +12,9 @@ pub enum Platform {
     Discord,
     /// The built-in local chat emulator used by `encore demo`.
     Emulator,
+    /// KakaoTalk 알림톡 through a dealer (CONTRACT §11): reaches a customer by phone number,
+    /// one way, transactional notes only.
+    Kakao,
 }
 
 impl Platform {
@@ -20,6 +23,7 @@ impl Platform {
             Platform::Telegram => "telegram",
             Platform::Discord => "discord",
             Platform::Emulator => "emulator",
+            Platform::Kakao => "kakao",
         }
     }
 }
@@ -37,6 +41,7 @@ impl FromStr for Platform {
             "telegram" => Ok(Platform::Telegram),
             "discord" => Ok(Platform::Discord),
             "emulator" => Ok(Platform::Emulator),
+            "kakao" => Ok(Platform::Kakao),
             other => Err(format!("unknown platform `{other}`")),
         }
     }

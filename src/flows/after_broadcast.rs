@@ -4,13 +4,14 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::Effects;
+use crate::config::Config;
 use crate::domain::events::OrderRecord;
 use crate::domain::keys::IdemKey;
 use crate::domain::{Flow, Lane, OutboxState};
 use crate::outbox::{self, Envelope, Payload, Recipient, payload_json};
-use crate::store::orders;
 use crate::store::outbox as rows;
 use crate::store::{Conn, StoreResult};
+use crate::store::{customers, orders};
 
 /// How far back a newly linked viewer's missed thank-yous go (CONTRACT §4).
 pub const MISSED_NOTES_DAYS: i64 = 14;
@@ -36,9 +37,11 @@ fn thank_you(broadcast_id: &str, customer_id: &str, lane: Lane) -> Envelope {
     }
 }
 
-/// `broadcast.ended`, `encore broadcast end`, `/ended`: records the end and thanks every linked
-/// buyer once. A second end thanks nobody twice. Returns how many thank-yous were enqueued.
+/// `broadcast.ended`, `encore broadcast end`, `/ended`: records the end and thanks every buyer a
+/// note can reach once — linked, or with a phone number when KakaoTalk is on. A second end
+/// thanks nobody twice. Returns how many thank-yous were enqueued.
 pub async fn thank_buyers_after_broadcast(
+    config: &Config,
     conn: &mut Conn,
     broadcast_id: &str,
     title: Option<&str>,
@@ -50,12 +53,21 @@ pub async fn thank_buyers_after_broadcast(
     let payload = payload_json(&Payload::ThankYou {
         broadcast_id: broadcast_id.to_string(),
     });
-    rows::enqueue_thank_yous(conn, broadcast_id, &payload, Lane::Bulk.as_i64(), now).await
+    rows::enqueue_thank_yous(
+        conn,
+        broadcast_id,
+        &payload,
+        Lane::Bulk.as_i64(),
+        config.notes_by_phone(),
+        now,
+    )
+    .await
 }
 
 /// `order.placed` (and imported orders): stores the order; if its broadcast already ended, the
 /// buyer is thanked right away — or, if they were thanked already, gets a short order note.
 pub async fn order_placed(
+    config: &Config,
     conn: &mut Conn,
     order: &OrderRecord,
     placed_at: DateTime<Utc>,
@@ -67,7 +79,11 @@ pub async fn order_placed(
         return Ok(());
     };
     orders::upsert_broadcast(conn, broadcast_id, None, None, None, now).await?;
-    if !new || effects == Effects::Silent || !is_linked(conn, &order.customer_id).await? {
+    if !new
+        || effects == Effects::Silent
+        || !customers::reachable_for_notes(conn, &order.customer_id, config.notes_by_phone())
+            .await?
+    {
         return Ok(());
     }
     let ended = orders::broadcast(conn, broadcast_id)
@@ -91,9 +107,9 @@ pub async fn order_placed(
         // Not rendered yet (rendering and `sending` are one transaction in the dispatcher): it
         // will name this order.
         Some(OutboxState::Queued | OutboxState::Claimed) => {}
-        // Nothing was sent (nothing to thank for then, or no messenger linked then): now there
-        // is, so the same thank-you goes out after all.
-        Some(OutboxState::Cancelled | OutboxState::Unreachable) => {
+        // Nothing was sent (nothing to thank for then, no messenger linked then, or no
+        // KakaoTalk template then): now there may be, so the same thank-you goes out after all.
+        Some(OutboxState::Cancelled | OutboxState::Unreachable | OutboxState::NoTemplate) => {
             rows::requeue_unsent(conn, &key, now).await?;
         }
         // Thanked already: a short note instead of a second thank-you.
@@ -121,21 +137,15 @@ pub async fn send_missed_thank_yous(
     let since = now - Duration::days(MISSED_NOTES_DAYS);
     let mut enqueued = 0;
     for broadcast_id in orders::recent_broadcasts_of_customer(conn, customer_id, since).await? {
-        if outbox::enqueue(
-            conn,
-            thank_you(&broadcast_id, customer_id, Lane::Interactive),
-            now,
-        )
-        .await?
+        let envelope = thank_you(&broadcast_id, customer_id, Lane::Interactive);
+        let key = envelope.key.clone();
+        // One that found no way then (no KakaoTalk template for a buyer who gave only a
+        // number) goes now, to the account just linked.
+        if outbox::enqueue(conn, envelope, now).await?
+            || rows::requeue_unsent(conn, &key, now).await?
         {
             enqueued += 1;
         }
     }
     Ok(enqueued)
-}
-
-async fn is_linked(conn: &mut Conn, customer_id: &str) -> StoreResult<bool> {
-    Ok(!crate::store::customers::identities_of(conn, customer_id)
-        .await?
-        .is_empty())
 }

@@ -46,22 +46,45 @@ impl<'a> Conversation<'a> {
         customer_id: Option<&str>,
         payload: Payload,
     ) -> StoreResult<()> {
-        self.replies += 1;
-        let incoming = self.incoming;
         let to = match customer_id {
             Some(id) => Recipient::Customer(id.to_string()),
             None => Recipient::Chat {
-                platform: incoming.platform,
-                chat_id: incoming.chat_id.clone(),
+                platform: self.incoming.platform,
+                chat_id: self.incoming.chat_id.clone(),
             },
         };
+        self.enqueue_reply(conn, to, payload).await
+    }
+
+    /// A reply only the person who did this sees, where the platform has such a place (a
+    /// Discord button press: an ephemeral answer); elsewhere nothing is sent.
+    pub async fn reply_privately(&mut self, conn: &mut Conn, payload: Payload) -> StoreResult<()> {
+        let Some(chat_id) = self.incoming.private_reply_to.clone() else {
+            return Ok(());
+        };
+        let to = Recipient::Chat {
+            platform: self.incoming.platform,
+            chat_id,
+        };
+        self.enqueue_reply(conn, to, payload).await
+    }
+
+    async fn enqueue_reply(
+        &mut self,
+        conn: &mut Conn,
+        to: Recipient,
+        payload: Payload,
+    ) -> StoreResult<()> {
+        self.replies += 1;
+        let incoming = self.incoming;
         // A chat with no customer behind it is answered in the platform's language.
-        let payload =
-            if customer_id.is_none() && matches!(&payload, Payload::Text { lang: None, .. }) {
-                payload.in_lang(self.platform_lang())
-            } else {
-                payload
-            };
+        let payload = if matches!(to, Recipient::Chat { .. })
+            && matches!(&payload, Payload::Text { lang: None, .. })
+        {
+            payload.in_lang(self.platform_lang())
+        } else {
+            payload
+        };
         let envelope = Envelope {
             key: IdemKey::Reply {
                 platform: incoming.platform,

@@ -10,7 +10,8 @@ use crate::outbox::{self, Envelope, Payload, Recipient};
 use crate::store::customers::{self, ConsentEntry, ConsentPurpose};
 use crate::store::{Conn, StoreResult};
 
-/// `customer.upserted`: stores the customer; a consent object is applied only if it is newer
+/// `customer.upserted`: stores the customer (and their phone number, when the record names one:
+/// a new number clears KakaoTalk's refusal of the old); a consent object is applied only if it is newer
 /// than what is stored, so a viewer's later `/stop` is never undone by an older shop record.
 /// A marketing withdrawal cancels queued advertising as `/stop` does; only a real change of
 /// the decision is confirmed to the viewer.
@@ -29,6 +30,9 @@ pub async fn customer_upserted(
         now,
     )
     .await?;
+    if let Some(phone) = &record.phone {
+        customers::set_phone(conn, &record.id, phone.as_ref()).await?;
+    }
     let Some(consent) = &record.consent else {
         return Ok(());
     };

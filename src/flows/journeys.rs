@@ -36,9 +36,6 @@ pub const ALERTS_ON: &str = "alerts:on";
 #[derive(Debug, Clone, PartialEq)]
 pub struct DueJourney {
     pub customer_id: String,
-    /// The `[journeys]` key.
-    pub journey: &'static str,
-    pub kind: &'static str,
     pub language: &'static str,
     /// When it goes out: now, or when the send window opens.
     pub due_at: DateTime<Utc>,
@@ -51,6 +48,17 @@ pub struct DueJourney {
     pub expires_at: Option<DateTime<Utc>>,
     /// A trust-recovery win-back's cause (`general` for none), for the period report.
     pub cause: Option<&'static str>,
+}
+
+impl DueJourney {
+    /// The `[journeys]` key.
+    pub fn journey(&self) -> &'static str {
+        self.flow.journey_key().unwrap_or_default()
+    }
+
+    pub fn kind(&self) -> &'static str {
+        self.flow.kind().as_str()
+    }
 }
 
 /// The time-driven journey steps due at `at` (check-in, birthday, win-back), not yet written.
@@ -69,8 +77,6 @@ pub async fn due(
         for delivered in stored::delivered_without_checkin(conn, cutoff).await? {
             due.push(DueJourney {
                 customer_id: delivered.customer_id.clone(),
-                journey: "checkin",
-                kind: Flow::Checkin.kind().as_str(),
                 language: "",
                 due_at: goes_at,
                 key: IdemKey::Checkin {
@@ -106,8 +112,6 @@ pub async fn due(
             let (id, variant) = variant_of(texts, "journey-birthday", &customer_id);
             due.push(DueJourney {
                 customer_id,
-                journey: "birthday",
-                kind: Flow::Birthday.kind().as_str(),
                 language: "",
                 due_at: goes_at,
                 key,
@@ -148,8 +152,6 @@ pub async fn due(
             };
             due.push(DueJourney {
                 customer_id,
-                journey: step.flow_journey(),
-                kind: step.flow.kind().as_str(),
                 language: "",
                 due_at: goes_at,
                 key,
@@ -181,12 +183,6 @@ struct WinbackStep {
     payload: Payload,
     variant: Option<&'static str>,
     cause: Option<&'static str>,
-}
-
-impl WinbackStep {
-    fn flow_journey(&self) -> &'static str {
-        self.flow.journey_key().unwrap_or("winback")
-    }
 }
 
 /// The win-back as it was before trust recovery: it speaks of the last order's category.
@@ -276,8 +272,6 @@ async fn cart_reminders_due(
         let others = names.len().saturating_sub(CART_ITEMS_NAMED) as i64;
         due.push(DueJourney {
             customer_id: cart.customer_id,
-            journey: "cart_reminder",
-            kind: Flow::CartReminder.kind().as_str(),
             language: "",
             due_at: goes_at,
             key,
@@ -356,8 +350,6 @@ async fn digests_due(
                 customer_id: customer_id.clone(),
             },
             customer_id,
-            journey: "digest",
-            kind: Flow::Digest.kind().as_str(),
             language: lang.code(),
             due_at: goes_at,
             flow: Flow::Digest,
@@ -420,9 +412,9 @@ pub async fn preview(ctx: &AppContext, at: DateTime<Utc>) -> StoreResult<Vec<Pre
         .await?
         .into_iter()
         .map(|step| PreviewEntry {
+            journey: step.journey(),
+            kind: step.kind(),
             customer_id: step.customer_id,
-            journey: step.journey,
-            kind: step.kind,
             language: step.language,
             due_at: step.due_at,
         })
@@ -680,7 +672,8 @@ pub async fn next_live_alerts(
     alert: LiveAlert<'_>,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
-    if !config.journeys.next_live_alerts {
+    let journeys = &config.journeys;
+    if !journeys.next_live_alerts && !journeys.picks {
         return Ok(());
     }
     let (broadcast_id, stage, payload, expires_at) = match alert {
@@ -719,8 +712,14 @@ pub async fn next_live_alerts(
     if expires_at <= now {
         return Ok(());
     }
-    let subscribers = stored::alert_subscribers(conn).await?;
-    let picks = match (&alert, config.journeys.picks) {
+    // Picks and plain alerts are switched separately: with `next_live_alerts` off, only the
+    // alerts that name a pick go out.
+    let subscribers = if journeys.next_live_alerts {
+        stored::alert_subscribers(conn).await?
+    } else {
+        Vec::new()
+    };
+    let picks = match (&alert, journeys.picks) {
         (LiveAlert::Scheduled { lineup, .. }, true) if !lineup.is_empty() => {
             picks_for_lineup(conn, lineup).await?
         }

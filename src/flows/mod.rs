@@ -11,6 +11,7 @@ pub mod handoff;
 pub mod journeys;
 pub mod linking;
 pub mod order_notes;
+pub mod polls;
 pub mod privacy;
 pub mod staff;
 pub mod vip;

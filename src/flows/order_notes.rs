@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::Effects;
+use crate::config::Config;
 use crate::domain::events::{Delay, OrderStatusChanged};
 use crate::domain::keys::IdemKey;
 use crate::domain::{Flow, Lane, OrderStatus};
@@ -41,6 +42,7 @@ pub fn note(
 /// `order.status_changed`: applies the status if it is newer than the stored one and, when the
 /// buyer should hear about it, enqueues the note. Returns whether the status was applied.
 pub async fn status_changed(
+    config: &Config,
     conn: &mut Conn,
     change: &OrderStatusChanged,
     occurred_at: DateTime<Utc>,
@@ -58,11 +60,15 @@ pub async fn status_changed(
     let Some(order) = orders::order(conn, &change.order_id).await? else {
         return Ok(true);
     };
-    if crate::store::customers::identities_of(conn, &order.customer_id)
-        .await?
-        .is_empty()
+    if !crate::store::customers::reachable_for_notes(
+        conn,
+        &order.customer_id,
+        config.notes_by_phone(),
+    )
+    .await?
     {
-        // Not linked: the viewer sees the order's state in the thank-you when they link.
+        // Not linked (and no number KakaoTalk takes): the viewer sees the order's state in the
+        // thank-you when they link.
         return Ok(true);
     }
     // Only a delay names its date: a second delay with a new date is a new note.
@@ -90,6 +96,7 @@ pub async fn status_changed(
 /// Staff `/delay BROADCAST DATE reason…`: every open order of the broadcast becomes delayed
 /// with that reason and date, and its buyer gets the delay note. Returns how many orders.
 pub async fn delay_broadcast_orders(
+    config: &Config,
     conn: &mut Conn,
     broadcast_id: &str,
     new_eta: NaiveDate,
@@ -108,7 +115,7 @@ pub async fn delay_broadcast_orders(
             }),
             payment_deadline: None,
         };
-        status_changed(conn, &change, now, "staff", Effects::Notify, now).await?;
+        status_changed(config, conn, &change, now, "staff", Effects::Notify, now).await?;
     }
     Ok(open.len())
 }

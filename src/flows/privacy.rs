@@ -271,6 +271,11 @@ pub fn record_json(record: &StoredRecord, language: Lang) -> Value {
             "language": language.code(),
             "birthday": customer.birthday,
             "tier": record.tier,
+            "phone": record.phone.as_ref().map(|p| json!({
+                "number": p.number,
+                "reachable": p.reachable(),
+                "unreachable_since": p.unreachable_at.map(|at| at.to_rfc3339()),
+            })),
         },
         "identities": record.identities.iter().map(|i| json!({
             "platform": i.platform.as_str(),

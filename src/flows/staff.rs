@@ -13,7 +13,7 @@ use crate::outbox::Payload;
 use crate::store::{Conn, StoreResult};
 
 /// The staff commands (CONTRACT §4).
-pub const STAFF_COMMANDS: [&str; 10] = [
+pub const STAFF_COMMANDS: [&str; 12] = [
     "ended",
     "delay",
     "report",
@@ -24,6 +24,8 @@ pub const STAFF_COMMANDS: [&str; 10] = [
     "vippost",
     "unmute",
     "changed",
+    "poll",
+    "pollclose",
 ];
 
 pub fn is_staff_command(command: &str) -> bool {
@@ -50,8 +52,15 @@ pub async fn run(
                     .reply_to_staff(conn, Payload::text("staff-usage-ended"))
                     .await;
             };
-            let thanked =
-                thank_buyers_after_broadcast(conn, broadcast_id, None, conv.now, conv.now).await?;
+            let thanked = thank_buyers_after_broadcast(
+                &conv.ctx.config,
+                conn,
+                broadcast_id,
+                None,
+                conv.now,
+                conv.now,
+            )
+            .await?;
             conv.reply_to_staff(
                 conn,
                 Payload::text("staff-ended")
@@ -72,7 +81,15 @@ pub async fn run(
                     .reply_to_staff(conn, Payload::text("staff-usage-delay"))
                     .await;
             };
-            let count = delay_broadcast_orders(conn, broadcast_id, date, &reason, conv.now).await?;
+            let count = delay_broadcast_orders(
+                &conv.ctx.config,
+                conn,
+                broadcast_id,
+                date,
+                &reason,
+                conv.now,
+            )
+            .await?;
             conv.reply_to_staff(
                 conn,
                 Payload::text("staff-delayed")
@@ -136,8 +153,13 @@ pub async fn run(
         "vippost" => super::vip::post(conv, conn, args).await,
         "unmute" => super::community::unmute(conv, conn, args).await,
         "changed" => {
-            let cause = words.next().and_then(|c| c.parse::<Cause>().ok());
-            let note = words.collect::<Vec<_>>().join(" ");
+            // The note keeps the lines staff wrote it in; only the cause is a word.
+            let (cause, note) = args
+                .trim_start()
+                .split_once(char::is_whitespace)
+                .map_or((args.trim(), ""), |(cause, note)| (cause, note.trim()));
+            let cause = cause.parse::<Cause>().ok();
+            let note = note.to_string();
             let (Some(cause), false) = (cause, note.is_empty()) else {
                 return conv
                     .reply_to_staff(conn, Payload::text("staff-usage-changed"))
@@ -163,6 +185,8 @@ pub async fn run(
             )
             .await
         }
+        "poll" => super::polls::ask(conv, conn, args).await,
+        "pollclose" => super::polls::close(conv, conn, args).await,
         _ => Ok(()),
     }
 }

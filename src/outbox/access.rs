@@ -140,7 +140,7 @@ pub async fn vip_room_access(
             };
             make_link(store, messenger, channel, &name, customer_id, now).await
         }
-        Platform::Emulator => Ok(RoomAccess::NoRoom),
+        Platform::Emulator | Platform::Kakao => Ok(RoomAccess::NoRoom),
     }
 }
 
@@ -200,6 +200,6 @@ pub async fn in_vip_room(
                 .await?
                 .is_some_and(|a| a.granted_at.is_some()))
         }
-        Platform::Emulator => Ok(false),
+        Platform::Emulator | Platform::Kakao => Ok(false),
     }
 }

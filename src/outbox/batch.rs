@@ -17,8 +17,10 @@
 //!    global slot before it goes on the wire (`pacing.rs`); a batch never sends anything.
 //! 4. A batch whose database work fails as a whole is done again job by job
 //!    ([`together_or_one_by_one`]), so one job's fault never holds back the others.
+//! 5. The KakaoTalk client (`platforms::kakao`) uses one too: the notes handed to it while its
+//!    previous request was on the wire go to the dealer together, in one `send-many` request.
 //!
-//! This module owns the queueing only; what a batch does is the dispatcher's.
+//! This module owns the queueing only; what a batch does is its user's.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,7 +32,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use crate::store::StoreError;
 
 /// A queue of jobs answered in batches by workers.
-pub(super) struct Batches<J, R> {
+pub(crate) struct Batches<J, R> {
     jobs: mpsc::UnboundedSender<(J, oneshot::Sender<R>)>,
 }
 
@@ -44,14 +46,14 @@ impl<J, R> Clone for Batches<J, R> {
 
 /// The queue went away (the dispatcher is stopping): the job was not done.
 #[derive(Debug)]
-pub(super) struct Gone;
+pub(crate) struct Gone;
 
 impl<J: Send + 'static, R: Send + 'static> Batches<J, R> {
     /// Starts `workers` workers, each answering up to `max` jobs at a time with `handle`, which
     /// returns one answer per job in the jobs' order; a batch waits up to `linger` after its
     /// first job for more. They stop once every `Batches` handle is dropped and the queue is
     /// empty.
-    pub(super) fn start<F, Fut>(
+    pub(crate) fn start<F, Fut>(
         workers: usize,
         max: usize,
         linger: Duration,
@@ -73,7 +75,7 @@ impl<J: Send + 'static, R: Send + 'static> Batches<J, R> {
     }
 
     /// Queues `job` and waits for its answer.
-    pub(super) async fn ask(&self, job: J) -> Result<R, Gone> {
+    pub(crate) async fn ask(&self, job: J) -> Result<R, Gone> {
         let (answer, answered) = oneshot::channel();
         self.jobs.send((job, answer)).map_err(|_| Gone)?;
         answered.await.map_err(|_| Gone)

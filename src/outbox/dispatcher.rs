@@ -18,7 +18,11 @@
 //!    what the platform accepted is marked `sent` in one statement.
 //! 4. A 429 pauses the platform for `retry_after` and puts the message back with that delay;
 //!    5xx and time-outs back off exponentially, then dead-letter with the reason; a block marks
-//!    the viewer unreachable on that platform and is not retried.
+//!    the viewer unreachable on that platform (on KakaoTalk: the number) and is not retried
+//!    there.
+//! 9. Routing a message to a customer: their most recently used reachable linked account; with
+//!    none, a platform that reaches them by phone (KakaoTalk), for a transactional note it has
+//!    a template for (`no_template` otherwise); else the message ends `unreachable`.
 //! 5. On shutdown it claims nothing more, lets sends on the wire finish, and puts messages
 //!    still waiting for their turn back in the queue.
 //! 6. Once the platform accepted a part, recording it is retried until it is stored (backoff,
@@ -53,7 +57,9 @@ use crate::config::{Config, PolicyConfig};
 use crate::domain::Lane;
 use crate::domain::policy::{AdFacts, Gate, advertising_gate, journey_window};
 use crate::domain::{Lang, MessageKind, OutboxState, Platform};
-use crate::platforms::{ActionDone, ChatAction, Delivered, Messenger, OutgoingMessage, SendError};
+use crate::platforms::{
+    ActionDone, ChatAction, Delivered, Messenger, OutgoingMessage, Reach, SendError,
+};
 use crate::store::customers::{self, Customer, Identity, Recipient};
 use crate::store::outbox::{self as rows, Claim, Claimant, ClaimedMessage, SentRecord};
 use crate::store::{Store, StoreError};
@@ -139,6 +145,24 @@ struct Found {
     /// `None`: the customer is unknown or forgotten.
     recipient: Option<Recipient>,
     ad_facts: Option<AdFacts>,
+}
+
+/// Why a message cannot go anywhere: how it ends, in words, and the platform it was meant for
+/// when there was one (a KakaoTalk note without a template counts there).
+struct NoRoute {
+    state: OutboxState,
+    reason: String,
+    platform: Option<Platform>,
+}
+
+impl NoRoute {
+    fn new(state: OutboxState, reason: impl Into<String>) -> NoRoute {
+        NoRoute {
+            state,
+            reason: reason.into(),
+            platform: None,
+        }
+    }
 }
 
 enum Outcome {
@@ -497,12 +521,20 @@ impl Dispatcher {
         };
         let route = match self.route(message, &payload, found) {
             Ok(route) => route,
-            Err((state, reason)) => {
-                rows::finish_unsent(&self.store, &message.claim, state, &reason, None).await?;
+            Err(NoRoute {
+                state,
+                reason,
+                platform,
+            }) => {
+                let platform = platform.map(Platform::as_str);
+                rows::finish_unsent(&self.store, &message.claim, state, &reason, platform).await?;
                 return Ok(Outcome::Sent);
             }
         };
-        if matches!(payload, Payload::Act { .. } | Payload::Pin { .. }) {
+        if matches!(
+            payload,
+            Payload::Act { .. } | Payload::Pin { .. } | Payload::ClosePoll { .. }
+        ) {
             return self.perform(message, &payload, &route).await;
         }
         if let Some(outcome) = self.advertising_gate(message, &route).await? {
@@ -665,6 +697,20 @@ impl Dispatcher {
                         })
                         .await;
                     }
+                    // Where a poll went, and its native id, which the poll's answers name.
+                    if let (Payload::Poll { poll }, Some(_)) = (&payload, &part.poll) {
+                        let post = crate::store::polls::Post {
+                            number: *poll,
+                            platform,
+                            chat_id: &route.chat_id,
+                            message_id: &delivered.message_id,
+                            platform_poll_id: delivered.poll_id.as_deref(),
+                        };
+                        self.until_stored(message.id, "where the poll was posted", || {
+                            crate::store::polls::record_post(&self.store, &post, self.clock.now())
+                        })
+                        .await;
+                    }
                     last_id = Some(delivered.message_id);
                 }
                 Err(err) => {
@@ -706,20 +752,20 @@ impl Dispatcher {
     }
 
     /// Chooses the platform and chat, for a message to a customer from what the look-up
-    /// `found`. `Err((state, reason))` when the message cannot go anywhere.
+    /// `found`. `Err` when the message cannot go anywhere.
     fn route(
         &self,
         message: &ClaimedMessage,
         payload: &Payload,
         found: Option<Found>,
-    ) -> Result<Route, (OutboxState, String)> {
+    ) -> Result<Route, NoRoute> {
         if let (Some(platform), Some(chat_id)) = (&message.target_platform, &message.target_chat) {
             let Some(messenger) = platform
                 .parse::<Platform>()
                 .ok()
                 .and_then(|p| self.messengers.get(&p))
             else {
-                return Err((
+                return Err(NoRoute::new(
                     OutboxState::Failed,
                     format!("platform {platform} is not configured"),
                 ));
@@ -741,29 +787,36 @@ impl Dispatcher {
             });
         }
         if message.customer_id.is_none() {
-            return Err((OutboxState::Failed, "message has no recipient".to_string()));
+            return Err(NoRoute::new(
+                OutboxState::Failed,
+                "message has no recipient",
+            ));
         }
         let Some(Found {
-            recipient:
-                Some(Recipient {
-                    customer,
-                    identities,
-                }),
+            recipient: Some(recipient),
             ad_facts,
         }) = found
         else {
-            return Err((
+            return Err(NoRoute::new(
                 OutboxState::Unreachable,
-                "the customer is unknown or forgotten".to_string(),
+                "the customer is unknown or forgotten",
             ));
         };
         // The most recently used platform that is reachable and configured (CONTRACT §6).
-        let chosen: Option<(&Identity, &Arc<dyn Messenger>)> = identities
+        let chosen: Option<(&Identity, &Arc<dyn Messenger>)> = recipient
+            .identities
             .iter()
             .filter(|i| i.unreachable_at.is_none())
             .find_map(|i| self.messengers.get(&i.platform).map(|m| (i, m)));
         let Some((identity, messenger)) = chosen else {
-            let (state, reason) = if identities.iter().any(|i| i.unreachable_at.is_some()) {
+            if let Some(by_phone) = self.by_phone(message.kind, payload, &recipient) {
+                return by_phone;
+            }
+            let (state, reason) = if recipient
+                .identities
+                .iter()
+                .any(|i| i.unreachable_at.is_some())
+            {
                 (
                     OutboxState::Blocked,
                     "the viewer blocked the bot on every linked platform",
@@ -774,22 +827,22 @@ impl Dispatcher {
                     "the customer has no linked messenger on a configured platform",
                 )
             };
-            return Err((state, reason.to_string()));
+            return Err(NoRoute::new(state, reason));
         };
-        let lang = customers::language_of(&customer, Some(identity), self.default_lang);
+        let lang = customers::language_of(&recipient.customer, Some(identity), self.default_lang);
         Ok(Route {
             messenger: messenger.clone(),
             chat_id: identity.chat_id.clone(),
             user_id: Some(identity.user_id.clone()),
-            customer: Some(customer),
+            customer: Some(recipient.customer),
             lang,
             ad_facts,
         })
     }
 
-    /// The customers of a batch of deliveries starting now, their identities and, for
-    /// advertising, the send gate's facts: a few queries for the whole batch. One answer per
-    /// job, in order.
+    /// The customers of a batch of deliveries starting now, their identities and phones and,
+    /// for advertising, the send gate's facts: a few queries for the whole batch. One answer
+    /// per job, in order.
     async fn look_up(&self, jobs: &[LookUp]) -> Result<Vec<Found>, StoreError> {
         let mut conn = self.store.conn().await?;
         let mut ids: Vec<&str> = jobs.iter().map(|job| job.customer_id.as_str()).collect();
@@ -810,6 +863,72 @@ impl Dispatcher {
                 ad_facts: job.advertising.and_then(|_| ad_facts.next()),
             })
             .collect())
+    }
+
+    /// Whether the customer, now that a platform refused them, can still be reached: a linked
+    /// account on another configured platform, or their phone ([`Dispatcher::by_phone`]).
+    async fn reachable_elsewhere(
+        &self,
+        conn: &mut crate::store::Conn,
+        message: &ClaimedMessage,
+        customer_id: &str,
+    ) -> Result<bool, StoreError> {
+        let recipients = customers::recipients(conn, &[customer_id]).await?;
+        let Some(recipient) = recipients.get(customer_id) else {
+            return Ok(false);
+        };
+        let linked = recipient
+            .identities
+            .iter()
+            .any(|i| i.unreachable_at.is_none() && self.messengers.contains_key(&i.platform));
+        let by_phone = serde_json::from_str::<Payload>(&message.payload)
+            .ok()
+            .and_then(|payload| self.by_phone(message.kind, &payload, recipient));
+        Ok(linked || matches!(by_phone, Some(Ok(_))))
+    }
+
+    /// The way to a customer with no reachable linked account: a platform that reaches them by
+    /// phone number (KakaoTalk 알림톡, CONTRACT §11), for a transactional note it has a template
+    /// for, to a number it has not refused. `None` when there is no such platform, the message
+    /// is not such a note, or the customer gave no number. The templates are in the shop's
+    /// language, so the variables are too.
+    fn by_phone(
+        &self,
+        kind: MessageKind,
+        payload: &Payload,
+        recipient: &Recipient,
+    ) -> Option<Result<Route, NoRoute>> {
+        let messenger = self
+            .messengers
+            .values()
+            .find(|m| m.reach() == Reach::PhoneNumber)?;
+        let note = payload
+            .note_name()
+            .filter(|_| kind == MessageKind::Transactional)?;
+        let phone = recipient.phone.as_ref()?;
+        let platform = messenger.platform();
+        if !phone.reachable() {
+            return Some(Err(NoRoute {
+                state: OutboxState::Blocked,
+                reason: format!("{platform} refused the customer's number"),
+                platform: Some(platform),
+            }));
+        }
+        if !messenger.carries(&note) {
+            return Some(Err(NoRoute {
+                state: OutboxState::NoTemplate,
+                reason: format!("{platform} has no template for `{note}`"),
+                platform: Some(platform),
+            }));
+        }
+        Some(Ok(Route {
+            messenger: messenger.clone(),
+            chat_id: phone.number.clone(),
+            customer: Some(recipient.customer.clone()),
+            user_id: None,
+            lang: self.default_lang,
+            ad_facts: None,
+        }))
     }
 
     /// Advertising to a person passes the gate again as it goes out (DESIGN invariant 5):
@@ -927,17 +1046,20 @@ impl Dispatcher {
         let platform = route.messenger.platform();
         let action = match payload {
             Payload::Act { action } => action.clone(),
-            Payload::Pin { key } => {
+            // Done to an earlier message of ours, found by its key: it went out first.
+            Payload::Pin { key } | Payload::ClosePoll { key } => {
                 let mut conn = self.store.conn().await?;
-                match rows::platform_id_of(&mut conn, key).await? {
-                    Some(message_id) => ChatAction::Pin { message_id },
-                    None => {
-                        drop(conn);
+                let sent = rows::platform_id_of(&mut conn, key).await?;
+                drop(conn);
+                match (sent, payload) {
+                    (Some(message_id), Payload::Pin { .. }) => ChatAction::Pin { message_id },
+                    (Some(message_id), _) => ChatAction::ClosePoll { message_id },
+                    (None, _) => {
                         rows::finish_unsent(
                             &self.store,
                             &message.claim,
                             OutboxState::Cancelled,
-                            "the message to pin was not sent",
+                            "the message it is about was not sent",
                             None,
                         )
                         .await?;
@@ -1056,13 +1178,10 @@ impl Dispatcher {
                     let mut conn = self.store.conn().await?;
                     customers::mark_unreachable(&mut conn, platform, chat_id, now).await?;
                     match &message.customer_id {
-                        Some(customer) => customers::identities_of(&mut conn, customer)
-                            .await?
-                            .iter()
-                            .any(|i| {
-                                i.unreachable_at.is_none()
-                                    && self.messengers.contains_key(&i.platform)
-                            }),
+                        Some(customer) => {
+                            self.reachable_elsewhere(&mut conn, message, customer)
+                                .await?
+                        }
                         None => false,
                     }
                 };

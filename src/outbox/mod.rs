@@ -5,7 +5,7 @@
 //! message says is rendered when it is sent, from the payload's references to current state.
 
 pub mod access;
-mod batch;
+pub(crate) mod batch;
 pub mod dispatcher;
 pub mod gate;
 pub mod mydata;
@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use crate::cluster::{Role, RoleCell};
+use crate::domain::alimtalk;
 use crate::domain::keys::IdemKey;
 use crate::domain::{Flow, Lane, Lang, MessageKind, Platform};
 use crate::platforms::ChatAction;
@@ -74,6 +75,14 @@ pub enum Payload {
     /// it — both read from the store as it goes out, so words and picture agree. The picture
     /// is made at send time, never stored in the outbox.
     Report { broadcast_id: String },
+    /// A community poll in a room, written when it goes out (nothing once it is closed):
+    /// Telegram's own poll, elsewhere its question with a vote button per option.
+    Poll { poll: i64 },
+    /// A closed poll's result: each option with its votes, from every platform together.
+    PollResult { poll: i64 },
+    /// Close the poll posted in this chat by an earlier message, by that message's idempotency
+    /// key (sent first: messages to one chat keep their order).
+    ClosePoll { key: String },
 }
 
 /// Which message a reply answers.
@@ -136,6 +145,16 @@ impl ButtonSpec {
 }
 
 impl Payload {
+    /// The note's name where a platform knows notes by name (`[kakao.templates]`): `thank-you`,
+    /// `order-<status>`. `None` for every other message: those never go by KakaoTalk.
+    pub fn note_name(&self) -> Option<String> {
+        match self {
+            Payload::ThankYou { .. } => Some(alimtalk::THANK_YOU.to_string()),
+            Payload::OrderNote { status, .. } => Some(alimtalk::order_note_name(status)),
+            _ => None,
+        }
+    }
+
     pub fn text(id: &str) -> Payload {
         Payload::Text {
             id: id.to_string(),

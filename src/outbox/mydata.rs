@@ -52,6 +52,18 @@ impl MyDataText<'_> {
         if let Some(birthday) = &customer.birthday {
             lines.push(self.t("mydata-birthday", &[("birthday", birthday.as_str().into())])?);
         }
+        if let Some(phone) = &record.phone {
+            lines.push(self.t(
+                "mydata-phone",
+                &[
+                    ("phone", phone.number.as_str().into()),
+                    (
+                        "reachable",
+                        if phone.reachable() { "yes" } else { "no" }.into(),
+                    ),
+                ],
+            )?);
+        }
         if let Some(tier) = &record.tier {
             lines.push(self.t("mydata-tier", &[("tier", tier.as_str().into())])?);
         }

@@ -1,7 +1,7 @@
 //! Turns a payload into words at send time, from the current state of the store (DESIGN
 //! invariant 4): a thank-you queued an hour ago names the order's status now.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
@@ -14,13 +14,18 @@ pub const RATE_THANK_YOU: &str = "rate";
 pub const RATE_CHECKIN: &str = "rate-checkin";
 use super::access::RoomAccess;
 use crate::config::Config;
+use crate::domain::alimtalk;
+use crate::domain::polls::VoteButton;
 use crate::domain::{Lang, OrderStatus, Platform};
 use crate::i18n::{Arg, I18nError, Texts};
-use crate::platforms::{Attachment, Button, OutgoingMessage};
+use crate::platforms::{Attachment, Button, NativePoll, OutgoingMessage, TemplateMessage};
 use crate::store::customers::Customer;
 use crate::store::orders::{self, Order};
 use crate::store::{Conn, StoreError};
-use crate::store::{rooms, vip};
+use crate::store::{polls, rooms, vip};
+
+/// Why a thank-you says nothing.
+const NOTHING_TO_THANK_FOR: &str = "every order of this broadcast was cancelled or refunded";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -167,6 +172,10 @@ impl Renderer {
         what: &Rendering<'_>,
         facts: &Facts,
     ) -> Result<Rendered, RenderError> {
+        // KakaoTalk carries approved templates only, filled with variables (never advertising).
+        if what.platform == Platform::Kakao {
+            return self.as_template(what, facts);
+        }
         let rendered = self.body(conn, what, facts).await?;
         match rendered {
             Rendered::Send(message) if what.advertising => {
@@ -252,7 +261,7 @@ impl Renderer {
                     buttons,
                     reply_to,
                     photo: photo.clone(),
-                    attachment: None,
+                    ..OutgoingMessage::default()
                 }))
             }
             Payload::Welcome => {
@@ -391,7 +400,9 @@ impl Renderer {
                 }))
             }
             Payload::Report { broadcast_id } => self.report(conn, broadcast_id, lang).await,
-            Payload::Act { .. } | Payload::Pin { .. } => {
+            Payload::Poll { poll } => self.poll(conn, *poll, lang).await,
+            Payload::PollResult { poll } => self.poll_result(conn, *poll, lang).await,
+            Payload::Act { .. } | Payload::Pin { .. } | Payload::ClosePoll { .. } => {
                 Err(RenderError::BadPayload("a chat action has no words".into()))
             }
         }
@@ -447,6 +458,125 @@ impl Renderer {
             attachment,
             ..OutgoingMessage::default()
         }))
+    }
+
+    /// A poll for a room: the native poll, and for platforms without one its question, the
+    /// options numbered and a button per option (at most five in a row, as Discord allows).
+    async fn poll(
+        &self,
+        conn: &mut Conn,
+        number: i64,
+        lang: Lang,
+    ) -> Result<Rendered, RenderError> {
+        let Some(poll) = polls::poll(conn, number).await? else {
+            return Ok(Rendered::Nothing(format!("poll {number} is not known")));
+        };
+        if poll.closed_at.is_some() {
+            return Ok(Rendered::Nothing(format!(
+                "poll {number} was closed before it was posted"
+            )));
+        }
+        let options = self.numbered_lines(
+            lang,
+            "poll-post-option",
+            poll.options
+                .iter()
+                .map(|option| vec![("option", option.as_str().into())])
+                .collect(),
+        )?;
+        let text = self.texts.render(
+            lang,
+            "poll-post",
+            &[
+                ("poll", number.to_string().into()),
+                ("question", poll.question.as_str().into()),
+                ("options", options.into()),
+            ],
+        )?;
+        let buttons = poll
+            .options
+            .iter()
+            .enumerate()
+            .map(|(option, label)| Button {
+                label: label.clone(),
+                data: VoteButton {
+                    poll: number,
+                    option,
+                }
+                .data(),
+            })
+            .collect::<Vec<_>>()
+            .chunks(5)
+            .map(<[Button]>::to_vec)
+            .collect();
+        Ok(Rendered::Send(OutgoingMessage {
+            text,
+            buttons,
+            poll: Some(NativePoll {
+                question: poll.question,
+                options: poll.options,
+            }),
+            ..OutgoingMessage::default()
+        }))
+    }
+
+    /// A closed poll's result, counted as it goes out (a closed poll takes no more votes).
+    async fn poll_result(
+        &self,
+        conn: &mut Conn,
+        number: i64,
+        lang: Lang,
+    ) -> Result<Rendered, RenderError> {
+        let Some(poll) = polls::poll(conn, number).await? else {
+            return Ok(Rendered::Nothing(format!("poll {number} is not known")));
+        };
+        let votes = polls::tally(conn, number, poll.options.len()).await?;
+        let (rows, total) = crate::domain::polls::results(&poll.options, &votes);
+        let lines = self.numbered_lines(
+            lang,
+            "poll-result-line",
+            rows.iter()
+                .map(|row| {
+                    vec![
+                        ("option", row.option.as_str().into()),
+                        ("votes", row.votes.into()),
+                        ("percent", row.percent.into()),
+                    ]
+                })
+                .collect(),
+        )?;
+        let text = self.texts.render(
+            lang,
+            "poll-result",
+            &[
+                ("poll", number.to_string().into()),
+                ("question", poll.question.as_str().into()),
+                ("lines", lines.into()),
+                ("total", total.into()),
+            ],
+        )?;
+        Ok(Rendered::Send(OutgoingMessage {
+            text,
+            ..OutgoingMessage::default()
+        }))
+    }
+
+    /// One line per item from the text `id`, numbered from 1 (`n`), with the item's arguments.
+    fn numbered_lines(
+        &self,
+        lang: Lang,
+        id: &str,
+        items: Vec<Vec<(&str, Arg)>>,
+    ) -> Result<String, I18nError> {
+        let lines = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut args)| {
+                args.push(("n", (i as i64 + 1).into()));
+                self.texts.render(lang, id, &args)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(lines.join("\n"))
     }
 
     /// How a VIP gets into the room, in words.
@@ -550,14 +680,15 @@ impl Renderer {
             .collect()
     }
 
-    fn thank_you(
+    /// What a thank-you names: the buyer's orders in the broadcast that still count, and the
+    /// broadcast's title, from the batch's facts. `None` when every order was cancelled or
+    /// refunded.
+    fn thanked_for<'f>(
         &self,
-        facts: &Facts,
-        message_id: i64,
+        facts: &'f Facts,
         customer: &Customer,
         broadcast_id: &str,
-        lang: Lang,
-    ) -> Result<Rendered, RenderError> {
+    ) -> Option<(Vec<&'f Order>, String)> {
         let bought: Vec<&Order> = facts
             .bought
             .get(&(customer.id.clone(), broadcast_id.to_string()))
@@ -566,9 +697,7 @@ impl Renderer {
             .filter(|o| o.status.counts_as_purchase())
             .collect();
         if bought.is_empty() {
-            return Ok(Rendered::Nothing(
-                "every order of this broadcast was cancelled or refunded".into(),
-            ));
+            return None;
         }
         let title = facts
             .titles
@@ -576,6 +705,20 @@ impl Renderer {
             .cloned()
             .flatten()
             .unwrap_or_else(|| broadcast_id.to_string());
+        Some((bought, title))
+    }
+
+    fn thank_you(
+        &self,
+        facts: &Facts,
+        message_id: i64,
+        customer: &Customer,
+        broadcast_id: &str,
+        lang: Lang,
+    ) -> Result<Rendered, RenderError> {
+        let Some((bought, title)) = self.thanked_for(facts, customer, broadcast_id) else {
+            return Ok(Rendered::Nothing(NOTHING_TO_THANK_FOR.into()));
+        };
         let t = &self.texts;
         let mut lines = vec![t.render(
             lang,
@@ -607,6 +750,91 @@ impl Renderer {
                 lang,
                 &rating_buttons(&format!("{RATE_THANK_YOU}:{message_id}")),
             )?,
+            ..OutgoingMessage::default()
+        }))
+    }
+
+    /// A note as KakaoTalk carries it (CONTRACT §11): encore's name for it and exactly the
+    /// `#{…}` variables its approved template has (`alimtalk::variables_of`), written from the
+    /// same facts as the chat message, in the language of the templates (the shop's).
+    fn as_template(&self, what: &Rendering<'_>, facts: &Facts) -> Result<Rendered, RenderError> {
+        let customer = what.customer.ok_or_else(|| {
+            RenderError::BadPayload("a note by KakaoTalk needs a customer".into())
+        })?;
+        let (t, lang) = (&self.texts, what.lang);
+        let mut values: BTreeMap<&str, String> = BTreeMap::new();
+        values.insert(
+            "name",
+            t.render(
+                lang,
+                "alimtalk-name",
+                &[("name", customer.name.as_str().into())],
+            )?,
+        );
+        let name = match what.payload {
+            Payload::ThankYou { broadcast_id } => {
+                let Some((bought, title)) = self.thanked_for(facts, customer, broadcast_id) else {
+                    return Ok(Rendered::Nothing(NOTHING_TO_THANK_FOR.into()));
+                };
+                let items = bought
+                    .iter()
+                    .map(|o| self.items_summary(o, lang))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let statuses = bought
+                    .iter()
+                    .map(|o| self.status_phrase(o, lang))
+                    .collect::<Result<Vec<_>, _>>()?;
+                values.insert("broadcast", title);
+                values.insert(
+                    "items",
+                    items.join(&t.render(lang, "alimtalk-items-separator", &[])?),
+                );
+                values.insert(
+                    "status",
+                    statuses.join(&t.render(lang, "alimtalk-status-separator", &[])?),
+                );
+                alimtalk::THANK_YOU.to_string()
+            }
+            Payload::OrderNote { order_id, status } => {
+                let Some(order) = facts.orders.get(order_id) else {
+                    return Ok(Rendered::Nothing(format!("order {order_id} is gone")));
+                };
+                values.insert("order", order.id.clone());
+                values.insert("items", self.items_summary(order, lang)?);
+                values.insert(
+                    "total",
+                    t.render(lang, "alimtalk-amount", &[("total", order.total.into())])?,
+                );
+                values.insert(
+                    "carrier",
+                    order.tracking_carrier.clone().unwrap_or_default(),
+                );
+                values.insert(
+                    "tracking",
+                    order.tracking_number.clone().unwrap_or_default(),
+                );
+                values.insert("reason", order.delay_reason.clone().unwrap_or_default());
+                values.insert(
+                    "date",
+                    order
+                        .delay_eta
+                        .map(|d| format_date(d, lang))
+                        .unwrap_or_default(),
+                );
+                alimtalk::order_note_name(status)
+            }
+            _ => {
+                return Err(RenderError::BadPayload(
+                    "only the thank-you and order notes go by KakaoTalk".into(),
+                ));
+            }
+        };
+        let variables = alimtalk::variables_of(&name)
+            .iter()
+            .map(|v| (v.to_string(), values.get(v).cloned().unwrap_or_default()))
+            .collect();
+        Ok(Rendered::Send(OutgoingMessage {
+            template: Some(Box::new(TemplateMessage { name, variables })),
             ..OutgoingMessage::default()
         }))
     }

@@ -7,7 +7,9 @@
 //! serenity's `Http`: serenity keeps neither a 429's `retry_after` nor the `X-RateLimit-*`
 //! headers when its own limiter is off (and its limiter releases every waiting request at once
 //! when a window resets), while our dispatcher needs both to pace. Chat actions (timeouts,
-//! deletions, pins, invites, roles, member look-ups) go the same way, for the same reason.
+//! deletions, pins, invites, roles, member look-ups, closing a poll) go the same way, for the
+//! same reason, and so does a private answer to a button press (an ephemeral follow-up,
+//! `POST /webhooks/{application}/{token}`, to the chat [`Incoming::private_reply_to`] names).
 //!
 //! [`Incoming::from_admin`] is always false on Discord: knowing it needs the guild's roles and
 //! owner, which serenity keeps only with its `cache` feature, and that is off in this build.
@@ -44,6 +46,50 @@ const UNKNOWN_MEMBER: i64 = 10007;
 const UNKNOWN_USER: i64 = 10013;
 /// A join link lives a week and admits one person.
 const INVITE_MAX_AGE_SECONDS: u64 = 7 * 24 * 3600;
+/// How the chat id of a private answer to an interaction begins ([`Incoming::private_reply_to`]);
+/// the interaction's id follows.
+const INTERACTION_CHAT: &str = "interaction:";
+/// How long Discord accepts follow-ups with an interaction's token.
+const INTERACTION_TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
+/// Ephemeral: only the member who pressed the button sees the message.
+const EPHEMERAL: u64 = 64;
+
+/// Button presses whose member may still be answered privately: the interaction's id → its
+/// application and token. Kept in memory only, for the token's 15 minutes: a token is a
+/// credential, so it never goes into the store; after a restart such an answer cannot be sent.
+#[derive(Clone, Default)]
+struct Interactions {
+    open: Arc<std::sync::Mutex<std::collections::HashMap<String, OpenInteraction>>>,
+}
+
+struct OpenInteraction {
+    application_id: String,
+    token: SecretString,
+    received: std::time::Instant,
+}
+
+impl Interactions {
+    fn remember(&self, id: String, application_id: String, token: String) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.retain(|_, i| i.received.elapsed() < INTERACTION_TOKEN_LIFETIME);
+        open.insert(
+            id,
+            OpenInteraction {
+                application_id,
+                token: SecretString::from(token),
+                received: std::time::Instant::now(),
+            },
+        );
+    }
+
+    /// The follow-up route of a live interaction (`webhooks/{application}/{token}`).
+    fn follow_up_path(&self, id: &str) -> Option<String> {
+        let open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        open.get(id)
+            .filter(|i| i.received.elapsed() < INTERACTION_TOKEN_LIFETIME)
+            .map(|i| format!("webhooks/{}/{}", i.application_id, i.token.expose_secret()))
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DiscordError {
@@ -76,6 +122,7 @@ pub struct DiscordAdapter {
     limits: PlatformLimits,
     dm_opens: Arc<DefaultDirectRateLimiter>,
     client: reqwest::Client,
+    interactions: Interactions,
 }
 
 /// The sending half, handed to the dispatcher.
@@ -85,6 +132,8 @@ pub struct DiscordSender {
     api_url: String,
     limits: PlatformLimits,
     client: reqwest::Client,
+    /// Shared with the gateway half, which remembers the button presses.
+    interactions: Interactions,
 }
 
 impl DiscordAdapter {
@@ -99,6 +148,7 @@ impl DiscordAdapter {
             limits: limits_from(limits),
             dm_opens: Arc::new(RateLimiter::direct(quota)),
             client: reqwest::Client::new(),
+            interactions: Interactions::default(),
         }
     }
 
@@ -108,6 +158,7 @@ impl DiscordAdapter {
             api_url: self.api_url.clone(),
             limits: self.limits,
             client: self.client.clone(),
+            interactions: self.interactions.clone(),
         }
     }
 
@@ -130,6 +181,7 @@ impl DiscordAdapter {
             texts,
             default_locale,
             dm_opens: self.dm_opens.clone(),
+            interactions: self.interactions.clone(),
         };
         let mut client = serenity::client::ClientBuilder::new_with_http(http, intents())
             .event_handler(handler)
@@ -152,6 +204,7 @@ struct Handler {
     texts: Arc<Texts>,
     default_locale: Lang,
     dm_opens: Arc<DefaultDirectRateLimiter>,
+    interactions: Interactions,
 }
 
 /// The viewer commands of CONTRACT §4, registered globally and usable in DMs.
@@ -244,6 +297,7 @@ impl EventHandler for Handler {
                 .as_ref()
                 .and_then(|r| r.message_id)
                 .map(|id| id.to_string()),
+            private_reply_to: None,
             content: match message.attachments.iter().find(|a| {
                 a.content_type
                     .as_deref()
@@ -343,6 +397,7 @@ impl Handler {
             from_admin: false,
             message_id: None,
             reply_to: None,
+            private_reply_to: None,
             content: IncomingContent::Text(text),
         };
         route(self.inbox.as_ref(), &incoming).await;
@@ -355,6 +410,12 @@ impl Handler {
         {
             tracing::warn!(error = %err, "acknowledging a button press failed");
         }
+        let interaction = component.id.to_string();
+        self.interactions.remember(
+            interaction.clone(),
+            component.application_id.to_string(),
+            component.token.clone(),
+        );
         let incoming = Incoming {
             platform: Platform::Discord,
             update_id: format!("interaction:{}", component.id),
@@ -368,11 +429,12 @@ impl Handler {
                     .clone()
                     .unwrap_or_else(|| component.user.name.clone()),
             ),
-            user_lang: None,
+            user_lang: Some(component.locale.clone()),
             sent_as_chat: false,
             from_admin: false,
             message_id: None,
             reply_to: None,
+            private_reply_to: Some(format!("{INTERACTION_CHAT}{interaction}")),
             content: IncomingContent::Button {
                 data: component.data.custom_id.clone(),
             },
@@ -435,6 +497,7 @@ pub fn member_joined(member: &GuildMember) -> Option<Incoming> {
         from_admin: false,
         message_id: None,
         reply_to: None,
+        private_reply_to: None,
         content: IncomingContent::MembersJoined {
             members: vec![Member {
                 user_id: member.user.id.to_string(),
@@ -561,15 +624,10 @@ impl DiscordSender {
             (Some(body), None) => request = request.json(&body),
             (None, _) => {}
         }
-        let response = request.send().await.map_err(|e| {
-            // A connection that never opened carried nothing; after that, Discord may
-            // have acted on the request without our hearing back.
-            if e.is_connect() {
-                SendError::Transient(format!("network: {e}"))
-            } else {
-                SendError::Unknown(format!("network: {e}"))
-            }
-        })?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| SendError::unanswered(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
         let body: Value = response.json().await.unwrap_or(Value::Null);
@@ -635,6 +693,14 @@ impl DiscordSender {
                 format!("guilds/{chat}/members/{}", snowflake(user_id, "user")?),
                 None,
             ),
+            ChatAction::ClosePoll { message_id } => (
+                Method::PATCH,
+                format!(
+                    "channels/{chat}/messages/{}",
+                    snowflake(message_id, "message")?
+                ),
+                Some(json!({ "components": [] })),
+            ),
             ChatAction::ApproveJoin { .. } | ChatAction::DeclineJoin { .. } => {
                 return Err(SendError::Permanent(
                     "Discord has no join requests to answer".to_string(),
@@ -657,8 +723,9 @@ impl DiscordSender {
                     "Discord made an invite without a code".to_string(),
                 )),
             },
-            // Already gone: a retry after a lost answer is not a failure.
-            ChatAction::Delete { .. }
+            // Already gone: a retry after a lost answer is not a failure (nor is a poll whose
+            // message was removed: nobody can vote there any more).
+            ChatAction::Delete { .. } | ChatAction::ClosePoll { .. }
                 if answer.status.as_u16() == 404 && answer.code() == Some(UNKNOWN_MESSAGE) =>
             {
                 Ok(ActionDone::Done)
@@ -691,7 +758,9 @@ impl DiscordSender {
                         .iter()
                         .enumerate()
                         .map(|(i, b)| {
-                            json!({"type": 2, "style": if i == 0 { 1 } else { 2 }, "label": b.label, "custom_id": b.data})
+                            // The first choice is the suggested one, except in a poll.
+                            let style = if i == 0 && part.poll.is_none() { 1 } else { 2 };
+                            json!({"type": 2, "style": style, "label": button_label(&b.label), "custom_id": b.data})
                         })
                         .collect();
                     json!({"type": 1, "components": buttons})
@@ -727,11 +796,24 @@ impl Messenger for DiscordSender {
         part: &'a Part,
     ) -> BoxFuture<'a, Result<Delivered, SendError>> {
         Box::pin(async move {
+            let path = match chat_id.strip_prefix(INTERACTION_CHAT) {
+                // A private answer: an ephemeral follow-up to the member's button press.
+                Some(interaction) => self.interactions.follow_up_path(interaction).ok_or_else(|| {
+                    SendError::Permanent(
+                        "the button press can no longer be answered (its token lasts 15 minutes and is kept in memory only)".to_string(),
+                    )
+                })?,
+                None => format!("channels/{chat_id}/messages"),
+            };
+            let mut body = Self::body(part);
+            if chat_id.starts_with(INTERACTION_CHAT) {
+                body["flags"] = json!(EPHEMERAL);
+            }
             let answer = self
                 .call_with(
                     reqwest::Method::POST,
-                    &format!("channels/{chat_id}/messages"),
-                    Some(Self::body(part)),
+                    &path,
+                    Some(body),
                     part.attachment.as_ref(),
                 )
                 .await?;
@@ -745,6 +827,7 @@ impl Messenger for DiscordSender {
                 let mut delivered = Delivered {
                     message_id: id,
                     slow_down: None,
+                    poll_id: None,
                 };
                 // The route's bucket is empty: wait for it to refill before the next send there.
                 if headers
@@ -773,7 +856,7 @@ impl Messenger for DiscordSender {
     /// Every action but join requests (Telegram's). `chat_id` is the guild for `Mute`,
     /// `Unmute`, `GrantRole` and `IsMember`, the channel for the rest. `CreateJoinLink` makes a
     /// one-use invite valid for a week (Discord invites have no name). A `Delete` of a message
-    /// that is already gone is done.
+    /// that is already gone is done; `ClosePoll` takes the vote buttons off the poll's message.
     fn act<'a>(
         &'a self,
         chat_id: &'a str,
@@ -781,6 +864,18 @@ impl Messenger for DiscordSender {
     ) -> BoxFuture<'a, Result<ActionDone, SendError>> {
         Box::pin(self.run_action(chat_id, action))
     }
+}
+
+/// Discord shows at most 80 characters on a button (a poll option may have 100: the message's
+/// text names it whole).
+fn button_label(label: &str) -> String {
+    const MOST: usize = 80;
+    if label.chars().count() <= MOST {
+        return label.to_string();
+    }
+    let mut cut: String = label.chars().take(MOST - 1).collect();
+    cut.push('…');
+    cut
 }
 
 fn header_seconds(headers: &reqwest::header::HeaderMap, name: &str) -> Option<Duration> {
@@ -832,6 +927,35 @@ mod tests {
         );
         assert_eq!(body["allowed_mentions"], json!({"parse": []}));
         assert_eq!(body["message_reference"]["message_id"], json!("99"));
+    }
+
+    #[test]
+    fn poll_buttons_are_all_alike_and_long_options_are_cut_to_discords_80_characters() {
+        let long = "가".repeat(100);
+        let part = Part {
+            text: "📊 투표 #1".into(),
+            buttons: vec![vec![
+                Button {
+                    label: "코트".into(),
+                    data: "poll:1:0".into(),
+                },
+                Button {
+                    label: long.clone(),
+                    data: "poll:1:1".into(),
+                },
+            ]],
+            poll: Some(crate::platforms::NativePoll {
+                question: "q".into(),
+                options: vec!["코트".into(), long],
+            }),
+            ..Part::default()
+        };
+        let body = DiscordSender::body(&part);
+        let row = &body["components"][0]["components"];
+        assert_eq!(row[0]["style"], json!(2), "no option is suggested");
+        let label = row[1]["label"].as_str().unwrap();
+        assert_eq!(label.chars().count(), 80);
+        assert!(label.ends_with('…'));
     }
 
     #[test]

@@ -87,6 +87,7 @@ impl Messenger for Emulator {
             Ok(Delivered {
                 message_id: id.to_string(),
                 slow_down: None,
+                poll_id: None,
             })
         })
     }

@@ -1,13 +1,16 @@
 //! The edge where encore meets messengers. Each adapter turns platform updates into
 //! [`Incoming`] values for the [`Inbox`] it was handed and sends prepared message parts; it never
 //! decides what to send. Adapters are leaves: they import neither the router, the wiring nor any
-//! flow. Only `telegram.rs` knows teloxide, only `discord.rs` serenity.
+//! flow. Only `telegram.rs` knows teloxide, only `discord.rs` serenity, only `kakao.rs` the
+//! KakaoTalk dealer's API.
 
 pub mod discord;
 pub mod emulator;
+pub mod kakao;
 pub mod rights;
 pub mod telegram;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -28,6 +31,30 @@ pub struct OutgoingMessage {
     /// A picture made for this message (the report's charts), uploaded with it and shown
     /// under its text.
     pub attachment: Option<Attachment>,
+    /// A poll: sent as a native poll where the platform has them (Telegram); elsewhere the
+    /// text and the buttons stand for it.
+    pub poll: Option<NativePoll>,
+    /// The message as a pre-approved template and its variables, for a platform that carries
+    /// nothing else (KakaoTalk 알림톡); the text and buttons are then not sent. Boxed: most
+    /// messages have none.
+    pub template: Option<Box<TemplateMessage>>,
+}
+
+/// A poll as a platform's own poll shows it: the question and the options in order, plain
+/// text (no markup), within Telegram's bounds (`domain::polls`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NativePoll {
+    pub question: String,
+    pub options: Vec<String>,
+}
+
+/// A note as a template the platform approved beforehand: encore's name for it (`thank-you`,
+/// `order-delayed`; the platform maps it to its own template id) and the value of each of its
+/// `#{…}` variables, by the variable's name without `#{}`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TemplateMessage {
+    pub name: String,
+    pub variables: BTreeMap<String, String>,
 }
 
 /// A file uploaded with a message (multipart): a photo on Telegram, an attachment on Discord.
@@ -53,6 +80,10 @@ pub struct Part {
     pub photo: Option<String>,
     /// Sent as a part of its own, after the text parts, with no text.
     pub attachment: Option<Attachment>,
+    /// On the last text part, with the buttons (see [`OutgoingMessage::poll`]).
+    pub poll: Option<NativePoll>,
+    /// A template message is always one part of its own.
+    pub template: Option<Box<TemplateMessage>>,
 }
 
 impl OutgoingMessage {
@@ -60,7 +91,14 @@ impl OutgoingMessage {
     /// The first part answers `reply_to` and carries the photo; the last text part carries
     /// the buttons; an attachment follows the text on a part of its own, so it is shown under
     /// the words on every platform (a Telegram caption is shown under its photo, not above).
+    /// A template message is one part carrying the template only.
     pub fn into_parts(self, markup: Markup) -> Vec<Part> {
+        if let Some(template) = self.template {
+            return vec![Part {
+                template: Some(template),
+                ..Part::default()
+            }];
+        }
         let mut parts: Vec<Part> = crate::i18n::prepare(&self.text, markup)
             .into_iter()
             .map(|text| Part {
@@ -82,6 +120,7 @@ impl OutgoingMessage {
         }
         if let Some(last) = parts.last_mut() {
             last.buttons = self.buttons;
+            last.poll = self.poll;
         }
         if let Some(attachment) = self.attachment {
             parts.push(Part {
@@ -99,6 +138,9 @@ pub struct Delivered {
     /// The platform said this chat's bucket is empty for this long (Discord's
     /// `X-RateLimit-Remaining: 0` with `X-RateLimit-Reset-After`).
     pub slow_down: Option<Duration>,
+    /// The platform's id of the native poll this part started (Telegram's `poll.id`, which
+    /// the poll's answers name).
+    pub poll_id: Option<String>,
 }
 
 /// How a send failed, in the terms the dispatcher acts on.
@@ -122,6 +164,44 @@ pub enum SendError {
     Unknown(String),
     #[error("refused: {0}")]
     Permanent(String),
+}
+
+impl SendError {
+    /// A request that got no answer: a connection that never opened carried nothing, so it is
+    /// safe to try again; anything after (a time-out, a reset while waiting) may have reached
+    /// the platform.
+    pub fn unanswered(err: &reqwest::Error) -> SendError {
+        let what = network_error_without_url(err);
+        if err.is_connect() {
+            SendError::Transient(format!("network: {what}"))
+        } else {
+            SendError::Unknown(format!("network: {what}"))
+        }
+    }
+}
+
+/// A network error's words without its URL: a URL can hold a credential (Discord's interaction
+/// token is a path segment), and these words go into logs and `last_error`.
+fn network_error_without_url(err: &reqwest::Error) -> String {
+    let kind = if err.is_timeout() {
+        "timed out"
+    } else if err.is_connect() {
+        "could not connect"
+    } else if err.is_body() {
+        "the body failed"
+    } else if err.is_decode() {
+        "the answer could not be read"
+    } else {
+        "the request failed"
+    };
+    let mut words = kind.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        words.push_str(": ");
+        words.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    words
 }
 
 /// A platform's published limits, as the dispatcher paces them.
@@ -180,6 +260,11 @@ pub enum ChatAction {
     IsMember {
         user_id: String,
     },
+    /// Close one of our polls: Telegram `stopPoll`; Discord: its vote buttons taken away
+    /// (`PATCH /channels/{c}/messages/{m}` with no components). Closing a closed poll is done.
+    ClosePoll {
+        message_id: String,
+    },
 }
 
 /// What an action gave back.
@@ -190,10 +275,30 @@ pub enum ActionDone {
     Member(bool),
 }
 
+/// How a platform finds a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Through the messenger account the customer linked (Telegram, Discord, the emulator).
+    LinkedAccount,
+    /// Through the customer's phone number, by a dealer (KakaoTalk 알림톡): one way, in
+    /// approved templates only, so only for the transactional notes it carries
+    /// ([`Messenger::carries`]) and only to a customer with no reachable linked account.
+    PhoneNumber,
+}
+
 pub trait Messenger: Send + Sync {
     fn platform(&self) -> Platform;
     fn markup(&self) -> Markup;
     fn limits(&self) -> PlatformLimits;
+    fn reach(&self) -> Reach {
+        Reach::LinkedAccount
+    }
+    /// Whether the platform can carry the note named `note` (`thank-you`, `order-delayed`): one
+    /// that sends approved templates only says no to a note without a template.
+    fn carries(&self, note: &str) -> bool {
+        let _ = note;
+        true
+    }
     /// Group chats have their own, slower budget.
     fn is_group(&self, chat_id: &str) -> bool;
     fn send_part<'a>(
@@ -254,6 +359,11 @@ pub struct Incoming {
     pub message_id: Option<String>,
     /// The platform's id of the message this one answers (a reply in a ticket's thread).
     pub reply_to: Option<String>,
+    /// Where an answer only this person sees goes, when the platform has such a place
+    /// (Discord: the button's interaction, answered with an ephemeral follow-up): a chat id for
+    /// [`Messenger::send_part`] like any other, made and understood by the adapter alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_reply_to: Option<String>,
     pub content: IncomingContent,
 }
 
@@ -283,6 +393,13 @@ pub enum IncomingContent {
     JoinRequest {
         invite_link: Option<String>,
     },
+    /// Telegram: the user (`Incoming::user_id`) answered one of our native polls (a
+    /// `poll_answer`); no options is a vote taken back. `Incoming::chat_id` is the user's, as
+    /// Telegram does not say in which chat the poll was.
+    PollAnswer {
+        poll_id: String,
+        options: Vec<u32>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -295,6 +412,27 @@ pub struct Member {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_network_error_never_repeats_the_url_and_its_token() {
+        // A port nothing listens on: the connection is refused.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let port = listener.local_addr().expect("an address").port();
+        drop(listener);
+        let url = format!("http://127.0.0.1:{port}/webhooks/1/SECRET-INTERACTION-TOKEN");
+        let err = reqwest::Client::new()
+            .post(&url)
+            .send()
+            .await
+            .expect_err("nothing listens");
+        assert!(err.to_string().contains("SECRET"), "reqwest names the URL");
+        let text = match SendError::unanswered(&err) {
+            SendError::Transient(text) | SendError::Unknown(text) => text,
+            other => panic!("{other:?}"),
+        };
+        assert!(!text.contains("SECRET"), "{text}");
+        assert!(text.starts_with("network: could not connect"), "{text}");
+    }
 
     #[test]
     fn a_long_text_with_a_photo_sends_the_photo_first_on_its_own() {

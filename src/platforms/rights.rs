@@ -1,5 +1,6 @@
 //! `encore config check --online` (CONTRACT §9): asks each configured platform whether the bot
-//! has the rights and settings encore needs, and says what to change where it does not.
+//! has the rights and settings encore needs, and says what to change where it does not; for
+//! KakaoTalk, whether the dealer accepts the key and secret.
 
 use secrecy::ExposeSecret;
 use serenity::all::{ApplicationFlags, HttpBuilder};
@@ -50,7 +51,31 @@ pub async fn check_online(config: &Config) -> Vec<Finding> {
     if config.discord.is_some() {
         findings.extend(check_discord(config).await);
     }
+    if let Some(kakao) = &config.kakao {
+        findings.push(check_kakao(kakao).await);
+    }
     findings
+}
+
+/// KakaoTalk: the key and secret work, proved by reading the account's daily quota — a request
+/// that sends nothing. The channel and templates are judged by Kakao when a note goes out.
+async fn check_kakao(kakao: &crate::config::KakaoConfig) -> Finding {
+    match super::kakao::Solapi::new(kakao).daily_quota().await {
+        Ok(quota) => Finding::new(
+            "kakao",
+            format!("SOLAPI accepts the API key and secret (daily quota {quota})"),
+            true,
+            "",
+        ),
+        Err(err) => Finding::new(
+            "kakao",
+            "SOLAPI accepts the API key and secret",
+            false,
+            format!(
+                "{err}; copy kakao.api_key and kakao.api_secret again from the SOLAPI console (API Key 관리)"
+            ),
+        ),
+    }
 }
 
 async fn check_telegram(config: &Config) -> Vec<Finding> {

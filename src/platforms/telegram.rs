@@ -1,5 +1,6 @@
 //! Telegram, through teloxide: updates by long polling or, in webhook mode, from the store
-//! (`POST /telegram/webhook` puts them there), and `sendMessage` with HTML for sends.
+//! (`POST /telegram/webhook` puts them there), and `sendMessage` with HTML for sends
+//! (`sendPoll` for a poll).
 //! The only module that knows teloxide. It turns updates into [`Incoming`] for the [`Inbox`] it
 //! is handed and teloxide's errors into [`SendError`]; it decides nothing.
 
@@ -11,13 +12,14 @@ use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 use teloxide::payloads::{
     CreateChatInviteLinkSetters, GetUpdatesSetters, PinChatMessageSetters,
-    RestrictChatMemberSetters, SendMessageSetters, SendPhotoSetters, SetWebhookSetters,
+    RestrictChatMemberSetters, SendMessageSetters, SendPhotoSetters, SendPollSetters,
+    SetWebhookSetters,
 };
 use teloxide::requests::Requester;
 use teloxide::types::{
     AllowedUpdate, ChatId, ChatMemberUpdated, ChatPermissions, FileId, InlineKeyboardButton,
-    InlineKeyboardMarkup, InputFile, MessageId, ParseMode, ReplyParameters, Update, UpdateKind,
-    User, UserId,
+    InlineKeyboardMarkup, InputFile, InputPollOption, MaybeAnonymousUser, MessageId, ParseMode,
+    ReplyParameters, Update, UpdateKind, User, UserId,
 };
 use teloxide::{ApiError, Bot, RequestError};
 use tokio::sync::Notify;
@@ -52,13 +54,14 @@ const STORED_UPDATES_LOOK_EVERY: Duration = Duration::from_secs(1);
 const PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
 /// The update kinds polled for: messages (with `new_chat_members`), button presses, joins
-/// (`chat_member`, which Telegram sends only when named here and only to an admin bot) and
-/// join requests to the VIP room.
-pub const ALLOWED_UPDATES: [AllowedUpdate; 4] = [
+/// (`chat_member`, which Telegram sends only when named here and only to an admin bot), join
+/// requests to the VIP room and answers to our polls (`poll_answer`).
+pub const ALLOWED_UPDATES: [AllowedUpdate; 5] = [
     AllowedUpdate::Message,
     AllowedUpdate::CallbackQuery,
     AllowedUpdate::ChatMember,
     AllowedUpdate::ChatJoinRequest,
+    AllowedUpdate::PollAnswer,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -583,6 +586,7 @@ pub fn to_incoming(update: &Update, bot_username: Option<&str>) -> Option<Incomi
                     from_admin: false,
                     message_id: None,
                     reply_to: None,
+                    private_reply_to: None,
                     content: IncomingContent::ChatMoved {
                         to: new_id.0.to_string(),
                     },
@@ -606,6 +610,7 @@ pub fn to_incoming(update: &Update, bot_username: Option<&str>) -> Option<Incomi
                     from_admin: false,
                     message_id: Some(message.id.0.to_string()),
                     reply_to: None,
+                    private_reply_to: None,
                     content: IncomingContent::MembersJoined { members },
                 });
             }
@@ -637,6 +642,7 @@ pub fn to_incoming(update: &Update, bot_username: Option<&str>) -> Option<Incomi
                 from_admin: sent_as_chat && !chat_is_private,
                 message_id: Some(message.id.0.to_string()),
                 reply_to: message.reply_to_message().map(|m| m.id.0.to_string()),
+                private_reply_to: None,
                 content,
             })
         }
@@ -657,6 +663,7 @@ pub fn to_incoming(update: &Update, bot_username: Option<&str>) -> Option<Incomi
                 from_admin: false,
                 message_id: None,
                 reply_to: None,
+                private_reply_to: None,
                 content: IncomingContent::Button { data },
             })
         }
@@ -674,8 +681,33 @@ pub fn to_incoming(update: &Update, bot_username: Option<&str>) -> Option<Incomi
                 from_admin: false,
                 message_id: None,
                 reply_to: None,
+                private_reply_to: None,
                 content: IncomingContent::MembersJoined {
                     members: vec![member],
+                },
+            })
+        }
+        UpdateKind::PollAnswer(answer) => {
+            // Our polls are not anonymous: an answer on behalf of a chat is none of ours.
+            let MaybeAnonymousUser::User(user) = &answer.voter else {
+                return None;
+            };
+            Some(Incoming {
+                platform: Platform::Telegram,
+                update_id,
+                chat_id: user.id.0.to_string(),
+                chat_is_private: false,
+                user_id: user.id.0.to_string(),
+                user_name: Some(user.full_name()),
+                user_lang: user.language_code.clone(),
+                sent_as_chat: false,
+                from_admin: false,
+                message_id: None,
+                reply_to: None,
+                private_reply_to: None,
+                content: IncomingContent::PollAnswer {
+                    poll_id: answer.poll_id.0.clone(),
+                    options: answer.option_ids.iter().map(|&o| u32::from(o)).collect(),
                 },
             })
         }
@@ -691,6 +723,7 @@ pub fn to_incoming(update: &Update, bot_username: Option<&str>) -> Option<Incomi
             from_admin: false,
             message_id: None,
             reply_to: None,
+            private_reply_to: None,
             content: IncomingContent::JoinRequest {
                 invite_link: request.invite_link.as_ref().map(|l| l.invite_link.clone()),
             },
@@ -787,6 +820,32 @@ impl Messenger for TelegramSender {
                 (None, Some(file)) => Some(InputFile::file_id(FileId(file.clone()))),
                 (None, None) => None,
             };
+            // A poll goes as Telegram's own: non-anonymous, one answer, which can be changed.
+            if let Some(poll) = &part.poll {
+                let mut request = self
+                    .bot
+                    .send_poll(
+                        ChatId(chat),
+                        poll.question.clone(),
+                        poll.options.iter().map(InputPollOption::new),
+                    )
+                    .is_anonymous(false)
+                    .allows_multiple_answers(false);
+                if self.paid_broadcast {
+                    request = request.allow_paid_broadcast(true);
+                }
+                if let Some(reply_to) = reply_to {
+                    request = request.reply_parameters(reply_to);
+                }
+                return match request.await {
+                    Ok(message) => Ok(Delivered {
+                        message_id: message.id.0.to_string(),
+                        slow_down: None,
+                        poll_id: message.poll().map(|p| p.id.0.clone()),
+                    }),
+                    Err(err) => Err(classify(err)),
+                };
+            }
             let sent = match photo {
                 Some(photo) => {
                     let mut request = self.bot.send_photo(ChatId(chat), photo);
@@ -827,6 +886,7 @@ impl Messenger for TelegramSender {
                 Ok(message) => Ok(Delivered {
                     message_id: message.id.0.to_string(),
                     slow_down: None,
+                    poll_id: None,
                 }),
                 Err(err) => Err(classify(err)),
             }
@@ -834,8 +894,9 @@ impl Messenger for TelegramSender {
     }
 
     /// Every action but `GrantRole` (Discord's). A `Delete` of a message that is already gone
-    /// is done (a retry after a lost answer must not fail); `IsMember` of a user Telegram does
-    /// not know in the chat is `Member(false)`.
+    /// is done (a retry after a lost answer must not fail), and so is a `ClosePoll` of a poll
+    /// already stopped; `IsMember` of a user Telegram does not know in the chat is
+    /// `Member(false)`.
     fn act<'a>(
         &'a self,
         chat_id: &'a str,
@@ -899,6 +960,14 @@ impl Messenger for TelegramSender {
                         Ok(member) => Ok(ActionDone::Member(member.kind.is_present())),
                         Err(err) if is_unknown_participant(&err) => Ok(ActionDone::Member(false)),
                         Err(err) => Err(classify_action(err)),
+                    }
+                }
+                ChatAction::ClosePoll { message_id } => {
+                    match self.bot.stop_poll(chat, message(message_id)?).await {
+                        Err(RequestError::Api(ApiError::PollHasAlreadyClosed)) => {
+                            Ok(ActionDone::Done)
+                        }
+                        other => other.map(|_| ActionDone::Done).map_err(classify_action),
                     }
                 }
                 ChatAction::GrantRole { .. } => Err(SendError::Permanent(
@@ -974,12 +1043,7 @@ fn classify(err: RequestError) -> SendError {
         }
         RequestError::Api(other) => SendError::Permanent(other.to_string()),
         RequestError::MigrateToChatId(id) => SendError::Moved(id.0.to_string()),
-        // A connection that never opened carried nothing: safe to try again. Anything after
-        // (a timeout, a reset while waiting) may have reached Telegram.
-        RequestError::Network(err) if err.is_connect() => {
-            SendError::Transient(format!("network: {err}"))
-        }
-        RequestError::Network(err) => SendError::Unknown(format!("network: {err}")),
+        RequestError::Network(err) => SendError::unanswered(&err),
         RequestError::InvalidJson { source, .. } => {
             SendError::Transient(format!("unreadable answer: {source}"))
         }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{Conn, MOST_IN_A_LIST, Store, StoreResult, in_list, parse_ts, ts};
+use crate::domain::alimtalk::MobileNumber;
 use crate::domain::{Lang, Platform};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -108,21 +109,24 @@ pub async fn customer(conn: &mut Conn, id: &str) -> StoreResult<Option<Customer>
     row.as_ref().map(customer_from_row).transpose()
 }
 
-/// A customer and every messenger account linked to them, the most recently used first: whom
-/// a message to the customer goes to, and where.
+/// A customer, every messenger account linked to them (the most recently used first) and
+/// their phone: whom a message to the customer goes to, and where.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recipient {
     pub customer: Customer,
     pub identities: Vec<Identity>,
+    pub phone: Option<StoredPhone>,
 }
 
 /// The customers of `ids` that are known (a forgotten one is missing), each with their
-/// identities: two queries for a whole batch of messages (the dispatcher's claim).
+/// identities and phone: two queries for a whole batch of messages (the dispatcher's claim).
 pub async fn recipients(conn: &mut Conn, ids: &[&str]) -> StoreResult<HashMap<String, Recipient>> {
     let mut found = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(MOST_IN_A_LIST) {
         let list = in_list(1, chunk.len());
-        let sql = format!("SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id IN ({list})");
+        let sql = format!(
+            "SELECT {CUSTOMER_COLUMNS}, phone, phone_unreachable_at FROM customers WHERE id IN ({list})"
+        );
         let mut query = sqlx::query(&sql);
         for id in chunk {
             query = query.bind(*id);
@@ -134,6 +138,7 @@ pub async fn recipients(conn: &mut Conn, ids: &[&str]) -> StoreResult<HashMap<St
                 Recipient {
                     customer,
                     identities: Vec::new(),
+                    phone: phone_from_row(&row)?,
                 },
             );
         }
@@ -351,12 +356,25 @@ pub async fn touch_identity(
 }
 
 /// The platform said the viewer blocked the bot: no more sends there until they write again.
+/// On KakaoTalk the chat is the customer's phone number: the dealer refused it, and it is not
+/// tried again until the shop sends another number ([`set_phone`]).
 pub async fn mark_unreachable(
     conn: &mut Conn,
     platform: Platform,
     chat_id: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
+    if platform == Platform::Kakao {
+        sqlx::query(
+            "UPDATE customers SET phone_unreachable_at = $1
+             WHERE phone = $2 AND phone_unreachable_at IS NULL",
+        )
+        .bind(ts(now))
+        .bind(chat_id)
+        .execute(conn.db())
+        .await?;
+        return Ok(());
+    }
     sqlx::query("UPDATE identities SET unreachable_at = $1 WHERE platform = $2 AND chat_id = $3")
         .bind(ts(now))
         .bind(platform.as_str())
@@ -375,6 +393,93 @@ pub async fn identities_of(conn: &mut Conn, customer_id: &str) -> StoreResult<Ve
     .fetch_all(conn.db())
     .await?;
     rows.iter().map(identity_from_row).collect()
+}
+
+// ---- the phone number (KakaoTalk 알림톡, CONTRACT §11) -------------------------------------
+
+/// A customer's mobile number, and since when KakaoTalk refuses it (if it does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPhone {
+    pub number: String,
+    pub unreachable_at: Option<DateTime<Utc>>,
+}
+
+impl StoredPhone {
+    pub fn reachable(&self) -> bool {
+        self.unreachable_at.is_none()
+    }
+}
+
+/// Stores the customer's number, or removes it (`None`). A number other than the stored one
+/// clears the "unreachable" mark: the shop sent a new number. The same number again keeps it.
+pub async fn set_phone(
+    conn: &mut Conn,
+    customer_id: &str,
+    number: Option<&MobileNumber>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE customers SET
+             phone_unreachable_at = CASE WHEN phone = $1 THEN phone_unreachable_at ELSE NULL END,
+             phone = $1
+         WHERE id = $2",
+    )
+    .bind(number.map(MobileNumber::as_str))
+    .bind(customer_id)
+    .execute(conn.db())
+    .await?;
+    Ok(())
+}
+
+pub async fn phone_of(conn: &mut Conn, customer_id: &str) -> StoreResult<Option<StoredPhone>> {
+    let row = sqlx::query("SELECT phone, phone_unreachable_at FROM customers WHERE id = $1")
+        .bind(customer_id)
+        .fetch_optional(conn.db())
+        .await?;
+    Ok(row.as_ref().map(phone_from_row).transpose()?.flatten())
+}
+
+/// The `phone` and `phone_unreachable_at` columns of a customer row (`None`: no number).
+fn phone_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Option<StoredPhone>> {
+    let number: Option<String> = row.try_get("phone")?;
+    let Some(number) = number else {
+        return Ok(None);
+    };
+    let unreachable: Option<String> = row.try_get("phone_unreachable_at")?;
+    Ok(Some(StoredPhone {
+        number,
+        unreachable_at: unreachable.as_deref().map(parse_ts).transpose()?,
+    }))
+}
+
+/// Whether a transactional note to the customer can go anywhere: a linked messenger account,
+/// or — when KakaoTalk is on (`by_phone`) — a number KakaoTalk has not refused. The flows ask
+/// this before they enqueue a note; where it goes is chosen when it is sent.
+pub async fn reachable_for_notes(
+    conn: &mut Conn,
+    customer_id: &str,
+    by_phone: bool,
+) -> StoreResult<bool> {
+    let found: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT 1 WHERE {}",
+        reachable_for_notes_sql("$1", by_phone)
+    ))
+    .bind(customer_id)
+    .fetch_optional(conn.db())
+    .await?;
+    Ok(found.is_some())
+}
+
+/// The SQL condition of [`reachable_for_notes`] for the customer id `customer` (a column or a
+/// placeholder), for statements that decide for many customers at once.
+pub fn reachable_for_notes_sql(customer: &str, by_phone: bool) -> String {
+    let linked = format!("EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = {customer})");
+    if !by_phone {
+        return linked;
+    }
+    format!(
+        "({linked} OR EXISTS (SELECT 1 FROM customers p WHERE p.id = {customer}
+              AND p.phone IS NOT NULL AND p.phone_unreachable_at IS NULL))"
+    )
 }
 
 // ---- consent ledger ----------------------------------------------------------------------

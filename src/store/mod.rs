@@ -21,6 +21,7 @@ pub mod journeys;
 pub mod orders;
 pub mod outbox;
 pub mod picks;
+pub mod polls;
 pub mod privacy;
 pub mod report;
 pub mod retention;

@@ -92,25 +92,28 @@ async fn insert(
     Ok(done.rows_affected() > 0)
 }
 
-/// One set-based insert of a thank-you per linked buyer of a broadcast (buyers whose every
-/// order was cancelled or refunded are not thanked). 100,000 buyers take one statement.
+/// One set-based insert of a thank-you per buyer of a broadcast a note can reach: linked, or
+/// (`by_phone`: KakaoTalk is on) with a number KakaoTalk has not refused. Buyers whose every
+/// order was cancelled or refunded are not thanked. 100,000 buyers take one statement.
 pub async fn enqueue_thank_yous(
     conn: &mut Conn,
     broadcast_id: &str,
     payload: &str,
     lane: i64,
+    by_phone: bool,
     now: DateTime<Utc>,
 ) -> StoreResult<u64> {
-    let done = sqlx::query(
+    let done = sqlx::query(&format!(
         "INSERT INTO outbox (idem_key, recipient, customer_id, flow, kind, lane, payload, broadcast_id,
                              state, attempts, not_before, created_at)
          SELECT DISTINCT $7 || o.customer_id, 'customer:' || o.customer_id,
                 o.customer_id, $5, $6, $2, $3, $1, 'queued', 0, $4, $4
          FROM orders o
          WHERE o.broadcast_id = $1 AND o.status NOT IN ('cancelled', 'refunded')
-           AND EXISTS (SELECT 1 FROM identities i WHERE i.customer_id = o.customer_id)
+           AND {}
          ON CONFLICT (idem_key) DO NOTHING",
-    )
+        super::customers::reachable_for_notes_sql("o.customer_id", by_phone)
+    ))
     .bind(broadcast_id)
     .bind(lane)
     .bind(payload)
@@ -1044,8 +1047,8 @@ pub async fn append_to_queued_relay(conn: &mut Conn, ticket: i64, text: &str) ->
 }
 
 /// Puts a message that ended with nothing sent (`cancelled`: nothing to say then;
-/// `unreachable`: no linked messenger then) back in the queue, as things changed. Returns
-/// whether it did.
+/// `unreachable`: no linked messenger then; `no_template`: only KakaoTalk then, without a
+/// template for it) back in the queue, as things changed. Returns whether it did.
 pub async fn requeue_unsent(
     conn: &mut Conn,
     key: &IdemKey,
@@ -1053,7 +1056,7 @@ pub async fn requeue_unsent(
 ) -> StoreResult<bool> {
     let done = sqlx::query(
         "UPDATE outbox SET state = 'queued', not_before = $1, attempts = 0, parts_sent = 0, last_error = NULL
-         WHERE idem_key = $2 AND state IN ('cancelled', 'unreachable')",
+         WHERE idem_key = $2 AND state IN ('cancelled', 'unreachable', 'no_template', 'blocked')",
     )
     .bind(ts(now))
     .bind(key.to_string())

@@ -119,7 +119,8 @@ pub async fn goes_with_lineup(conn: &mut Conn, lineup: &[String]) -> StoreResult
 }
 
 /// What linked customers bought of `skus`: per customer, each sku with the name it was last
-/// bought under and when.
+/// bought under and when. A customer who said `/alerts off` is left out: a pick is a next-live
+/// alert.
 pub async fn bought_by_linked(
     conn: &mut Conn,
     skus: &[String],
@@ -133,6 +134,8 @@ pub async fn bought_by_linked(
            FROM orders o JOIN order_items it ON it.order_id = o.id
           WHERE it.sku IN ({})
             AND o.customer_id IN (SELECT customer_id FROM identities)
+            AND o.customer_id NOT IN
+                (SELECT customer_id FROM alert_subscriptions WHERE subscribed = 0)
           ORDER BY o.customer_id, it.sku, o.placed_at, o.id",
         in_list(1, skus.len())
     );

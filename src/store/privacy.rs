@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use super::customers::{self, ConsentEntry, ConsentPurpose, Customer};
+use super::customers::{self, ConsentEntry, ConsentPurpose, Customer, StoredPhone};
 use super::orders::{self, Order};
 use super::{Conn, StoreError, StoreResult, parse_ts, ts};
 use crate::domain::Platform;
@@ -137,6 +137,8 @@ pub struct FeedbackRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredRecord {
     pub customer: Customer,
+    /// The mobile number for KakaoTalk 알림톡, and whether KakaoTalk refused it.
+    pub phone: Option<StoredPhone>,
     pub tier: Option<String>,
     pub identities: Vec<LinkedAccount>,
     pub consents: Vec<ConsentRecord>,
@@ -157,6 +159,7 @@ pub async fn stored_record(
     let Some(customer) = customers::customer(conn, customer_id).await? else {
         return Ok(None);
     };
+    let phone = customers::phone_of(conn, customer_id).await?;
     let tier = super::vip::stored_tier(conn, customer_id).await?;
     let identities = sqlx::query(
         "SELECT platform, user_id, display_name, unreachable_at, last_seen_at, linked_at
@@ -218,6 +221,7 @@ pub async fn stored_record(
     .collect::<StoreResult<Vec<_>>>()?;
     Ok(Some(StoredRecord {
         customer,
+        phone,
         tier,
         identities,
         consents,
@@ -280,9 +284,9 @@ const FORGOTTEN: &str = "the customer was forgotten";
 
 /// Forgets `customer_id` (CONTRACT §6), in the caller's transaction:
 ///
-/// 1. removed: the name, birthday and language (the customer row), messenger identities, link
-///    tokens, remembered viewer messages, feedback comments, conversation state, VIP-room
-///    access, room memberships and mutes of their accounts;
+/// 1. removed: the name, birthday, language and phone number (the customer row), messenger
+///    identities, link tokens, remembered viewer messages, feedback comments, conversation
+///    state, VIP-room access, room memberships and mutes of their accounts;
 /// 2. queued messages to them, and the staff chat's cards, relays and comment notes about them,
 ///    are cancelled; every stored payload of those messages becomes `{}`;
 /// 3. stored events that name them keep their id and body hash (a replay is still a duplicate)
@@ -463,6 +467,11 @@ pub async fn forget(
     .execute(conn.db())
     .await?;
 
+    // A vote stays counted (results and reports do not change), no longer under their account.
+    for (platform, user_id) in &accounts {
+        super::polls::pseudonymise_voter(conn, platform, user_id, &pseudonym).await?;
+    }
+
     // Removed.
     for (platform, user_id) in &accounts {
         for table in ["room_members", "mutes"] {
@@ -620,7 +629,8 @@ pub struct MergeSummary {
 /// 3. outbox rows move with their keys renamed, so a replayed `broadcast.ended` does not thank
 ///    the merged customer twice; a queued message `into` already has its own copy of is
 ///    cancelled (that copy is rendered from the merged orders when it goes out);
-/// 4. `into` keeps its name and fills a missing locale, birthday or language from `from`;
+/// 4. `into` keeps its name and fills a missing locale, birthday, language or phone number (with
+///    KakaoTalk's refusal of it, if any) from `from`;
 /// 5. `from` becomes an alias of `into` (see [`record_alias`]).
 pub async fn merge(
     conn: &mut Conn,
@@ -802,6 +812,10 @@ pub async fn merge(
              locale = COALESCE(locale, (SELECT c.locale FROM customers c WHERE c.id = $2)),
              birthday = COALESCE(birthday, (SELECT c.birthday FROM customers c WHERE c.id = $2)),
              lang_override = COALESCE(lang_override, (SELECT c.lang_override FROM customers c WHERE c.id = $2)),
+             phone_unreachable_at = CASE WHEN phone IS NULL
+                 THEN (SELECT c.phone_unreachable_at FROM customers c WHERE c.id = $2)
+                 ELSE phone_unreachable_at END,
+             phone = COALESCE(phone, (SELECT c.phone FROM customers c WHERE c.id = $2)),
              updated_at = $3
          WHERE id = $1",
     )

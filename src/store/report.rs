@@ -6,10 +6,12 @@ use sqlx::Row;
 use chrono::{DateTime, Utc};
 
 use super::{Conn, Store, StoreResult, ts};
+use crate::domain::OutboxState;
 use crate::domain::keys::IdemKey;
 use crate::report::{
     AdvertisingCounts, BroadcastReport, COMEBACK_CURVE_DAYS, CodeCounts, Comeback, ComebackCurve,
-    ComebackGroup, DeliveryCounts, FeedbackCounts, PeriodReport, ReorderWindow, Reordered,
+    ComebackGroup, DeliveryCounts, FeedbackCounts, PeriodReport, PollCounts, ReorderWindow,
+    Reordered,
 };
 
 fn add_outcome(counts: &mut DeliveryCounts, state: &str, n: i64) {
@@ -78,8 +80,8 @@ pub async fn broadcast_report(
     // Counted in SQL: a big live has one thank-you per buyer, and only the sent order notes'
     // keys are read (they name the status).
     let rows = sqlx::query(
-        "SELECT flow, kind, state, COUNT(*) AS n FROM outbox WHERE broadcast_id = $1
-          GROUP BY flow, kind, state",
+        "SELECT flow, kind, state, platform, COUNT(*) AS n FROM outbox WHERE broadcast_id = $1
+          GROUP BY flow, kind, state, platform",
     )
     .bind(broadcast_id)
     .fetch_all(conn.db())
@@ -88,10 +90,21 @@ pub async fn broadcast_report(
         let flow: String = row.try_get("flow")?;
         let kind: String = row.try_get("kind")?;
         let state: String = row.try_get("state")?;
+        let platform: Option<String> = row.try_get("platform")?;
         let n: i64 = row.try_get("n")?;
         add_outcome(report.messages_by_kind.entry(kind).or_default(), &state, n);
         if flow == "thank_you" {
             add_outcome(&mut report.thank_you, &state, n);
+            let by_platform = &mut report.by_platform;
+            match platform.as_deref() {
+                Some("telegram") => add_outcome(&mut by_platform.telegram, &state, n),
+                Some("discord") => add_outcome(&mut by_platform.discord, &state, n),
+                Some("kakao") if state == OutboxState::NoTemplate.as_str() => {
+                    by_platform.kakao.no_template += n;
+                }
+                Some("kakao") => add_outcome(&mut by_platform.kakao.delivery, &state, n),
+                _ => {}
+            }
         }
     }
     let note_keys: Vec<String> = sqlx::query_scalar(
@@ -414,12 +427,18 @@ impl Store {
             &ts(since),
         )
         .await?;
+        let (asked, closed, votes) = super::polls::counts_since(&mut conn, since).await?;
         Ok(PeriodReport {
             since: ts(since),
             codes,
             campaigns,
             journeys,
             advertising,
+            polls: PollCounts {
+                asked,
+                closed,
+                votes,
+            },
         })
     }
 }

@@ -19,7 +19,7 @@ const BATCH: i64 = 500;
 
 /// Outbox states after which a message is never sent again. A state another part adds later
 /// is left alone until it is named here: keeping a payload too long is the safe mistake.
-const FINISHED: [OutboxState; 8] = [
+const FINISHED: [OutboxState; 9] = [
     OutboxState::Sent,
     OutboxState::Failed,
     OutboxState::Blocked,
@@ -28,6 +28,7 @@ const FINISHED: [OutboxState; 8] = [
     OutboxState::Refused,
     OutboxState::Unknown,
     OutboxState::Expired,
+    OutboxState::NoTemplate,
 ];
 
 /// The payload a scrubbed message keeps: it names nothing (the same as forgetting leaves).

@@ -42,7 +42,7 @@ pub async fn signs_of(conn: &mut Conn, customer_id: &str) -> StoreResult<Vec<Sig
                FROM order_status_history h JOIN orders o ON o.id = h.order_id
               WHERE o.customer_id = $1 AND h.status IN ('delayed', 'cancelled', 'refunded')
              UNION ALL
-             SELECT CASE WHEN f.subject = 'ticket' THEN 'service' ELSE 'quality' END, f.created_at
+             SELECT 'quality', f.created_at
                FROM feedback f WHERE f.customer_id = $1 AND f.rating <= 2
              UNION ALL
              SELECT 'quality', r.rated_at FROM checkin_ratings r

@@ -4,34 +4,11 @@
 use std::time::Duration;
 
 use crate::support::app::*;
-use crate::support::discord::{self, DcUser, FakeDiscord};
+use crate::support::discord::{self, DcUser};
 use serde_json::{Value, json};
 
 fn member(i: u64, name: &str) -> DcUser {
     DcUser::new(1_170_000_000_000_000_000 + i, name).with_locale("ko")
-}
-
-async fn wait_channel(dc: &FakeDiscord, channel: u64, needle: &str) -> String {
-    let found = dc
-        .wait_until(Duration::from_secs(30), |dc| {
-            dc.sent_to(channel)
-                .iter()
-                .any(|m| m.content.contains(needle))
-        })
-        .await;
-    assert!(
-        found,
-        "channel {channel} got {needle:?}: {:?}",
-        dc.sent_to(channel)
-            .iter()
-            .map(|m| &m.content)
-            .collect::<Vec<_>>()
-    );
-    dc.sent_to(channel)
-        .into_iter()
-        .find(|m| m.content.contains(needle))
-        .map(|m| m.content)
-        .expect("found")
 }
 
 fn consenting(id: &str, name: &str) -> Value {
@@ -53,7 +30,9 @@ async fn a_guild_join_is_welcomed_and_a_flooding_member_is_timed_out_on_discord(
     let t = TestApp::start_with(DISCORD_ONLY).await;
     let newcomer = member(1, "새친구");
     t.dc.push_member_join(&newcomer);
-    let welcome = wait_channel(&t.dc, discord::COMMUNITY_CHANNEL_ID, "새친구").await;
+    let welcome = wait_channel(&t.dc, discord::COMMUNITY_CHANNEL_ID, "새친구")
+        .await
+        .content;
     assert!(
         welcome.contains("/link"),
         "says how to link on Discord: {welcome}"

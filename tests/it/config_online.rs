@@ -7,7 +7,7 @@ use crate::support::discord::{self, FakeDiscord};
 use crate::support::telegram::{self, FakeTelegram, MemberStatus};
 
 /// Runs the check off the async runtime (it is a blocking child process).
-async fn check_in_background(envs: &[(&'static str, String)]) -> (bool, String) {
+pub(crate) async fn check_in_background(envs: &[(&'static str, String)]) -> (bool, String) {
     let envs = envs.to_vec();
     tokio::task::spawn_blocking(move || check(&envs))
         .await

@@ -33,9 +33,11 @@ mod hardening;
 
 mod import;
 mod journeys;
+mod kakao;
 mod linking;
 mod picks;
 mod platform_actions;
+mod polls;
 mod privacy;
 mod support_desk;
 mod telegram_standin;

@@ -94,6 +94,8 @@ async fn a_buyer_of_a_hears_that_b_which_goes_with_it_is_in_the_next_live_and_no
         person("owns-both", true, months_ago),
         bought("o-owns-1", "owns-both", "coat", "울 코트", months_ago),
         bought("o-owns-2", "owns-both", "muffler", "니트 머플러", later),
+        person("declined", true, months_ago),
+        bought("o-declined", "declined", "coat", "울 코트", months_ago),
         person("subscriber", true, months_ago),
         person("scarf-buyer", true, months_ago),
         bought("o-scarf", "scarf-buyer", "scarf", "캐시미어 목도리", later),
@@ -107,14 +109,18 @@ async fn a_buyer_of_a_hears_that_b_which_goes_with_it_is_in_the_next_live_and_no
     let owns_both = TgUser::new(9_803, "둘다").with_language("ko");
     let subscriber = TgUser::new(9_804, "구독자").with_language("ko");
     let scarf_buyer = TgUser::new(9_805, "목도리손님").with_language("ko");
+    let declined = TgUser::new(9_806, "거절").with_language("ko");
     t.link_viewers(&[
         ("buyer-a".to_string(), buyer_a.clone()),
         ("no-consent".to_string(), no_consent.clone()),
         ("owns-both".to_string(), owns_both.clone()),
         ("subscriber".to_string(), subscriber.clone()),
         ("scarf-buyer".to_string(), scarf_buyer.clone()),
+        ("declined".to_string(), declined.clone()),
     ])
     .await;
+    t.tg.push_private_text(&declined, "/alerts off");
+    wait_text(&t.tg, declined.id, "그만 보내 드릴게요").await;
     t.tg.push_private_text(&subscriber, "/alerts on");
     wait_text(&t.tg, subscriber.id, "알려 드릴게요").await;
 
@@ -191,6 +197,10 @@ async fn a_buyer_of_a_hears_that_b_which_goes_with_it_is_in_the_next_live_and_no
     assert!(
         alerts(&t.tg, no_consent.id).is_empty(),
         "no consent, nothing"
+    );
+    assert!(
+        alerts(&t.tg, declined.id).is_empty(),
+        "a pick is a next-live alert: /alerts off stops it"
     );
     assert!(
         alerts(&t.tg, owns_both.id).is_empty(),

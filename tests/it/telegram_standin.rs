@@ -1522,3 +1522,71 @@ async fn get_chat_administrators_lists_the_bot_and_the_administrators_set() {
         .collect();
     assert_eq!(logged.len(), 3);
 }
+
+#[tokio::test]
+async fn polls_are_anonymous_unless_asked_and_only_answers_to_open_named_polls_are_delivered() {
+    use teloxide::types::InputPollOption;
+    let tg = FakeTelegram::start().await;
+    let bot = bot_for(&tg);
+    let options = || ["코트", "니트"].map(InputPollOption::new);
+
+    let anonymous = bot
+        .send_poll(ChatId(-1002), "어느 쪽?", options())
+        .await
+        .expect("sendPoll");
+    assert!(anonymous.poll().expect("a poll").is_anonymous);
+    let named = bot
+        .send_poll(ChatId(-1002), "어느 쪽?", options())
+        .is_anonymous(false)
+        .await
+        .expect("sendPoll");
+    let poll = named.poll().expect("a poll");
+    assert!(!poll.is_anonymous);
+    assert_eq!(poll.options.len(), 2);
+    let polls = tg.polls_in(-1002);
+    assert_eq!(polls.len(), 2);
+    assert!(
+        polls[0].is_anonymous,
+        "anonymous unless the bot says otherwise"
+    );
+    assert_eq!(polls[1].poll_id, poll.id.0);
+    assert_eq!(tg.sent_to(-1002).len(), 2, "a poll is a message sent");
+
+    let voter = viewer(7);
+    assert_eq!(tg.push_poll_answer(&voter, &polls[0].poll_id, &[0]), None);
+    assert!(tg.push_poll_answer(&voter, &poll.id.0, &[1]).is_some());
+    let updates = bot
+        .get_updates()
+        .allowed_updates([AllowedUpdate::PollAnswer])
+        .await
+        .expect("getUpdates");
+    let answer = match &updates[0].kind {
+        UpdateKind::PollAnswer(answer) => answer.clone(),
+        other => panic!("not a poll answer: {other:?}"),
+    };
+    assert_eq!(
+        (answer.poll_id.0.as_str(), answer.option_ids),
+        (poll.id.0.as_str(), vec![1])
+    );
+
+    let stopped = bot
+        .stop_poll(ChatId(-1002), named.id)
+        .await
+        .expect("stopPoll");
+    assert!(stopped.is_closed);
+    assert!(matches!(
+        bot.stop_poll(ChatId(-1002), named.id).await,
+        Err(RequestError::Api(ApiError::PollHasAlreadyClosed))
+    ));
+    assert_eq!(
+        tg.push_poll_answer(&voter, &poll.id.0, &[0]),
+        None,
+        "closed"
+    );
+    assert!(
+        bot.send_poll(ChatId(-1002), "하나뿐?", [InputPollOption::new("코트")])
+            .await
+            .is_err(),
+        "a poll needs two options"
+    );
+}

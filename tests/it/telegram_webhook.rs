@@ -75,7 +75,8 @@ async fn webhook_mode_sets_the_webhook_and_never_polls() {
                 "message",
                 "callback_query",
                 "chat_member",
-                "chat_join_request"
+                "chat_join_request",
+                "poll_answer"
             ]
             .map(String::from)
             .to_vec()

@@ -112,6 +112,8 @@ async fn a_silent_customer_hears_about_what_went_wrong_and_what_changed_and_the_
         "/changed delivery 이제 오후 2시 전 주문은 당일 출고해요",
     );
     wait_text(&t.tg, STAFF_CHAT, "기록했어요(delivery)").await;
+    staff_says(&t, "/changed price 첫 줄\n둘째 줄");
+    wait_text(&t.tg, STAFF_CHAT, "기록했어요(price)").await;
     staff_says(&t, "/changed shipping 무엇이든");
     wait_text(&t.tg, STAFF_CHAT, "사용법: /changed").await;
 
@@ -165,6 +167,10 @@ async fn a_silent_customer_hears_about_what_went_wrong_and_what_changed_and_the_
     assert!(
         to_plain.contains("오랜만이에요") || to_plain.contains("한동안 소식이 없으셔서"),
         "the general variant: {to_plain}"
+    );
+    assert!(
+        to_plain.contains("첫 줄\n둘째 줄"),
+        "the general one quotes the price note, lines kept: {to_plain}"
     );
 
     // The late customer orders again a week later, at 22:00: a return for the delivery cause,

@@ -243,6 +243,30 @@ fn every_key() -> Vec<(IdemKey, &'static str)> {
             },
             "digest:2026-W49:c-1",
         ),
+        (
+            IdemKey::PollPost {
+                poll: 3,
+                platform: Telegram,
+                room: s("-1002"),
+            },
+            "poll:3:telegram:-1002",
+        ),
+        (
+            IdemKey::PollClose {
+                poll: 3,
+                platform: Discord,
+                room: s("2"),
+            },
+            "poll-close:3:discord:2",
+        ),
+        (
+            IdemKey::PollResult {
+                poll: 12,
+                platform: Telegram,
+                room: s("-1001000000002"),
+            },
+            "poll-result:12:telegram:-1001000000002",
+        ),
     ]
 }
 
@@ -259,7 +283,7 @@ fn every_key_is_written_exactly_as_stored_keys_are_and_parses_back() {
         .map(|(k, _)| std::mem::discriminant(k))
         .collect();
     kinds.dedup();
-    assert_eq!(kinds.len(), 39);
+    assert_eq!(kinds.len(), 42);
 }
 
 #[test]

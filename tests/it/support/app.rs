@@ -56,6 +56,8 @@ pub struct TestApp {
     clock: std::sync::Arc<dyn encore::clock::Clock>,
     /// `ENCORE_*` settings on top of the test configuration (kept across restarts).
     env: Vec<(String, String)>,
+    /// More TOML after the test configuration (a `[kakao]` section), kept across restarts.
+    extra_toml: String,
 }
 
 /// Which platforms a test runs encore with.
@@ -88,6 +90,17 @@ pub fn config_with_env(
     dc_url: Option<&str>,
     db_url: &str,
     env: &[(String, String)],
+) -> Config {
+    config_with_extra(tg_url, dc_url, db_url, env, "")
+}
+
+/// [`config_with_env`] with `extra` TOML after the test configuration (a `[kakao]` section).
+pub fn config_with_extra(
+    tg_url: Option<&str>,
+    dc_url: Option<&str>,
+    db_url: &str,
+    env: &[(String, String)],
+    extra: &str,
 ) -> Config {
     let mut toml = format!(
         r#"
@@ -141,6 +154,7 @@ vip_channel_id = {DISCORD_VIP_CHANNEL}
             vip_role = discord::VIP_ROLE_ID,
         ));
     }
+    toml.push_str(extra);
     Config::from_sources(&toml, env.to_vec()).expect("test config is valid")
 }
 
@@ -185,12 +199,30 @@ impl TestApp {
         clock: std::sync::Arc<dyn encore::clock::Clock>,
         env: Vec<(String, String)>,
     ) -> TestApp {
+        Self::start_with_toml(tg, platforms, clock, env, String::new()).await
+    }
+
+    /// With `extra_toml` after the test configuration (a `[kakao]` section for the SOLAPI
+    /// stand-in: `FakeSolapi::config_toml`).
+    pub async fn start_with_toml(
+        tg: FakeTelegram,
+        platforms: Platforms,
+        clock: std::sync::Arc<dyn encore::clock::Clock>,
+        env: Vec<(String, String)>,
+        extra_toml: String,
+    ) -> TestApp {
         let dc = FakeDiscord::start().await;
         let dir = tempfile::tempdir().expect("temp dir");
         let db_url = encore::store::database_url_for_tests(dir.path()).await;
         let tg_url = platforms.telegram.then(|| tg.api_url());
         let dc_url = platforms.discord.then(|| dc.api_url());
-        let config = config_with_env(tg_url.as_deref(), dc_url.as_deref(), &db_url, &env);
+        let config = config_with_extra(
+            tg_url.as_deref(),
+            dc_url.as_deref(),
+            &db_url,
+            &env,
+            &extra_toml,
+        );
         let app = RunningApp::start_with_clock(config, clock.clone())
             .await
             .expect("encore starts");
@@ -212,6 +244,7 @@ impl TestApp {
             platforms,
             clock,
             env,
+            extra_toml,
         }
     }
 
@@ -230,11 +263,12 @@ impl TestApp {
     pub async fn start_another(&self) -> Result<RunningApp, encore::app::AppError> {
         let tg_url = self.platforms.telegram.then(|| self.tg.api_url());
         let dc_url = self.platforms.discord.then(|| self.dc.api_url());
-        let config = config_with_env(
+        let config = config_with_extra(
             tg_url.as_deref(),
             dc_url.as_deref(),
             &self.db_url,
             &self.env,
+            &self.extra_toml,
         );
         RunningApp::start_with_clock(config, self.clock.clone()).await
     }
@@ -584,9 +618,16 @@ pub async fn seed_linked_buyers(
             currency: "KRW".to_string(),
             placed_at: Some(now),
         };
-        after_broadcast::order_placed(&mut tx, &record, now, Effects::Silent, now)
-            .await
-            .expect("order");
+        after_broadcast::order_placed(
+            &encore::config::Config::default(),
+            &mut tx,
+            &record,
+            now,
+            Effects::Silent,
+            now,
+        )
+        .await
+        .expect("order");
     }
     tx.commit().await.expect("commit");
 }
@@ -620,6 +661,31 @@ pub async fn link_on_discord(t: &TestApp, viewers: &[(String, discord::DcUser)])
         })
         .await;
     assert!(asked, "every viewer got the consent question");
+}
+
+/// Waits (up to 30 s) for a message to a Discord channel containing `needle`; returns the
+/// latest such.
+pub async fn wait_channel(dc: &FakeDiscord, channel: u64, needle: &str) -> discord::SentMessage {
+    let found = dc
+        .wait_until(Duration::from_secs(30), |dc| {
+            dc.sent_to(channel)
+                .iter()
+                .any(|m| m.content.contains(needle))
+        })
+        .await;
+    assert!(
+        found,
+        "channel {channel} got {needle:?}: {:?}",
+        dc.sent_to(channel)
+            .iter()
+            .map(|m| &m.content)
+            .collect::<Vec<_>>()
+    );
+    dc.sent_to(channel)
+        .into_iter()
+        .rev()
+        .find(|m| m.content.contains(needle))
+        .expect("found")
 }
 
 pub async fn wait_dm(dc: &FakeDiscord, user: u64, needle: &str) -> discord::SentMessage {

@@ -5,7 +5,7 @@
 //! It behaves like Telegram where it matters to the bot:
 //!
 //! * the published rate limits are enforced on the sending methods (`sendMessage`,
-//!   `sendPhoto`, `editMessageText`, `editMessageReplyMarkup`): 30 per second per bot,
+//!   `sendPhoto`, `sendPoll`, `editMessageText`, `editMessageReplyMarkup`): 30 per second per bot,
 //!   1 per second per private chat, 20 per minute per group; a request over any of them is
 //!   refused with 429 and `retry_after`, and counted in [`FakeTelegram::violations`]. A bot
 //!   may be given a higher limit for the bot (paid broadcasts, up to 1000 a second): then a
@@ -29,6 +29,12 @@
 //!   [`FakeTelegram::post_to_webhook`] posts one update again). Unlike Telegram, an `http://`
 //!   URL is accepted for `127.0.0.1` and `localhost`, so a test needs no certificate;
 //! * every message sent is kept and can be read back ([`FakeTelegram::sent`]);
+//! * `sendPoll` answers a `Message` with a `poll` object (a fresh poll `id`; anonymous unless
+//!   `is_anonymous: false`, as on Telegram), kept in [`FakeTelegram::polls`]; `stopPoll` closes
+//!   one of the bot's polls (400 `poll has already been closed` the second time) and, like the
+//!   community-room methods below, counts against no rate limit. A test answers a poll with
+//!   [`FakeTelegram::push_poll_answer`], which Telegram sends only for a non-anonymous, open
+//!   poll, and only to a bot whose `allowed_updates` is empty or names `poll_answer`;
 //! * the community-room methods (`restrictChatMember`, `deleteMessage`, `pinChatMessage`,
 //!   `unpinChatMessage`, `createChatInviteLink`, `approveChatJoinRequest`,
 //!   `declineChatJoinRequest`, `getChatAdministrators`, `getChatMember`) are answered and
@@ -247,6 +253,27 @@ pub enum Fault {
     /// 500 `{"ok":false,"error_code":500,"description":"Internal Server Error"}`.
     /// Note that teloxide sleeps 10 s on any 5xx before it returns the error.
     ServerError,
+}
+
+/// A native poll the bot sent with `sendPoll` ([`FakeTelegram::polls`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentPoll {
+    /// The chat it went to.
+    pub chat_id: i64,
+    /// The message that carries it.
+    pub message_id: i32,
+    /// The poll's id, which its `poll_answer` updates name.
+    pub poll_id: String,
+    /// `question` as sent.
+    pub question: String,
+    /// The options' texts, in order.
+    pub options: Vec<String>,
+    /// As Telegram applies it: true unless the bot sent `is_anonymous: false`.
+    pub is_anonymous: bool,
+    /// `allows_multiple_answers` as sent (false if absent).
+    pub allows_multiple_answers: bool,
+    /// Stopped with `stopPoll`.
+    pub closed: bool,
 }
 
 /// What `getChatMember` answers for a (chat, user); administrator unless set otherwise
@@ -950,6 +977,47 @@ impl FakeTelegram {
         id
     }
 
+    /// Every poll the bot sent, in order, as it is now (closed once stopped).
+    pub fn polls(&self) -> Vec<SentPoll> {
+        self.shared.lock().polls.clone()
+    }
+
+    /// The polls the bot sent to `chat_id`, in order.
+    pub fn polls_in(&self, chat_id: i64) -> Vec<SentPoll> {
+        self.polls()
+            .into_iter()
+            .filter(|p| p.chat_id == chat_id)
+            .collect()
+    }
+
+    /// `user` answers the poll `poll_id` with the options `option_ids` (0-based; none takes the
+    /// vote back): a `poll_answer` update, which Telegram sends the bot only for its own
+    /// non-anonymous polls while they are open. Returns the `update_id`, or `None` when
+    /// Telegram would send nothing (an anonymous, closed or unknown poll).
+    pub fn push_poll_answer(
+        &self,
+        user: &TgUser,
+        poll_id: &str,
+        option_ids: &[u32],
+    ) -> Option<u32> {
+        let mut state = self.shared.lock();
+        let open = state
+            .polls
+            .iter()
+            .any(|p| p.poll_id == poll_id && !p.is_anonymous && !p.closed);
+        if !open {
+            return None;
+        }
+        state.users.insert(user.id, user.clone());
+        let id = state.push_update(
+            "poll_answer",
+            json!({ "poll_id": poll_id, "user": user.to_json(), "option_ids": option_ids }),
+        );
+        drop(state);
+        self.shared.changed.notify_waiters();
+        Some(id)
+    }
+
     /// Queues an update of any kind: `kind` is the update field (`"my_chat_member"`, ...),
     /// `payload` its object. Returns the `update_id`.
     pub fn push_raw_update(&self, kind: &str, payload: Value) -> u32 {
@@ -1161,6 +1229,7 @@ struct ServerState {
     deleted: Vec<(i64, i32)>,
     pins: Vec<Pin>,
     pinned: HashMap<i64, Vec<i32>>,
+    polls: Vec<SentPoll>,
     invite_links: Vec<InviteLink>,
     invite_seq: u64,
     /// Open join requests: (chat, user) → the invite link the user came through.
@@ -1213,6 +1282,7 @@ impl ServerState {
             deleted: Vec::new(),
             pins: Vec::new(),
             pinned: HashMap::new(),
+            polls: Vec::new(),
             invite_links: Vec::new(),
             invite_seq: 0,
             join_requests: HashMap::new(),
@@ -1610,6 +1680,7 @@ impl ServerState {
                 Ok(ok(json!(true)))
             }
             Method::PinChatMessage | Method::UnpinChatMessage => self.pin(method, params, now),
+            Method::StopPoll => self.stop_poll(params),
             Method::CreateChatInviteLink => self.create_invite_link(params, now),
             Method::ApproveChatJoinRequest | Method::DeclineChatJoinRequest => {
                 let chat_id = self.chat_param(params)?;
@@ -1648,6 +1719,7 @@ impl ServerState {
             }
             Method::SendMessage
             | Method::SendPhoto
+            | Method::SendPoll
             | Method::EditMessageText
             | Method::EditMessageReplyMarkup => self.sending(method, params, now),
             Method::GetUpdates => Err(api_error(500, "Internal Server Error")),
@@ -1688,6 +1760,7 @@ impl ServerState {
             (Method::SendMessage | Method::SendPhoto, Some(chat_id)) => {
                 self.send(method, chat_id, params, now)
             }
+            (Method::SendPoll, Some(chat_id)) => self.send_poll(chat_id, params, now),
             (_, Some(chat_id)) => self.edit(method, chat_id, params, now),
             (_, None) => self.edit_inline(method, params, now),
         }
@@ -1817,6 +1890,141 @@ impl ServerState {
             at: now,
         });
         Ok(ok(message))
+    }
+
+    /// `sendPoll`: a question of 1–300 characters and 2–12 distinct options of 1–100, as
+    /// Telegram checks them; answers the `Message` with its `poll`.
+    fn send_poll(&mut self, chat_id: i64, params: &Params, now: Instant) -> Outcome {
+        let question = params.string("question").unwrap_or_default();
+        if question.trim().is_empty() {
+            return Err(bad_request("Bad Request: poll question must be non-empty"));
+        }
+        if question.encode_utf16().count() > 300 {
+            return Err(bad_request(
+                "Bad Request: poll question length must not exceed 300",
+            ));
+        }
+        let options: Vec<String> = match params.json("options")? {
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| match item {
+                    Value::String(text) => text.clone(),
+                    other => other["text"].as_str().unwrap_or_default().to_owned(),
+                })
+                .collect(),
+            _ => {
+                return Err(bad_request(
+                    "Bad Request: parameter \"options\" is required",
+                ));
+            }
+        };
+        if options.len() < 2 {
+            return Err(bad_request("Bad Request: poll must have at least 2 option"));
+        }
+        if options.len() > 12 {
+            return Err(bad_request(
+                "Bad Request: poll can't have more than 12 options",
+            ));
+        }
+        if options
+            .iter()
+            .any(|o| o.trim().is_empty() || o.encode_utf16().count() > 100)
+        {
+            return Err(bad_request(
+                "Bad Request: poll options length must not exceed 100",
+            ));
+        }
+        if options
+            .iter()
+            .enumerate()
+            .any(|(i, o)| options[..i].contains(o))
+        {
+            return Err(bad_request("Bad Request: POLL_ANSWERS_INVALID"));
+        }
+        let is_anonymous = params.bool("is_anonymous").unwrap_or(true);
+        let allows_multiple_answers = params.bool("allows_multiple_answers").unwrap_or(false);
+        let message_id = self.next_message_id(chat_id);
+        let poll_id = format!("{}{:08}", self.bot_id, self.polls.len() + 1);
+        let poll = json!({
+            "id": poll_id,
+            "question": question,
+            "options": options.iter().map(|o| json!({ "text": o, "voter_count": 0 })).collect::<Vec<_>>(),
+            "total_voter_count": 0,
+            "is_closed": false,
+            "is_anonymous": is_anonymous,
+            "type": "regular",
+            "allows_multiple_answers": allows_multiple_answers,
+        });
+        let message = json!({
+            "message_id": message_id,
+            "from": self.bot_json(),
+            "chat": self.chat_json(chat_id),
+            "date": unix_now(),
+            "poll": poll,
+        });
+        self.messages.insert(
+            (chat_id, message_id),
+            StoredMessage {
+                json: message.clone(),
+                from_bot: true,
+                raw_text: Some(question.clone()),
+                parse_mode: None,
+                reply_markup: None,
+            },
+        );
+        self.polls.push(SentPoll {
+            chat_id,
+            message_id,
+            poll_id,
+            question: question.clone(),
+            options,
+            is_anonymous,
+            allows_multiple_answers,
+            closed: false,
+        });
+        self.sent.push(SentMessage {
+            message_id,
+            chat_id,
+            text: question,
+            parse_mode: None,
+            reply_markup: None,
+            reply_to_message_id: None,
+            message_thread_id: None,
+            photo: None,
+            paid_broadcast: params.bool("allow_paid_broadcast").unwrap_or(false),
+            photo_bytes: None,
+            method: Method::SendPoll.name().to_owned(),
+            at: now,
+        });
+        Ok(ok(message))
+    }
+
+    /// `stopPoll`: closes one of the bot's polls and answers the `Poll`.
+    fn stop_poll(&mut self, params: &Params) -> Outcome {
+        let chat_id = self.chat_param(params)?;
+        let message_id = params
+            .i64("message_id")?
+            .ok_or_else(|| bad_request("Bad Request: message identifier is not specified"))?
+            as i32;
+        let Some(poll) = self
+            .polls
+            .iter_mut()
+            .find(|p| p.chat_id == chat_id && p.message_id == message_id)
+        else {
+            return Err(bad_request(
+                "Bad Request: message with poll to stop not found",
+            ));
+        };
+        if poll.closed {
+            return Err(bad_request("Bad Request: poll has already been closed"));
+        }
+        poll.closed = true;
+        let stored = self
+            .messages
+            .get_mut(&(chat_id, message_id))
+            .ok_or_else(|| bad_request("Bad Request: message with poll to stop not found"))?;
+        stored.json["poll"]["is_closed"] = json!(true);
+        Ok(ok(stored.json["poll"].clone()))
     }
 
     /// The `chat_id` of a non-sending chat method: required, and refused for a migrated group.
@@ -2271,10 +2479,12 @@ enum Method {
     CreateChatInviteLink,
     ApproveChatJoinRequest,
     DeclineChatJoinRequest,
+    SendPoll,
+    StopPoll,
 }
 
 impl Method {
-    const ALL: [Method; 21] = [
+    const ALL: [Method; 23] = [
         Method::GetMe,
         Method::GetUpdates,
         Method::GetWebhookInfo,
@@ -2296,6 +2506,8 @@ impl Method {
         Method::CreateChatInviteLink,
         Method::ApproveChatJoinRequest,
         Method::DeclineChatJoinRequest,
+        Method::SendPoll,
+        Method::StopPoll,
     ];
 
     /// Method names are case-insensitive, as on Telegram.
@@ -2328,6 +2540,8 @@ impl Method {
             Method::CreateChatInviteLink => "createChatInviteLink",
             Method::ApproveChatJoinRequest => "approveChatJoinRequest",
             Method::DeclineChatJoinRequest => "declineChatJoinRequest",
+            Method::SendPoll => "sendPoll",
+            Method::StopPoll => "stopPoll",
         }
     }
 
