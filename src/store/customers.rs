@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Conn, MOST_IN_A_LIST, Store, StoreResult, in_list, parse_ts, ts};
+use super::{Conn, Store, StoreResult, in_list, parse_ts, rows_for_ids, ts};
 use crate::domain::alimtalk::MobileNumber;
 use crate::domain::{Lang, Platform};
 
@@ -122,39 +122,34 @@ pub struct Recipient {
 /// identities and phone: two queries for a whole batch of messages (the dispatcher's claim).
 pub async fn recipients(conn: &mut Conn, ids: &[&str]) -> StoreResult<HashMap<String, Recipient>> {
     let mut found = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(MOST_IN_A_LIST) {
-        let list = in_list(1, chunk.len());
-        let sql = format!(
+    let customers = rows_for_ids(conn, ids, &[], |list, _| {
+        format!(
             "SELECT {CUSTOMER_COLUMNS}, phone, phone_unreachable_at FROM customers WHERE id IN ({list})"
+        )
+    })
+    .await?;
+    for row in &customers {
+        let customer = customer_from_row(row)?;
+        found.insert(
+            customer.id.clone(),
+            Recipient {
+                customer,
+                identities: Vec::new(),
+                phone: phone_from_row(row)?,
+            },
         );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(conn.db()).await? {
-            let customer = customer_from_row(&row)?;
-            found.insert(
-                customer.id.clone(),
-                Recipient {
-                    customer,
-                    identities: Vec::new(),
-                    phone: phone_from_row(&row)?,
-                },
-            );
-        }
-        let sql = format!(
+    }
+    let identities = rows_for_ids(conn, ids, &[], |list, _| {
+        format!(
             "SELECT {IDENTITY_COLUMNS} FROM identities WHERE customer_id IN ({list})
              ORDER BY customer_id, last_seen_at DESC"
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(conn.db()).await? {
-            let identity = identity_from_row(&row)?;
-            if let Some(recipient) = found.get_mut(&identity.customer_id) {
-                recipient.identities.push(identity);
-            }
+        )
+    })
+    .await?;
+    for row in &identities {
+        let identity = identity_from_row(row)?;
+        if let Some(recipient) = found.get_mut(&identity.customer_id) {
+            recipient.identities.push(identity);
         }
     }
     Ok(found)
@@ -575,34 +570,28 @@ pub async fn granted_consents(
     if purposes.is_empty() {
         return Ok(granted);
     }
-    for chunk in ids.chunks(MOST_IN_A_LIST) {
-        let sql = format!(
+    let names: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
+    let rows = rows_for_ids(conn, ids, &names, |list, n| {
+        format!(
             "SELECT customer_id, purpose, CAST(granted AS BIGINT) AS granted FROM consents
-             WHERE customer_id IN ({}) AND purpose IN ({})
+             WHERE customer_id IN ({list}) AND purpose IN ({})
              ORDER BY customer_id, purpose, given_at DESC, id DESC",
-            in_list(1, chunk.len()),
-            in_list(chunk.len() + 1, purposes.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(*id);
+            in_list(n + 1, names.len())
+        )
+    })
+    .await?;
+    let mut decided: HashSet<(String, String)> = HashSet::new();
+    for row in &rows {
+        let customer: String = row.try_get("customer_id")?;
+        let purpose: String = row.try_get("purpose")?;
+        // The first row of each pair is its latest decision.
+        if !decided.insert((customer.clone(), purpose.clone())) {
+            continue;
         }
-        for purpose in purposes {
-            query = query.bind(purpose.as_str());
-        }
-        let mut decided: HashSet<(String, String)> = HashSet::new();
-        for row in query.fetch_all(conn.db()).await? {
-            let customer: String = row.try_get("customer_id")?;
-            let purpose: String = row.try_get("purpose")?;
-            // The first row of each pair is its latest decision.
-            if !decided.insert((customer.clone(), purpose.clone())) {
-                continue;
-            }
-            if super::read_flag(&row, "granted")?
-                && let Some(purpose) = purposes.iter().find(|p| p.as_str() == purpose)
-            {
-                granted.insert((customer, *purpose));
-            }
+        if super::read_flag(row, "granted")?
+            && let Some(purpose) = purposes.iter().find(|p| p.as_str() == purpose)
+        {
+            granted.insert((customer, *purpose));
         }
     }
     Ok(granted)

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 
-use super::{Conn, MOST_IN_A_LIST, Store, StoreError, StoreResult, in_list, parse_ts, ts};
+use super::{Conn, Store, StoreError, StoreResult, in_list, parse_ts, rows_for_ids, ts};
 use crate::domain::OrderStatus;
 use crate::domain::events::{OrderRecord, OrderStatusChanged};
 
@@ -104,27 +104,21 @@ pub async fn broadcast(conn: &mut Conn, id: &str) -> StoreResult<Option<Broadcas
 
 /// The broadcasts of `ids` that are known, in no particular order.
 pub async fn broadcasts(conn: &mut Conn, ids: &[&str]) -> StoreResult<Vec<Broadcast>> {
-    let mut found = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(MOST_IN_A_LIST) {
-        let sql = format!(
-            "SELECT id, title, url, ended_at FROM broadcasts WHERE id IN ({})",
-            in_list(1, chunk.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(conn.db()).await? {
+    let rows = rows_for_ids(conn, ids, &[], |list, _| {
+        format!("SELECT id, title, url, ended_at FROM broadcasts WHERE id IN ({list})")
+    })
+    .await?;
+    rows.iter()
+        .map(|row| {
             let ended: Option<String> = row.try_get("ended_at")?;
-            found.push(Broadcast {
+            Ok(Broadcast {
                 id: row.try_get("id")?,
                 title: row.try_get("title")?,
                 url: row.try_get("url")?,
                 ended_at: ended.as_deref().map(parse_ts).transpose()?,
-            });
-        }
-    }
-    Ok(found)
+            })
+        })
+        .collect()
 }
 
 /// Broadcasts that ended since `since` in which the customer bought something.
@@ -301,30 +295,26 @@ fn order_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Order> {
 
 /// The orders with their items, read for all of them at once (one query per chunk of orders).
 async fn with_items(conn: &mut Conn, mut orders: Vec<Order>) -> StoreResult<Vec<Order>> {
-    let ids: Vec<String> = orders.iter().map(|o| o.id.clone()).collect();
-    let mut items: HashMap<String, Vec<Item>> = HashMap::new();
-    for chunk in ids.chunks(MOST_IN_A_LIST) {
-        let sql = format!(
+    let ids: Vec<&str> = orders.iter().map(|o| o.id.as_str()).collect();
+    let rows = rows_for_ids(conn, &ids, &[], |list, _| {
+        format!(
             "SELECT order_id, sku, name, category, quantity, unit_price FROM order_items
-             WHERE order_id IN ({}) ORDER BY order_id, position",
-            in_list(1, chunk.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(id);
-        }
-        for row in query.fetch_all(conn.db()).await? {
-            items
-                .entry(row.try_get("order_id")?)
-                .or_default()
-                .push(Item {
-                    sku: row.try_get("sku")?,
-                    name: row.try_get("name")?,
-                    category: row.try_get("category")?,
-                    quantity: row.try_get("quantity")?,
-                    unit_price: row.try_get("unit_price")?,
-                });
-        }
+             WHERE order_id IN ({list}) ORDER BY order_id, position"
+        )
+    })
+    .await?;
+    let mut items: HashMap<String, Vec<Item>> = HashMap::new();
+    for row in &rows {
+        items
+            .entry(row.try_get("order_id")?)
+            .or_default()
+            .push(Item {
+                sku: row.try_get("sku")?,
+                name: row.try_get("name")?,
+                category: row.try_get("category")?,
+                quantity: row.try_get("quantity")?,
+                unit_price: row.try_get("unit_price")?,
+            });
     }
     for order in &mut orders {
         order.items = items.remove(&order.id).unwrap_or_default();
@@ -338,20 +328,14 @@ pub async fn order(conn: &mut Conn, id: &str) -> StoreResult<Option<Order>> {
 
 /// The orders of `ids` that are known, with their items, in no particular order.
 pub async fn orders_with_ids(conn: &mut Conn, ids: &[&str]) -> StoreResult<Vec<Order>> {
-    let mut orders = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(MOST_IN_A_LIST) {
-        let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({})",
-            in_list(1, chunk.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(conn.db()).await? {
-            orders.push(order_from_row(&row)?);
-        }
-    }
+    let rows = rows_for_ids(conn, ids, &[], |list, _| {
+        format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({list})")
+    })
+    .await?;
+    let orders = rows
+        .iter()
+        .map(order_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
     with_items(conn, orders).await
 }
 
@@ -362,38 +346,34 @@ pub async fn orders_in_broadcasts(
     pairs: &[(&str, &str)],
 ) -> StoreResult<Vec<Order>> {
     let wanted: HashSet<(&str, &str)> = pairs.iter().copied().collect();
+    let mut customers: Vec<&str> = pairs.iter().map(|(c, _)| *c).collect();
     let mut broadcasts: Vec<&str> = pairs.iter().map(|(_, b)| *b).collect();
-    broadcasts.sort_unstable();
-    broadcasts.dedup();
-    let mut orders = Vec::new();
-    for chunk in pairs.chunks(MOST_IN_A_LIST) {
-        let customers: Vec<&str> = chunk.iter().map(|(c, _)| *c).collect();
-        // Every pair's orders are among these; a customer's orders in another pair's broadcast
-        // are read too and left out below.
-        let sql = format!(
+    for ids in [&mut customers, &mut broadcasts] {
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    // Every pair's orders are among these; a customer's orders in another pair's broadcast are
+    // read too and left out below.
+    let rows = rows_for_ids(conn, &customers, &broadcasts, |list, n| {
+        format!(
             "SELECT {ORDER_COLUMNS} FROM orders
-             WHERE broadcast_id IN ({}) AND customer_id IN ({})",
-            in_list(1, broadcasts.len()),
-            in_list(broadcasts.len() + 1, customers.len())
+             WHERE customer_id IN ({list}) AND broadcast_id IN ({})",
+            in_list(n + 1, broadcasts.len())
+        )
+    })
+    .await?;
+    let mut orders = Vec::new();
+    for row in &rows {
+        let order = order_from_row(row)?;
+        let pair = (
+            order.customer_id.as_str(),
+            order.broadcast_id.as_deref().unwrap_or_default(),
         );
-        let mut query = sqlx::query(&sql);
-        for id in broadcasts.iter().chain(&customers) {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(conn.db()).await? {
-            let order = order_from_row(&row)?;
-            let pair = (
-                order.customer_id.as_str(),
-                order.broadcast_id.as_deref().unwrap_or_default(),
-            );
-            if wanted.contains(&pair) {
-                orders.push(order);
-            }
+        if wanted.contains(&pair) {
+            orders.push(order);
         }
     }
-    // Chunks of pairs may share a customer: each order once, oldest first.
     orders.sort_by(|a, b| (a.placed_at, &a.id).cmp(&(b.placed_at, &b.id)));
-    orders.dedup_by(|a, b| a.id == b.id);
     with_items(conn, orders).await
 }
 

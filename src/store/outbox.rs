@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Conn, MOST_IN_A_LIST, Store, StoreError, StoreResult, in_list, ts};
+use super::{Conn, Store, StoreError, StoreResult, in_list, rows_for_ids, ts};
 use crate::domain::keys::IdemKey;
 use crate::domain::{Flow, Lane, MessageKind, OutboxState};
 
@@ -440,24 +440,20 @@ pub async fn advertising_sent_since(
     customer_ids: &[&str],
     since: DateTime<Utc>,
 ) -> StoreResult<HashMap<String, i64>> {
-    let mut sent = HashMap::new();
-    for chunk in customer_ids.chunks(MOST_IN_A_LIST) {
-        let sql = format!(
+    let since = ts(since);
+    let rows = rows_for_ids(conn, customer_ids, &[&since], |list, n| {
+        format!(
             "SELECT customer_id, COUNT(*) AS n FROM outbox
-             WHERE customer_id IN ({}) AND kind = 'advertising'
-               AND state IN ('sent', 'sending') AND COALESCE(sent_at, claimed_at) >= $1
+             WHERE customer_id IN ({list}) AND kind = 'advertising'
+               AND state IN ('sent', 'sending') AND COALESCE(sent_at, claimed_at) >= ${}
              GROUP BY customer_id",
-            in_list(2, chunk.len())
-        );
-        let mut query = sqlx::query(&sql).bind(ts(since));
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        for row in query.fetch_all(conn.db()).await? {
-            sent.insert(row.try_get("customer_id")?, row.try_get("n")?);
-        }
-    }
-    Ok(sent)
+            n + 1
+        )
+    })
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("customer_id")?, row.try_get("n")?)))
+        .collect()
 }
 
 /// The platform call is about to start: from here a crash may duplicate this message. False

@@ -11,6 +11,38 @@ fn viewer(i: usize) -> TgUser {
     TgUser::new(50_000 + i as i64, format!("시청자{i}")).with_language("ko")
 }
 
+/// The app with Telegram's paid broadcasts on at `per_second` a second, against a stand-in
+/// that counts that limit exactly (and refuses a send beyond the free 30 in a second without
+/// `allow_paid_broadcast`).
+async fn with_paid_broadcasts(per_second: usize) -> TestApp {
+    use crate::support::telegram::{FakeTelegram, FakeTelegramOptions, RateLimit};
+    let tg = FakeTelegram::start_with(FakeTelegramOptions {
+        global_limit: Some(RateLimit {
+            max: per_second,
+            per: Duration::from_secs(1),
+        }),
+        ..FakeTelegramOptions::default()
+    })
+    .await;
+    let env = vec![
+        (
+            "ENCORE_TELEGRAM_PAID_BROADCAST".to_string(),
+            "true".to_string(),
+        ),
+        (
+            "ENCORE_LIMITS_TELEGRAM_PER_SECOND".to_string(),
+            per_second.to_string(),
+        ),
+    ];
+    TestApp::start_against(
+        tg,
+        TELEGRAM_ONLY,
+        std::sync::Arc::new(encore::clock::SystemClock),
+        env,
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_linked_buyers_get_one_thank_you_each_naming_their_items_and_a_replay_sends_nothing()
  {
@@ -506,34 +538,9 @@ async fn when_the_staff_group_is_upgraded_to_a_supergroup_encore_follows_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_paid_broadcasts_thank_yous_go_out_faster_than_thirty_a_second_each_carrying_the_flag()
 {
-    use crate::support::telegram::{FakeTelegram, FakeTelegramOptions, RateLimit};
     // Telegram's limit for this bot is 120 a second, of which only 30 are free: the stand-in
     // refuses a send beyond the 30th in a second that does not carry `allow_paid_broadcast`.
-    let tg = FakeTelegram::start_with(FakeTelegramOptions {
-        global_limit: Some(RateLimit {
-            max: 120,
-            per: Duration::from_secs(1),
-        }),
-        ..FakeTelegramOptions::default()
-    })
-    .await;
-    let env = vec![
-        (
-            "ENCORE_TELEGRAM_PAID_BROADCAST".to_string(),
-            "true".to_string(),
-        ),
-        (
-            "ENCORE_LIMITS_TELEGRAM_PER_SECOND".to_string(),
-            "120".to_string(),
-        ),
-    ];
-    let t = TestApp::start_against(
-        tg,
-        TELEGRAM_ONLY,
-        std::sync::Arc::new(encore::clock::SystemClock),
-        env,
-    )
-    .await;
+    let t = with_paid_broadcasts(120).await;
     let buyers = 300usize;
     seed_linked_buyers(&t.ctx().store, "b-paid", buyers, 90_000).await;
     let (status, _) = t.post_events(&[ended("end-paid", "b-paid")]).await;
@@ -578,32 +585,7 @@ async fn with_paid_broadcasts_thank_yous_go_out_faster_than_thirty_a_second_each
 /// cancelled one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thank_yous_and_delay_notes_written_together_each_name_only_their_own_orders() {
-    use crate::support::telegram::{FakeTelegram, FakeTelegramOptions, RateLimit};
-    let tg = FakeTelegram::start_with(FakeTelegramOptions {
-        global_limit: Some(RateLimit {
-            max: 1000,
-            per: Duration::from_secs(1),
-        }),
-        ..FakeTelegramOptions::default()
-    })
-    .await;
-    let env = vec![
-        (
-            "ENCORE_TELEGRAM_PAID_BROADCAST".to_string(),
-            "true".to_string(),
-        ),
-        (
-            "ENCORE_LIMITS_TELEGRAM_PER_SECOND".to_string(),
-            "1000".to_string(),
-        ),
-    ];
-    let t = TestApp::start_against(
-        tg,
-        TELEGRAM_ONLY,
-        std::sync::Arc::new(encore::clock::SystemClock),
-        env,
-    )
-    .await;
+    let t = with_paid_broadcasts(1000).await;
     // c-i (chat 70_000 + i) bought 상품i in b-1; c-0 also bought a knit in b-1 and a hat in b-2;
     // c-1's only order in b-1 is cancelled before the end.
     let buyers = 60usize;

@@ -56,6 +56,27 @@ async fn accepted(t: &TestApp, events: &[Value]) {
     assert_eq!(status, 202, "{body}");
 }
 
+/// Lives number `numbers` ("Live number n", broadcast `b-n`) scheduled to start at `starts`:
+/// a next-live alert each to every subscribed viewer (advertising).
+async fn lives_scheduled(
+    t: &TestApp,
+    numbers: std::ops::RangeInclusive<u32>,
+    starts: DateTime<Utc>,
+) {
+    for n in numbers {
+        accepted(
+            t,
+            &[scheduled(
+                &format!("s-{n}"),
+                &format!("b-{n}"),
+                &format!("Live number {n}"),
+                starts,
+            )],
+        )
+        .await;
+    }
+}
+
 /// The viewer links and subscribes to next-live alerts.
 async fn subscribed(t: &TestApp, customer: &str, user: &TgUser) {
     t.link_viewer(customer, user).await;
@@ -222,18 +243,7 @@ async fn a_third_advertisement_in_a_week_is_postponed_to_the_next_week_and_engli
     .await;
     subscribed(&t, "alex", &viewer).await;
     let starts = at(2026, 12, 20, 3, 0);
-    for n in 1..=3 {
-        accepted(
-            &t,
-            &[scheduled(
-                &format!("s-{n}"),
-                &format!("b-{n}"),
-                &format!("Live number {n}"),
-                starts,
-            )],
-        )
-        .await;
-    }
+    lives_scheduled(&t, 1..=3, starts).await;
     wait_any(&t.tg, viewer.id, &["Live number 1"]).await;
     let second = wait_any(&t.tg, viewer.id, &["Live number 2"]).await;
     assert!(second.starts_with("[Ad] "), "{second}");
@@ -751,21 +761,10 @@ async fn an_alert_to_two_viewers_at_once_is_postponed_for_the_one_at_the_weekly_
     .await;
     subscribed(&t, "alex", &capped).await;
     let starts = at(2026, 12, 20, 3, 0);
-    for n in 1..=2 {
-        accepted(
-            &t,
-            &[scheduled(
-                &format!("s-{n}"),
-                &format!("b-{n}"),
-                &format!("Live number {n}"),
-                starts,
-            )],
-        )
-        .await;
-    }
+    lives_scheduled(&t, 1..=2, starts).await;
     wait_any(&t.tg, capped.id, &["Live number 2"]).await;
     subscribed(&t, "bora", &fresh).await;
-    accepted(&t, &[scheduled("s-3", "b-3", "Live number 3", starts)]).await;
+    lives_scheduled(&t, 3..=3, starts).await;
     let third = wait_any(&t.tg, fresh.id, &["Live number 3"]).await;
     assert!(third.starts_with("[Ad] "), "{third}");
     t.settle().await;
