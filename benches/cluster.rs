@@ -997,6 +997,8 @@ struct ClusterRun {
     roles_after: String,
     sends_per_worker: String,
     rows_per_worker: String,
+    /// Arrivals in each whole second from the first (the last second is partial).
+    per_second: String,
     finished: bool,
 }
 
@@ -1039,6 +1041,23 @@ fn lost_and_duplicates(tg: &FakeTelegram, chats: &[i64]) -> (usize, usize, Vec<i
         .map(|(c, _)| *c)
         .collect();
     (lost, duplicates, twice)
+}
+
+/// How many of the sorted arrivals fell in each whole second from the first: where a run lost
+/// its pace (the start, a stall, the end).
+fn per_second(sorted: &[Instant]) -> String {
+    let Some(first) = sorted.first() else {
+        return String::new();
+    };
+    let mut counts: Vec<usize> = Vec::new();
+    for at in sorted {
+        let second = at.duration_since(*first).as_secs() as usize;
+        if counts.len() <= second {
+            counts.resize(second + 1, 0);
+        }
+        counts[second] += 1;
+    }
+    joined(counts.iter())
 }
 
 /// The stand-in's arrivals of accepted messages, sorted.
@@ -1093,6 +1112,7 @@ pub async fn cluster_bench(args: ClusterArgs, runs: usize) {
             roles_after,
             sends_per_worker: cluster.sends_per_worker(),
             rows_per_worker: cluster.sent_rows_per_worker().await,
+            per_second: per_second(&at),
             finished,
         };
         eprintln!(
@@ -1163,6 +1183,7 @@ pub async fn cluster_bench(args: ClusterArgs, runs: usize) {
             &format!("run {} sent rows (db)", i + 1),
             r.rows_per_worker.clone(),
         );
+        row(&format!("run {} per second", i + 1), r.per_second.clone());
     }
     row(
         "target",

@@ -115,11 +115,20 @@ enum Cmd {
         #[arg(long, default_value_t = 100_000)]
         buyers: usize,
     },
-    /// Diagnostic: encore's pacer alone (no database, no HTTP), 16 concurrent waiters.
+    /// Diagnostic: encore's pacer alone (no database, no HTTP), concurrent waiters.
     Pacer {
         /// How many turns to take.
         #[arg(long, default_value_t = 600)]
         sends: usize,
+        /// The limit a second (default: `limits.telegram_per_second`'s default, 30).
+        #[arg(long)]
+        rate: Option<u32>,
+        /// Waiters taking turns (the dispatcher's `max_in_flight`: 16; 125 at 1000/s).
+        #[arg(long, default_value_t = 16)]
+        waiters: usize,
+        /// How long each turn holds its global slot, as a platform call would.
+        #[arg(long, default_value_t = 2)]
+        round_trip_ms: u64,
     },
     /// Both benchmarks and the pacer diagnostic, then a summary against the targets.
     All {
@@ -311,15 +320,25 @@ fn main() {
             let report = runtime.block_on(enqueue_bench(buyers));
             print_enqueue(&report);
         }
-        Cmd::Pacer { sends } => {
-            let report = runtime.block_on(pacer_bench(sends));
+        Cmd::Pacer {
+            sends,
+            rate,
+            waiters,
+            round_trip_ms,
+        } => {
+            let report = runtime.block_on(pacer_bench(
+                sends,
+                rate,
+                waiters,
+                Duration::from_millis(round_trip_ms),
+            ));
             print_pacer(&report);
         }
         Cmd::All { dms, buyers, sends } => {
             let send = runtime.block_on(send_bench(dms));
             print_send(&send);
             println!();
-            let pacer = runtime.block_on(pacer_bench(sends));
+            let pacer = runtime.block_on(pacer_bench(sends, None, 16, Duration::from_millis(2)));
             print_pacer(&pacer);
             println!();
             let enqueue = runtime.block_on(enqueue_bench(buyers));
@@ -1280,6 +1299,8 @@ fn print_intervals(i: &Intervals) {
 
 struct PacerReport {
     sends: usize,
+    waiters: usize,
+    round_trip: Duration,
     limit: u32,
     span: Duration,
     intervals: Intervals,
@@ -1296,12 +1317,20 @@ impl PacerReport {
 
 /// encore's `Pacer` with the default Telegram limits, 16 waiters (the dispatcher's
 /// `max_in_flight`) each taking turns for new private chats, nothing else.
-async fn pacer_bench(sends: usize) -> PacerReport {
+async fn pacer_bench(
+    sends: usize,
+    rate: Option<u32>,
+    waiters: usize,
+    round_trip: Duration,
+) -> PacerReport {
     assert!(sends >= 2, "--sends must be at least 2 to measure a rate");
-    let limits = encore::config::LimitsConfig::default();
+    let mut limits = encore::config::LimitsConfig::default();
+    if let Some(rate) = rate {
+        limits.telegram_per_second = rate;
+    }
     let limit = limits.telegram_per_second;
     eprintln!(
-        "pacer: {sends} turns at {limit}/s, 16 waiters (about {:.0} s)…",
+        "pacer: {sends} turns at {limit}/s, {waiters} waiters (about {:.0} s)…",
         sends as f64 / f64::from(limit)
     );
     let pacer = Arc::new(Pacer::new(encore::platforms::telegram::limits_from(
@@ -1309,7 +1338,7 @@ async fn pacer_bench(sends: usize) -> PacerReport {
     )));
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..16 {
+    for _ in 0..waiters.max(1) {
         let (pacer, next) = (pacer.clone(), next.clone());
         tasks.spawn(async move {
             let mut turns = Vec::new();
@@ -1322,8 +1351,8 @@ async fn pacer_bench(sends: usize) -> PacerReport {
                 let turn = pacer.wait_turn(&chat, false, Lane::Bulk).await;
                 let wire = pacer.on_the_wire(Lane::Bulk).await;
                 turns.push(Instant::now());
-                // A quick round trip on a quiet loopback.
-                tokio::time::sleep(Duration::from_millis(2)).await;
+                // The platform call's round trip.
+                tokio::time::sleep(round_trip).await;
                 drop(wire);
                 drop(turn);
             }
@@ -1340,6 +1369,8 @@ async fn pacer_bench(sends: usize) -> PacerReport {
     };
     PacerReport {
         sends: turns.len(),
+        waiters,
+        round_trip,
         limit,
         span,
         intervals: Intervals::of(&turns, limit),
@@ -1348,8 +1379,11 @@ async fn pacer_bench(sends: usize) -> PacerReport {
 
 fn print_pacer(r: &PacerReport) {
     println!(
-        "== pacer alone (diagnostic): {} turns, 16 waiters, no I/O ==",
-        r.sends
+        "== pacer alone (diagnostic): {} turns at {}/s, {} waiters, {} ms per call, no I/O ==",
+        r.sends,
+        r.limit,
+        r.waiters,
+        r.round_trip.as_millis()
     );
     row(
         "first → last turn",
@@ -1494,7 +1528,7 @@ async fn seed_buyers(store: &Store, buyers: usize) {
     .await
     .expect("seed the broadcast");
     // The seeded rows read back through the store like rows the app wrote itself.
-    let bought = orders::orders_in_broadcast(&mut tx, "c1", BROADCAST)
+    let bought = orders::orders_in_broadcasts(&mut tx, &[("c1", BROADCAST)])
         .await
         .expect("read a seeded order back");
     assert_eq!(bought.len(), 1, "a seeded buyer should have one order");

@@ -113,18 +113,23 @@ pub fn ending(word: &str) -> Option<Ending> {
     let word = word.trim_end_matches(|c: char| !c.is_alphanumeric());
     let last = word.chars().next_back()?;
     if last.is_ascii_digit() {
-        let start = word
-            .rfind(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.'))
-            .map_or(0, |i| i + 1);
+        let start = after_last(word, |c| !(c.is_ascii_digit() || c == ',' || c == '.'));
         Some(number_ending(&word[start..]))
     } else if last.is_ascii_alphabetic() {
-        let start = word
-            .rfind(|c: char| !c.is_ascii_alphabetic())
-            .map_or(0, |i| i + 1);
+        let start = after_last(word, |c| !c.is_ascii_alphabetic());
         Some(latin_ending(&word[start..]))
     } else {
         hangul_ending(last)
     }
+}
+
+/// Where the run at the end of `word` starts: just after the last character that is not part
+/// of it (a whole character: "상품1" runs from the byte after 품, not one byte into it).
+fn after_last(word: &str, outside: impl Fn(char) -> bool) -> usize {
+    word.char_indices()
+        .rev()
+        .find(|(_, c)| outside(*c))
+        .map_or(0, |(i, c)| i + c.len_utf8())
 }
 
 /// Asks the `josa` crate; `None` for anything that is not a Hangul syllable.
@@ -273,6 +278,7 @@ mod tests {
             ("1.5", "가"),           // 일 점 오
             ("2.0", "이"),           // 이 점 영
             ("Galaxy S24", "가"),    // 이십사
+            ("상품1", "이"),         // 일, right after a Hangul syllable
         ] {
             assert_eq!(ga(number), expected, "{number}");
         }
@@ -287,6 +293,7 @@ mod tests {
         assert_eq!(particle("URL", "으로/로"), Some("로")); // 유알엘
         assert_eq!(particle("USB", "으로/로"), Some("로")); // 유에스비
         assert_eq!(ga("ON"), "이"); // 오엔
+        assert_eq!(ga("코트XL"), "이"); // 엑스엘, right after a Hangul syllable
     }
 
     #[test]

@@ -3,24 +3,33 @@
 //! and commits, and those can be shared while every message keeps its own turn.
 //!
 //! 1. A delivery task hands its job to a [`Batches`] queue and awaits the answer. A worker takes
-//!    every job waiting (up to a maximum) as one batch; a batch is whatever arrived while the
-//!    previous one was in the database, so a lone message waits for nobody.
-//! 2. The dispatcher uses two: the rendering transaction (rows locked in id order, consent
-//!    checked again, the words written, one UPDATE marking the batch `sending` under the
-//!    fence), and the record of what the platform accepted (one UPDATE marking the batch
-//!    `sent`, retried until stored).
+//!    every job waiting (up to a maximum) as one batch: whatever arrived while the previous one
+//!    was in the database, and whatever arrives within a short linger after the first job
+//!    (a few milliseconds, so the deliveries a claim started together share their database
+//!    work rather than the first going alone). A lone message waits for nobody longer than that.
+//! 2. The dispatcher uses three: the look-up of recipients as deliveries start (the customers,
+//!    their identities and, for advertising, the send gate's facts: a few queries for the
+//!    batch), the rendering transaction (rows locked in id order, consent checked again, the
+//!    facts the words are written from read for the batch, the words written, one UPDATE marking
+//!    the batch `sending` under the fence), and the record of what the platform accepted (one
+//!    UPDATE marking the batch `sent`, retried until stored).
 //! 3. Each message still waits for its own chat's turn before it is rendered and takes its own
 //!    global slot before it goes on the wire (`pacing.rs`); a batch never sends anything.
-//!
-//! 4. The KakaoTalk client (`platforms::kakao`) uses one too: the notes handed to it while its
+//! 4. A batch whose database work fails as a whole is done again job by job
+//!    ([`together_or_one_by_one`]), so one job's fault never holds back the others.
+//! 5. The KakaoTalk client (`platforms::kakao`) uses one too: the notes handed to it while its
 //!    previous request was on the wire go to the dealer together, in one `send-many` request.
 //!
 //! This module owns the queueing only; what a batch does is its user's.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{Mutex, mpsc, oneshot};
+
+use crate::store::StoreError;
 
 /// A queue of jobs answered in batches by workers.
 pub(crate) struct Batches<J, R> {
@@ -41,11 +50,13 @@ pub(crate) struct Gone;
 
 impl<J: Send + 'static, R: Send + 'static> Batches<J, R> {
     /// Starts `workers` workers, each answering up to `max` jobs at a time with `handle`, which
-    /// returns one answer per job in the jobs' order. They stop once every `Batches` handle is
-    /// dropped and the queue is empty.
+    /// returns one answer per job in the jobs' order; a batch waits up to `linger` after its
+    /// first job for more. They stop once every `Batches` handle is dropped and the queue is
+    /// empty.
     pub(crate) fn start<F, Fut>(
         workers: usize,
         max: usize,
+        linger: Duration,
         handle: F,
     ) -> (Batches<J, R>, Vec<tokio::task::JoinHandle<()>>)
     where
@@ -57,7 +68,7 @@ impl<J: Send + 'static, R: Send + 'static> Batches<J, R> {
         let handles = (0..workers.max(1))
             .map(|_| {
                 let (receiver, handle) = (receiver.clone(), handle.clone());
-                tokio::spawn(async move { work(receiver, max.max(1), handle).await })
+                tokio::spawn(async move { work(receiver, max.max(1), linger, handle).await })
             })
             .collect();
         (Batches { jobs }, handles)
@@ -71,9 +82,39 @@ impl<J: Send + 'static, R: Send + 'static> Batches<J, R> {
     }
 }
 
+/// Answers `jobs` with `together` (one answer per job, in order); when that fails as a whole,
+/// each job is tried again on its own, so one job's fault never holds back the others.
+pub(super) async fn together_or_one_by_one<'a, J, A, F, Fut>(
+    jobs: &'a [J],
+    what: &str,
+    together: F,
+) -> Vec<Result<A, StoreError>>
+where
+    F: Fn(&'a [J]) -> Fut,
+    Fut: Future<Output = Result<Vec<A>, StoreError>>,
+{
+    match together(jobs).await {
+        Ok(answers) => return answers.into_iter().map(Ok).collect(),
+        Err(err) if jobs.len() == 1 => return vec![Err(err)],
+        Err(err) => {
+            tracing::warn!(batch = jobs.len(), what, error = %err, "a batch failed; doing its jobs one by one");
+        }
+    }
+    let mut answers = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let answer = together(std::slice::from_ref(job)).await;
+        answers.push(answer.and_then(|mut one| {
+            one.pop().ok_or_else(|| {
+                StoreError::Corrupt(format!("{what}: a batch of one answered nothing"))
+            })
+        }));
+    }
+    answers
+}
+
 type Receiver<J, R> = Arc<Mutex<mpsc::UnboundedReceiver<(J, oneshot::Sender<R>)>>>;
 
-async fn work<J, R, F, Fut>(receiver: Receiver<J, R>, max: usize, handle: F)
+async fn work<J, R, F, Fut>(receiver: Receiver<J, R>, max: usize, linger: Duration, handle: F)
 where
     F: Fn(Vec<J>) -> Fut,
     Fut: Future<Output = Vec<R>>,
@@ -86,9 +127,17 @@ where
                 return;
             };
             let mut batch = vec![first];
+            let until = tokio::time::Instant::now() + linger;
             while batch.len() < max {
                 match receiver.try_recv() {
                     Ok(job) => batch.push(job),
+                    Err(TryRecvError::Empty) if !linger.is_zero() => {
+                        match tokio::time::timeout_at(until, receiver.recv()).await {
+                            Ok(Some(job)) => batch.push(job),
+                            // The linger is over, or the queue is gone.
+                            _ => break,
+                        }
+                    }
                     Err(_) => break,
                 }
             }
@@ -113,7 +162,7 @@ mod tests {
     async fn jobs_waiting_together_are_answered_in_one_batch_each_with_its_own_answer() {
         let batches_seen = Arc::new(AtomicUsize::new(0));
         let seen = batches_seen.clone();
-        let (batches, workers) = Batches::start(1, 100, move |jobs: Vec<u32>| {
+        let (batches, workers) = Batches::start(1, 100, Duration::ZERO, move |jobs: Vec<u32>| {
             let seen = seen.clone();
             async move {
                 seen.fetch_add(1, Ordering::SeqCst);
@@ -132,6 +181,28 @@ mod tests {
         }
         // The first job may go alone; the rest wait together while it is handled.
         assert!(batches_seen.load(Ordering::SeqCst) <= 3);
+        drop(batches);
+        for worker in workers {
+            worker
+                .await
+                .expect("the worker stops once the queue is gone");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_job_asked_within_the_linger_of_the_first_shares_its_batch() {
+        let (batches, workers) =
+            Batches::start(1, 2, Duration::from_secs(5), |jobs: Vec<u32>| async move {
+                let size = jobs.len();
+                jobs.into_iter().map(|_| size).collect::<Vec<_>>()
+            });
+        let first = {
+            let batches = batches.clone();
+            tokio::spawn(async move { batches.ask(1).await.expect("answered") })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let second = batches.ask(2).await.expect("answered");
+        assert_eq!((first.await.expect("task"), second), (2, 2));
         drop(batches);
         for worker in workers {
             worker

@@ -9,10 +9,13 @@
 //!    enqueued by another process (the CLI) is never stranded.
 //! 3. It claims at most `max_in_flight` messages at a time (16, or an eighth of a second of the
 //!    fastest platform's limit when that is more), interactive first; each is delivered by its
-//!    own task so one slow chat never holds up the others. The tasks share their database work
-//!    in batches ([`super::batch`]): the messages whose chat turn came together are rendered
-//!    and marked `sending` in one transaction, and what the platform accepted is marked `sent`
-//!    in one statement.
+//!    own task so one slow chat never holds up the others. While deliveries are under way it
+//!    claims again once a quarter of that room is free (or the doorbell or the poll says to
+//!    look), so one claim brings many. The tasks share their database work in batches
+//!    ([`super::batch`]): the recipients of the deliveries starting together are looked up
+//!    together, the messages whose chat turn came together are rendered and marked `sending` in
+//!    one transaction (what their words are written from read for all of them at once), and
+//!    what the platform accepted is marked `sent` in one statement.
 //! 4. A 429 pauses the platform for `retry_after` and puts the message back with that delay;
 //!    5xx and time-outs back off exponentially, then dead-letter with the reason; a block marks
 //!    the viewer unreachable on that platform (on KakaoTalk: the number) and is not retried
@@ -37,13 +40,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use super::Payload;
 use super::access::{self, AccessError, RoomAccess, VipRooms};
-use super::batch::Batches;
+use super::batch::{Batches, together_or_one_by_one};
 use super::gate;
 use super::pacing::Pacer;
 use super::render::{RenderError, Rendered, Renderer};
@@ -52,12 +55,12 @@ use crate::clock::Clock;
 use crate::cluster::LeaseGuard;
 use crate::config::{Config, PolicyConfig};
 use crate::domain::Lane;
-use crate::domain::policy::{Gate, advertising_gate, journey_window};
+use crate::domain::policy::{AdFacts, Gate, advertising_gate, journey_window};
 use crate::domain::{Lang, MessageKind, OutboxState, Platform};
 use crate::platforms::{
     ActionDone, ChatAction, Delivered, Messenger, OutgoingMessage, Reach, SendError,
 };
-use crate::store::customers::{self, Customer, Identity};
+use crate::store::customers::{self, Customer, Identity, Recipient};
 use crate::store::outbox::{self as rows, Claim, Claimant, ClaimedMessage, SentRecord};
 use crate::store::{Store, StoreError};
 
@@ -72,6 +75,13 @@ const MAX_IN_FLIGHT: usize = 250;
 const MOST_IN_A_BATCH: usize = 64;
 /// Batches of each kind in the database at once.
 const BATCH_WORKERS: usize = 2;
+/// How long a look-up or a rendering batch waits after its first message for the others a
+/// claim started with it (they reach it within a millisecond or two of each other).
+const GATHER_FOR: Duration = Duration::from_millis(2);
+/// How long a batch of messages to mark `sent` waits for more: the viewer has the message
+/// already, and at a thousand a second one statement then records about twenty of them
+/// instead of one (sends finish one by one, paced).
+const GATHER_SENT_FOR: Duration = Duration::from_millis(20);
 
 pub struct Dispatcher {
     store: Store,
@@ -118,6 +128,23 @@ struct Route {
     /// The viewer's account on the chosen platform (a message to a customer).
     user_id: Option<String>,
     lang: Lang,
+    /// What the send gate decides on, for advertising to a customer.
+    ad_facts: Option<AdFacts>,
+}
+
+/// A message to a customer whose delivery starts: whom to look up, in a batch with the others
+/// starting now ([`Dispatcher::look_up`]).
+struct LookUp {
+    customer_id: String,
+    /// Advertising (with its expiry): the send gate's facts are read too.
+    advertising: Option<Option<DateTime<Utc>>>,
+}
+
+/// What a look-up found.
+struct Found {
+    /// `None`: the customer is unknown or forgotten.
+    recipient: Option<Recipient>,
+    ad_facts: Option<AdFacts>,
 }
 
 /// Why a message cannot go anywhere: how it ends, in words, and the platform it was meant for
@@ -170,6 +197,7 @@ enum Prepared {
 /// The batched database work the delivery tasks share (see [`super::batch`]).
 #[derive(Clone)]
 struct Pipelines {
+    look_up: Batches<LookUp, Result<Found, StoreError>>,
     render: Batches<RenderJob, Result<Prepared, StoreError>>,
     sent: Batches<SentRecord, ()>,
 }
@@ -291,6 +319,9 @@ impl Dispatcher {
         let (pipes, workers) = self.clone().pipelines();
         let mut tasks: JoinSet<()> = JoinSet::new();
         let task_done = Arc::new(Notify::new());
+        // Whether this pass looks in the store whatever the room: the first, the doorbell's and
+        // the poll's do; one woken by a delivery that ended waits for enough room (below).
+        let mut look = true;
         loop {
             // A stopped process claims nothing (tests freeze the guard to emulate one).
             tokio::select! {
@@ -305,7 +336,10 @@ impl Dispatcher {
             // Without the lease nothing is claimed; work may be due, so the pass is not idle.
             let holds = self.guard.holds();
             let mut unsure = !holds;
-            if room > 0 && holds {
+            // A claim costs a transaction however few rows it takes: while deliveries are under
+            // way, one ending is not worth one; a quarter of the room is.
+            let worth_a_claim = look || tasks.is_empty() || room >= self.max_in_flight.div_ceil(4);
+            if room > 0 && holds && worth_a_claim {
                 match rows::claim(&self.store, &self.claimant, self.clock.now(), room as i64).await
                 {
                     Ok(claimed) => {
@@ -331,12 +365,12 @@ impl Dispatcher {
                 pass.number += 1;
                 pass.idle = !unsure && tasks.is_empty();
             });
-            tokio::select! {
-                _ = self.doorbell.notified() => {}
-                _ = task_done.notified() => {}
-                _ = tokio::time::sleep(POLL_EVERY) => {}
-                _ = shutdown.changed() => {}
-            }
+            look = tokio::select! {
+                _ = self.doorbell.notified() => true,
+                _ = task_done.notified() => false,
+                _ = tokio::time::sleep(POLL_EVERY) => true,
+                _ = shutdown.changed() => true,
+            };
         }
         // Sends on the wire finish; messages waiting for their turn are released by their tasks.
         while tasks.join_next().await.is_some() {}
@@ -353,18 +387,39 @@ impl Dispatcher {
     /// Starts the batch workers the delivery tasks share.
     fn pipelines(self: Arc<Self>) -> (Pipelines, Vec<tokio::task::JoinHandle<()>>) {
         let this = self.clone();
-        let (render, mut workers) = Batches::start(
+        let (look_up, mut workers) = Batches::start(
             BATCH_WORKERS,
             MOST_IN_A_BATCH,
-            move |jobs: Vec<RenderJob>| {
+            GATHER_FOR,
+            move |jobs: Vec<LookUp>| {
                 let this = this.clone();
-                async move { this.prepare_batch(jobs).await }
+                async move {
+                    together_or_one_by_one(&jobs, "looking up recipients", |jobs| {
+                        this.look_up(jobs)
+                    })
+                    .await
+                }
             },
         );
+        let this = self.clone();
+        let (render, more) = Batches::start(
+            BATCH_WORKERS,
+            MOST_IN_A_BATCH,
+            GATHER_FOR,
+            move |jobs: Vec<RenderJob>| {
+                let this = this.clone();
+                async move {
+                    together_or_one_by_one(&jobs, "rendering", |jobs| this.prepare_together(jobs))
+                        .await
+                }
+            },
+        );
+        workers.extend(more);
         let this = self;
         let (sent, more) = Batches::start(
             BATCH_WORKERS,
             MOST_IN_A_BATCH,
+            GATHER_SENT_FOR,
             move |batch: Vec<SentRecord>| {
                 let this = this.clone();
                 async move {
@@ -375,7 +430,14 @@ impl Dispatcher {
             },
         );
         workers.extend(more);
-        (Pipelines { render, sent }, workers)
+        (
+            Pipelines {
+                look_up,
+                render,
+                sent,
+            },
+            workers,
+        )
     }
 
     async fn deliver(
@@ -439,7 +501,25 @@ impl Dispatcher {
                 return Ok(Outcome::Sent);
             }
         };
-        let route = match self.route(message, &payload).await? {
+        // A message to a customer: the customer, their identities and the gate's facts, read
+        // with those of the other messages whose delivery starts now.
+        let found = match &message.customer_id {
+            Some(customer_id) if !is_addressed(message) => {
+                let job = LookUp {
+                    customer_id: customer_id.clone(),
+                    advertising: (message.kind == MessageKind::Advertising)
+                        .then_some(message.expires_at),
+                };
+                let Ok(found) = pipes.look_up.ask(job).await else {
+                    // The dispatcher is stopping before it was looked up: nothing went out.
+                    rows::release(&self.store, &message.claim).await?;
+                    return Ok(Outcome::Released);
+                };
+                Some(found?)
+            }
+            _ => None,
+        };
+        let route = match self.route(message, &payload, found) {
             Ok(route) => route,
             Err(NoRoute {
                 state,
@@ -671,22 +751,24 @@ impl Dispatcher {
         Ok(Outcome::Sent)
     }
 
-    /// Chooses the platform and chat. `Err` when the message cannot go anywhere.
-    async fn route(
+    /// Chooses the platform and chat, for a message to a customer from what the look-up
+    /// `found`. `Err` when the message cannot go anywhere.
+    fn route(
         &self,
         message: &ClaimedMessage,
         payload: &Payload,
-    ) -> Result<Result<Route, NoRoute>, StoreError> {
+        found: Option<Found>,
+    ) -> Result<Route, NoRoute> {
         if let (Some(platform), Some(chat_id)) = (&message.target_platform, &message.target_chat) {
             let Some(messenger) = platform
                 .parse::<Platform>()
                 .ok()
                 .and_then(|p| self.messengers.get(&p))
             else {
-                return Ok(Err(NoRoute::new(
+                return Err(NoRoute::new(
                     OutboxState::Failed,
                     format!("platform {platform} is not configured"),
-                )));
+                ));
             };
             let lang = match payload {
                 Payload::Text {
@@ -694,42 +776,47 @@ impl Dispatcher {
                 } => *lang,
                 _ => self.default_lang,
             };
-            return Ok(Ok(Route {
+            return Ok(Route {
                 messenger: messenger.clone(),
                 // A group that was upgraded since the message was enqueued lives on elsewhere.
                 chat_id: self.chat_moves.current(messenger.platform(), chat_id),
                 customer: None,
                 user_id: None,
                 lang,
-            }));
+                ad_facts: None,
+            });
         }
-        let Some(customer_id) = &message.customer_id else {
-            return Ok(Err(NoRoute::new(
+        if message.customer_id.is_none() {
+            return Err(NoRoute::new(
                 OutboxState::Failed,
                 "message has no recipient",
-            )));
-        };
-        let mut conn = self.store.conn().await?;
-        let Some(customer) = customers::customer(&mut conn, customer_id).await? else {
-            return Ok(Err(NoRoute::new(
+            ));
+        }
+        let Some(Found {
+            recipient: Some(recipient),
+            ad_facts,
+        }) = found
+        else {
+            return Err(NoRoute::new(
                 OutboxState::Unreachable,
                 "the customer is unknown or forgotten",
-            )));
+            ));
         };
-        let identities = customers::identities_of(&mut conn, customer_id).await?;
         // The most recently used platform that is reachable and configured (CONTRACT §6).
-        let chosen: Option<(&Identity, &Arc<dyn Messenger>)> = identities
+        let chosen: Option<(&Identity, &Arc<dyn Messenger>)> = recipient
+            .identities
             .iter()
             .filter(|i| i.unreachable_at.is_none())
             .find_map(|i| self.messengers.get(&i.platform).map(|m| (i, m)));
         let Some((identity, messenger)) = chosen else {
-            if let Some(by_phone) = self
-                .by_phone(&mut conn, message.kind, payload, &customer)
-                .await?
-            {
-                return Ok(by_phone);
+            if let Some(by_phone) = self.by_phone(message.kind, payload, &recipient) {
+                return by_phone;
             }
-            let (state, reason) = if identities.iter().any(|i| i.unreachable_at.is_some()) {
+            let (state, reason) = if recipient
+                .identities
+                .iter()
+                .any(|i| i.unreachable_at.is_some())
+            {
                 (
                     OutboxState::Blocked,
                     "the viewer blocked the bot on every linked platform",
@@ -740,36 +827,64 @@ impl Dispatcher {
                     "the customer has no linked messenger on a configured platform",
                 )
             };
-            return Ok(Err(NoRoute::new(state, reason)));
+            return Err(NoRoute::new(state, reason));
         };
-        let lang = customers::language_of(&customer, Some(identity), self.default_lang);
-        Ok(Ok(Route {
+        let lang = customers::language_of(&recipient.customer, Some(identity), self.default_lang);
+        Ok(Route {
             messenger: messenger.clone(),
             chat_id: identity.chat_id.clone(),
-            customer: Some(customer),
             user_id: Some(identity.user_id.clone()),
+            customer: Some(recipient.customer),
             lang,
-        }))
+            ad_facts,
+        })
     }
 
-    /// Whether the message, now that its platform refused the viewer, can still reach the
-    /// customer by phone ([`Dispatcher::by_phone`]).
-    async fn reaches_phone(
+    /// The customers of a batch of deliveries starting now, their identities and phones and,
+    /// for advertising, the send gate's facts: a few queries for the whole batch. One answer
+    /// per job, in order.
+    async fn look_up(&self, jobs: &[LookUp]) -> Result<Vec<Found>, StoreError> {
+        let mut conn = self.store.conn().await?;
+        let mut ids: Vec<&str> = jobs.iter().map(|job| job.customer_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let recipients = customers::recipients(&mut conn, &ids).await?;
+        let ads: Vec<(&str, Option<DateTime<Utc>>)> = jobs
+            .iter()
+            .filter_map(|job| Some((job.customer_id.as_str(), job.advertising?)))
+            .collect();
+        let mut ad_facts = gate::ad_facts(&mut conn, &ads, self.clock.now(), self.timezone)
+            .await?
+            .into_iter();
+        Ok(jobs
+            .iter()
+            .map(|job| Found {
+                recipient: recipients.get(&job.customer_id).cloned(),
+                ad_facts: job.advertising.and_then(|_| ad_facts.next()),
+            })
+            .collect())
+    }
+
+    /// Whether the customer, now that a platform refused them, can still be reached: a linked
+    /// account on another configured platform, or their phone ([`Dispatcher::by_phone`]).
+    async fn reachable_elsewhere(
         &self,
         conn: &mut crate::store::Conn,
         message: &ClaimedMessage,
         customer_id: &str,
     ) -> Result<bool, StoreError> {
-        let (Ok(payload), Some(customer)) = (
-            serde_json::from_str::<Payload>(&message.payload),
-            customers::customer(conn, customer_id).await?,
-        ) else {
+        let recipients = customers::recipients(conn, &[customer_id]).await?;
+        let Some(recipient) = recipients.get(customer_id) else {
             return Ok(false);
         };
-        let way = self
-            .by_phone(conn, message.kind, &payload, &customer)
-            .await?;
-        Ok(matches!(way, Some(Ok(_))))
+        let linked = recipient
+            .identities
+            .iter()
+            .any(|i| i.unreachable_at.is_none() && self.messengers.contains_key(&i.platform));
+        let by_phone = serde_json::from_str::<Payload>(&message.payload)
+            .ok()
+            .and_then(|payload| self.by_phone(message.kind, &payload, recipient));
+        Ok(linked || matches!(by_phone, Some(Ok(_))))
     }
 
     /// The way to a customer with no reachable linked account: a platform that reaches them by
@@ -777,51 +892,43 @@ impl Dispatcher {
     /// for, to a number it has not refused. `None` when there is no such platform, the message
     /// is not such a note, or the customer gave no number. The templates are in the shop's
     /// language, so the variables are too.
-    async fn by_phone(
+    fn by_phone(
         &self,
-        conn: &mut crate::store::Conn,
         kind: MessageKind,
         payload: &Payload,
-        customer: &Customer,
-    ) -> Result<Option<Result<Route, NoRoute>>, StoreError> {
-        let Some(messenger) = self
+        recipient: &Recipient,
+    ) -> Option<Result<Route, NoRoute>> {
+        let messenger = self
             .messengers
             .values()
-            .find(|m| m.reach() == Reach::PhoneNumber)
-        else {
-            return Ok(None);
-        };
-        let Some(note) = payload
+            .find(|m| m.reach() == Reach::PhoneNumber)?;
+        let note = payload
             .note_name()
-            .filter(|_| kind == MessageKind::Transactional)
-        else {
-            return Ok(None);
-        };
-        let Some(phone) = customers::phone_of(conn, &customer.id).await? else {
-            return Ok(None);
-        };
+            .filter(|_| kind == MessageKind::Transactional)?;
+        let phone = recipient.phone.as_ref()?;
         let platform = messenger.platform();
         if !phone.reachable() {
-            return Ok(Some(Err(NoRoute {
+            return Some(Err(NoRoute {
                 state: OutboxState::Blocked,
                 reason: format!("{platform} refused the customer's number"),
                 platform: Some(platform),
-            })));
+            }));
         }
         if !messenger.carries(&note) {
-            return Ok(Some(Err(NoRoute {
+            return Some(Err(NoRoute {
                 state: OutboxState::NoTemplate,
                 reason: format!("{platform} has no template for `{note}`"),
                 platform: Some(platform),
-            })));
+            }));
         }
-        Ok(Some(Ok(Route {
+        Some(Ok(Route {
             messenger: messenger.clone(),
-            chat_id: phone.number,
-            customer: Some(customer.clone()),
+            chat_id: phone.number.clone(),
+            customer: Some(recipient.customer.clone()),
             user_id: None,
             lang: self.default_lang,
-        })))
+            ad_facts: None,
+        }))
     }
 
     /// Advertising to a person passes the gate again as it goes out (DESIGN invariant 5):
@@ -843,11 +950,7 @@ impl Dispatcher {
             rows::hold(&self.store, &message.claim, opens, "send_window").await?;
             return Ok(Some(Outcome::Sent));
         }
-        let Some(customer) = route
-            .customer
-            .as_ref()
-            .filter(|_| message.kind == MessageKind::Advertising)
-        else {
+        let Some(facts) = &route.ad_facts else {
             // A post in a room speaks to no one person, and transactional messages pass freely;
             // only an expiry applies (a "live at 8" post is not sent at 9).
             if message.expires_at.is_some_and(|at| at <= now) {
@@ -863,17 +966,7 @@ impl Dispatcher {
             }
             return Ok(None);
         };
-        let mut conn = self.store.conn().await?;
-        let facts = gate::ad_facts(
-            &mut conn,
-            &customer.id,
-            message.expires_at,
-            now,
-            self.timezone,
-        )
-        .await?;
-        drop(conn);
-        let (state, reason) = match advertising_gate(&facts, now, self.timezone, &self.policy) {
+        let (state, reason) = match advertising_gate(facts, now, self.timezone, &self.policy) {
             Gate::Send => return Ok(None),
             Gate::Refuse if facts.marketing_consent => (
                 OutboxState::Refused,
@@ -1086,14 +1179,8 @@ impl Dispatcher {
                     customers::mark_unreachable(&mut conn, platform, chat_id, now).await?;
                     match &message.customer_id {
                         Some(customer) => {
-                            customers::identities_of(&mut conn, customer)
+                            self.reachable_elsewhere(&mut conn, message, customer)
                                 .await?
-                                .iter()
-                                .any(|i| {
-                                    i.unreachable_at.is_none()
-                                        && self.messengers.contains_key(&i.platform)
-                                })
-                                || self.reaches_phone(&mut conn, message, customer).await?
                         }
                         None => false,
                     }
@@ -1168,27 +1255,6 @@ impl Dispatcher {
 }
 
 impl Dispatcher {
-    /// The rendering transaction for a batch; when it fails as a whole, each message is tried
-    /// again in its own, so one message's fault never holds back the others.
-    async fn prepare_batch(&self, jobs: Vec<RenderJob>) -> Vec<Result<Prepared, StoreError>> {
-        match self.prepare_together(&jobs).await {
-            Ok(prepared) => return prepared.into_iter().map(Ok).collect(),
-            Err(err) if jobs.len() == 1 => return vec![Err(err)],
-            Err(err) => {
-                tracing::warn!(batch = jobs.len(), error = %err, "rendering a batch failed; rendering its messages one by one");
-            }
-        }
-        let mut answers = Vec::with_capacity(jobs.len());
-        for job in &jobs {
-            let prepared = self.prepare_together(std::slice::from_ref(job)).await;
-            answers.push(prepared.and_then(|mut one| {
-                one.pop()
-                    .ok_or_else(|| StoreError::Corrupt("a rendering answered nothing".into()))
-            }));
-        }
-        answers
-    }
-
     /// Rendering and "sending" are one transaction, serialized with the flows on these rows: an
     /// order committed before it is in the words; one committed after it sees `sending` and gets
     /// a note of its own (flows::after_broadcast::order_placed). On PostgreSQL it takes the
@@ -1198,35 +1264,54 @@ impl Dispatcher {
         let mut tx = self.store.begin_rows().await?;
         let claims: Vec<&Claim> = jobs.iter().map(|job| &job.message.claim).collect();
         rows::lock_batch_for_rendering(&mut tx, &claims).await?;
+        // Consent is checked once more right before the words are written: a `/stop` that came
+        // while an advertisement waited for its turn wins.
+        let advertised: Vec<&str> = jobs
+            .iter()
+            .filter(|job| job.message.kind == MessageKind::Advertising)
+            .filter_map(|job| job.customer.as_ref().map(|c| c.id.as_str()))
+            .collect();
+        let consenting = if advertised.is_empty() {
+            Default::default()
+        } else {
+            gate::marketing_consenting(&mut tx, &advertised).await?
+        };
+        let refused = |job: &RenderJob| {
+            job.message.kind == MessageKind::Advertising
+                && job
+                    .customer
+                    .as_ref()
+                    .is_some_and(|c| !consenting.contains(&c.id))
+        };
+        let renderings: Vec<super::render::Rendering> = jobs
+            .iter()
+            .filter(|job| !refused(job))
+            .map(|job| super::render::Rendering {
+                message_id: job.message.id,
+                payload: &job.payload,
+                customer: job.customer.as_ref(),
+                lang: job.lang,
+                advertising: job.message.kind == MessageKind::Advertising,
+                platform: job.platform,
+                chat_id: job.message.target_chat.as_deref(),
+                room_access: job.room.as_ref(),
+            })
+            .collect();
+        let mut rendered = self
+            .renderer
+            .render_all(&mut tx, &renderings)
+            .await?
+            .into_iter();
         let mut prepared = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let message = &job.message;
-            // Consent is checked once more right before the words are written: a `/stop` that
-            // came while this message waited for its turn wins.
-            if message.kind == MessageKind::Advertising
-                && let Some(customer) = &job.customer
-                && !gate::has_marketing_consent(&mut tx, &customer.id).await?
-            {
+            if refused(job) {
                 prepared.push(Prepared::NoConsent);
                 continue;
             }
-            let rendered = self
-                .renderer
-                .render(
-                    &mut tx,
-                    &super::render::Rendering {
-                        message_id: message.id,
-                        payload: &job.payload,
-                        customer: job.customer.as_ref(),
-                        lang: job.lang,
-                        advertising: message.kind == MessageKind::Advertising,
-                        platform: job.platform,
-                        chat_id: message.target_chat.as_deref(),
-                        room_access: job.room.as_ref(),
-                    },
-                )
-                .await;
-            prepared.push(match rendered {
+            let Some(answer) = rendered.next() else {
+                return Err(StoreError::Corrupt("a rendering answered nothing".into()));
+            };
+            prepared.push(match answer {
                 Ok(Rendered::Send(outgoing)) => Prepared::Send(outgoing),
                 Ok(Rendered::Nothing(reason)) => Prepared::Nothing(reason),
                 // The database failed under this message: on PostgreSQL the transaction is
@@ -1291,6 +1376,12 @@ impl Dispatcher {
             }
         }
     }
+}
+
+/// A message to a chat named when it was enqueued (a staff card, a room post), not routed by
+/// its customer's identities.
+fn is_addressed(message: &ClaimedMessage) -> bool {
+    message.target_platform.is_some() && message.target_chat.is_some()
 }
 
 /// For the demo and tests: waits until nothing is left to send (or `limit` passes).

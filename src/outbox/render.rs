@@ -1,7 +1,7 @@
 //! Turns a payload into words at send time, from the current state of the store (DESIGN
 //! invariant 4): a thank-you queued an hour ago names the order's status now.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
@@ -74,6 +74,61 @@ pub struct Rendering<'a> {
     pub room_access: Option<&'a RoomAccess>,
 }
 
+/// What a batch of messages is written from, read for the whole batch at once ([`Facts::read`]).
+#[derive(Debug, Default)]
+struct Facts {
+    /// The buyer's orders in the broadcast, oldest first, by `(customer, broadcast)`: what a
+    /// thank-you names.
+    bought: HashMap<(String, String), Vec<Order>>,
+    /// The broadcasts' titles (`None`: known, without a title).
+    titles: HashMap<String, Option<String>>,
+    /// The orders that order notes and check-ins are about, by id.
+    orders: HashMap<String, Order>,
+}
+
+impl Facts {
+    /// Reads, inside the rendering transaction, what the batch's thank-yous, order notes and
+    /// check-ins need: at most five queries, however many messages.
+    async fn read(conn: &mut Conn, batch: &[Rendering<'_>]) -> Result<Facts, StoreError> {
+        let mut thanked: Vec<(&str, &str)> = Vec::new();
+        let mut order_ids: Vec<&str> = Vec::new();
+        for what in batch {
+            match (what.payload, what.customer) {
+                (Payload::ThankYou { broadcast_id }, Some(customer)) => {
+                    thanked.push((customer.id.as_str(), broadcast_id.as_str()));
+                }
+                (Payload::OrderNote { order_id, .. } | Payload::Checkin { order_id }, _) => {
+                    order_ids.push(order_id.as_str());
+                }
+                _ => {}
+            }
+        }
+        let mut facts = Facts::default();
+        if !thanked.is_empty() {
+            for order in orders::orders_in_broadcasts(conn, &thanked).await? {
+                let broadcast = order.broadcast_id.clone().unwrap_or_default();
+                facts
+                    .bought
+                    .entry((order.customer_id.clone(), broadcast))
+                    .or_default()
+                    .push(order);
+            }
+            let mut broadcasts: Vec<&str> = thanked.iter().map(|(_, b)| *b).collect();
+            broadcasts.sort_unstable();
+            broadcasts.dedup();
+            for broadcast in orders::broadcasts(conn, &broadcasts).await? {
+                facts.titles.insert(broadcast.id, broadcast.title);
+            }
+        }
+        if !order_ids.is_empty() {
+            for order in orders::orders_with_ids(conn, &order_ids).await? {
+                facts.orders.insert(order.id.clone(), order);
+            }
+        }
+        Ok(facts)
+    }
+}
+
 impl Renderer {
     pub fn new(
         texts: Arc<Texts>,
@@ -94,16 +149,34 @@ impl Renderer {
         &self.texts
     }
 
-    pub async fn render(
+    /// Writes a batch of messages inside one transaction, `conn`. What the batch's thank-yous,
+    /// order notes and check-ins are written from (orders with their items, broadcast titles) is
+    /// read for all of them first, a query per kind of fact rather than per message. One answer
+    /// per message, in order; `Err` when reading the batch's facts failed.
+    pub async fn render_all(
+        &self,
+        conn: &mut Conn,
+        batch: &[Rendering<'_>],
+    ) -> Result<Vec<Result<Rendered, RenderError>>, StoreError> {
+        let facts = Facts::read(conn, batch).await?;
+        let mut rendered = Vec::with_capacity(batch.len());
+        for what in batch {
+            rendered.push(self.render(conn, what, &facts).await);
+        }
+        Ok(rendered)
+    }
+
+    async fn render(
         &self,
         conn: &mut Conn,
         what: &Rendering<'_>,
+        facts: &Facts,
     ) -> Result<Rendered, RenderError> {
         // KakaoTalk carries approved templates only, filled with variables (never advertising).
         if what.platform == Platform::Kakao {
-            return self.as_template(conn, what).await;
+            return self.as_template(what, facts);
         }
-        let rendered = self.body(conn, what).await?;
+        let rendered = self.body(conn, what, facts).await?;
         match rendered {
             Rendered::Send(message) if what.advertising => {
                 Ok(Rendered::Send(self.labelled(message, what.lang)?))
@@ -132,24 +205,28 @@ impl Renderer {
         Ok(message)
     }
 
-    async fn body(&self, conn: &mut Conn, what: &Rendering<'_>) -> Result<Rendered, RenderError> {
+    async fn body(
+        &self,
+        conn: &mut Conn,
+        what: &Rendering<'_>,
+        facts: &Facts,
+    ) -> Result<Rendered, RenderError> {
         let (message_id, customer, lang) = (what.message_id, what.customer, what.lang);
         match what.payload {
             Payload::ThankYou { broadcast_id } => {
                 let customer = customer.ok_or_else(|| {
                     RenderError::BadPayload("a thank-you needs a customer".into())
                 })?;
-                self.thank_you(conn, message_id, customer, broadcast_id, lang)
-                    .await
+                self.thank_you(facts, message_id, customer, broadcast_id, lang)
             }
             Payload::OrderNote { order_id, status } => {
                 let customer = customer.ok_or_else(|| {
                     RenderError::BadPayload("an order note needs a customer".into())
                 })?;
-                let Some(order) = orders::order(conn, order_id).await? else {
+                let Some(order) = facts.orders.get(order_id) else {
                     return Ok(Rendered::Nothing(format!("order {order_id} is gone")));
                 };
-                self.order_note(customer, &order, status, lang)
+                self.order_note(customer, order, status, lang)
                     .map(Rendered::Send)
             }
             Payload::Text {
@@ -302,7 +379,7 @@ impl Renderer {
             Payload::Checkin { order_id } => {
                 let customer = customer
                     .ok_or_else(|| RenderError::BadPayload("a check-in needs a customer".into()))?;
-                let Some(order) = orders::order(conn, order_id).await? else {
+                let Some(order) = facts.orders.get(order_id) else {
                     return Ok(Rendered::Nothing(format!("order {order_id} is gone")));
                 };
                 let text = self.texts.render(
@@ -310,7 +387,7 @@ impl Renderer {
                     "journey-checkin",
                     &[
                         ("name", customer.name.as_str().into()),
-                        ("items", self.items_summary(&order, lang)?.into()),
+                        ("items", self.items_summary(order, lang)?.into()),
                     ],
                 )?;
                 Ok(Rendered::Send(OutgoingMessage {
@@ -604,37 +681,42 @@ impl Renderer {
     }
 
     /// What a thank-you names: the buyer's orders in the broadcast that still count, and the
-    /// broadcast's title. `None` when every order was cancelled or refunded.
-    async fn thanked_for(
+    /// broadcast's title, from the batch's facts. `None` when every order was cancelled or
+    /// refunded.
+    fn thanked_for<'f>(
         &self,
-        conn: &mut Conn,
+        facts: &'f Facts,
         customer: &Customer,
         broadcast_id: &str,
-    ) -> Result<Option<(Vec<Order>, String)>, RenderError> {
-        let bought: Vec<Order> = orders::orders_in_broadcast(conn, &customer.id, broadcast_id)
-            .await?
+    ) -> Option<(Vec<&'f Order>, String)> {
+        let bought: Vec<&Order> = facts
+            .bought
+            .get(&(customer.id.clone(), broadcast_id.to_string()))
             .into_iter()
+            .flatten()
             .filter(|o| o.status.counts_as_purchase())
             .collect();
         if bought.is_empty() {
-            return Ok(None);
+            return None;
         }
-        let title = orders::broadcast(conn, broadcast_id)
-            .await?
-            .and_then(|b| b.title)
+        let title = facts
+            .titles
+            .get(broadcast_id)
+            .cloned()
+            .flatten()
             .unwrap_or_else(|| broadcast_id.to_string());
-        Ok(Some((bought, title)))
+        Some((bought, title))
     }
 
-    async fn thank_you(
+    fn thank_you(
         &self,
-        conn: &mut Conn,
+        facts: &Facts,
         message_id: i64,
         customer: &Customer,
         broadcast_id: &str,
         lang: Lang,
     ) -> Result<Rendered, RenderError> {
-        let Some((bought, title)) = self.thanked_for(conn, customer, broadcast_id).await? else {
+        let Some((bought, title)) = self.thanked_for(facts, customer, broadcast_id) else {
             return Ok(Rendered::Nothing(NOTHING_TO_THANK_FOR.into()));
         };
         let t = &self.texts;
@@ -647,7 +729,7 @@ impl Renderer {
             ],
         )?];
         lines.push(String::new());
-        for order in &bought {
+        for order in bought {
             lines.push(t.render(
                 lang,
                 "thank-you-order-line",
@@ -675,17 +757,13 @@ impl Renderer {
     /// A note as KakaoTalk carries it (CONTRACT §11): encore's name for it and exactly the
     /// `#{…}` variables its approved template has (`alimtalk::variables_of`), written from the
     /// same facts as the chat message, in the language of the templates (the shop's).
-    async fn as_template(
-        &self,
-        conn: &mut Conn,
-        what: &Rendering<'_>,
-    ) -> Result<Rendered, RenderError> {
+    fn as_template(&self, what: &Rendering<'_>, facts: &Facts) -> Result<Rendered, RenderError> {
         let customer = what.customer.ok_or_else(|| {
             RenderError::BadPayload("a note by KakaoTalk needs a customer".into())
         })?;
         let (t, lang) = (&self.texts, what.lang);
-        let mut facts: BTreeMap<&str, String> = BTreeMap::new();
-        facts.insert(
+        let mut values: BTreeMap<&str, String> = BTreeMap::new();
+        values.insert(
             "name",
             t.render(
                 lang,
@@ -695,8 +773,7 @@ impl Renderer {
         );
         let name = match what.payload {
             Payload::ThankYou { broadcast_id } => {
-                let Some((bought, title)) = self.thanked_for(conn, customer, broadcast_id).await?
-                else {
+                let Some((bought, title)) = self.thanked_for(facts, customer, broadcast_id) else {
                     return Ok(Rendered::Nothing(NOTHING_TO_THANK_FOR.into()));
                 };
                 let items = bought
@@ -707,37 +784,37 @@ impl Renderer {
                     .iter()
                     .map(|o| self.status_phrase(o, lang))
                     .collect::<Result<Vec<_>, _>>()?;
-                facts.insert("broadcast", title);
-                facts.insert(
+                values.insert("broadcast", title);
+                values.insert(
                     "items",
                     items.join(&t.render(lang, "alimtalk-items-separator", &[])?),
                 );
-                facts.insert(
+                values.insert(
                     "status",
                     statuses.join(&t.render(lang, "alimtalk-status-separator", &[])?),
                 );
                 alimtalk::THANK_YOU.to_string()
             }
             Payload::OrderNote { order_id, status } => {
-                let Some(order) = orders::order(conn, order_id).await? else {
+                let Some(order) = facts.orders.get(order_id) else {
                     return Ok(Rendered::Nothing(format!("order {order_id} is gone")));
                 };
-                facts.insert("order", order.id.clone());
-                facts.insert("items", self.items_summary(&order, lang)?);
-                facts.insert(
+                values.insert("order", order.id.clone());
+                values.insert("items", self.items_summary(order, lang)?);
+                values.insert(
                     "total",
                     t.render(lang, "alimtalk-amount", &[("total", order.total.into())])?,
                 );
-                facts.insert(
+                values.insert(
                     "carrier",
                     order.tracking_carrier.clone().unwrap_or_default(),
                 );
-                facts.insert(
+                values.insert(
                     "tracking",
                     order.tracking_number.clone().unwrap_or_default(),
                 );
-                facts.insert("reason", order.delay_reason.clone().unwrap_or_default());
-                facts.insert(
+                values.insert("reason", order.delay_reason.clone().unwrap_or_default());
+                values.insert(
                     "date",
                     order
                         .delay_eta
@@ -754,7 +831,7 @@ impl Renderer {
         };
         let variables = alimtalk::variables_of(&name)
             .iter()
-            .map(|v| (v.to_string(), facts.get(v).cloned().unwrap_or_default()))
+            .map(|v| (v.to_string(), values.get(v).cloned().unwrap_or_default()))
             .collect();
         Ok(Rendered::Send(OutgoingMessage {
             template: Some(Box::new(TemplateMessage { name, variables })),

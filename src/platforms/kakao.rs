@@ -337,10 +337,15 @@ impl KakaoSender {
     /// so it is made inside the runtime.
     pub fn new(config: &KakaoConfig) -> KakaoSender {
         let solapi = Arc::new(Solapi::new(config));
-        let (requests, _worker) = Batches::start(1, MOST_IN_A_REQUEST, move |notes: Vec<Note>| {
-            let solapi = solapi.clone();
-            async move { send_batch(&solapi, &notes).await }
-        });
+        let (requests, _worker) = Batches::start(
+            1,
+            MOST_IN_A_REQUEST,
+            Duration::ZERO,
+            move |notes: Vec<Note>| {
+                let solapi = solapi.clone();
+                async move { send_batch(&solapi, &notes).await }
+            },
+        );
         KakaoSender {
             templates: config.templates.clone(),
             requests,

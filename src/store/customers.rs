@@ -1,9 +1,11 @@
 //! Customers, their messenger identities, link tokens and the consent ledger.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Conn, Store, StoreResult, parse_ts, ts};
+use super::{Conn, Store, StoreResult, in_list, parse_ts, rows_for_ids, ts};
 use crate::domain::alimtalk::MobileNumber;
 use crate::domain::{Lang, Platform};
 
@@ -84,24 +86,73 @@ pub async fn customer_exists(conn: &mut Conn, id: &str) -> StoreResult<bool> {
     Ok(found.is_some())
 }
 
+const CUSTOMER_COLUMNS: &str = "id, name, locale, lang_override, birthday";
+
+fn customer_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Customer> {
+    let lang_override: Option<String> = row.try_get("lang_override")?;
+    Ok(Customer {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        locale: row.try_get("locale")?,
+        lang_override: lang_override.as_deref().and_then(Lang::from_tag),
+        birthday: row.try_get("birthday")?,
+    })
+}
+
 pub async fn customer(conn: &mut Conn, id: &str) -> StoreResult<Option<Customer>> {
-    let row = sqlx::query(
-        "SELECT id, name, locale, lang_override, birthday FROM customers WHERE id = $1",
-    )
+    let row = sqlx::query(&format!(
+        "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE id = $1"
+    ))
     .bind(id)
     .fetch_optional(conn.db())
     .await?;
-    row.map(|row| {
-        let lang_override: Option<String> = row.try_get("lang_override")?;
-        Ok(Customer {
-            id: row.try_get("id")?,
-            name: row.try_get("name")?,
-            locale: row.try_get("locale")?,
-            lang_override: lang_override.as_deref().and_then(Lang::from_tag),
-            birthday: row.try_get("birthday")?,
-        })
+    row.as_ref().map(customer_from_row).transpose()
+}
+
+/// A customer, every messenger account linked to them (the most recently used first) and
+/// their phone: whom a message to the customer goes to, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recipient {
+    pub customer: Customer,
+    pub identities: Vec<Identity>,
+    pub phone: Option<StoredPhone>,
+}
+
+/// The customers of `ids` that are known (a forgotten one is missing), each with their
+/// identities and phone: two queries for a whole batch of messages (the dispatcher's claim).
+pub async fn recipients(conn: &mut Conn, ids: &[&str]) -> StoreResult<HashMap<String, Recipient>> {
+    let mut found = HashMap::with_capacity(ids.len());
+    let customers = rows_for_ids(conn, ids, &[], |list, _| {
+        format!(
+            "SELECT {CUSTOMER_COLUMNS}, phone, phone_unreachable_at FROM customers WHERE id IN ({list})"
+        )
     })
-    .transpose()
+    .await?;
+    for row in &customers {
+        let customer = customer_from_row(row)?;
+        found.insert(
+            customer.id.clone(),
+            Recipient {
+                customer,
+                identities: Vec::new(),
+                phone: phone_from_row(row)?,
+            },
+        );
+    }
+    let identities = rows_for_ids(conn, ids, &[], |list, _| {
+        format!(
+            "SELECT {IDENTITY_COLUMNS} FROM identities WHERE customer_id IN ({list})
+             ORDER BY customer_id, last_seen_at DESC"
+        )
+    })
+    .await?;
+    for row in &identities {
+        let identity = identity_from_row(row)?;
+        if let Some(recipient) = found.get_mut(&identity.customer_id) {
+            recipient.identities.push(identity);
+        }
+    }
+    Ok(found)
 }
 
 pub async fn set_lang_override(conn: &mut Conn, customer_id: &str, lang: Lang) -> StoreResult<()> {
@@ -375,20 +426,24 @@ pub async fn set_phone(
 }
 
 pub async fn phone_of(conn: &mut Conn, customer_id: &str) -> StoreResult<Option<StoredPhone>> {
-    let row = sqlx::query(
-        "SELECT phone, phone_unreachable_at FROM customers WHERE id = $1 AND phone IS NOT NULL",
-    )
-    .bind(customer_id)
-    .fetch_optional(conn.db())
-    .await?;
-    row.map(|row| {
-        let unreachable: Option<String> = row.try_get("phone_unreachable_at")?;
-        Ok(StoredPhone {
-            number: row.try_get("phone")?,
-            unreachable_at: unreachable.as_deref().map(parse_ts).transpose()?,
-        })
-    })
-    .transpose()
+    let row = sqlx::query("SELECT phone, phone_unreachable_at FROM customers WHERE id = $1")
+        .bind(customer_id)
+        .fetch_optional(conn.db())
+        .await?;
+    Ok(row.as_ref().map(phone_from_row).transpose()?.flatten())
+}
+
+/// The `phone` and `phone_unreachable_at` columns of a customer row (`None`: no number).
+fn phone_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Option<StoredPhone>> {
+    let number: Option<String> = row.try_get("phone")?;
+    let Some(number) = number else {
+        return Ok(None);
+    };
+    let unreachable: Option<String> = row.try_get("phone_unreachable_at")?;
+    Ok(Some(StoredPhone {
+        number,
+        unreachable_at: unreachable.as_deref().map(parse_ts).transpose()?,
+    }))
 }
 
 /// Whether a transactional note to the customer can go anywhere: a linked messenger account,
@@ -424,7 +479,7 @@ pub fn reachable_for_notes_sql(customer: &str, by_phone: bool) -> String {
 
 // ---- consent ledger ----------------------------------------------------------------------
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ConsentPurpose {
     Marketing,
     Night,
@@ -501,6 +556,45 @@ pub async fn latest_consent(
         })
     })
     .transpose()
+}
+
+/// The `(customer, purpose)` pairs among `ids` × `purposes` whose latest decision (as
+/// [`latest_consent`] orders them) is yes, in one query per chunk of customers: what the send
+/// gate asks for a whole batch of messages.
+pub async fn granted_consents(
+    conn: &mut Conn,
+    ids: &[&str],
+    purposes: &[ConsentPurpose],
+) -> StoreResult<HashSet<(String, ConsentPurpose)>> {
+    let mut granted = HashSet::new();
+    if purposes.is_empty() {
+        return Ok(granted);
+    }
+    let names: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
+    let rows = rows_for_ids(conn, ids, &names, |list, n| {
+        format!(
+            "SELECT customer_id, purpose, CAST(granted AS BIGINT) AS granted FROM consents
+             WHERE customer_id IN ({list}) AND purpose IN ({})
+             ORDER BY customer_id, purpose, given_at DESC, id DESC",
+            in_list(n + 1, names.len())
+        )
+    })
+    .await?;
+    let mut decided: HashSet<(String, String)> = HashSet::new();
+    for row in &rows {
+        let customer: String = row.try_get("customer_id")?;
+        let purpose: String = row.try_get("purpose")?;
+        // The first row of each pair is its latest decision.
+        if !decided.insert((customer.clone(), purpose.clone())) {
+            continue;
+        }
+        if super::read_flag(row, "granted")?
+            && let Some(purpose) = purposes.iter().find(|p| p.as_str() == purpose)
+        {
+            granted.insert((customer, *purpose));
+        }
+    }
+    Ok(granted)
 }
 
 impl Store {

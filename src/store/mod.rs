@@ -409,6 +409,39 @@ pub fn parse_ts(text: &str) -> StoreResult<DateTime<Utc>> {
         .map_err(|_| StoreError::Corrupt(format!("`{text}` is not a timestamp")))
 }
 
+/// `$first, $first+1, …` for an `IN (…)` list of `n` values.
+pub(in crate::store) fn in_list(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The most values one `IN (…)` list binds, so a batch read stays far below either engine's
+/// limit on parameters (SQLite 32,766; PostgreSQL 65,535).
+const MOST_IN_A_LIST: usize = 500;
+
+/// The rows `sql` selects for all of `ids`, a chunk of them at a time ([`MOST_IN_A_LIST`]):
+/// `sql` is given the chunk's `IN` list (`$1, …, $n`) and `n`; `then` is bound after the ids
+/// (`$n+1, …`). How a batch of messages reads a kind of fact in one query.
+pub(in crate::store) async fn rows_for_ids(
+    conn: &mut Conn,
+    ids: &[&str],
+    then: &[&str],
+    sql: impl Fn(&str, usize) -> String,
+) -> StoreResult<Vec<sqlx::any::AnyRow>> {
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(MOST_IN_A_LIST) {
+        let sql = sql(&in_list(1, chunk.len()), chunk.len());
+        let mut query = sqlx::query(&sql);
+        for value in chunk.iter().chain(then) {
+            query = query.bind(*value);
+        }
+        rows.extend(query.fetch_all(conn.db()).await?);
+    }
+    Ok(rows)
+}
+
 /// A yes/no column, stored 0/1. The SQL selects it as `CAST(column AS BIGINT)`: sqlx's `Any`
 /// driver cannot read SQLite's declared BOOLEAN columns at all, and PostgreSQL's are BIGINT.
 pub(in crate::store) fn read_flag(row: &sqlx::any::AnyRow, column: &str) -> StoreResult<bool> {

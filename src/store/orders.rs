@@ -1,9 +1,11 @@
 //! Broadcasts, orders, their items and status history; the staged rows of an order import.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::Row;
 
-use super::{Conn, Store, StoreError, StoreResult, parse_ts, ts};
+use super::{Conn, Store, StoreError, StoreResult, in_list, parse_ts, rows_for_ids, ts};
 use crate::domain::OrderStatus;
 use crate::domain::events::{OrderRecord, OrderStatusChanged};
 
@@ -97,20 +99,26 @@ pub async fn mark_broadcast_ended(
 }
 
 pub async fn broadcast(conn: &mut Conn, id: &str) -> StoreResult<Option<Broadcast>> {
-    let row = sqlx::query("SELECT id, title, url, ended_at FROM broadcasts WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn.db())
-        .await?;
-    row.map(|row| {
-        let ended: Option<String> = row.try_get("ended_at")?;
-        Ok(Broadcast {
-            id: row.try_get("id")?,
-            title: row.try_get("title")?,
-            url: row.try_get("url")?,
-            ended_at: ended.as_deref().map(parse_ts).transpose()?,
-        })
+    Ok(broadcasts(conn, &[id]).await?.pop())
+}
+
+/// The broadcasts of `ids` that are known, in no particular order.
+pub async fn broadcasts(conn: &mut Conn, ids: &[&str]) -> StoreResult<Vec<Broadcast>> {
+    let rows = rows_for_ids(conn, ids, &[], |list, _| {
+        format!("SELECT id, title, url, ended_at FROM broadcasts WHERE id IN ({list})")
     })
-    .transpose()
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let ended: Option<String> = row.try_get("ended_at")?;
+            Ok(Broadcast {
+                id: row.try_get("id")?,
+                title: row.try_get("title")?,
+                url: row.try_get("url")?,
+                ended_at: ended.as_deref().map(parse_ts).transpose()?,
+            })
+        })
+        .collect()
 }
 
 /// Broadcasts that ended since `since` in which the customer bought something.
@@ -285,53 +293,88 @@ fn order_from_row(row: &sqlx::any::AnyRow) -> StoreResult<Order> {
     })
 }
 
+/// The orders with their items, read for all of them at once (one query per chunk of orders).
 async fn with_items(conn: &mut Conn, mut orders: Vec<Order>) -> StoreResult<Vec<Order>> {
-    for order in &mut orders {
-        let rows = sqlx::query(
-            "SELECT sku, name, category, quantity, unit_price FROM order_items WHERE order_id = $1 ORDER BY position",
+    let ids: Vec<&str> = orders.iter().map(|o| o.id.as_str()).collect();
+    let rows = rows_for_ids(conn, &ids, &[], |list, _| {
+        format!(
+            "SELECT order_id, sku, name, category, quantity, unit_price FROM order_items
+             WHERE order_id IN ({list}) ORDER BY order_id, position"
         )
-        .bind(&order.id)
-        .fetch_all(conn.db())
-        .await?;
-        order.items = rows
-            .iter()
-            .map(|row| {
-                Ok(Item {
-                    sku: row.try_get("sku")?,
-                    name: row.try_get("name")?,
-                    category: row.try_get("category")?,
-                    quantity: row.try_get("quantity")?,
-                    unit_price: row.try_get("unit_price")?,
-                })
-            })
-            .collect::<StoreResult<Vec<_>>>()?;
+    })
+    .await?;
+    let mut items: HashMap<String, Vec<Item>> = HashMap::new();
+    for row in &rows {
+        items
+            .entry(row.try_get("order_id")?)
+            .or_default()
+            .push(Item {
+                sku: row.try_get("sku")?,
+                name: row.try_get("name")?,
+                category: row.try_get("category")?,
+                quantity: row.try_get("quantity")?,
+                unit_price: row.try_get("unit_price")?,
+            });
+    }
+    for order in &mut orders {
+        order.items = items.remove(&order.id).unwrap_or_default();
     }
     Ok(orders)
 }
 
 pub async fn order(conn: &mut Conn, id: &str) -> StoreResult<Option<Order>> {
-    let row = sqlx::query(&format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn.db())
-        .await?;
-    let orders = row
-        .as_ref()
-        .map(order_from_row)
-        .transpose()?
-        .into_iter()
-        .collect();
-    Ok(with_items(conn, orders).await?.pop())
+    Ok(orders_with_ids(conn, &[id]).await?.pop())
 }
 
-/// A buyer's orders in one broadcast, oldest first: what a thank-you names.
-pub async fn orders_in_broadcast(
+/// The orders of `ids` that are known, with their items, in no particular order.
+pub async fn orders_with_ids(conn: &mut Conn, ids: &[&str]) -> StoreResult<Vec<Order>> {
+    let rows = rows_for_ids(conn, ids, &[], |list, _| {
+        format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id IN ({list})")
+    })
+    .await?;
+    let orders = rows
+        .iter()
+        .map(order_from_row)
+        .collect::<StoreResult<Vec<_>>>()?;
+    with_items(conn, orders).await
+}
+
+/// Buyers' orders in broadcasts, for `(customer, broadcast)` pairs, with their items, oldest
+/// first: what thank-yous name, read for a whole batch of them at once.
+pub async fn orders_in_broadcasts(
     conn: &mut Conn,
-    customer_id: &str,
-    broadcast_id: &str,
+    pairs: &[(&str, &str)],
 ) -> StoreResult<Vec<Order>> {
-    let mut orders = orders_of(conn, customer_id).await?;
-    orders.retain(|o| o.broadcast_id.as_deref() == Some(broadcast_id));
-    Ok(orders)
+    let wanted: HashSet<(&str, &str)> = pairs.iter().copied().collect();
+    let mut customers: Vec<&str> = pairs.iter().map(|(c, _)| *c).collect();
+    let mut broadcasts: Vec<&str> = pairs.iter().map(|(_, b)| *b).collect();
+    for ids in [&mut customers, &mut broadcasts] {
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    // Every pair's orders are among these; a customer's orders in another pair's broadcast are
+    // read too and left out below.
+    let rows = rows_for_ids(conn, &customers, &broadcasts, |list, n| {
+        format!(
+            "SELECT {ORDER_COLUMNS} FROM orders
+             WHERE customer_id IN ({list}) AND broadcast_id IN ({})",
+            in_list(n + 1, broadcasts.len())
+        )
+    })
+    .await?;
+    let mut orders = Vec::new();
+    for row in &rows {
+        let order = order_from_row(row)?;
+        let pair = (
+            order.customer_id.as_str(),
+            order.broadcast_id.as_deref().unwrap_or_default(),
+        );
+        if wanted.contains(&pair) {
+            orders.push(order);
+        }
+    }
+    orders.sort_by(|a, b| (a.placed_at, &a.id).cmp(&(b.placed_at, &b.id)));
+    with_items(conn, orders).await
 }
 
 /// The ids of a broadcast's orders that are still on their way (what `/delay` applies to).

@@ -17,10 +17,12 @@
 //! one it took before. What is written after the wire (sent, failed, retry) is checked by the
 //! claim alone: refusing a true "sent" would only send the message again.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Conn, Store, StoreError, StoreResult, ts};
+use super::{Conn, Store, StoreError, StoreResult, in_list, rows_for_ids, ts};
 use crate::domain::keys::IdemKey;
 use crate::domain::{Flow, Lane, MessageKind, OutboxState};
 
@@ -431,21 +433,27 @@ pub async fn hold(
     .await
 }
 
-/// Advertising the customer received since `since` (the weekly cap counts it).
+/// Advertising each customer of `customer_ids` received since `since` (the weekly cap counts
+/// it); a customer who received none is missing.
 pub async fn advertising_sent_since(
     conn: &mut Conn,
-    customer_id: &str,
+    customer_ids: &[&str],
     since: DateTime<Utc>,
-) -> StoreResult<i64> {
-    let n = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM outbox WHERE customer_id = $1 AND kind = 'advertising'
-           AND state IN ('sent', 'sending') AND COALESCE(sent_at, claimed_at) >= $2",
-    )
-    .bind(customer_id)
-    .bind(ts(since))
-    .fetch_one(conn.db())
+) -> StoreResult<HashMap<String, i64>> {
+    let since = ts(since);
+    let rows = rows_for_ids(conn, customer_ids, &[&since], |list, n| {
+        format!(
+            "SELECT customer_id, COUNT(*) AS n FROM outbox
+             WHERE customer_id IN ({list}) AND kind = 'advertising'
+               AND state IN ('sent', 'sending') AND COALESCE(sent_at, claimed_at) >= ${}
+             GROUP BY customer_id",
+            n + 1
+        )
+    })
     .await?;
-    Ok(n)
+    rows.iter()
+        .map(|row| Ok((row.try_get("customer_id")?, row.try_get("n")?)))
+        .collect()
 }
 
 /// The platform call is about to start: from here a crash may duplicate this message. False
@@ -512,11 +520,10 @@ pub async fn lock_batch_for_rendering(conn: &mut Conn, claims: &[&Claim]) -> Sto
     if !conn.backend().is_postgres() || claims.is_empty() {
         return Ok(());
     }
-    let list = (1..=claims.len())
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!("SELECT id FROM outbox WHERE id IN ({list}) ORDER BY id FOR UPDATE");
+    let sql = format!(
+        "SELECT id FROM outbox WHERE id IN ({}) ORDER BY id FOR UPDATE",
+        in_list(1, claims.len())
+    );
     let mut query = sqlx::query(&sql);
     for claim in claims {
         query = query.bind(claim.id);

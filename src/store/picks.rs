@@ -7,16 +7,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{Conn, StoreResult, parse_ts, ts};
+use super::{Conn, StoreResult, in_list, parse_ts, ts};
 use crate::domain::picks::{Bought, GoesWith, LaterBuyers, goes_with};
-
-/// `$first, $first+1, …` for an `IN (…)` list of `n` values.
-fn in_list(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// `product.related`: the shop's list for `sku` replaces the one it sent before.
 pub async fn set_related(

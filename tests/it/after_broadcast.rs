@@ -11,6 +11,38 @@ fn viewer(i: usize) -> TgUser {
     TgUser::new(50_000 + i as i64, format!("시청자{i}")).with_language("ko")
 }
 
+/// The app with Telegram's paid broadcasts on at `per_second` a second, against a stand-in
+/// that counts that limit exactly (and refuses a send beyond the free 30 in a second without
+/// `allow_paid_broadcast`).
+async fn with_paid_broadcasts(per_second: usize) -> TestApp {
+    use crate::support::telegram::{FakeTelegram, FakeTelegramOptions, RateLimit};
+    let tg = FakeTelegram::start_with(FakeTelegramOptions {
+        global_limit: Some(RateLimit {
+            max: per_second,
+            per: Duration::from_secs(1),
+        }),
+        ..FakeTelegramOptions::default()
+    })
+    .await;
+    let env = vec![
+        (
+            "ENCORE_TELEGRAM_PAID_BROADCAST".to_string(),
+            "true".to_string(),
+        ),
+        (
+            "ENCORE_LIMITS_TELEGRAM_PER_SECOND".to_string(),
+            per_second.to_string(),
+        ),
+    ];
+    TestApp::start_against(
+        tg,
+        TELEGRAM_ONLY,
+        std::sync::Arc::new(encore::clock::SystemClock),
+        env,
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_linked_buyers_get_one_thank_you_each_naming_their_items_and_a_replay_sends_nothing()
  {
@@ -506,34 +538,9 @@ async fn when_the_staff_group_is_upgraded_to_a_supergroup_encore_follows_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_paid_broadcasts_thank_yous_go_out_faster_than_thirty_a_second_each_carrying_the_flag()
 {
-    use crate::support::telegram::{FakeTelegram, FakeTelegramOptions, RateLimit};
     // Telegram's limit for this bot is 120 a second, of which only 30 are free: the stand-in
     // refuses a send beyond the 30th in a second that does not carry `allow_paid_broadcast`.
-    let tg = FakeTelegram::start_with(FakeTelegramOptions {
-        global_limit: Some(RateLimit {
-            max: 120,
-            per: Duration::from_secs(1),
-        }),
-        ..FakeTelegramOptions::default()
-    })
-    .await;
-    let env = vec![
-        (
-            "ENCORE_TELEGRAM_PAID_BROADCAST".to_string(),
-            "true".to_string(),
-        ),
-        (
-            "ENCORE_LIMITS_TELEGRAM_PER_SECOND".to_string(),
-            "120".to_string(),
-        ),
-    ];
-    let t = TestApp::start_against(
-        tg,
-        TELEGRAM_ONLY,
-        std::sync::Arc::new(encore::clock::SystemClock),
-        env,
-    )
-    .await;
+    let t = with_paid_broadcasts(120).await;
     let buyers = 300usize;
     seed_linked_buyers(&t.ctx().store, "b-paid", buyers, 90_000).await;
     let (status, _) = t.post_events(&[ended("end-paid", "b-paid")]).await;
@@ -570,4 +577,111 @@ async fn with_paid_broadcasts_thank_yous_go_out_faster_than_thirty_a_second_each
         "above the free 30 and within the paid 120 a second: {most_in_a_second}"
     );
     assert_eq!(t.tg.violations(), 0);
+}
+
+/// Issue #12: at a thousand a second the dispatcher looks up, gates and writes the messages in
+/// hand together (a query per kind of fact for a whole batch). Each viewer must still read only
+/// their own orders of that broadcast: not a neighbour's, not another broadcast's, not a
+/// cancelled one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thank_yous_and_delay_notes_written_together_each_name_only_their_own_orders() {
+    let t = with_paid_broadcasts(1000).await;
+    // c-i (chat 70_000 + i) bought 상품i in b-1; c-0 also bought a knit in b-1 and a hat in b-2;
+    // c-1's only order in b-1 is cancelled before the end.
+    let buyers = 60usize;
+    let chat = |i: usize| 70_000 + i as i64;
+    seed_linked_buyers(&t.ctx().store, "b-1", buyers, 70_000).await;
+    let now = chrono::Utc::now().to_rfc3339();
+    let (status, answer) = t
+        .post_events(&[
+            order("o-knit", "c-0", "b-1", "캐시미어 니트", 59_000),
+            order("o-hat", "c-0", "b-2", "털모자", 19_000),
+            json!({"id": "s-cancel", "type": "order.status_changed", "occurred_at": now,
+                   "order_id": "o-1", "status": "cancelled"}),
+        ])
+        .await;
+    assert_eq!(status, 202, "{answer}");
+    let (status, _) = t.post_events(&[ended("end-1", "b-1")]).await;
+    assert_eq!(status, 202);
+    let thanked: Vec<usize> = (0..buyers).filter(|&i| i != 1).collect();
+    let all_thanked =
+        t.tg.wait_until(Duration::from_secs(60), |tg| {
+            thanked
+                .iter()
+                .all(|&i| tg.sent_to(chat(i)).iter().any(|m| m.text.contains(THANKS)))
+        })
+        .await;
+    assert!(
+        all_thanked,
+        "every buyer with an order that counts was thanked"
+    );
+    for &i in &thanked {
+        let thanks: Vec<_> =
+            t.tg.sent_to(chat(i))
+                .into_iter()
+                .filter(|m| m.text.contains(THANKS))
+                .collect();
+        assert_eq!(thanks.len(), 1, "buyer {i} got one thank-you");
+        let text = &thanks[0].text;
+        assert!(text.contains(&format!("구매자{i}님")), "their name: {text}");
+        // An order line reads "• 상품7 — 10,000원 · …".
+        assert!(text.contains(&format!("상품{i} —")), "their item: {text}");
+        let others = (0..buyers)
+            .filter(|&j| j != i && text.contains(&format!("상품{j} —")))
+            .count();
+        assert_eq!(others, 0, "no one else's item: {text}");
+    }
+    let c0 =
+        t.tg.sent_to(chat(0))
+            .into_iter()
+            .find(|m| m.text.contains(THANKS))
+            .expect("c-0's thank-you");
+    assert!(
+        c0.text.contains("캐시미어 니트") && !c0.text.contains("털모자"),
+        "both orders of b-1 and nothing of b-2: {}",
+        c0.text
+    );
+    t.settle().await;
+    assert!(
+        t.tg.sent_to(chat(1))
+            .iter()
+            .all(|m| !m.text.contains(THANKS)),
+        "a buyer whose every order was cancelled is not thanked: {:?}",
+        t.tg.sent_to(chat(1))
+            .iter()
+            .map(|m| &m.text)
+            .collect::<Vec<_>>()
+    );
+
+    // Then every other buyer's order is delayed, each for its own reason: one note each.
+    let delays: Vec<Value> = (2..buyers)
+        .map(|i| {
+            json!({"id": format!("s-delay-{i}"), "type": "order.status_changed", "occurred_at": now,
+                   "order_id": format!("o-{i}"), "status": "delayed",
+                   "delay": {"reason": format!("입고 지연 {i}번"), "new_eta": "2026-12-03"}})
+        })
+        .collect();
+    let (status, answer) = t.post_events(&delays).await;
+    assert_eq!(status, 202, "{answer}");
+    let all_noted =
+        t.tg.wait_until(Duration::from_secs(60), |tg| {
+            (2..buyers).all(|i| tg.sent_to(chat(i)).iter().any(|m| m.text.contains("사유")))
+        })
+        .await;
+    assert!(all_noted, "every delayed buyer got a note");
+    for i in 2..buyers {
+        let notes: Vec<_> =
+            t.tg.sent_to(chat(i))
+                .into_iter()
+                .filter(|m| m.text.contains("사유"))
+                .collect();
+        assert_eq!(notes.len(), 1, "buyer {i} got one delay note");
+        let text = &notes[0].text;
+        assert!(
+            text.contains(&format!("상품{i}의 발송"))
+                && text.contains(&format!("사유: 입고 지연 {i}번\n")),
+            "their own item and reason: {text}"
+        );
+    }
+    assert_eq!(t.tg.violations(), 0, "no published limit was broken");
 }

@@ -56,6 +56,27 @@ async fn accepted(t: &TestApp, events: &[Value]) {
     assert_eq!(status, 202, "{body}");
 }
 
+/// Lives number `numbers` ("Live number n", broadcast `b-n`) scheduled to start at `starts`:
+/// a next-live alert each to every subscribed viewer (advertising).
+async fn lives_scheduled(
+    t: &TestApp,
+    numbers: std::ops::RangeInclusive<u32>,
+    starts: DateTime<Utc>,
+) {
+    for n in numbers {
+        accepted(
+            t,
+            &[scheduled(
+                &format!("s-{n}"),
+                &format!("b-{n}"),
+                &format!("Live number {n}"),
+                starts,
+            )],
+        )
+        .await;
+    }
+}
+
 /// The viewer links and subscribes to next-live alerts.
 async fn subscribed(t: &TestApp, customer: &str, user: &TgUser) {
     t.link_viewer(customer, user).await;
@@ -222,18 +243,7 @@ async fn a_third_advertisement_in_a_week_is_postponed_to_the_next_week_and_engli
     .await;
     subscribed(&t, "alex", &viewer).await;
     let starts = at(2026, 12, 20, 3, 0);
-    for n in 1..=3 {
-        accepted(
-            &t,
-            &[scheduled(
-                &format!("s-{n}"),
-                &format!("b-{n}"),
-                &format!("Live number {n}"),
-                starts,
-            )],
-        )
-        .await;
-    }
+    lives_scheduled(&t, 1..=3, starts).await;
     wait_any(&t.tg, viewer.id, &["Live number 1"]).await;
     let second = wait_any(&t.tg, viewer.id, &["Live number 2"]).await;
     assert!(second.starts_with("[Ad] "), "{second}");
@@ -730,4 +740,43 @@ async fn viewers_who_watched_but_did_not_buy_are_thanked_and_can_ask_for_live_al
     )
     .await;
     wait_any(&t.tg, users[0].id, &["주말 라이브"]).await;
+}
+
+/// Issue #12: the gate's facts (consent, night consent, the week's count) are read for every
+/// advertisement starting together, in one go. One viewer's count must not decide another's.
+#[tokio::test]
+async fn an_alert_to_two_viewers_at_once_is_postponed_for_the_one_at_the_weekly_cap_only() {
+    // Wednesday noon in Seoul.
+    let (t, _clock) = app_at(at(2026, 12, 2, 3, 0)).await;
+    let capped = TgUser::new(9_201, "Alex").with_language("en");
+    let fresh = TgUser::new(9_202, "Bora").with_language("en");
+    let consented = at(2026, 12, 1, 3, 0);
+    accepted(
+        &t,
+        &[
+            customer_record("c-a", "alex", "Alex", "en", true, true, consented),
+            customer_record("c-b", "bora", "Bora", "en", true, true, consented),
+        ],
+    )
+    .await;
+    subscribed(&t, "alex", &capped).await;
+    let starts = at(2026, 12, 20, 3, 0);
+    lives_scheduled(&t, 1..=2, starts).await;
+    wait_any(&t.tg, capped.id, &["Live number 2"]).await;
+    subscribed(&t, "bora", &fresh).await;
+    lives_scheduled(&t, 3..=3, starts).await;
+    let third = wait_any(&t.tg, fresh.id, &["Live number 3"]).await;
+    assert!(third.starts_with("[Ad] "), "{third}");
+    t.settle().await;
+    assert_eq!(
+        count(&t.tg, capped.id, "Live number 3"),
+        0,
+        "the viewer with two this week waits for next week"
+    );
+    let (_, report) = t.get_admin("/v1/broadcasts/b-3/report").await;
+    assert_eq!(
+        report["advertising"]["postponed_by_cap"],
+        json!(1),
+        "{report}"
+    );
 }
