@@ -26,6 +26,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
+use std::panic::AssertUnwindSafe;
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -144,7 +146,19 @@ where
             batch
         };
         let (jobs, answers): (Vec<J>, Vec<oneshot::Sender<R>>) = batch.into_iter().unzip();
-        let results = handle(jobs).await;
+        // A panic in one batch (a bug) must not end the worker, or every later job would wait
+        // for ever: its jobs get no answer (their askers see `Gone` and put them back), and
+        // the worker takes the next batch.
+        let results = match AssertUnwindSafe(handle(jobs)).catch_unwind().await {
+            Ok(results) => results,
+            Err(_) => {
+                tracing::error!(
+                    batch = answers.len(),
+                    "a batch panicked; its jobs are put back and the worker goes on"
+                );
+                continue;
+            }
+        };
         debug_assert_eq!(results.len(), answers.len());
         for (answer, result) in answers.into_iter().zip(results) {
             // A job whose task is gone has nobody to tell.
@@ -187,6 +201,22 @@ mod tests {
                 .await
                 .expect("the worker stops once the queue is gone");
         }
+    }
+
+    #[tokio::test]
+    async fn a_batch_that_panics_leaves_its_jobs_unanswered_and_the_worker_answers_the_next() {
+        let (batches, _workers) =
+            Batches::start(1, 1, Duration::ZERO, |jobs: Vec<u32>| async move {
+                if jobs.contains(&13) {
+                    panic!("a bug in one batch");
+                }
+                jobs.into_iter().map(|j| j + 1).collect::<Vec<_>>()
+            });
+        assert!(
+            batches.ask(13).await.is_err(),
+            "no answer for the panicked job"
+        );
+        assert_eq!(batches.ask(1).await.expect("the worker goes on"), 2);
     }
 
     #[tokio::test]
