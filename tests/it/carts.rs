@@ -11,13 +11,6 @@ use serde_json::{Value, json};
 use crate::support::app::*;
 use crate::support::telegram::{FakeTelegram, TgUser};
 
-fn customer_with_consent(id: &str, name: &str, marketing: bool, at: DateTime<Utc>) -> Value {
-    json!({"id": format!("cu-{id}"), "type": "customer.upserted", "occurred_at": at.to_rfc3339(),
-        "customer": {"id": id, "name": name, "locale": "ko",
-            "consent": {"marketing": marketing, "at": at.to_rfc3339(), "source": "checkout",
-                "wording": "광고성 정보 수신에 동의합니다"}}})
-}
-
 fn cart(event_id: &str, cart_id: &str, customer: &str, left_at: DateTime<Utc>) -> Value {
     json!({"id": event_id, "type": "cart.abandoned", "occurred_at": left_at.to_rfc3339(),
         "cart": {"id": cart_id, "customer_id": customer, "broadcast_id": "b-1",

@@ -3,25 +3,11 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeZone, Utc};
 use encore::clock::ManualClock;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::app::*;
 use crate::support::telegram::{FakeTelegram, TgUser};
-
-fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
-        .single()
-        .expect("a time")
-}
-
-fn person(id: &str, marketing: bool, at: DateTime<Utc>) -> Value {
-    json!({"id": format!("cu-{id}"), "type": "customer.upserted", "occurred_at": at.to_rfc3339(),
-        "customer": {"id": id, "name": "시청자", "locale": "ko",
-            "consent": {"marketing": marketing, "at": at.to_rfc3339(), "source": "checkout",
-                "wording": "광고성 정보 수신에 동의합니다"}}})
-}
 
 fn letters(tg: &FakeTelegram, chat: i64) -> Vec<String> {
     tg.sent_to(chat)
@@ -45,8 +31,8 @@ async fn consenting_customers_get_one_letter_on_friday_at_six_in_shop_time_and_n
     let refuser = TgUser::new(9_602, "거절").with_language("ko");
     let (status, body) = t
         .post_events(&[
-            person("reader", true, utc(2026, 11, 1, 0, 0)),
-            person("refuser", false, utc(2026, 11, 1, 0, 0)),
+            customer_with_consent("reader", "시청자", true, utc(2026, 11, 1, 0, 0)),
+            customer_with_consent("refuser", "시청자", false, utc(2026, 11, 1, 0, 0)),
             json!({"id": "sch-1", "type": "broadcast.scheduled", "occurred_at": utc(2026, 12, 3, 9, 0).to_rfc3339(),
                 "broadcast": {"id": "b-1", "title": "겨울 니트 라이브", "starts_at": utc(2026, 12, 8, 11, 0).to_rfc3339()}}),
         ])

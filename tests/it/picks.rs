@@ -5,25 +5,12 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use encore::clock::ManualClock;
 use serde_json::{Value, json};
 
 use crate::support::app::*;
 use crate::support::telegram::{FakeTelegram, TgUser};
-
-fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
-        .single()
-        .expect("a time")
-}
-
-fn person(id: &str, marketing: bool, at: DateTime<Utc>) -> Value {
-    json!({"id": format!("cu-{id}"), "type": "customer.upserted", "occurred_at": at.to_rfc3339(),
-        "customer": {"id": id, "name": "손님", "locale": "ko",
-            "consent": {"marketing": marketing, "at": at.to_rfc3339(), "source": "checkout",
-                "wording": "광고성 정보 수신에 동의합니다"}}})
-}
 
 fn bought(order: &str, customer: &str, sku: &str, name: &str, at: DateTime<Utc>) -> Value {
     json!({"id": format!("op-{order}"), "type": "order.placed", "occurred_at": at.to_rfc3339(),
@@ -58,7 +45,7 @@ async fn a_buyer_of_a_hears_that_b_which_goes_with_it_is_in_the_next_live_and_no
     let mut events = Vec::new();
     for i in 0..30 {
         let id = format!("pair-{i}");
-        events.push(person(&id, false, months_ago));
+        events.push(customer_with_consent(&id, "손님", false, months_ago));
         events.push(bought(
             &format!("oc-{i}"),
             &id,
@@ -76,7 +63,7 @@ async fn a_buyer_of_a_hears_that_b_which_goes_with_it_is_in_the_next_live_and_no
     }
     for i in 0..40 {
         let id = format!("socks-{i}");
-        events.push(person(&id, false, months_ago));
+        events.push(customer_with_consent(&id, "손님", false, months_ago));
         events.push(bought(
             &format!("os-{i}"),
             &id,
@@ -87,17 +74,17 @@ async fn a_buyer_of_a_hears_that_b_which_goes_with_it_is_in_the_next_live_and_no
     }
     // The viewers this test watches.
     events.extend([
-        person("buyer-a", true, months_ago),
+        customer_with_consent("buyer-a", "손님", true, months_ago),
         bought("o-buyer-a", "buyer-a", "coat", "울 코트", months_ago),
-        person("no-consent", false, months_ago),
+        customer_with_consent("no-consent", "손님", false, months_ago),
         bought("o-no-consent", "no-consent", "coat", "울 코트", months_ago),
-        person("owns-both", true, months_ago),
+        customer_with_consent("owns-both", "손님", true, months_ago),
         bought("o-owns-1", "owns-both", "coat", "울 코트", months_ago),
         bought("o-owns-2", "owns-both", "muffler", "니트 머플러", later),
-        person("declined", true, months_ago),
+        customer_with_consent("declined", "손님", true, months_ago),
         bought("o-declined", "declined", "coat", "울 코트", months_ago),
-        person("subscriber", true, months_ago),
-        person("scarf-buyer", true, months_ago),
+        customer_with_consent("subscriber", "손님", true, months_ago),
+        customer_with_consent("scarf-buyer", "손님", true, months_ago),
         bought("o-scarf", "scarf-buyer", "scarf", "캐시미어 목도리", later),
         // The shop's own pair: the beanie goes with the scarf (one buyer teaches nothing).
         json!({"id": "rel-1", "type": "product.related", "occurred_at": later.to_rfc3339(),

@@ -5,25 +5,12 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use encore::clock::ManualClock;
 use serde_json::{Value, json};
 
 use crate::support::app::*;
 use crate::support::telegram::{FakeTelegram, TgUser};
-
-fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0)
-        .single()
-        .expect("a time")
-}
-
-fn person(id: &str, at: DateTime<Utc>) -> Value {
-    json!({"id": format!("cu-{id}"), "type": "customer.upserted", "occurred_at": at.to_rfc3339(),
-        "customer": {"id": id, "name": "단골", "locale": "ko",
-            "consent": {"marketing": true, "at": at.to_rfc3339(), "source": "checkout",
-                "wording": "광고성 정보 수신에 동의합니다"}}})
-}
 
 fn order_in(id: &str, customer: &str, broadcast: &str, placed_at: DateTime<Utc>) -> Value {
     json!({"id": format!("op-{id}"), "type": "order.placed", "occurred_at": placed_at.to_rfc3339(),
@@ -80,7 +67,12 @@ async fn a_silent_customer_hears_about_what_went_wrong_and_what_changed_and_the_
     ];
     let mut events = Vec::new();
     for (id, _) in &people {
-        events.push(person(id, before - Duration::days(1)));
+        events.push(customer_with_consent(
+            id,
+            "단골",
+            true,
+            before - Duration::days(1),
+        ));
         events.push(order_in(&format!("o-{id}"), id, "b-old", before));
     }
     accepted(&t, &events).await;

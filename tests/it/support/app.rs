@@ -546,6 +546,28 @@ pub async fn wait_text(tg: &FakeTelegram, chat: i64, needle: &str) -> super::tel
         .expect("found")
 }
 
+/// A moment in UTC, to the minute.
+pub fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc
+        .with_ymd_and_hms(y, mo, d, h, mi, 0)
+        .single()
+        .expect("a time")
+}
+
+/// The shop's `customer.upserted` for a Korean customer with their marketing answer as of `at`.
+pub fn customer_with_consent(
+    id: &str,
+    name: &str,
+    marketing: bool,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Value {
+    json!({"id": format!("cu-{id}"), "type": "customer.upserted", "occurred_at": at.to_rfc3339(),
+        "customer": {"id": id, "name": name, "locale": "ko",
+            "consent": {"marketing": marketing, "at": at.to_rfc3339(), "source": "checkout",
+                "wording": "광고성 정보 수신에 동의합니다"}}})
+}
+
 pub fn customer(id: &str, name: &str) -> Value {
     json!({"id": format!("cu-{id}"), "type": "customer.upserted", "occurred_at": chrono::Utc::now().to_rfc3339(),
         "customer": {"id": id, "name": name, "locale": "ko"}})
