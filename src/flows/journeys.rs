@@ -808,16 +808,19 @@ async fn picks_for_lineup(
     relevant.sort();
     relevant.dedup();
     let bought = crate::store::picks::bought_by_linked(conn, &relevant).await?;
-    let mut customers: Vec<(&String, &Vec<crate::domain::picks::Bought>)> = bought.iter().collect();
+    let ids: Vec<&str> = bought.keys().map(String::as_str).collect();
+    // One read of consent for every candidate, not one per customer.
+    let consenting = crate::outbox::gate::marketing_consenting(conn, &ids).await?;
+    let mut customers: Vec<(&String, &Vec<crate::domain::picks::Bought>)> = bought
+        .iter()
+        .filter(|(customer_id, _)| consenting.contains(customer_id.as_str()))
+        .collect();
     customers.sort_by(|a, b| a.0.cmp(b.0));
     let mut picks = Vec::new();
     for (customer_id, items) in customers {
         let Some(pick) = crate::domain::picks::choose_pick(items, &pairs) else {
             continue;
         };
-        if !crate::outbox::gate::has_marketing_consent(conn, customer_id).await? {
-            continue;
-        }
         let Some(product) = lineup.iter().find(|p| p.sku == pick.pick_sku) else {
             continue;
         };
